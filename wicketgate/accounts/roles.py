@@ -1,0 +1,34 @@
+"""Staff roles and what each may do at the establishments they are mapped to."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class StaffRole(models.TextChoices):
+    WING_OFFICER = "wing_officer", "Wing officer"
+    SECURITY = "security", "Security department"
+    EDUCATION = "education", "Education staff"
+    VISITS = "visits", "Visits and family liaison"
+    GOVERNOR = "governor", "Governor"
+
+
+class Action(models.TextChoices):
+    """Things a staff member may be allowed to do to establishment-scoped records."""
+
+    VIEW = "view", "View"
+    CHANGE = "change", "Change people's records"
+    MANAGE_ESTABLISHMENT = "manage_establishment", "Change establishment settings"
+    VIEW_AUDIT = "view_audit", "Search the audit log"
+
+
+# Deny by default: an action not listed for a role is refused.
+ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    StaffRole.WING_OFFICER: frozenset({Action.VIEW, Action.CHANGE}),
+    StaffRole.SECURITY: frozenset({Action.VIEW, Action.CHANGE, Action.VIEW_AUDIT}),
+    StaffRole.EDUCATION: frozenset({Action.VIEW}),
+    StaffRole.VISITS: frozenset({Action.VIEW}),
+    StaffRole.GOVERNOR: frozenset(
+        {Action.VIEW, Action.CHANGE, Action.MANAGE_ESTABLISHMENT, Action.VIEW_AUDIT}
+    ),
+}

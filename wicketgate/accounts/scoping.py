@@ -1,0 +1,61 @@
+"""Establishment scoping, decided in one place.
+
+Every establishment-scoped queryset inherits :class:`ScopedQuerySet` and every view and
+API endpoint reads through ``for_user(user, action)``. An object outside the user's
+establishments is simply not in the queryset, so fetching it is a 404 everywhere.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+from django.db import models
+
+from wicketgate.accounts.roles import ROLE_ACTIONS
+
+if TYPE_CHECKING:
+    from wicketgate.accounts.models import User
+
+ALL = None  # every establishment: the estate administrator's scope
+
+
+def establishment_ids_for(user: Any, action: str) -> set[int] | None:
+    """Ids of the establishments where ``user`` may do ``action``; None means all.
+
+    Anyone who is not an active member of staff gets the empty
+    set: deny by default.
+    """
+    if not _is_active_staff(user):
+        return set()
+    if user.is_estate_admin:
+        return ALL
+    cache: dict[str, set[int]] = user.__dict__.setdefault("_wg_scope_cache", {})
+    if action not in cache:
+        ids = set()
+        for establishment_id, role in user.staff_memberships.values_list("establishment_id", "role"):
+            if action in ROLE_ACTIONS.get(role, frozenset()):
+                ids.add(establishment_id)
+        cache[action] = ids
+    return set(cache[action])
+
+
+def _is_active_staff(user: Any) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    from wicketgate.accounts.models import UserKind
+
+    return bool(user.kind == UserKind.STAFF)
+
+
+class ScopedQuerySet(models.QuerySet):  # type: ignore[type-arg]
+    """A queryset that knows the path from its model to its establishment."""
+
+    establishment_field: ClassVar[str] = "establishment"
+
+    def for_user(self, user: User | Any, action: str) -> Self:
+        ids = establishment_ids_for(user, action)
+        if ids is ALL:
+            return self.all()
+        if not ids:
+            return self.none()
+        return self.filter(**{f"{self.establishment_field}__in": ids})
