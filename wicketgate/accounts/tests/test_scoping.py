@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from wicketgate.accounts.roles import Action
+from wicketgate.estate.models import Establishment
+from wicketgate.people.models import Prisoner
+from wicketgate.testing.personas import Estate
+
+
+def test_it_shows_a_clerk_only_their_own_establishment(estate: Estate) -> None:
+    assert list(Establishment.objects.for_user(estate.clerk_a, Action.VIEW)) == [estate.a]
+    assert list(Prisoner.objects.for_user(estate.clerk_b, Action.VIEW)) == [estate.prisoner_b]
+
+
+def test_it_shows_the_estate_admin_everything(estate: Estate) -> None:
+    assert Prisoner.objects.for_user(estate.estate_admin, Action.VIEW).count() == 2
+
+
+def test_it_denies_an_action_the_role_does_not_have(estate: Estate) -> None:
+    assert not Establishment.objects.for_user(estate.clerk_a, Action.MANAGE_ESTABLISHMENT).exists()
+
+
+def test_it_denies_an_unknown_action(estate: Estate) -> None:
+    assert not Prisoner.objects.for_user(estate.clerk_a, "launch_rockets").exists()
+
+
+def test_it_shows_prisoners_and_families_nothing(estate: Estate) -> None:
+    for user in (estate.prisoner_user, estate.family_user):
+        assert not Prisoner.objects.for_user(user, Action.VIEW).exists()
+        assert not Establishment.objects.for_user(user, Action.VIEW).exists()
+
+
+def test_it_shows_an_inactive_member_of_staff_nothing(estate: Estate) -> None:
+    estate.clerk_a.is_active = False
+    estate.clerk_a.save()
+    assert not Prisoner.objects.for_user(estate.clerk_a, Action.VIEW).exists()
