@@ -77,7 +77,9 @@ def do_create_staff_user(
     return user
 
 
-def do_issue_backup_codes(user: User, *, actor: Actor | Any, count: int = 10, codes: list[str] | None = None) -> list[str]:
+def do_issue_backup_codes(
+    user: User, *, actor: Actor | Any, count: int = 10, codes: list[str] | None = None
+) -> list[str]:
     """Replace the user's one-use backup codes for the second factor; returns the new codes.
 
     ``codes`` fixes the codes (used by the demo estate so its README can name them).
@@ -88,15 +90,28 @@ def do_issue_backup_codes(user: User, *, actor: Actor | Any, count: int = 10, co
         device.token_set.all().delete()
         for code in new_codes:
             device.token_set.create(token=code)
-        record_event("accounts.backup_codes.issue", actor=actor, subject=user, details={"count": len(new_codes)})
+        record_event(
+            "accounts.backup_codes.issue",
+            actor=actor,
+            subject=user,
+            details={"count": len(new_codes)},
+        )
     return new_codes
 
 
-def do_create_family_account(email: str, *, password: str, first_name: str, last_name: str, actor: Actor | Any) -> User:
+def do_create_family_account(
+    email: str, *, password: str, first_name: str, last_name: str, actor: Actor | Any
+) -> User:
     email = email.strip().lower()
     if User.objects.filter(username=email).exists():
         raise AccountError(f"there is already an account for {email}")
-    user = User(username=email, email=email, first_name=first_name, last_name=last_name, kind=UserKind.FAMILY)
+    user = User(
+        username=email,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        kind=UserKind.FAMILY,
+    )
     try:
         validate_password(password, user)
     except ValidationError as exc:
@@ -115,9 +130,16 @@ def do_set_prisoner_pin(prisoner: Prisoner, pin: str, *, actor: Actor | Any) -> 
     if len(set(pin)) == 1 or pin in "0123456789" or pin in "9876543210":
         raise AccountError("a PIN cannot be one repeated digit or a run like 1234")
     with transaction.atomic():
-        account = PrisonerAccount.objects.select_for_update().select_related("user").filter(prisoner=prisoner).first()
+        account = (
+            PrisonerAccount.objects.select_for_update()
+            .select_related("user")
+            .filter(prisoner=prisoner)
+            .first()
+        )
         if account is None:
-            user = User.objects.create(username=f"prisoner:{prisoner.prison_number}", kind=UserKind.PRISONER)
+            user = User.objects.create(
+                username=f"prisoner:{prisoner.prison_number}", kind=UserKind.PRISONER
+            )
             account = PrisonerAccount(user=user, prisoner=prisoner)
         account.user.set_password(pin)
         account.user.save(update_fields=["password"])
@@ -126,14 +148,21 @@ def do_set_prisoner_pin(prisoner: Prisoner, pin: str, *, actor: Actor | Any) -> 
         account.pin_set_at = timezone.now()
         account.save()
         record_event(
-            "accounts.prisoner_pin.set", actor=actor, subject=prisoner, establishment=prisoner.establishment
+            "accounts.prisoner_pin.set",
+            actor=actor,
+            subject=prisoner,
+            establishment=prisoner.establishment,
         )
     return account
 
 
 def do_unlock_prisoner_account(account: PrisonerAccount, *, actor: Actor | Any) -> None:
     with transaction.atomic():
-        locked = PrisonerAccount.objects.select_for_update().select_related("prisoner__establishment").get(pk=account.pk)
+        locked = (
+            PrisonerAccount.objects.select_for_update()
+            .select_related("prisoner__establishment")
+            .get(pk=account.pk)
+        )
         if not locked.is_locked:
             raise AccountError("the account is not locked")
         locked.locked_at = None
@@ -158,9 +187,18 @@ def do_create_api_token(
     full, key_id, secret_hash = ApiToken.new_key()
     with transaction.atomic():
         token = ApiToken.objects.create(
-            user=user, name=name.strip(), key_id=key_id, secret_hash=secret_hash, expires_at=expires_at
+            user=user,
+            name=name.strip(),
+            key_id=key_id,
+            secret_hash=secret_hash,
+            expires_at=expires_at,
         )
-        record_event("accounts.api_token.create", actor=actor, subject=user, details={"token": key_id, "name": name})
+        record_event(
+            "accounts.api_token.create",
+            actor=actor,
+            subject=user,
+            details={"token": key_id, "name": name},
+        )
     return token, full
 
 
@@ -172,7 +210,10 @@ def do_revoke_api_token(token: ApiToken, *, actor: Actor | Any) -> None:
         locked.revoked_at = timezone.now()
         locked.save(update_fields=["revoked_at"])
         record_event(
-            "accounts.api_token.revoke", actor=actor, subject=locked.user, details={"token": locked.key_id}
+            "accounts.api_token.revoke",
+            actor=actor,
+            subject=locked.user,
+            details={"token": locked.key_id},
         )
 
 

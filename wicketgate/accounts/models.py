@@ -48,7 +48,9 @@ class StaffMembership(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "establishment", "role"], name="one_role_once_per_establishment")
+            models.UniqueConstraint(
+                fields=["user", "establishment", "role"], name="one_role_once_per_establishment"
+            )
         ]
 
     def __str__(self) -> str:
@@ -63,17 +65,22 @@ class PrisonerAccount(models.Model):
     """
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="prisoner_account")
-    prisoner = models.OneToOneField("people.Prisoner", on_delete=models.CASCADE, related_name="account")
+    prisoner = models.OneToOneField(
+        "people.Prisoner", on_delete=models.CASCADE, related_name="account"
+    )
     failed_attempts = models.PositiveSmallIntegerField(default=0)
     locked_at = models.DateTimeField(null=True, blank=True)
     pin_set_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"device account of {self.prisoner_id}"
 
     @property
     def is_locked(self) -> bool:
         return self.locked_at is not None
 
 
-TOKEN_PREFIX = "wg"
+TOKEN_PREFIX = "wg"  # noqa: S105 - a label on every token, not a secret
 
 
 def _hash_secret(secret: str) -> str:

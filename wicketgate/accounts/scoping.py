@@ -32,7 +32,9 @@ def establishment_ids_for(user: Any, action: str) -> set[int] | None:
     cache: dict[str, set[int]] = user.__dict__.setdefault("_wg_scope_cache", {})
     if action not in cache:
         ids = set()
-        for establishment_id, role in user.staff_memberships.values_list("establishment_id", "role"):
+        for establishment_id, role in user.staff_memberships.values_list(
+            "establishment_id", "role"
+        ):
             if action in ROLE_ACTIONS.get(role, frozenset()):
                 ids.add(establishment_id)
         cache[action] = ids

@@ -8,13 +8,26 @@ from django.db import transaction
 
 from wicketgate.audit.log import Actor, record_event
 from wicketgate.estate.codes import FEATURE_DEFAULTS
-from wicketgate.estate.imports import EstablishmentEntry, EstablishmentsFile, LocationEntry, location_is_secure
+from wicketgate.estate.imports import (
+    EstablishmentEntry,
+    EstablishmentsFile,
+    LocationEntry,
+    location_is_secure,
+)
 from wicketgate.estate.models import Establishment, Location
 from wicketgate.lib.importing import ImportSummary
 
 ESTABLISHMENT_FIELDS = [
-    "name", "kind", "youth", "capacity", "in_cell_cabling", "wifi", "in_cell_laptops",
-    "kiosks", "incentive_levels", "default_incentive_level",
+    "name",
+    "kind",
+    "youth",
+    "capacity",
+    "in_cell_cabling",
+    "wifi",
+    "in_cell_laptops",
+    "kiosks",
+    "incentive_levels",
+    "default_incentive_level",
 ]
 
 
@@ -27,23 +40,33 @@ def do_import_establishments(parsed: EstablishmentsFile, *, actor: Actor | Any) 
             summary.counts[f"establishments {outcome}"] += 1
             if outcome != "unchanged":
                 record_event(
-                    f"estate.establishment.{outcome}", actor=actor, subject=establishment,
-                    establishment=establishment, details={"source": "import"},
+                    f"estate.establishment.{outcome}",
+                    actor=actor,
+                    subject=establishment,
+                    establishment=establishment,
+                    details={"source": "import"},
                 )
             for location, loc_outcome in _upsert_locations(establishment, entry.locations):
                 summary.counts[f"locations {loc_outcome}"] += 1
                 if loc_outcome != "unchanged":
                     record_event(
-                        f"estate.location.{loc_outcome}", actor=actor, subject=location,
-                        establishment=establishment, details={"source": "import"},
+                        f"estate.location.{loc_outcome}",
+                        actor=actor,
+                        subject=location,
+                        establishment=establishment,
+                        details={"source": "import"},
                     )
         record_event(
-            "estate.import", actor=actor, details={"counts": dict(summary.counts)},
+            "estate.import",
+            actor=actor,
+            details={"counts": dict(summary.counts)},
         )
     return summary
 
 
-def do_set_feature(establishment: Establishment, feature: str, enabled: bool, *, actor: Actor | Any) -> None:
+def do_set_feature(
+    establishment: Establishment, feature: str, enabled: bool, *, actor: Actor | Any
+) -> None:
     if feature not in FEATURE_DEFAULTS:
         raise ValueError(f"unknown feature flag {feature!r}")
     with transaction.atomic():
@@ -52,7 +75,10 @@ def do_set_feature(establishment: Establishment, feature: str, enabled: bool, *,
         locked.features = {**locked.features, feature: enabled}
         locked.save(update_fields=["features", "updated_at"])
         record_event(
-            "estate.establishment.feature", actor=actor, subject=locked, establishment=locked,
+            "estate.establishment.feature",
+            actor=actor,
+            subject=locked,
+            establishment=locked,
             details={"feature": feature, "before": before, "after": enabled},
         )
     establishment.refresh_from_db()

@@ -86,7 +86,9 @@ class EstablishmentsFile(BaseModel):
     establishments: list[EstablishmentEntry] = Field(min_length=1)
 
 
-def read_establishments(path: Path, existing_locations: dict[str, tuple[str, str]]) -> EstablishmentsFile:
+def read_establishments(
+    path: Path, existing_locations: dict[str, tuple[str, str]]
+) -> EstablishmentsFile:
     """Parse and check ``path``; raise :class:`ImportRejected` listing every problem.
 
     ``existing_locations`` maps each location code already in the database to its
@@ -97,13 +99,24 @@ def read_establishments(path: Path, existing_locations: dict[str, tuple[str, str
     try:
         raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ImportRejected([Problem(name, "(file)", "(file)", f"cannot read it: {exc.strerror}")]) from exc
+        raise ImportRejected(
+            [Problem(name, "(file)", "(file)", f"cannot read it: {exc.strerror}")]
+        ) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "(file)"
         raise ImportRejected([Problem(name, where, "(yaml)", f"not valid YAML: {exc}")]) from exc
     if not isinstance(raw, dict):
-        raise ImportRejected([Problem(name, "(top)", "establishments", "expected a mapping with an establishments list")])
+        raise ImportRejected(
+            [
+                Problem(
+                    name,
+                    "(top)",
+                    "establishments",
+                    "expected a mapping with an establishments list",
+                )
+            ]
+        )
     try:
         parsed = EstablishmentsFile.model_validate(raw)
     except ValidationError as exc:
@@ -123,19 +136,33 @@ def _cross_check(
     for i, entry in enumerate(parsed.establishments):
         where = f"establishments[{i}]"
         if entry.code in seen_establishments:
-            problems.append(Problem(name, where, "code", f"{entry.code} appears twice in this file"))
+            problems.append(
+                Problem(name, where, "code", f"{entry.code} appears twice in this file")
+            )
         seen_establishments.add(entry.code)
         if entry.default_incentive_level not in entry.incentive_levels:
             problems.append(
-                Problem(name, where, "default_incentive_level", f"{entry.default_incentive_level} is not in incentive_levels")
+                Problem(
+                    name,
+                    where,
+                    "default_incentive_level",
+                    f"{entry.default_incentive_level} is not in incentive_levels",
+                )
             )
         for j, location in enumerate(entry.locations):
             lwhere = f"{where}.locations[{j}]"
             if location.code in file_locations:
-                problems.append(Problem(name, lwhere, "code", f"{location.code} appears twice in this file"))
+                problems.append(
+                    Problem(name, lwhere, "code", f"{location.code} appears twice in this file")
+                )
             elif location.code in existing and existing[location.code][0] != entry.code:
                 problems.append(
-                    Problem(name, lwhere, "code", f"{location.code} already belongs to {existing[location.code][0]}")
+                    Problem(
+                        name,
+                        lwhere,
+                        "code",
+                        f"{location.code} already belongs to {existing[location.code][0]}",
+                    )
                 )
             file_locations[location.code] = (entry.code, location.kind)
     for i, entry in enumerate(parsed.establishments):
@@ -145,18 +172,26 @@ def _cross_check(
             if location.parent is not None:
                 owner = file_locations.get(location.parent) or existing.get(location.parent)
                 if owner is None:
-                    problems.append(Problem(name, lwhere, "parent", f"no location {location.parent}"))
+                    problems.append(
+                        Problem(name, lwhere, "parent", f"no location {location.parent}")
+                    )
                     continue
                 if owner[0] != entry.code:
-                    problems.append(Problem(name, lwhere, "parent", f"{location.parent} belongs to {owner[0]}"))
+                    problems.append(
+                        Problem(name, lwhere, "parent", f"{location.parent} belongs to {owner[0]}")
+                    )
                     continue
                 if location.parent == location.code:
-                    problems.append(Problem(name, lwhere, "parent", "a location cannot be its own parent"))
+                    problems.append(
+                        Problem(name, lwhere, "parent", "a location cannot be its own parent")
+                    )
                     continue
                 parent_kind = owner[1]
             if parent_kind not in ALLOWED_PARENT_KINDS[location.kind]:
                 place = f"inside a {parent_kind}" if parent_kind else "at the top level"
-                problems.append(Problem(name, lwhere, "parent", f"a {location.kind.value} cannot sit {place}"))
+                problems.append(
+                    Problem(name, lwhere, "parent", f"a {location.kind.value} cannot sit {place}")
+                )
     return problems
 
 

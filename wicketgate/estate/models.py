@@ -75,7 +75,9 @@ class Establishment(models.Model):
             errors["incentive_levels"] = f"unknown incentive level(s): {', '.join(unknown)}"
         missing = [level for level in ALWAYS_OFFERED if level not in levels]
         if missing:
-            errors["incentive_levels"] = f"BAS, STD and ENH are always offered; missing {', '.join(missing)}"
+            errors["incentive_levels"] = (
+                f"BAS, STD and ENH are always offered; missing {', '.join(missing)}"
+            )
         if self.default_incentive_level not in levels:
             errors["default_incentive_level"] = (
                 f"{self.default_incentive_level} is not one of the levels this establishment offers"
@@ -106,12 +108,18 @@ class LocationQuerySet(ScopedQuerySet):
 
 
 class Location(models.Model):
-    establishment = models.ForeignKey(Establishment, on_delete=models.PROTECT, related_name="locations")
+    establishment = models.ForeignKey(
+        Establishment, on_delete=models.PROTECT, related_name="locations"
+    )
     code = models.CharField(max_length=40, unique=True, validators=[location_code_validator])
     name = models.CharField(max_length=120, blank=True)
     kind = models.CharField(max_length=12, choices=LocationKind.choices)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
-    secure_area = models.BooleanField(default=False, help_text="Supervised by staff; video calls need one")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    secure_area = models.BooleanField(
+        default=False, help_text="Supervised by staff; video calls need one"
+    )
     capacity = models.PositiveIntegerField(null=True, blank=True)
 
     objects = LocationQuerySet.as_manager()
@@ -122,6 +130,10 @@ class Location(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.code
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.code = self.code.upper()
+        super().save(*args, **kwargs)
 
     @property
     def label(self) -> str:
@@ -152,7 +164,3 @@ class Location(models.Model):
             chain.append(node)
             node = node.parent
         return list(reversed(chain))
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self.code = self.code.upper()
-        super().save(*args, **kwargs)

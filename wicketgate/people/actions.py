@@ -73,7 +73,10 @@ def do_import_prisoners(
         record_event(
             "people.import",
             actor=who,
-            details={"file": file_name, "counts": {key: summary.counts[key] for key in IMPORT_COUNTS}},
+            details={
+                "file": file_name,
+                "counts": {key: summary.counts[key] for key in IMPORT_COUNTS},
+            },
         )
     return summary
 
@@ -91,7 +94,9 @@ def do_transfer_prisoner(
     return locked
 
 
-def do_move_prisoner(prisoner: Prisoner, location: Location, *, actor: Actor | Any, comment: str = "") -> Prisoner:
+def do_move_prisoner(
+    prisoner: Prisoner, location: Location, *, actor: Actor | Any, comment: str = ""
+) -> Prisoner:
     if location.establishment_id != prisoner.establishment_id:
         raise ActionError(f"{location.code} is not in {prisoner.establishment.code}")
     with transaction.atomic():
@@ -109,10 +114,14 @@ def do_review_incentive_level(
     if not comment.strip():
         raise ActionError("a review needs a reason")
     with transaction.atomic():
-        locked = Prisoner.objects.select_for_update().select_related("establishment").get(pk=prisoner.pk)
+        locked = (
+            Prisoner.objects.select_for_update().select_related("establishment").get(pk=prisoner.pk)
+        )
         offered = locked.establishment.offered_levels
         if level not in offered:
-            raise ActionError(f"{level} is not offered at {locked.establishment.code} ({', '.join(offered)})")
+            raise ActionError(
+                f"{level} is not offered at {locked.establishment.code} ({', '.join(offered)})"
+            )
         review = _record_level(
             locked, level, IncentiveReview.Reason.REVIEW, as_actor(actor), on=on, comment=comment
         )
@@ -149,15 +158,25 @@ def do_add_alert(
             actor=actor,
             subject=prisoner,
             establishment=prisoner.establishment,
-            details={"code": code, "starts_on": str(start), "ends_on": str(ends_on) if ends_on else None},
+            details={
+                "code": code,
+                "starts_on": str(start),
+                "ends_on": str(ends_on) if ends_on else None,
+            },
         )
     return alert
 
 
-def do_end_alert(alert: PrisonerAlert, *, actor: Actor | Any, on: dt.date | None = None) -> PrisonerAlert:
+def do_end_alert(
+    alert: PrisonerAlert, *, actor: Actor | Any, on: dt.date | None = None
+) -> PrisonerAlert:
     end = on or timezone.localdate()
     with transaction.atomic():
-        locked = PrisonerAlert.objects.select_for_update().select_related("prisoner", "code").get(pk=alert.pk)
+        locked = (
+            PrisonerAlert.objects.select_for_update()
+            .select_related("prisoner", "code")
+            .get(pk=alert.pk)
+        )
         if not locked.is_active(end) and locked.ends_on is not None and locked.ends_on <= end:
             raise ActionError("the alert has already ended")
         locked.ends_on = max(end, locked.starts_on)
@@ -176,7 +195,10 @@ def do_end_alert(alert: PrisonerAlert, *, actor: Actor | Any, on: dt.date | None
 
 
 def _refuse_levels_not_offered(
-    file_name: str, rows: list[PrisonerRow], existing: dict[str, Prisoner], establishments: dict[str, Establishment]
+    file_name: str,
+    rows: list[PrisonerRow],
+    existing: dict[str, Prisoner],
+    establishments: dict[str, Establishment],
 ) -> None:
     problems = []
     for row in rows:
@@ -207,7 +229,9 @@ def _active_alert_codes(prisoners: Any) -> dict[int, set[str]]:
     return result
 
 
-def _admit(row: PrisonerRow, establishment: Establishment, location: Location | None, who: Actor) -> Prisoner:
+def _admit(
+    row: PrisonerRow, establishment: Establishment, location: Location | None, who: Actor
+) -> Prisoner:
     prisoner = Prisoner.objects.create(
         prison_number=row.prison_number,
         given_name=row.given_name,
@@ -226,7 +250,14 @@ def _admit(row: PrisonerRow, establishment: Establishment, location: Location | 
         to_location=location,
         recorded_by=who.label,
     )
-    _record_level(prisoner, row.incentive_level, IncentiveReview.Reason.ARRIVAL, who, previous="", arrived=True)
+    _record_level(
+        prisoner,
+        row.incentive_level,
+        IncentiveReview.Reason.ARRIVAL,
+        who,
+        previous="",
+        arrived=True,
+    )
     record_event("people.prisoner.create", actor=who, subject=prisoner, establishment=establishment)
     return prisoner
 
@@ -249,11 +280,22 @@ def _transfer(
     prisoner.establishment = to
     prisoner.location = location
     prisoner.save(update_fields=["establishment", "location", "updated_at"])
-    _record_level(prisoner, new_level, IncentiveReview.Reason.TRANSFER, who, previous=previous_level, arrived=True)
+    _record_level(
+        prisoner,
+        new_level,
+        IncentiveReview.Reason.TRANSFER,
+        who,
+        previous=previous_level,
+        arrived=True,
+    )
     details = {"from": origin.code, "to": to.code, "level_before": level, "level_after": new_level}
     for establishment in (origin, to):
         record_event(
-            "people.prisoner.transfer", actor=who, subject=prisoner, establishment=establishment, details=details
+            "people.prisoner.transfer",
+            actor=who,
+            subject=prisoner,
+            establishment=establishment,
+            details=details,
         )
 
 
@@ -302,7 +344,11 @@ def _record_level(
         comment=comment,
         reviewed_on=day,
         next_review_due=next_review_due(
-            level=level, previous_level=before, on=day, arrived=arrived, youth=prisoner.is_youth(day)
+            level=level,
+            previous_level=before,
+            on=day,
+            arrived=arrived,
+            youth=prisoner.is_youth(day),
         ),
         reviewed_by=who.label,
     )
@@ -347,7 +393,9 @@ def _update_details(
             actor=who,
             subject=prisoner,
             establishment=prisoner.establishment,
-            details={field: [str(before), str(after)] for field, (before, after) in changes.items()},
+            details={
+                field: [str(before), str(after)] for field, (before, after) in changes.items()
+            },
         )
     if not moved and prisoner.location_id != (location.pk if location else None):
         _move(prisoner, location, who, comment="import")
@@ -359,14 +407,20 @@ def _update_details(
 
 
 def _sync_alerts(
-    prisoner: Prisoner, active: set[str], wanted: tuple[str, ...], codes: dict[str, AlertCode], who: Actor
+    prisoner: Prisoner,
+    active: set[str],
+    wanted: tuple[str, ...],
+    codes: dict[str, AlertCode],
+    who: Actor,
 ) -> bool:
     """Make the prisoner's active alerts the imported set: start new ones, end absent ones."""
     today = timezone.localdate()
     to_add = sorted(set(wanted) - active)
     to_end = sorted(active - set(wanted))
     for code in to_add:
-        PrisonerAlert.objects.create(prisoner=prisoner, code=codes[code], starts_on=today, comment="imported")
+        PrisonerAlert.objects.create(
+            prisoner=prisoner, code=codes[code], starts_on=today, comment="imported"
+        )
     for alert in PrisonerAlert.objects.filter(prisoner=prisoner, code__code__in=to_end):
         if alert.is_active(today):
             alert.ends_on = max(today, alert.starts_on)

@@ -25,8 +25,16 @@ from wicketgate.lib.importing import ImportRejected, Problem
 from wicketgate.people.codes import PRISON_NUMBER_PATTERN, LegalStatus, parse_category
 
 COLUMNS = [
-    "prison_number", "given_name", "family_name", "date_of_birth", "establishment",
-    "location", "category", "incentive_level", "legal_status", "alerts",
+    "prison_number",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "establishment",
+    "location",
+    "category",
+    "incentive_level",
+    "legal_status",
+    "alerts",
 ]
 
 # The age of criminal responsibility in England and Wales.
@@ -66,14 +74,18 @@ def read_prisoners(
     try:
         handle = path.open(newline="", encoding="utf-8-sig")
     except OSError as exc:
-        raise ImportRejected([Problem(name, "0", "(file)", f"cannot read it: {exc.strerror}")]) from exc
+        raise ImportRejected(
+            [Problem(name, "0", "(file)", f"cannot read it: {exc.strerror}")]
+        ) from exc
     with handle:
         try:
             return _read(name, csv.reader(handle), reference, progress)
         except UnicodeDecodeError as exc:
             raise ImportRejected([Problem(name, "0", "(file)", "is not UTF-8 text")]) from exc
         except csv.Error as exc:
-            raise ImportRejected([Problem(name, "0", "(file)", f"is not valid CSV: {exc}")]) from exc
+            raise ImportRejected(
+                [Problem(name, "0", "(file)", f"is not valid CSV: {exc}")]
+            ) from exc
 
 
 def _read(
@@ -84,7 +96,9 @@ def _read(
 ) -> list[PrisonerRow]:
     header = next(reader, None)
     if header is None:
-        raise ImportRejected([Problem(name, "1", "(header)", "the file is empty; expected a header row")])
+        raise ImportRejected(
+            [Problem(name, "1", "(header)", "the file is empty; expected a header row")]
+        )
     header = [column.strip() for column in header]
     header_problems = _check_header(name, header)
     if header_problems:
@@ -101,7 +115,12 @@ def _read(
             continue  # a blank line is not a row
         if len(values) != len(header):
             problems.append(
-                Problem(name, str(line), "(row)", f"has {len(values)} fields; the header has {len(header)}")
+                Problem(
+                    name,
+                    str(line),
+                    "(row)",
+                    f"has {len(values)} fields; the header has {len(header)}",
+                )
             )
             continue
         record = {column: value.strip() for column, value in zip(header, values, strict=True)}
@@ -111,7 +130,9 @@ def _read(
             if row.prison_number in first_line:
                 problems.append(
                     Problem(
-                        name, str(line), "prison_number",
+                        name,
+                        str(line),
+                        "prison_number",
                         f"{row.prison_number} already appears on line {first_line[row.prison_number]}",
                     )
                 )
@@ -127,7 +148,14 @@ def _check_header(name: str, header: list[str]) -> list[Problem]:
     problems = []
     for column in header:
         if column not in COLUMNS:
-            problems.append(Problem(name, "1", column or "(blank)", "unknown column; expected only " + ",".join(COLUMNS)))
+            problems.append(
+                Problem(
+                    name,
+                    "1",
+                    column or "(blank)",
+                    "unknown column; expected only " + ",".join(COLUMNS),
+                )
+            )
     duplicates = {column for column in header if header.count(column) > 1}
     for column in sorted(duplicates):
         problems.append(Problem(name, "1", column, "appears more than once in the header"))
@@ -165,11 +193,18 @@ def _check_row(
         problem("date_of_birth", f"{record['date_of_birth']!r} is not a date as YYYY-MM-DD")
         date_of_birth = None
     if date_of_birth is not None:
-        age = today.year - date_of_birth.year - ((today.month, today.day) < (date_of_birth.month, date_of_birth.day))
+        age = (
+            today.year
+            - date_of_birth.year
+            - ((today.month, today.day) < (date_of_birth.month, date_of_birth.day))
+        )
         if date_of_birth > today:
             problem("date_of_birth", f"{date_of_birth} is in the future")
         elif age < MINIMUM_AGE:
-            problem("date_of_birth", f"{date_of_birth} makes them {age}; nobody under {MINIMUM_AGE} is held")
+            problem(
+                "date_of_birth",
+                f"{date_of_birth} makes them {age}; nobody under {MINIMUM_AGE} is held",
+            )
         elif age > MAXIMUM_AGE:
             problem("date_of_birth", f"{date_of_birth} makes them {age}, which cannot be right")
     establishment = record["establishment"].upper()
@@ -186,14 +221,25 @@ def _check_row(
     try:
         category = parse_category(record["category"])
     except ValueError:
-        problem("category", f"{record['category']!r} is not a security category name (C, A_HIGH, …) or letter (I, …)")
+        problem(
+            "category",
+            f"{record['category']!r} is not a security category name (C, A_HIGH, …) or letter (I, …)",
+        )
     incentive_level = record["incentive_level"].upper()
     if incentive_level not in INCENTIVE_ORDER:
-        problem("incentive_level", f"{record['incentive_level']!r} is not one of {'/'.join(INCENTIVE_ORDER)}")
+        problem(
+            "incentive_level",
+            f"{record['incentive_level']!r} is not one of {'/'.join(INCENTIVE_ORDER)}",
+        )
     legal_status = record["legal_status"].upper()
     if legal_status not in LegalStatus.values:
-        problem("legal_status", f"{record['legal_status']!r} is not one of {', '.join(LegalStatus.values)}")
-    alerts = tuple(sorted({code.strip().upper() for code in record["alerts"].split(";") if code.strip()}))
+        problem(
+            "legal_status",
+            f"{record['legal_status']!r} is not one of {', '.join(LegalStatus.values)}",
+        )
+    alerts = tuple(
+        sorted({code.strip().upper() for code in record["alerts"].split(";") if code.strip()})
+    )
     unknown = [code for code in alerts if code not in reference.alert_codes]
     if unknown:
         problem("alerts", f"unknown alert code(s): {', '.join(unknown)}")

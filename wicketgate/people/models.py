@@ -23,7 +23,9 @@ class PrisonerQuerySet(ScopedQuerySet):
     def in_wing(self, wing_id: int) -> PrisonerQuerySet:
         # Cells sit at most two levels below their wing (wing → landing → cell).
         return self.filter(
-            Q(location_id=wing_id) | Q(location__parent_id=wing_id) | Q(location__parent__parent_id=wing_id)
+            Q(location_id=wing_id)
+            | Q(location__parent_id=wing_id)
+            | Q(location__parent__parent_id=wing_id)
         )
 
     def with_active_alert(self, code: str, on: dt.date | None = None) -> PrisonerQuerySet:
@@ -45,7 +47,9 @@ class PrisonerQuerySet(ScopedQuerySet):
 
 
 class Prisoner(models.Model):
-    prison_number = models.CharField(max_length=7, unique=True, validators=[prison_number_validator])
+    prison_number = models.CharField(
+        max_length=7, unique=True, validators=[prison_number_validator]
+    )
     given_name = models.CharField(max_length=100)
     family_name = models.CharField(max_length=100)
     date_of_birth = models.DateField()
@@ -164,21 +168,30 @@ class IncentiveReview(models.Model):
         TRANSFER = "transfer", "Transfer"
         IMPORT = "import", "Imported"
 
-    prisoner = models.ForeignKey(Prisoner, on_delete=models.CASCADE, related_name="incentive_reviews")
-    establishment = models.ForeignKey("estate.Establishment", on_delete=models.PROTECT, related_name="+")
+    prisoner = models.ForeignKey(
+        Prisoner, on_delete=models.CASCADE, related_name="incentive_reviews"
+    )
+    establishment = models.ForeignKey(
+        "estate.Establishment", on_delete=models.PROTECT, related_name="+"
+    )
     level = models.CharField(max_length=3, choices=IncentiveLevel.choices)
     previous_level = models.CharField(max_length=3, choices=IncentiveLevel.choices, blank=True)
     reason = models.CharField(max_length=10, choices=Reason.choices)
     comment = models.TextField(blank=True)
     reviewed_on = models.DateField()
     next_review_due = models.DateField()
-    reviewed_by = models.CharField(max_length=150, help_text="who recorded it (staff username or process)")
+    reviewed_by = models.CharField(
+        max_length=150, help_text="who recorded it (staff username or process)"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = IncentiveReviewQuerySet.as_manager()
 
     class Meta:
         ordering = ["-reviewed_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.level} from {self.reviewed_on} ({self.get_reason_display()})"
 
 
 class MovementQuerySet(ScopedQuerySet):
@@ -198,7 +211,9 @@ class Movement(models.Model):
     from_establishment = models.ForeignKey(
         "estate.Establishment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    to_establishment = models.ForeignKey("estate.Establishment", on_delete=models.PROTECT, related_name="+")
+    to_establishment = models.ForeignKey(
+        "estate.Establishment", on_delete=models.PROTECT, related_name="+"
+    )
     from_location = models.ForeignKey(
         "estate.Location", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -213,3 +228,6 @@ class Movement(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.to_location_id or self.to_establishment_id}"

@@ -57,8 +57,12 @@ def build_estate() -> Estate:
         incentive_levels=["BAS", "STD", "ENH", "EN2"],
     )
     a_wing = Location.objects.create(establishment=a, code="NGT-A", kind="WING", name="A wing")
-    a_landing = Location.objects.create(establishment=a, code="NGT-A-1", kind="LANDING", parent=a_wing)
-    a_cell = Location.objects.create(establishment=a, code="NGT-A-1-01", kind="CELL", parent=a_landing)
+    a_landing = Location.objects.create(
+        establishment=a, code="NGT-A-1", kind="LANDING", parent=a_wing
+    )
+    a_cell = Location.objects.create(
+        establishment=a, code="NGT-A-1-01", kind="CELL", parent=a_landing
+    )
     a_video = Location.objects.create(
         establishment=a, code="NGT-VS", kind="VIDEO_SUITE", name="Video suite", secure_area=True
     )
@@ -87,10 +91,18 @@ def build_estate() -> Estate:
         legal_status="SENTENCED",
     )
     clerk_a = do_create_staff_user(
-        "clerk.a", password=PASSWORD, roles=[(a, StaffRole.WING_OFFICER)], actor=SETUP, check_password=False
+        "clerk.a",
+        password=PASSWORD,
+        roles=[(a, StaffRole.WING_OFFICER)],
+        actor=SETUP,
+        check_password=False,
     )
     clerk_b = do_create_staff_user(
-        "clerk.b", password=PASSWORD, roles=[(b, StaffRole.WING_OFFICER)], actor=SETUP, check_password=False
+        "clerk.b",
+        password=PASSWORD,
+        roles=[(b, StaffRole.WING_OFFICER)],
+        actor=SETUP,
+        check_password=False,
     )
     admin = do_create_staff_user(
         "estate.admin", password=PASSWORD, estate_admin=True, actor=SETUP, check_password=False

@@ -6,43 +6,65 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('estate', '0001_initial'),
-        ('people', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("estate", "0001_initial"),
+        ("people", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='prisoneraccount',
-            name='prisoner',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='account', to='people.prisoner'),
+            model_name="prisoneraccount",
+            name="prisoner",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="account",
+                to="people.prisoner",
+            ),
         ),
         migrations.AddField(
-            model_name='prisoneraccount',
-            name='user',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='prisoner_account', to=settings.AUTH_USER_MODEL),
+            model_name="prisoneraccount",
+            name="user",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="prisoner_account",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='staffmembership',
-            name='establishment',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='staff_memberships', to='estate.establishment'),
+            model_name="staffmembership",
+            name="establishment",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="staff_memberships",
+                to="estate.establishment",
+            ),
         ),
         migrations.AddField(
-            model_name='staffmembership',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='staff_memberships', to=settings.AUTH_USER_MODEL),
+            model_name="staffmembership",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="staff_memberships",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='user',
-            name='establishments',
-            field=models.ManyToManyField(blank=True, related_name='staff', through='accounts.StaffMembership', to='estate.establishment'),
+            model_name="user",
+            name="establishments",
+            field=models.ManyToManyField(
+                blank=True,
+                related_name="staff",
+                through="accounts.StaffMembership",
+                to="estate.establishment",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='staffmembership',
-            constraint=models.UniqueConstraint(fields=('user', 'establishment', 'role'), name='one_role_once_per_establishment'),
+            model_name="staffmembership",
+            constraint=models.UniqueConstraint(
+                fields=("user", "establishment", "role"), name="one_role_once_per_establishment"
+            ),
         ),
     ]

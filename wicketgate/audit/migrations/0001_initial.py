@@ -6,33 +6,64 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('estate', '0001_initial'),
+        ("estate", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('occurred_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('actor_kind', models.CharField(max_length=12)),
-                ('actor_id', models.CharField(blank=True, max_length=64)),
-                ('actor_label', models.CharField(max_length=150)),
-                ('action', models.CharField(db_index=True, max_length=80)),
-                ('subject_kind', models.CharField(blank=True, max_length=40)),
-                ('subject_id', models.CharField(blank=True, max_length=64)),
-                ('subject_label', models.CharField(blank=True, max_length=200)),
-                ('outcome', models.CharField(choices=[('success', 'Success'), ('denied', 'Denied'), ('failed', 'Failed')], default='success', max_length=10)),
-                ('details', models.JSONField(blank=True, default=dict)),
-                ('establishment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='estate.establishment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "occurred_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                ("actor_kind", models.CharField(max_length=12)),
+                ("actor_id", models.CharField(blank=True, max_length=64)),
+                ("actor_label", models.CharField(max_length=150)),
+                ("action", models.CharField(db_index=True, max_length=80)),
+                ("subject_kind", models.CharField(blank=True, max_length=40)),
+                ("subject_id", models.CharField(blank=True, max_length=64)),
+                ("subject_label", models.CharField(blank=True, max_length=200)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("success", "Success"),
+                            ("denied", "Denied"),
+                            ("failed", "Failed"),
+                        ],
+                        default="success",
+                        max_length=10,
+                    ),
+                ),
+                ("details", models.JSONField(blank=True, default=dict)),
+                (
+                    "establishment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="estate.establishment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-id'],
-                'indexes': [models.Index(fields=['subject_kind', 'subject_id'], name='audit_audit_subject_79fa68_idx')],
+                "ordering": ["-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["subject_kind", "subject_id"], name="audit_audit_subject_79fa68_idx"
+                    )
+                ],
             },
         ),
     ]

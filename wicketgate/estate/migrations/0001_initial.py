@@ -7,51 +7,156 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Establishment',
+            name="Establishment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=5, unique=True, validators=[django.core.validators.RegexValidator('^[A-Z]{2,5}$', 'An establishment code is 2 to 5 capital letters, e.g. NGT.')])),
-                ('name', models.CharField(max_length=120)),
-                ('kind', models.CharField(choices=[('local', 'Local (reception) prison'), ('training', 'Training prison'), ('yoi', 'Young offender institution'), ('women', "Women's prison"), ('open', 'Open prison')], max_length=10)),
-                ('youth', models.BooleanField(default=False, help_text='Holds people under 18')),
-                ('capacity', models.PositiveIntegerField(blank=True, null=True)),
-                ('in_cell_cabling', models.BooleanField(default=False)),
-                ('wifi', models.BooleanField(default=False)),
-                ('in_cell_laptops', models.BooleanField(default=False)),
-                ('kiosks', models.PositiveIntegerField(default=0, validators=[django.core.validators.MinValueValidator(0)])),
-                ('incentive_levels', models.JSONField(default=wicketgate.estate.models.default_incentive_levels)),
-                ('default_incentive_level', models.CharField(choices=[('BAS', 'Basic'), ('STD', 'Standard'), ('ENH', 'Enhanced'), ('EN2', 'Enhanced 2'), ('EN3', 'Enhanced 3')], default='STD', max_length=3)),
-                ('features', models.JSONField(default=wicketgate.estate.models.default_features)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=5,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Z]{2,5}$",
+                                "An establishment code is 2 to 5 capital letters, e.g. NGT.",
+                            )
+                        ],
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("local", "Local (reception) prison"),
+                            ("training", "Training prison"),
+                            ("yoi", "Young offender institution"),
+                            ("women", "Women's prison"),
+                            ("open", "Open prison"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("youth", models.BooleanField(default=False, help_text="Holds people under 18")),
+                ("capacity", models.PositiveIntegerField(blank=True, null=True)),
+                ("in_cell_cabling", models.BooleanField(default=False)),
+                ("wifi", models.BooleanField(default=False)),
+                ("in_cell_laptops", models.BooleanField(default=False)),
+                (
+                    "kiosks",
+                    models.PositiveIntegerField(
+                        default=0, validators=[django.core.validators.MinValueValidator(0)]
+                    ),
+                ),
+                (
+                    "incentive_levels",
+                    models.JSONField(default=wicketgate.estate.models.default_incentive_levels),
+                ),
+                (
+                    "default_incentive_level",
+                    models.CharField(
+                        choices=[
+                            ("BAS", "Basic"),
+                            ("STD", "Standard"),
+                            ("ENH", "Enhanced"),
+                            ("EN2", "Enhanced 2"),
+                            ("EN3", "Enhanced 3"),
+                        ],
+                        default="STD",
+                        max_length=3,
+                    ),
+                ),
+                ("features", models.JSONField(default=wicketgate.estate.models.default_features)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Location',
+            name="Location",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=40, unique=True, validators=[django.core.validators.RegexValidator('^[A-Z0-9][A-Z0-9-]{0,39}$', 'A location code is capital letters, digits and hyphens, e.g. NGT-A-1-01.')])),
-                ('name', models.CharField(blank=True, max_length=120)),
-                ('kind', models.CharField(choices=[('WING', 'Wing'), ('LANDING', 'Landing'), ('CELL', 'Cell'), ('EDUCATION', 'Education'), ('LIBRARY', 'Library'), ('WORKSHOP', 'Workshop'), ('KIOSK_AREA', 'Kiosk area'), ('VIDEO_SUITE', 'Video suite')], max_length=12)),
-                ('secure_area', models.BooleanField(default=False, help_text='Supervised by staff; video calls need one')),
-                ('capacity', models.PositiveIntegerField(blank=True, null=True)),
-                ('establishment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='locations', to='estate.establishment')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='estate.location')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=40,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Z0-9][A-Z0-9-]{0,39}$",
+                                "A location code is capital letters, digits and hyphens, e.g. NGT-A-1-01.",
+                            )
+                        ],
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=120)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("WING", "Wing"),
+                            ("LANDING", "Landing"),
+                            ("CELL", "Cell"),
+                            ("EDUCATION", "Education"),
+                            ("LIBRARY", "Library"),
+                            ("WORKSHOP", "Workshop"),
+                            ("KIOSK_AREA", "Kiosk area"),
+                            ("VIDEO_SUITE", "Video suite"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "secure_area",
+                    models.BooleanField(
+                        default=False, help_text="Supervised by staff; video calls need one"
+                    ),
+                ),
+                ("capacity", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "establishment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="locations",
+                        to="estate.establishment",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="estate.location",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['code'],
-                'indexes': [models.Index(fields=['establishment', 'kind'], name='estate_loca_establi_f97f3d_idx')],
+                "ordering": ["code"],
+                "indexes": [
+                    models.Index(
+                        fields=["establishment", "kind"], name="estate_loca_establi_f97f3d_idx"
+                    )
+                ],
             },
         ),
     ]

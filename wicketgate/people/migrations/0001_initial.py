@@ -8,114 +8,358 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('estate', '0001_initial'),
+        ("estate", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AlertCode',
+            name="AlertCode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=12, unique=True)),
-                ('description', models.CharField(max_length=200)),
-                ('active', models.BooleanField(default=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=12, unique=True)),
+                ("description", models.CharField(max_length=200)),
+                ("active", models.BooleanField(default=True)),
             ],
             options={
-                'ordering': ['code'],
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Prisoner',
+            name="Prisoner",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('prison_number', models.CharField(max_length=7, unique=True, validators=[django.core.validators.RegexValidator('^[A-Z][0-9]{4}[A-Z]{2}$', 'A prison number is a letter, four digits and two letters, e.g. A1234BC.')])),
-                ('given_name', models.CharField(max_length=100)),
-                ('family_name', models.CharField(max_length=100)),
-                ('date_of_birth', models.DateField()),
-                ('security_category', models.CharField(choices=[('A_EXCEPTIONAL', 'Category A (exceptional risk)'), ('A_HIGH', 'Category A (high risk)'), ('A_PROVISIONAL', 'Provisional category A'), ('A_STANDARD', 'Category A (standard risk)'), ('B', 'Category B'), ('C', 'Category C'), ('D', 'Category D'), ('YOI_CLOSED', 'YOI closed'), ('YOI_OPEN', 'YOI open'), ('YOI_RESTRICTED', 'YOI restricted'), ('UNSENTENCED', 'Unsentenced'), ('UNCATEGORISED_SENTENCED_MALE', 'Uncategorised sentenced male'), ('FEMALE_RESTRICTED', 'Female restricted'), ('FEMALE_CLOSED', 'Female closed'), ('FEMALE_SEMI', 'Female semi-open'), ('FEMALE_OPEN', 'Female open')], max_length=32)),
-                ('incentive_level', models.CharField(choices=[('BAS', 'Basic'), ('STD', 'Standard'), ('ENH', 'Enhanced'), ('EN2', 'Enhanced 2'), ('EN3', 'Enhanced 3')], max_length=3)),
-                ('legal_status', models.CharField(choices=[('REMAND', 'Remand'), ('SENTENCED', 'Sentenced'), ('RECALL', 'Recall'), ('CONVICTED_UNSENTENCED', 'Convicted, unsentenced'), ('IMMIGRATION_DETAINEE', 'Immigration detainee'), ('INDETERMINATE_SENTENCE', 'Indeterminate sentence'), ('CIVIL_PRISONER', 'Civil prisoner'), ('UNKNOWN', 'Unknown')], max_length=32)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('establishment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='prisoners', to='estate.establishment')),
-                ('location', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='prisoners', to='estate.location')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "prison_number",
+                    models.CharField(
+                        max_length=7,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Z][0-9]{4}[A-Z]{2}$",
+                                "A prison number is a letter, four digits and two letters, e.g. A1234BC.",
+                            )
+                        ],
+                    ),
+                ),
+                ("given_name", models.CharField(max_length=100)),
+                ("family_name", models.CharField(max_length=100)),
+                ("date_of_birth", models.DateField()),
+                (
+                    "security_category",
+                    models.CharField(
+                        choices=[
+                            ("A_EXCEPTIONAL", "Category A (exceptional risk)"),
+                            ("A_HIGH", "Category A (high risk)"),
+                            ("A_PROVISIONAL", "Provisional category A"),
+                            ("A_STANDARD", "Category A (standard risk)"),
+                            ("B", "Category B"),
+                            ("C", "Category C"),
+                            ("D", "Category D"),
+                            ("YOI_CLOSED", "YOI closed"),
+                            ("YOI_OPEN", "YOI open"),
+                            ("YOI_RESTRICTED", "YOI restricted"),
+                            ("UNSENTENCED", "Unsentenced"),
+                            ("UNCATEGORISED_SENTENCED_MALE", "Uncategorised sentenced male"),
+                            ("FEMALE_RESTRICTED", "Female restricted"),
+                            ("FEMALE_CLOSED", "Female closed"),
+                            ("FEMALE_SEMI", "Female semi-open"),
+                            ("FEMALE_OPEN", "Female open"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "incentive_level",
+                    models.CharField(
+                        choices=[
+                            ("BAS", "Basic"),
+                            ("STD", "Standard"),
+                            ("ENH", "Enhanced"),
+                            ("EN2", "Enhanced 2"),
+                            ("EN3", "Enhanced 3"),
+                        ],
+                        max_length=3,
+                    ),
+                ),
+                (
+                    "legal_status",
+                    models.CharField(
+                        choices=[
+                            ("REMAND", "Remand"),
+                            ("SENTENCED", "Sentenced"),
+                            ("RECALL", "Recall"),
+                            ("CONVICTED_UNSENTENCED", "Convicted, unsentenced"),
+                            ("IMMIGRATION_DETAINEE", "Immigration detainee"),
+                            ("INDETERMINATE_SENTENCE", "Indeterminate sentence"),
+                            ("CIVIL_PRISONER", "Civil prisoner"),
+                            ("UNKNOWN", "Unknown"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "establishment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="prisoners",
+                        to="estate.establishment",
+                    ),
+                ),
+                (
+                    "location",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="prisoners",
+                        to="estate.location",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['family_name', 'given_name', 'prison_number'],
+                "ordering": ["family_name", "given_name", "prison_number"],
             },
         ),
         migrations.CreateModel(
-            name='Movement',
+            name="Movement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('arrival', 'Arrival'), ('transfer', 'Transfer'), ('move', 'Location move')], max_length=10)),
-                ('occurred_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('recorded_by', models.CharField(max_length=150)),
-                ('comment', models.TextField(blank=True)),
-                ('from_establishment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='estate.establishment')),
-                ('from_location', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='estate.location')),
-                ('to_establishment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='estate.establishment')),
-                ('to_location', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='estate.location')),
-                ('prisoner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='movements', to='people.prisoner')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("arrival", "Arrival"),
+                            ("transfer", "Transfer"),
+                            ("move", "Location move"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("occurred_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("recorded_by", models.CharField(max_length=150)),
+                ("comment", models.TextField(blank=True)),
+                (
+                    "from_establishment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="estate.establishment",
+                    ),
+                ),
+                (
+                    "from_location",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="estate.location",
+                    ),
+                ),
+                (
+                    "to_establishment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="estate.establishment",
+                    ),
+                ),
+                (
+                    "to_location",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="estate.location",
+                    ),
+                ),
+                (
+                    "prisoner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="movements",
+                        to="people.prisoner",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-occurred_at', '-id'],
+                "ordering": ["-occurred_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='IncentiveReview',
+            name="IncentiveReview",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('level', models.CharField(choices=[('BAS', 'Basic'), ('STD', 'Standard'), ('ENH', 'Enhanced'), ('EN2', 'Enhanced 2'), ('EN3', 'Enhanced 3')], max_length=3)),
-                ('previous_level', models.CharField(blank=True, choices=[('BAS', 'Basic'), ('STD', 'Standard'), ('ENH', 'Enhanced'), ('EN2', 'Enhanced 2'), ('EN3', 'Enhanced 3')], max_length=3)),
-                ('reason', models.CharField(choices=[('arrival', 'Arrival'), ('review', 'Review'), ('transfer', 'Transfer'), ('import', 'Imported')], max_length=10)),
-                ('comment', models.TextField(blank=True)),
-                ('reviewed_on', models.DateField()),
-                ('next_review_due', models.DateField()),
-                ('reviewed_by', models.CharField(help_text='who recorded it (staff username or process)', max_length=150)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('establishment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='estate.establishment')),
-                ('prisoner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='incentive_reviews', to='people.prisoner')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("BAS", "Basic"),
+                            ("STD", "Standard"),
+                            ("ENH", "Enhanced"),
+                            ("EN2", "Enhanced 2"),
+                            ("EN3", "Enhanced 3"),
+                        ],
+                        max_length=3,
+                    ),
+                ),
+                (
+                    "previous_level",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("BAS", "Basic"),
+                            ("STD", "Standard"),
+                            ("ENH", "Enhanced"),
+                            ("EN2", "Enhanced 2"),
+                            ("EN3", "Enhanced 3"),
+                        ],
+                        max_length=3,
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("arrival", "Arrival"),
+                            ("review", "Review"),
+                            ("transfer", "Transfer"),
+                            ("import", "Imported"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("comment", models.TextField(blank=True)),
+                ("reviewed_on", models.DateField()),
+                ("next_review_due", models.DateField()),
+                (
+                    "reviewed_by",
+                    models.CharField(
+                        help_text="who recorded it (staff username or process)", max_length=150
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "establishment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="estate.establishment",
+                    ),
+                ),
+                (
+                    "prisoner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="incentive_reviews",
+                        to="people.prisoner",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-reviewed_on', '-id'],
+                "ordering": ["-reviewed_on", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='PrisonerAlert',
+            name="PrisonerAlert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('comment', models.TextField(blank=True)),
-                ('starts_on', models.DateField()),
-                ('ends_on', models.DateField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('code', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='people.alertcode')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('prisoner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='alerts', to='people.prisoner')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("comment", models.TextField(blank=True)),
+                ("starts_on", models.DateField()),
+                ("ends_on", models.DateField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "code",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="people.alertcode",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "prisoner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="alerts",
+                        to="people.prisoner",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-starts_on', 'code__code'],
+                "ordering": ["-starts_on", "code__code"],
             },
         ),
         migrations.AddIndex(
-            model_name='prisoner',
-            index=models.Index(fields=['establishment', 'family_name'], name='people_pris_establi_62ce84_idx'),
+            model_name="prisoner",
+            index=models.Index(
+                fields=["establishment", "family_name"], name="people_pris_establi_62ce84_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='prisoner',
-            index=models.Index(fields=['establishment', 'security_category'], name='people_pris_establi_b40536_idx'),
+            model_name="prisoner",
+            index=models.Index(
+                fields=["establishment", "security_category"], name="people_pris_establi_b40536_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='prisoner',
-            index=models.Index(fields=['establishment', 'incentive_level'], name='people_pris_establi_37b03f_idx'),
+            model_name="prisoner",
+            index=models.Index(
+                fields=["establishment", "incentive_level"], name="people_pris_establi_37b03f_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='prisoneralert',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_on__isnull', True), ('ends_on__gte', models.F('starts_on')), _connector='OR'), name='alert_ends_on_or_after_start'),
+            model_name="prisoneralert",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("ends_on__isnull", True),
+                    ("ends_on__gte", models.F("starts_on")),
+                    _connector="OR",
+                ),
+                name="alert_ends_on_or_after_start",
+            ),
         ),
     ]

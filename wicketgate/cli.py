@@ -1,0 +1,449 @@
+"""The ``wicketgate`` command: one front door for operators and scripts.
+
+Exit codes scripts can rely on: 0 done; 1 refused (bad input, a rule said no; nothing
+was changed); 2 wrong usage (unknown option, missing argument).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+EXIT_REFUSED = 1
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wicketgate.settings")
+    import django
+
+    django.setup()
+
+
+class Refused(click.ClickException):
+    """Bad input or a broken rule: print the reason, exit 1, nothing changed."""
+
+    exit_code = EXIT_REFUSED
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"wicketgate: {self.message}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="wicketgate")
+def main() -> None:
+    """Wicketgate: controlled, monitored use of technology for people in prison.
+
+    Exit codes: 0 done, 1 refused (bad input; nothing changed), 2 wrong usage.
+    """
+
+
+# --- serving -----------------------------------------------------------------------------
+
+
+@main.command()
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to serve the web app on."
+)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Web worker processes.",
+)
+@click.option("--no-migrate", is_flag=True, help="Do not apply pending database migrations first.")
+def up(host: str, port: int, workers: int, no_migrate: bool) -> None:
+    """Start the whole platform in the foreground; Ctrl-C stops everything it started."""
+    _setup_django()
+    _prepare(migrate=not no_migrate)
+    sys.exit(_run_services(host, port, workers))
+
+
+@main.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    _setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=1)
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def manage(args: tuple[str, ...]) -> None:
+    """Run a Django management command (for administrators who know Django)."""
+    _setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["wicketgate manage", *args])
+
+
+def _prepare(*, migrate: bool) -> None:
+    from django.core.management import call_command
+
+    if migrate:
+        call_command("migrate", interactive=False, verbosity=0)
+        click.echo("wicketgate: database schema is up to date")
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
+def _run_services(host: str, port: int, workers: int) -> int:
+    """Run every component under one supervisor; when one stops, all stop."""
+    from honcho.manager import Manager
+
+    manager = Manager()
+    web = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "wicketgate.wsgi:application",
+        "--bind",
+        f"{_bind_host(host)}:{port}",
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "5",
+        "--forwarded-allow-ips",
+        "127.0.0.1",
+    ]
+    manager.add_process("web", shlex.join(web), env=dict(os.environ))
+    manager.loop()
+    return int(manager.returncode or 0)
+
+
+def _bind_host(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+# --- imports -----------------------------------------------------------------------------
+
+
+@main.group(name="import")
+def import_() -> None:
+    """Load establishments or prisoners from files (validated whole; all or nothing)."""
+
+
+@import_.command(name="establishments")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--by", "by", metavar="USERNAME", help="Record this operator instead of the OS user.")
+def import_establishments(file: Path, by: str | None) -> None:
+    """Create or update establishments and their locations from a YAML FILE."""
+    _setup_django()
+    from wicketgate.audit.log import Actor
+    from wicketgate.estate.actions import do_import_establishments
+    from wicketgate.estate.imports import read_establishments
+    from wicketgate.estate.models import Location
+
+    existing = {
+        code: (est, kind)
+        for code, est, kind in Location.objects.values_list("code", "establishment__code", "kind")
+    }
+    with _refusals():
+        parsed = read_establishments(file, existing)
+        summary = do_import_establishments(parsed, actor=Actor.operator(by))
+    click.echo(
+        f"{file}: "
+        + summary.line(
+            ["establishments created", "establishments updated", "establishments unchanged"]
+        )
+        + "; "
+        + summary.line(["locations created", "locations updated", "locations unchanged"])
+    )
+
+
+@import_.command(name="prisoners")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--by", "by", metavar="USERNAME", help="Record this operator instead of the OS user.")
+def import_prisoners(file: Path, by: str | None) -> None:
+    """Create, update or transfer prisoners from a CSV FILE (upsert by prison number).
+
+    Columns: prison_number, given_name, family_name, date_of_birth, establishment,
+    location, category, incentive_level, legal_status, alerts.
+    """
+    _setup_django()
+    from wicketgate.audit.log import Actor
+    from wicketgate.people.actions import IMPORT_COUNTS, do_import_prisoners
+    from wicketgate.people.imports import read_prisoners
+
+    with _refusals():
+        reference = _reference_data()
+        rows = _count_lines(file)
+        with _progress(rows, "Checking ") as tick:
+            checked = read_prisoners(file, reference, progress=tick)
+        with _progress(len(checked), "Writing  ") as tick:
+            summary = do_import_prisoners(
+                checked, actor=Actor.operator(by), file_name=str(file), progress=tick
+            )
+    click.echo(f"{file}: " + summary.line(IMPORT_COUNTS))
+
+
+def _reference_data() -> Any:
+    from wicketgate.estate.models import Establishment, Location
+    from wicketgate.people.imports import ReferenceData
+    from wicketgate.people.models import AlertCode
+
+    return ReferenceData(
+        establishments=set(Establishment.objects.values_list("code", flat=True)),
+        locations=dict(Location.objects.values_list("code", "establishment__code")),
+        alert_codes=set(AlertCode.objects.filter(active=True).values_list("code", flat=True)),
+    )
+
+
+def _count_lines(file: Path) -> int:
+    try:
+        with file.open("rb") as handle:
+            return max(sum(1 for _ in handle) - 1, 0)
+    except OSError:
+        return 0  # the reader reports the problem with the file's name
+
+
+@contextmanager
+def _progress(length: int, label: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar on a terminal for long work; silent when output is piped."""
+    show = sys.stderr.isatty() and length > 200
+    if not show:
+        yield lambda _n: None
+        return
+    with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """Turn a rejected import or a broken rule into exit 1 with every problem listed."""
+    from wicketgate.accounts.actions import AccountError
+    from wicketgate.lib.importing import ImportRejected
+    from wicketgate.people.actions import ActionError
+
+    try:
+        yield
+    except ImportRejected as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        raise Refused(f"{len(exc.problems)} problem(s); nothing was written") from exc
+    except (AccountError, ActionError) as exc:
+        raise Refused(str(exc)) from exc
+
+
+# --- accounts ----------------------------------------------------------------------------
+
+
+@main.group()
+def staff() -> None:
+    """Staff accounts: create them, issue backup codes, enrol an authenticator app."""
+
+
+@staff.command(name="add")
+@click.argument("username")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    metavar="ROLE@CODE",
+    help="A role at an establishment, e.g. security@NGT (repeatable). Roles: wing_officer, security, education, visits, governor.",
+)
+@click.option("--estate-admin", is_flag=True, help="Sees and manages every establishment.")
+@click.option("--first-name", default="")
+@click.option("--last-name", default="")
+@click.option("--email", default="")
+@click.option("--by", "by", metavar="USERNAME", help="Record this operator instead of the OS user.")
+def staff_add(
+    username: str,
+    roles: tuple[str, ...],
+    estate_admin: bool,
+    first_name: str,
+    last_name: str,
+    email: str,
+    by: str | None,
+) -> None:
+    """Create a member of staff; asks for the password and prints backup codes."""
+    _setup_django()
+    from wicketgate.accounts.actions import do_create_staff_user, do_issue_backup_codes
+    from wicketgate.audit.log import Actor
+    from wicketgate.estate.models import Establishment
+
+    pairs = []
+    with _refusals():
+        for item in roles:
+            role, _, code = item.partition("@")
+            establishment = Establishment.objects.filter(code=code.upper()).first()
+            if not code or establishment is None:
+                raise Refused(f"--role {item}: expected ROLE@CODE with a known establishment code")
+            pairs.append((establishment, role))
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        actor = Actor.operator(by)
+        user = do_create_staff_user(
+            username,
+            password=password,
+            roles=pairs,
+            estate_admin=estate_admin,
+            first_name=first_name,
+            last_name=last_name,
+            email=email,
+            actor=actor,
+        )
+        codes = do_issue_backup_codes(user, actor=actor)
+    click.echo(f"Created {username}. Backup codes for the second factor (each works once):")
+    click.echo("  " + "  ".join(codes))
+    click.echo(f"Enrol an authenticator app with: wicketgate staff totp {username}")
+
+
+@staff.command(name="backup-codes")
+@click.argument("username")
+@click.option("--by", "by", metavar="USERNAME", help="Record this operator instead of the OS user.")
+def staff_backup_codes(username: str, by: str | None) -> None:
+    """Replace a member of staff's backup codes and print the new ones."""
+    _setup_django()
+    from wicketgate.accounts.actions import do_issue_backup_codes
+    from wicketgate.audit.log import Actor
+
+    user = _staff_user(username)
+    codes = do_issue_backup_codes(user, actor=Actor.operator(by))
+    click.echo("  ".join(codes))
+
+
+@staff.command(name="totp")
+@click.argument("username")
+def staff_totp(username: str) -> None:
+    """Print the otpauth:// address (and a QR code) to enrol an authenticator app."""
+    _setup_django()
+    import io
+
+    import qrcode
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = _staff_user(username)
+    device = TOTPDevice.objects.filter(user=user).first()
+    if device is None:
+        raise Refused(f"{username} has no authenticator device")
+    qr = qrcode.QRCode(border=1)
+    qr.add_data(device.config_url)
+    buffer = io.StringIO()
+    qr.print_ascii(out=buffer, invert=True)
+    click.echo(buffer.getvalue())
+    click.echo(device.config_url)
+
+
+def _staff_user(username: str) -> Any:
+    from wicketgate.accounts.models import User, UserKind
+
+    user = User.objects.filter(username=username, kind=UserKind.STAFF).first()
+    if user is None:
+        raise Refused(f"no member of staff called {username}")
+    return user
+
+
+@main.group()
+def token() -> None:
+    """API tokens for integrations; each acts as, and is scoped like, a member of staff."""
+
+
+@token.command(name="create")
+@click.argument("username")
+@click.option("--name", required=True, help="What will use the token.")
+@click.option("--days", type=click.IntRange(1, 3650), help="Expire after this many days.")
+@click.option("--by", "by", metavar="USERNAME", help="Record this operator instead of the OS user.")
+def token_create(username: str, name: str, days: int | None, by: str | None) -> None:
+    """Create a token and print it (it is shown only once)."""
+    _setup_django()
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from wicketgate.accounts.actions import do_create_api_token
+    from wicketgate.audit.log import Actor
+
+    user = _staff_user(username)
+    expires = timezone.now() + dt.timedelta(days=days) if days else None
+    with _refusals():
+        _token, secret = do_create_api_token(
+            user, name, actor=Actor.operator(by), expires_at=expires
+        )
+    click.echo(secret)
+
+
+@token.command(name="revoke")
+@click.argument("key_id")
+@click.option("--by", "by", metavar="USERNAME", help="Record this operator instead of the OS user.")
+def token_revoke(key_id: str, by: str | None) -> None:
+    """Revoke a token by its key id (the part after ``wg_``)."""
+    _setup_django()
+    from wicketgate.accounts.actions import do_revoke_api_token
+    from wicketgate.accounts.models import ApiToken
+    from wicketgate.audit.log import Actor
+
+    found = ApiToken.objects.filter(key_id=key_id).first()
+    if found is None:
+        raise Refused(f"no token {key_id}")
+    with _refusals():
+        do_revoke_api_token(found, actor=Actor.operator(by))
+    click.echo(f"revoked {key_id}")
+
+
+@main.group()
+def prisoner() -> None:
+    """Prisoner device accounts."""
+
+
+@prisoner.command(name="set-pin")
+@click.argument("prison_number")
+@click.option("--by", "by", metavar="USERNAME", help="Record this operator instead of the OS user.")
+def prisoner_set_pin(prison_number: str, by: str | None) -> None:
+    """Set (or reset) a prisoner's device PIN; asks for it. Also unlocks the account."""
+    _setup_django()
+    from wicketgate.accounts.actions import do_set_prisoner_pin
+    from wicketgate.audit.log import Actor
+    from wicketgate.people.models import Prisoner
+
+    found = Prisoner.objects.filter(prison_number=prison_number.upper()).first()
+    if found is None:
+        raise Refused(f"no prisoner {prison_number}")
+    pin = click.prompt("PIN", hide_input=True, confirmation_prompt=True)
+    with _refusals():
+        do_set_prisoner_pin(found, pin, actor=Actor.operator(by))
+    click.echo(f"PIN set for {found.prison_number}")
+
+
+# --- demo --------------------------------------------------------------------------------
+
+
+@main.group(invoke_without_command=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.pass_context
+def demo(ctx: click.Context, host: str, port: int) -> None:
+    """Load the demo estate and start the platform (``demo load`` only loads it)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    _setup_django()
+    _prepare(migrate=True)
+    from wicketgate.demo.load import load_demo, print_welcome
+
+    welcome = load_demo(progress=_progress)
+    print_welcome(welcome, base_url=f"http://{_bind_host(host)}:{port}", echo=click.echo)
+    sys.exit(_run_services(host, port, workers=2))
+
+
+@demo.command(name="load")
+def demo_load() -> None:
+    """Load (or refresh) the demo estate and print the demo logins."""
+    _setup_django()
+    _prepare(migrate=True)
+    from wicketgate.demo.load import load_demo, print_welcome
+
+    welcome = load_demo(progress=_progress)
+    print_welcome(welcome, base_url="http://127.0.0.1:8000", echo=click.echo)
+
+
+if __name__ == "__main__":
+    main()

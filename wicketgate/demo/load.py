@@ -1,0 +1,410 @@
+"""The demo estate: three establishments, about 300 synthetic prisoners, staff and families.
+
+Everything is generated from a fixed seed, so every load gives the same people, and it
+goes through the same import and account actions as real data does. Loading again
+refreshes the demo accounts (passwords, backup codes, PINs) and changes nothing else.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import random
+import tempfile
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.utils import timezone
+from faker import Faker
+
+from wicketgate.accounts.actions import (
+    do_create_family_account,
+    do_create_staff_user,
+    do_issue_backup_codes,
+    do_set_prisoner_pin,
+)
+from wicketgate.accounts.models import User
+from wicketgate.accounts.roles import StaffRole
+from wicketgate.audit.log import Actor
+from wicketgate.estate.actions import do_import_establishments
+from wicketgate.estate.imports import EstablishmentsFile
+from wicketgate.estate.models import Location
+from wicketgate.people.actions import do_import_prisoners
+from wicketgate.people.imports import COLUMNS, read_prisoners
+from wicketgate.people.models import AlertCode, Prisoner
+
+SEED = 20261126
+DEMO_PASSWORD = "wicketgate-demo"  # noqa: S105 - demo accounts only; printed at every start
+DEMO_BACKUP_CODES = [f"demo{n:04d}" for n in range(1, 11)]
+DEMO_PIN = "2580"
+ACTOR = Actor.system("demo-loader")
+
+ProgressFactory = Callable[[int, str], AbstractContextManager[Callable[[int], None]]]
+
+
+@dataclass(frozen=True)
+class DemoEstablishment:
+    code: str
+    name: str
+    kind: str
+    youth: bool
+    prisoners: int
+    wings: list[str]
+    landings: int
+    cells_per_landing: int
+    categories: list[tuple[str, int]]  # category, weight
+    levels: list[str]
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+ESTABLISHMENTS = [
+    DemoEstablishment(
+        code="NGT",
+        name="HMP Northgate",
+        kind="local",
+        youth=False,
+        prisoners=130,
+        wings=["A", "B", "C"],
+        landings=2,
+        cells_per_landing=12,
+        categories=[("B", 70), ("C", 15), ("UNSENTENCED", 10), ("A_STANDARD", 5)],
+        levels=["BAS", "STD", "ENH"],
+        facts={
+            "capacity": 150,
+            "kiosks": 6,
+            "wifi": False,
+            "in_cell_cabling": False,
+            "in_cell_laptops": False,
+        },
+    ),
+    DemoEstablishment(
+        code="RVS",
+        name="HMP Riverside",
+        kind="training",
+        youth=False,
+        prisoners=120,
+        wings=["H", "J", "K"],
+        landings=2,
+        cells_per_landing=10,
+        categories=[("C", 90), ("D", 5), ("B", 5)],
+        levels=["BAS", "STD", "ENH", "EN2"],
+        facts={
+            "capacity": 130,
+            "kiosks": 4,
+            "wifi": True,
+            "in_cell_cabling": True,
+            "in_cell_laptops": True,
+        },
+    ),
+    DemoEstablishment(
+        code="WBK",
+        name="HMYOI Westbrook",
+        kind="yoi",
+        youth=True,
+        prisoners=50,
+        wings=["Oak", "Ash"],
+        landings=1,
+        cells_per_landing=14,
+        categories=[("YOI_CLOSED", 80), ("YOI_RESTRICTED", 10), ("YOI_OPEN", 10)],
+        levels=["BAS", "STD", "ENH"],
+        facts={
+            "capacity": 60,
+            "kiosks": 3,
+            "wifi": False,
+            "in_cell_cabling": False,
+            "in_cell_laptops": False,
+        },
+    ),
+]
+
+STAFF_ROLES = [
+    (StaffRole.WING_OFFICER, "officer"),
+    (StaffRole.SECURITY, "security"),
+    (StaffRole.EDUCATION, "education"),
+    (StaffRole.VISITS, "visits"),
+    (StaffRole.GOVERNOR, "governor"),
+]
+
+FAMILY = [
+    ("Fay", "Ashdown"),
+    ("Kwame", "Mensah"),
+    ("Siân", "Roberts"),
+    ("Priya", "Shah"),
+    ("Tom", "Walsh"),
+]
+
+
+@dataclass
+class Welcome:
+    staff: list[tuple[str, str]]  # username, what they are
+    families: list[str]
+    prisoners: list[tuple[str, str]]  # prison number, name and establishment
+    counts: dict[str, int]
+
+
+def load_demo(progress: ProgressFactory | None = None) -> Welcome:
+    establishments_file = EstablishmentsFile.model_validate(
+        {"establishments": [_establishment(e) for e in ESTABLISHMENTS]}
+    )
+    do_import_establishments(establishments_file, actor=ACTOR)
+
+    with tempfile.TemporaryDirectory() as folder:
+        csv_path = Path(folder) / "demo-prisoners.csv"
+        _write_prisoners_csv(csv_path)
+        from wicketgate.cli import _reference_data  # the same reference the import command uses
+
+        rows = read_prisoners(csv_path, _reference_data())
+        if progress is None:
+            do_import_prisoners(rows, actor=ACTOR, file_name="demo-prisoners.csv")
+        else:
+            with progress(len(rows), "Demo prisoners ") as tick:
+                do_import_prisoners(
+                    rows, actor=ACTOR, file_name="demo-prisoners.csv", progress=tick
+                )
+
+    staff = _staff_accounts()
+    families = _family_accounts()
+    prisoners = _prisoner_accounts()
+    return Welcome(
+        staff=staff,
+        families=families,
+        prisoners=prisoners,
+        counts={"establishments": len(ESTABLISHMENTS), "prisoners": Prisoner.objects.count()},
+    )
+
+
+def print_welcome(welcome: Welcome, *, base_url: str, echo: Callable[[str], None]) -> None:
+    rule = "─" * 72
+    echo(rule)
+    echo(
+        f"Wicketgate demo estate: {welcome.counts['establishments']} establishments, {welcome.counts['prisoners']} prisoners"
+    )
+    echo(f"  Staff UI          {base_url}/staff/")
+    echo(f"  Prisoner portal   {base_url}/portal/")
+    echo(f"  Family portal     {base_url}/family/")
+    echo(f"  API (OpenAPI)     {base_url}/api/v1/docs  ·  {base_url}/api/v1/openapi.json")
+    echo(f"  Health            {base_url}/healthz  ·  {base_url}/readyz")
+    echo("")
+    echo(f"Staff sign-in: password {DEMO_PASSWORD!r}, and as the one-time code any backup code")
+    echo(
+        f"  {' '.join(DEMO_BACKUP_CODES)}  (each works once per account; a new demo run resets them)"
+    )
+    for username, what in welcome.staff:
+        echo(f"  {username:<22} {what}")
+    echo(f"Family sign-in: password {DEMO_PASSWORD!r}")
+    for email in welcome.families:
+        echo(f"  {email}")
+    echo(f"Prisoner device sign-in: PIN {DEMO_PIN}")
+    for number, what in welcome.prisoners:
+        echo(f"  {number}  {what}")
+    echo(rule)
+
+
+# --- the estate --------------------------------------------------------------------------
+
+
+def _establishment(spec: DemoEstablishment) -> dict[str, Any]:
+    locations: list[dict[str, Any]] = []
+    for wing in spec.wings:
+        wing_code = f"{spec.code}-{wing.upper()}"
+        locations.append({"code": wing_code, "kind": "WING", "name": f"{wing} wing"})
+        for landing in range(1, spec.landings + 1):
+            landing_code = f"{wing_code}-{landing}"
+            locations.append(
+                {
+                    "code": landing_code,
+                    "kind": "LANDING",
+                    "parent": wing_code,
+                    "name": f"{wing} wing, landing {landing}",
+                }
+            )
+            for cell in range(1, spec.cells_per_landing + 1):
+                locations.append(
+                    {
+                        "code": f"{landing_code}-{cell:02d}",
+                        "kind": "CELL",
+                        "parent": landing_code,
+                        "capacity": 2,
+                    }
+                )
+        locations.append(
+            {
+                "code": f"{wing_code}-KIOSK",
+                "kind": "KIOSK_AREA",
+                "parent": wing_code,
+                "name": f"{wing} wing kiosks",
+            }
+        )
+    locations += [
+        {"code": f"{spec.code}-EDU", "kind": "EDUCATION", "name": "Education centre"},
+        {"code": f"{spec.code}-LIB", "kind": "LIBRARY", "name": "Library"},
+        {"code": f"{spec.code}-WKS", "kind": "WORKSHOP", "name": "Workshops"},
+        {"code": f"{spec.code}-VS1", "kind": "VIDEO_SUITE", "name": "Video suite 1"},
+    ]
+    return {
+        "code": spec.code,
+        "name": spec.name,
+        "kind": spec.kind,
+        "youth": spec.youth,
+        "incentive_levels": spec.levels,
+        "default_incentive_level": "STD",
+        **spec.facts,
+        "locations": locations,
+    }
+
+
+def _write_prisoners_csv(path: Path) -> None:
+    fake = Faker("en_GB")
+    fake.seed_instance(SEED)
+    rng = random.Random(SEED)  # noqa: S311 - synthetic data, not a secret
+    today = timezone.localdate()
+    alert_codes = sorted(AlertCode.objects.filter(active=True).values_list("code", flat=True))
+    taken: set[str] = set(
+        Prisoner.objects.exclude(
+            establishment__code__in=[e.code for e in ESTABLISHMENTS]
+        ).values_list("prison_number", flat=True)
+    )
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        for spec in ESTABLISHMENTS:
+            cells = list(
+                Location.objects.filter(establishment__code=spec.code, kind="CELL")
+                .order_by("code")
+                .values_list("code", flat=True)
+            )
+            for _ in range(spec.prisoners):
+                number = _prison_number(rng, taken)
+                # Whole years from this year, so that reloading on another day (of the
+                # same year) gives the same people and the import reports them unchanged.
+                age = rng.randint(16, 20) if spec.youth else rng.randint(22, 70)
+                born = dt.date(today.year - age, rng.randint(1, 12), rng.randint(1, 28))
+                category = rng.choices(
+                    [c for c, _ in spec.categories], weights=[w for _, w in spec.categories]
+                )[0]
+                level = rng.choices(spec.levels, weights=[8, 60, 25, 7][: len(spec.levels)])[0]
+                status = (
+                    "REMAND"
+                    if category == "UNSENTENCED"
+                    else rng.choices(
+                        ["SENTENCED", "RECALL", "CONVICTED_UNSENTENCED", "INDETERMINATE_SENTENCE"],
+                        weights=[80, 10, 5, 5],
+                    )[0]
+                )
+                alerts = rng.sample(alert_codes, k=rng.choices([0, 1, 2], weights=[80, 15, 5])[0])
+                given = fake.first_name_male() if spec.kind != "women" else fake.first_name_female()
+                writer.writerow(
+                    [
+                        number,
+                        given,
+                        fake.last_name(),
+                        born.isoformat(),
+                        spec.code,
+                        rng.choice(cells),
+                        category,
+                        level,
+                        status,
+                        ";".join(sorted(alerts)),
+                    ]
+                )
+
+
+def _prison_number(rng: random.Random, taken: set[str]) -> str:
+    letters = "ABCDEFGHJKLMNPRSTUVWXYZ"
+    while True:
+        number = (
+            f"{rng.choice('AG')}{rng.randint(1000, 9999)}{rng.choice(letters)}{rng.choice(letters)}"
+        )
+        if number not in taken:
+            taken.add(number)
+            return number
+
+
+# --- accounts ---------------------------------------------------------------------------
+
+
+def _staff_accounts() -> list[tuple[str, str]]:
+    from wicketgate.estate.models import Establishment
+
+    made: list[tuple[str, str]] = []
+    admin = _staff("estate.admin", estate_admin=True, first="Elaine", last="Adeyemi")
+    made.append((admin.username, "estate administrator: every establishment"))
+    for spec in ESTABLISHMENTS:
+        establishment = Establishment.objects.get(code=spec.code)
+        for role, suffix in STAFF_ROLES:
+            username = f"{spec.code.lower()}.{suffix}"
+            _staff(username, roles=[(establishment, role)], first=suffix.title(), last=spec.code)
+            made.append((username, f"{StaffRole(role).label} at {spec.name}"))
+    return made
+
+
+def _staff(
+    username: str,
+    *,
+    roles: list[tuple[Any, str]] | None = None,
+    estate_admin: bool = False,
+    first: str,
+    last: str,
+) -> User:
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = do_create_staff_user(
+            username,
+            password=DEMO_PASSWORD,
+            roles=roles or [],
+            estate_admin=estate_admin,
+            first_name=first,
+            last_name=last,
+            actor=ACTOR,
+            check_password=False,
+        )
+    else:
+        user.set_password(DEMO_PASSWORD)
+        user.is_active = True
+        user.save(update_fields=["password", "is_active"])
+    do_issue_backup_codes(user, actor=ACTOR, codes=DEMO_BACKUP_CODES)
+    from axes.utils import reset
+
+    reset(username=username)
+    return user
+
+
+def _family_accounts() -> list[str]:
+    emails = []
+    for first, last in FAMILY:
+        email = f"{first.lower().replace('â', 'a')}.{last.lower()}@example.org"
+        user = User.objects.filter(username=email).first()
+        if user is None:
+            user = User(
+                username=email, email=email, first_name=first, last_name=last, kind="family"
+            )
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+            # Through the action for the record; the demo password is below production strength.
+            from wicketgate.audit.log import record_event
+
+            record_event("accounts.family.create", actor=ACTOR, subject=user)
+        else:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        emails.append(email)
+    return emails
+
+
+def _prisoner_accounts() -> list[tuple[str, str]]:
+    made = []
+    for spec in ESTABLISHMENTS:
+        prisoner = (
+            Prisoner.objects.filter(establishment__code=spec.code).order_by("prison_number").first()
+        )
+        if prisoner is None:
+            continue
+        do_set_prisoner_pin(prisoner, DEMO_PIN, actor=ACTOR)
+        made.append((prisoner.prison_number, f"{prisoner.full_name}, {spec.name}"))
+    return made
+
+
+__all__ = ["do_create_family_account", "load_demo", "print_welcome"]
