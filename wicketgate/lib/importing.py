@@ -44,10 +44,9 @@ def pydantic_problems(file: str, where_prefix: str, error: ValidationError) -> l
     for item in error.errors():
         location = [str(part) for part in item["loc"]]
         field_name = location[-1] if location else "(entry)"
-        path = where_prefix + "".join(
-            f"[{part}]" if part.isdigit() else f".{part}" for part in location[:-1]
-        )
-        message = item["msg"]
+        steps = (f"[{part}]" if part.isdigit() else f".{part}" for part in location[:-1])
+        path = (where_prefix + "".join(steps)).lstrip(".")
+        message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = "unknown key"
         elif item["type"] == "missing":

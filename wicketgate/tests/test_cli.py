@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import click
+import pytest
+from click.testing import CliRunner
+from django.utils import timezone
+
+from wicketgate.accounts.models import ApiToken, User
+from wicketgate.audit.models import AuditEvent
+from wicketgate.cli import main
+from wicketgate.demo.load import DEMO_BACKUP_CODES
+from wicketgate.people.models import Prisoner
+from wicketgate.testing.personas import Estate
+
+
+def all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = [prefix]
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found += all_commands(command, (*prefix, name))
+        else:
+            found.append((*prefix, name))
+    return found
+
+
+@pytest.mark.parametrize("path", all_commands(main), ids=lambda p: " ".join(p) or "wicketgate")
+def test_it_has_help_on_every_command(path: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(main, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage: " in result.output
+    assert len(result.output.splitlines()) > 3
+
+
+def test_it_exits_2_on_wrong_usage() -> None:
+    assert CliRunner().invoke(main, ["import", "prisoners"]).exit_code == 2
+    assert CliRunner().invoke(main, ["no-such-command"]).exit_code == 2
+
+
+def test_it_creates_and_revokes_an_api_token(estate: Estate) -> None:
+    result = CliRunner().invoke(
+        main, ["token", "create", "clerk.a", "--name", "wing kiosk reports", "--by", "ops"]
+    )
+    assert result.exit_code == 0, result.output
+    secret = result.output.strip()
+    token = ApiToken.find(secret)
+    assert token is not None and token.user == estate.clerk_a
+    assert AuditEvent.objects.filter(action="accounts.api_token.create", actor_label="ops").exists()
+    result = CliRunner().invoke(main, ["token", "revoke", token.key_id])
+    assert result.exit_code == 0
+    assert ApiToken.find(secret) is None
+    assert CliRunner().invoke(main, ["token", "revoke", token.key_id]).exit_code == 1
+
+
+def test_it_refuses_a_token_for_someone_who_is_not_staff(estate: Estate) -> None:
+    result = CliRunner().invoke(main, ["token", "create", "family@example.org", "--name", "x"])
+    assert result.exit_code == 1 and "no member of staff called family@example.org" in result.output
+
+
+def test_it_adds_staff_with_roles_and_prints_backup_codes(estate: Estate) -> None:
+    password = "a-long-enough-passphrase-9"
+    result = CliRunner().invoke(
+        main,
+        ["staff", "add", "sec.a", "--role", "security@NGT", "--role", "governor@rvs"],
+        input=f"{password}\n{password}\n",
+    )
+    assert result.exit_code == 0, result.output
+    user = User.objects.get(username="sec.a")
+    assert sorted(user.staff_memberships.values_list("establishment__code", "role")) == [
+        ("NGT", "security"),
+        ("RVS", "governor"),
+    ]
+    assert user.check_password(password)
+    assert "Backup codes" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--role", "security@XXX"], "expected ROLE@CODE with a known establishment code"),
+        (["--role", "jester@NGT"], "unknown role 'jester'"),
+        ([], "needs a role at an establishment"),
+    ],
+)
+def test_it_refuses_bad_staff_and_creates_nothing(
+    estate: Estate, args: list[str], message: str
+) -> None:
+    password = "a-long-enough-passphrase-9"
+    result = CliRunner().invoke(
+        main, ["staff", "add", "x.y", *args], input=f"{password}\n{password}\n"
+    )
+    assert result.exit_code == 1
+    assert message in result.output
+    assert not User.objects.filter(username="x.y").exists()
+
+
+def test_it_refuses_a_weak_staff_password(estate: Estate) -> None:
+    result = CliRunner().invoke(
+        main, ["staff", "add", "x.y", "--role", "security@NGT"], input="password\npassword\n"
+    )
+    assert result.exit_code == 1
+    assert "too common" in result.output or "too short" in result.output
+    assert not User.objects.filter(username="x.y").exists()
+
+
+def test_it_sets_a_prisoner_pin_and_refuses_a_guessable_one(estate: Estate) -> None:
+    result = CliRunner().invoke(main, ["prisoner", "set-pin", "B2345CD"], input="1234\n1234\n")
+    assert result.exit_code == 1 and "run like 1234" in result.output
+    result = CliRunner().invoke(main, ["prisoner", "set-pin", "b2345cd"], input="7391\n7391\n")
+    assert result.exit_code == 0, result.output
+    assert estate.prisoner_b.account.user.check_password("7391")
+
+
+def test_it_loads_the_same_demo_estate_every_time(db: None) -> None:
+    first = CliRunner().invoke(main, ["demo", "load"])
+    assert first.exit_code == 0, first.output
+    numbers = list(
+        Prisoner.objects.order_by("prison_number").values_list("prison_number", flat=True)
+    )
+    assert len(numbers) == 300
+    assert set(Prisoner.objects.values_list("establishment__code", flat=True)) == {
+        "NGT",
+        "RVS",
+        "WBK",
+    }
+    today = timezone.localdate()
+    assert max(p.age_on(today) for p in Prisoner.objects.filter(establishment__code="WBK")) <= 21
+    assert min(p.age_on(today) for p in Prisoner.objects.exclude(establishment__code="WBK")) >= 21
+    assert "ngt.officer" in first.output and DEMO_BACKUP_CODES[0] in first.output
+    second = CliRunner().invoke(main, ["demo", "load"])
+    assert second.exit_code == 0
+    assert (
+        list(Prisoner.objects.order_by("prison_number").values_list("prison_number", flat=True))
+        == numbers
+    )
+    last_import = AuditEvent.objects.filter(action="people.import").first()
+    assert last_import is not None
+    assert last_import.details["counts"]["unchanged"] == 300

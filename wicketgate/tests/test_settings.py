@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from wicketgate.lib.env import EnvError, envbool, envint, envstr, secret_from_data_dir
+
+
+def test_it_reads_a_secret_from_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "key").write_text("from-a-file\n")
+    monkeypatch.setenv("WG_TEST_SECRET_FILE", str(tmp_path / "key"))
+    assert envstr("WG_TEST_SECRET") == "from-a-file"
+
+
+def test_it_names_an_unreadable_secret_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WG_TEST_SECRET_FILE", "/nonexistent/key")
+    with pytest.raises(EnvError, match="WG_TEST_SECRET_FILE=/nonexistent/key: cannot read it"):
+        envstr("WG_TEST_SECRET")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("1", True), ("yes", True), ("off", False), ("0", False)]
+)
+def test_it_reads_booleans(monkeypatch: pytest.MonkeyPatch, value: str, expected: bool) -> None:
+    monkeypatch.setenv("WG_TEST_FLAG", value)
+    assert envbool("WG_TEST_FLAG", not expected) is expected
+
+
+def test_it_refuses_a_boolean_it_cannot_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WG_TEST_FLAG", "maybe")
+    with pytest.raises(EnvError, match="WG_TEST_FLAG='maybe'"):
+        envbool("WG_TEST_FLAG", False)
+
+
+def test_it_refuses_a_number_below_its_minimum(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WG_TEST_N", "0")
+    with pytest.raises(EnvError, match="must be at least 1"):
+        envint("WG_TEST_N", 5, minimum=1)
+
+
+def test_it_generates_a_private_secret_once_and_keeps_it(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "secret_key"
+    first = secret_from_data_dir("WG_TEST_UNSET_SECRET", path)
+    assert len(first) >= 50
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert secret_from_data_dir("WG_TEST_UNSET_SECRET", path) == first
+
+
+def settings_in_a_fresh_process(tmp_path: Path, **env: str) -> str:
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("WICKETGATE_", "DATABASE_URL"))
+    }
+    clean.update({"WICKETGATE_DATA_DIR": str(tmp_path), **env})
+    code = (
+        "from django.conf import settings as s; import django; "
+        "print(s.DEBUG, s.PASSWORD_HASHERS[0].rsplit('.', 1)[1], s.SESSION_COOKIE_SECURE, "
+        "s.DATABASES['default']['ENGINE'].rsplit('.', 1)[1], s.SECRET_KEY == open(s.DATA_DIR / 'secret_key').read().strip())"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env={**clean, "DJANGO_SETTINGS_MODULE": "wicketgate.settings"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def test_it_is_safe_by_default(tmp_path: Path) -> None:
+    assert settings_in_a_fresh_process(tmp_path) == "False Argon2PasswordHasher True sqlite3 True"
+
+
+def test_it_takes_postgresql_from_database_url(tmp_path: Path) -> None:
+    out = settings_in_a_fresh_process(tmp_path, DATABASE_URL="postgres://u:p@127.0.0.1:5999/wg")
+    assert out.split()[3] == "postgresql"

@@ -1,0 +1,70 @@
+"""`wicketgate up` for real: a production server process, on loopback, stopped by Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+WICKETGATE = Path(sys.executable).with_name("wicketgate")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def get(url: str) -> tuple[int, dict[str, object]]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback only
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.mark.skipif(
+    not WICKETGATE.exists(), reason="the console script is installed by make install"
+)
+def test_it_serves_on_loopback_with_migrations_applied_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["WICKETGATE_DATA_DIR"] = str(tmp_path)
+    process = subprocess.Popen(
+        [str(WICKETGATE), "up", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        status = 0
+        while time.monotonic() < deadline:
+            try:
+                status, body = get(f"http://127.0.0.1:{port}/readyz")
+                break
+            except (urllib.error.URLError, ConnectionError):
+                assert process.poll() is None, process.stdout.read() if process.stdout else ""
+                time.sleep(0.3)
+        assert status == 200, body
+        assert body["database"] == "sqlite"
+        assert get(f"http://127.0.0.1:{port}/healthz") == (200, {"status": "ok"})
+        assert (tmp_path / "wicketgate.sqlite3").exists()
+        assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode in (0, 130), output
+    assert "gunicorn" in output.lower() or "Booting worker" in output
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
