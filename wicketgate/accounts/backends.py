@@ -19,7 +19,7 @@ class PrisonerPinBackend(BaseBackend):
     Only used when both keywords are given, so it never answers a staff sign-in.
     """
 
-    def authenticate(  # type: ignore[override]
+    def authenticate(
         self,
         request: HttpRequest | None,
         prison_number: str | None = None,

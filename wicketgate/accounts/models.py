@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -23,7 +24,7 @@ class User(AbstractUser):
     is_estate_admin = models.BooleanField(
         default=False, help_text="Sees and manages every establishment in the estate"
     )
-    establishments = models.ManyToManyField(
+    establishments: models.ManyToManyField[Any, Any] = models.ManyToManyField(
         "estate.Establishment", through="StaffMembership", related_name="staff", blank=True
     )
 

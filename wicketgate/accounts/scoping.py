@@ -49,7 +49,7 @@ def _is_active_staff(user: Any) -> bool:
     return bool(user.kind == UserKind.STAFF)
 
 
-class ScopedQuerySet(models.QuerySet):  # type: ignore[type-arg]
+class ScopedQuerySet(models.QuerySet):
     """A queryset that knows the path from its model to its establishment."""
 
     establishment_field: ClassVar[str] = "establishment"
