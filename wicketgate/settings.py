@@ -174,6 +174,7 @@ USE_TZ = True
 # files are served from there and the design systems' asset folders sit at its root.
 STATIC_URL = "/assets/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise scans it at start-up
 STATICFILES_DIRS = [
     NODE_MODULES / "govuk-frontend/dist/govuk/assets",
     NODE_MODULES / "@ministryofjustice/frontend/moj/assets",

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import json
+import re
+
+from django.contrib.staticfiles import finders
+from django.test import Client
+
+from wicketgate.api.tests.helpers import A_ENDPOINTS
+
+PATHS = [
+    "/api/v1/me",
+    "/api/v1/establishments",
+    "/api/v1/establishments/{code}",
+    "/api/v1/establishments/{code}/locations",
+    "/api/v1/prisoners",
+    "/api/v1/prisoners/{prison_number}",
+]
+
+
+def test_it_publishes_an_openapi_document_listing_every_path(db: None) -> None:
+    response = Client().get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    document = json.loads(response.content)
+    assert document["info"] == {
+        "title": "Wicketgate API",
+        "version": "1",
+        "description": document["info"]["description"],
+    }
+    assert sorted(document["paths"]) == sorted(PATHS)
+    assert len(PATHS) == len(A_ENDPOINTS)
+    assert document["components"]["securitySchemes"]["BearerToken"] == {
+        "type": "http",
+        "scheme": "bearer",
+    }
+
+
+def test_it_documents_the_error_responses(db: None) -> None:
+    paths = Client().get("/api/v1/openapi.json").json()["paths"]
+    assert set(paths["/api/v1/prisoners/{prison_number}"]["get"]["responses"]) == {
+        "200",
+        "401",
+        "404",
+    }
+    assert set(paths["/api/v1/prisoners"]["get"]["responses"]) == {"200", "401", "422"}
+
+
+def test_it_serves_the_docs_page_without_inline_script(db: None) -> None:
+    # The CSP allows scripts from our own origin (or with a nonce) only: the page works
+    # because every script it runs is a file from ninja's bundled static files.
+    response = Client().get("/api/v1/docs")
+    assert response.status_code == 200
+    csp = response["Content-Security-Policy"]
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    html = response.content.decode()
+    scripts = re.findall(r"<script([^>]*)>", html)
+    assert scripts
+    for attributes in scripts:
+        assert 'src="/assets/' in attributes or 'type="application/json"' in attributes
+    for asset in re.findall(r'(?:src|href)="/assets/([^"]+)"', html):
+        assert finders.find(asset), asset
+
+
+def test_it_answers_an_unknown_api_path_with_json(db: None) -> None:
+    response = Client().get("/api/v1/nothing/here")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not Found"}
