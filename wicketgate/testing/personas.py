@@ -24,7 +24,7 @@ from wicketgate.audit.log import Actor
 from wicketgate.estate.models import Establishment, Location
 from wicketgate.people.models import Prisoner
 
-PASSWORD = "correct-horse-battery-staple"
+PASSWORD = "correct-horse-battery-staple"  # noqa: S105 - test personas only
 PRISONER_PIN = "4826"
 SETUP = Actor.system("test-setup")
 

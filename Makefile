@@ -1,0 +1,53 @@
+# Two commands on a fresh Debian 12 machine:
+#   make demo   install everything, load the demo estate and run the platform
+#   make test   install everything, lint, then the whole test suite on SQLite and on PostgreSQL
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+
+# Runs its arguments with a fresh data folder in WICKETGATE_DATA_DIR, removed afterwards,
+# so a test run never touches ./data.
+WITH_DATA_DIR = data_dir=$$(mktemp -d -t wicketgate-data-XXXXXX); \
+	trap 'rm -rf "$$data_dir"' EXIT; \
+	WICKETGATE_DATA_DIR="$$data_dir"
+
+header = @printf '\n==> %s\n' $(1)
+
+.PHONY: help install demo test lint clean
+
+help:
+	@echo "make install   Debian packages, .venv and node_modules (scripts/bootstrap.sh)"
+	@echo "make demo      install, load the demo estate and start the platform"
+	@echo "make test      install, ruff check, pytest on SQLite, pytest on PostgreSQL"
+	@echo "make lint      ruff check, ruff format --check, mypy"
+	@echo "make clean     remove .venv, node_modules and data"
+
+install:
+	$(call header,"install (scripts/bootstrap.sh)")
+	bash scripts/bootstrap.sh
+
+demo: install
+	WICKETGATE_SECURE_COOKIES=0 $(BIN)/wicketgate demo
+
+test: install
+	$(call header,"ruff check")
+	$(BIN)/ruff check wicketgate
+	$(call header,"pytest on SQLite")
+	$(WITH_DATA_DIR) env -u DATABASE_URL $(BIN)/pytest
+	$(call header,"pytest on PostgreSQL (throwaway cluster)")
+	$(WITH_DATA_DIR) $(BIN)/python -m wicketgate.testing.throwaway_postgres -- $(BIN)/pytest
+
+# Runs all three and fails at the end, so one run shows every problem.
+lint: install
+	@status=0; \
+	for step in "ruff check wicketgate" "ruff format --check wicketgate" "mypy wicketgate"; do \
+		printf '\n==> %s\n' "$$step"; \
+		$(BIN)/$$step || status=1; \
+	done; \
+	exit $$status
+
+clean:
+	rm -rf $(VENV) node_modules data
