@@ -25,7 +25,10 @@ def readyz(request: HttpRequest) -> JsonResponse:
         executor = MigrationExecutor(connection)
         pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
     except DatabaseError as exc:
-        return JsonResponse({"status": "unavailable", "database": f"unreachable: {exc.__class__.__name__}"}, status=503)
+        return JsonResponse(
+            {"status": "unavailable", "database": f"unreachable: {exc.__class__.__name__}"},
+            status=503,
+        )
     if pending:
         names = [f"{migration.app_label}.{migration.name}" for migration, _backwards in pending]
         return JsonResponse({"status": "unavailable", "pending_migrations": names}, status=503)

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from wicketgate.testing.personas import Estate
+
+
+@pytest.fixture
+def client_anon(estate: Estate) -> Client:
+    return Client()
+
+
+@pytest.fixture
+def client_prisoner(estate: Estate) -> Client:
+    client = Client()
+    client.force_login(
+        estate.prisoner_user, backend="wicketgate.accounts.backends.PrisonerPinBackend"
+    )
+    return client
+
+
+@pytest.fixture
+def client_family(estate: Estate) -> Client:
+    client = Client()
+    client.force_login(estate.family_user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+@pytest.fixture
+def client_unverified(estate: Estate) -> Client:
+    """The clerk at A, signed in with a password but no second factor."""
+    client = Client()
+    client.force_login(estate.clerk_a, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+@pytest.fixture
+def plain_http(settings: Any) -> None:
+    """Cookies over plain HTTP, as the test client and the live server use."""
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False

@@ -1,0 +1,134 @@
+"""Who may open each staff page and send each staff form (see shared STYLE.md: personas).
+
+The owner (clerk at A) succeeds; the outsider (clerk at B) gets a 404 for A's records;
+an anonymous visitor and a session without a second factor are sent to sign in; a
+prisoner or a family member gets a 404, as if the staff site did not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from wicketgate.accounts.models import StaffMembership
+from wicketgate.accounts.roles import StaffRole
+from wicketgate.audit.models import AuditEvent
+from wicketgate.testing.personas import Estate, sign_in_staff
+from wicketgate.web.tests.endpoints import ALL, CHANGES, SCOPED, Endpoint
+
+
+def send(client: Client, endpoint: Endpoint, estate: Estate) -> tuple[Any, int]:
+    """Send the endpoint's request; returns the response and the audit rows it wrote."""
+    url, data = endpoint.build(estate)
+    before = AuditEvent.objects.count()
+    response = client.post(url, data) if endpoint.method == "post" else client.get(url)
+    return response, AuditEvent.objects.count() - before
+
+
+@pytest.mark.parametrize("endpoint", ALL, ids=str)
+def test_it_lets_the_owner_in(client_a: Client, estate: Estate, endpoint: Endpoint) -> None:
+    response, written = send(client_a, endpoint, estate)
+    assert response.status_code == endpoint.owner_status
+    if endpoint.method == "post" and endpoint.name != "switch establishment":
+        assert response["Location"].startswith("/staff/prisoners/A")  # back to the profile
+        assert written >= 1
+
+
+@pytest.mark.parametrize("endpoint", SCOPED, ids=str)
+def test_it_gives_an_outsider_a_404_for_anothers_records(
+    client_b: Client, estate: Estate, endpoint: Endpoint
+) -> None:
+    response, written = send(client_b, endpoint, estate)
+    assert response.status_code == 404
+    assert written == 0
+
+
+@pytest.mark.parametrize("endpoint", SCOPED, ids=str)
+def test_it_lets_the_estate_admin_in_everywhere(
+    client_admin: Client, estate: Estate, endpoint: Endpoint
+) -> None:
+    response, _written = send(client_admin, endpoint, estate)
+    assert response.status_code == endpoint.owner_status
+
+
+@pytest.mark.parametrize("endpoint", ALL, ids=str)
+def test_it_sends_an_anonymous_visitor_to_sign_in(
+    client_anon: Client, estate: Estate, endpoint: Endpoint
+) -> None:
+    response, written = send(client_anon, endpoint, estate)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/staff/sign-in")
+    assert written == 0
+
+
+@pytest.mark.parametrize("endpoint", [e for e in ALL if e.method == "get"], ids=str)
+def test_it_comes_back_to_the_page_after_sign_in(
+    client_anon: Client, estate: Estate, endpoint: Endpoint
+) -> None:
+    response, _written = send(client_anon, endpoint, estate)
+    url, _data = endpoint.build(estate)
+    assert response["Location"] == f"/staff/sign-in?next={url}"
+
+
+@pytest.mark.parametrize("endpoint", ALL, ids=str)
+def test_it_sends_a_session_without_a_second_factor_to_sign_in(
+    client_unverified: Client, estate: Estate, endpoint: Endpoint
+) -> None:
+    response, written = send(client_unverified, endpoint, estate)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/staff/sign-in")
+    assert written == 0
+
+
+@pytest.mark.parametrize("endpoint", ALL, ids=str)
+@pytest.mark.parametrize("who", ["client_prisoner", "client_family"])
+def test_it_gives_prisoners_and_families_a_404(
+    who: str, estate: Estate, endpoint: Endpoint, request: pytest.FixtureRequest
+) -> None:
+    client = request.getfixturevalue(who)
+    response, written = send(client, endpoint, estate)
+    assert response.status_code == 404
+    assert written == 0
+
+
+@pytest.mark.parametrize("endpoint", CHANGES, ids=str)
+def test_it_gives_staff_who_may_only_view_a_404_for_changes(
+    estate: Estate, endpoint: Endpoint
+) -> None:
+    StaffMembership.objects.filter(user=estate.clerk_a).update(role=StaffRole.EDUCATION)
+    response, written = send(sign_in_staff(Client(), estate.clerk_a), endpoint, estate)
+    assert response.status_code == 404
+    assert written == 0
+
+
+def test_it_shows_a_view_only_member_of_staff_no_change_buttons(estate: Estate) -> None:
+    StaffMembership.objects.filter(user=estate.clerk_a).update(role=StaffRole.EDUCATION)
+    response = sign_in_staff(Client(), estate.clerk_a).get("/staff/prisoners/A1234BC/")
+    assert response.status_code == 200
+    assert b"Add an alert" not in response.content
+
+
+@pytest.mark.parametrize("url", ["/staff/", "/staff/prisoners/A1234BC/"])
+def test_it_tells_browsers_not_to_keep_staff_pages(
+    client_a: Client, estate: Estate, url: str
+) -> None:
+    assert "no-store" in client_a.get(url)["Cache-Control"]
+
+
+def test_it_refuses_the_wrong_method(client_a: Client, estate: Estate) -> None:
+    assert client_a.get("/staff/prisoners/A1234BC/account/unlock").status_code == 405
+    assert client_a.post("/staff/prisoners/").status_code == 405
+    assert client_a.get("/staff/sign-out").status_code == 405
+
+
+def test_it_redirects_the_root_to_the_staff_home(client_anon: Client) -> None:
+    response = client_anon.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == "/staff/"
+
+
+def test_it_keeps_the_health_checks(client_anon: Client) -> None:
+    assert client_anon.get("/healthz").json() == {"status": "ok"}
+    assert client_anon.get("/readyz").status_code == 200

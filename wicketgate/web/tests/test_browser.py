@@ -1,0 +1,264 @@
+"""The web pages in a real browser: sign in, find a prisoner, and check accessibility.
+
+Runs Debian's headless Chromium against the live test server; axe-core checks each page
+against WCAG 2.2 AA. Screenshots go to /tmp/wicketgate-shots for people to look at.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings as django_settings
+
+from wicketgate.accounts.actions import do_issue_backup_codes
+from wicketgate.people.actions import do_add_alert, do_move_prisoner, do_review_incentive_level
+from wicketgate.people.codes import DEFAULT_ALERT_CODES
+from wicketgate.people.models import AlertCode, Prisoner
+from wicketgate.testing.personas import PASSWORD, PRISONER_PIN, SETUP, Estate
+
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = Path(django_settings.NODE_MODULES) / "axe-core" / "axe.min.js"
+SHOTS = Path("/tmp/wicketgate-shots")  # noqa: S108 -- a fixed place for people to look
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),  # the live server's thread must see the data
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
+    ),
+]
+
+
+@pytest.fixture
+def backup_code(estate: Estate) -> str:
+    """A populated estate and a backup code for the clerk at A.
+
+    Made before the browser starts: Playwright's sync API runs an event loop, and
+    Django refuses database calls from a thread with one running.
+    """
+    _populate(estate)
+    return do_issue_backup_codes(estate.clerk_a, actor=SETUP, count=1)[0]
+
+
+@pytest.fixture
+def page(backup_code: str, live_server: Any, settings: Any) -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    settings.SESSION_COOKIE_SECURE = False  # the live server speaks plain HTTP
+    settings.CSRF_COOKIE_SECURE = False
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            # bypass_csp lets axe-core be injected; the pages' own policy is still served.
+            context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+            yield context.new_page()
+        finally:
+            browser.close()
+
+
+def test_it_signs_in_and_shows_accessible_prisoner_pages(
+    page: Any, live_server: Any, backup_code: str
+) -> None:
+    page.goto(f"{live_server.url}/staff/prisoners/")
+    assert "/staff/sign-in" in page.url
+    _sign_in_as_clerk_a(page, backup_code)
+
+    page.wait_for_url(f"{live_server.url}/staff/prisoners/")
+    assert page.title() == "Prisoners at HMP Northgate – Wicketgate"
+    _check(page, "prisoner-list")
+
+    page.get_by_role("link", name="Ashdown, Alan").click()
+    page.wait_for_url(f"{live_server.url}/staff/prisoners/A1234BC/")
+    assert page.title() == "Alan Ashdown – Wicketgate"
+    assert page.get_by_role("heading", name="Alerts").is_visible()
+    _check(page, "prisoner-profile")
+
+
+def test_it_keeps_the_other_pages_accessible(page: Any, live_server: Any, backup_code: str) -> None:
+    url = live_server.url
+
+    page.goto(f"{url}/staff/sign-in")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.title().startswith("Error: Sign in")
+    _check(page, "staff-sign-in-errors")
+
+    _sign_in_as_clerk_a(page, backup_code)
+    page.wait_for_url(f"{url}/staff/")
+    _check(page, "staff-home")
+
+    page.goto(f"{url}/staff/establishments/NGT/")
+    _check(page, "establishment")
+
+    page.goto(f"{url}/staff/prisoners/A1234BC/alerts/new")
+    page.get_by_label("Day").first.fill("31")
+    page.get_by_label("Month").first.fill("2")
+    page.get_by_role("button", name="Add alert").click()
+    assert page.title().startswith("Error:")
+    _check(page, "add-alert-errors")
+
+    page.goto(f"{url}/staff/prisoners/A1234BC/incentive-review")
+    _check(page, "incentive-review")
+    page.goto(f"{url}/staff/prisoners/A1234BC/move")
+    _check(page, "move")
+
+    page.goto(f"{url}/staff/prisoners/A1234BC/")
+    page.get_by_role("button", name="End Self-harm: ACCT open alert").click()
+    assert page.get_by_text("Self-harm: ACCT open alert ended.").is_visible()
+    _check(page, "profile-after-change")
+
+    page.get_by_role("button", name="Sign out").click()
+    page.goto(f"{url}/portal/sign-in")
+    page.get_by_label("Prison number").fill("A1234BC")
+    page.get_by_label("PIN").fill("0000")
+    page.get_by_role("button", name="Sign in").click()
+    _check(page, "portal-sign-in-error")
+    page.get_by_label("PIN").fill(PRISONER_PIN)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{url}/portal/")
+    _check(page, "portal-home")
+    page.get_by_role("button", name="Sign out").click()
+
+    page.goto(f"{url}/family/sign-in")
+    page.get_by_label("Email address").fill("family@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{url}/family/")
+    _check(page, "family-home")
+
+    page.goto(f"{url}/staff/prisoners/B2345CD/")  # a 404, signed in as family
+    _check(page, "not-found")
+
+    for _attempt in range(django_settings.AXES_FAILURE_LIMIT):
+        page.goto(f"{url}/staff/sign-in")
+        page.get_by_label("Username").fill("clerk.b")
+        page.get_by_label("Password").fill("wrong password")
+        page.get_by_label("Security code").fill("123456")
+        page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("heading", name="You cannot sign in at the moment").is_visible()
+    _check(page, "locked-out")
+
+
+def test_it_runs_govuk_frontend_within_the_content_security_policy(
+    live_server: Any, settings: Any, estate: Estate
+) -> None:
+    """With the policy enforced, the nonce'd scripts run and nothing is refused."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_page()
+            refused: list[str] = []
+            page.on(
+                "console",
+                lambda message: (
+                    refused.append(message.text)
+                    if "Content Security Policy" in message.text
+                    else None
+                ),
+            )
+            for path in ("/staff/sign-in", "/portal/sign-in", "/family/sign-in"):
+                page.goto(f"{live_server.url}{path}")
+                page.get_by_role("button", name="Sign in").click()
+                assert page.evaluate("document.body.classList.contains('govuk-frontend-supported')")
+                # initAll() marks each component it starts; the error summary takes focus.
+                page.wait_for_selector(
+                    "[data-module='govuk-error-summary'][data-govuk-error-summary-init]"
+                )
+                assert page.evaluate(
+                    "document.activeElement.closest('.govuk-error-summary') !== null"
+                ), f"the error summary on {path} did not take focus"
+            assert not refused, refused
+        finally:
+            browser.close()
+
+
+def _sign_in_as_clerk_a(page: Any, code: str) -> None:
+    page.get_by_label("Username").fill("clerk.a")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Security code").fill(code)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def _populate(estate: Estate) -> None:
+    """Enough of a record that every section of the profile has something in it."""
+    # A transactional test starts from a flushed database, without the rows migrations load.
+    for code, description in DEFAULT_ALERT_CODES:
+        AlertCode.objects.get_or_create(code=code, defaults={"description": description})
+    prisoner = estate.prisoner_a
+    do_add_alert(prisoner, "ACCT", actor=estate.clerk_a, comment="Opened after reception screening")
+    do_add_alert(
+        prisoner,
+        "CYBER",
+        actor=estate.clerk_a,
+        starts_on=dt.date(2024, 1, 10),
+        ends_on=dt.date(2024, 6, 1),
+    )
+    do_review_incentive_level(
+        prisoner, "ENH", actor=estate.clerk_a, comment="Consistently good behaviour"
+    )
+    do_move_prisoner(prisoner, estate.a_video_suite, actor=estate.clerk_a, comment="Temporary")
+    for number in range(30):
+        Prisoner.objects.create(
+            prison_number=f"C{number:04d}DE",
+            given_name=f"Person{number}",
+            family_name="Carter",
+            date_of_birth=dt.date(1980, 1, 1),
+            establishment=estate.a,
+            location=estate.a_cell,
+            security_category="C",
+            incentive_level="STD",
+            legal_status="REMAND",
+        )
+
+
+def _check(page: Any, name: str) -> None:
+    """The page is styled by GOV.UK Frontend, passes axe-core, and is photographed."""
+    page.evaluate("document.fonts.ready")
+    font = page.evaluate("getComputedStyle(document.querySelector('h1')).fontFamily")
+    assert "GDS Transport" in font, f"{name}: GOV.UK Frontend's styles did not load ({font})"
+    assert page.evaluate(
+        "[...document.fonts].some(f => f.family.includes('GDS Transport') && f.status === 'loaded')"
+    ), f"{name}: the GDS Transport font did not load"
+    assert page.evaluate("document.body.classList.contains('govuk-frontend-supported')")
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
+    )
+    report = [
+        {
+            "rule": violation["id"],
+            "impact": violation["impact"],
+            "help": violation["help"],
+            "nodes": [
+                {
+                    "target": node["target"],
+                    "html": node["html"][:200],
+                    "why": node.get("failureSummary", ""),
+                }
+                for node in violation["nodes"][:5]
+            ],
+        }
+        for violation in result["violations"]
+    ]
+    assert not report, f"axe-core found WCAG 2.2 AA violations on {name}:\n" + json.dumps(
+        report, indent=2
+    )

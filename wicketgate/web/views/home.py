@@ -1,0 +1,52 @@
+"""The staff home page and the establishment switcher."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from wicketgate.web.decorators import staff_required
+from wicketgate.web.switcher import (
+    choose_establishment,
+    current_establishment,
+    visible_establishments,
+)
+from wicketgate.web.views.auth import safe_next_url
+
+
+@require_GET
+def root(request: HttpRequest) -> HttpResponse:
+    return redirect("web:home")
+
+
+@require_GET
+@staff_required
+def home(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    active_alert = Q(prisoners__alerts__starts_on__lte=today) & (
+        Q(prisoners__alerts__ends_on__isnull=True) | Q(prisoners__alerts__ends_on__gt=today)
+    )
+    establishments = visible_establishments(request).annotate(
+        prisoner_count=Count("prisoners", distinct=True),
+        alerted_count=Count("prisoners", filter=active_alert, distinct=True),
+        locked_count=Count(
+            "prisoners", filter=Q(prisoners__account__locked_at__isnull=False), distinct=True
+        ),
+    )
+    current = current_establishment(request)
+    return render(
+        request,
+        "web/staff/home.html",
+        {"establishments": establishments, "current": current},
+    )
+
+
+@require_POST
+@staff_required
+def switch_establishment(request: HttpRequest) -> HttpResponse:
+    if not choose_establishment(request, request.POST.get("establishment", "").strip().upper()):
+        raise Http404
+    return redirect(safe_next_url(request, "/staff/") or "web:home")
