@@ -96,7 +96,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "wicketgate.accounts.backends.PasswordBackend",
     "wicketgate.accounts.backends.PrisonerPinBackend",
 ]
 PASSWORD_HASHERS = [
@@ -122,6 +122,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 AXES_VERBOSE = False
+# Never keep a typed second-factor code or PIN in the record of failed attempts.
+AXES_SENSITIVE_PARAMETERS = ["password", "otp_token", "pin"]
 
 # Prisoner device accounts: PIN attempts before the account locks until staff unlock it.
 WICKETGATE_PIN_FAILURE_LIMIT = envint("WICKETGATE_PIN_FAILURE_LIMIT", 5, minimum=1)

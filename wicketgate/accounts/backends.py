@@ -5,12 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.backends import BaseBackend
+from django.contrib.auth.backends import BaseBackend, ModelBackend
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from wicketgate.accounts.models import PrisonerAccount, User, UserKind
+
+
+class PasswordBackend(ModelBackend):
+    """Username and password, for staff and families.
+
+    Never a prisoner's device account: its password hash is the PIN, which must only be
+    tried through :class:`PrisonerPinBackend`, where failures count towards its lockout.
+    """
+
+    def user_can_authenticate(self, user: Any) -> bool:
+        return super().user_can_authenticate(user) and getattr(user, "kind", None) != UserKind.PRISONER
 
 
 class PrisonerPinBackend(BaseBackend):

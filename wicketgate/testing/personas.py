@@ -131,7 +131,7 @@ def build_estate() -> Estate:
 
 def sign_in_staff(client: Client, user: User) -> Client:
     """Sign ``user`` in with their second factor already passed."""
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="wicketgate.accounts.backends.PasswordBackend")
     device = TOTPDevice.objects.get(user=user)
     session = client.session
     session["otp_device_id"] = device.persistent_id

@@ -33,3 +33,15 @@ def test_it_shows_an_inactive_member_of_staff_nothing(estate: Estate) -> None:
     estate.clerk_a.is_active = False
     estate.clerk_a.save()
     assert not Prisoner.objects.for_user(estate.clerk_a, Action.VIEW).exists()
+
+
+def test_it_never_signs_in_a_prisoner_device_account_with_a_password(estate: Estate) -> None:
+    from django.contrib.auth import authenticate
+    from django.test import RequestFactory
+
+    from wicketgate.testing.personas import PRISONER_PIN
+
+    request = RequestFactory().post("/")
+    username = estate.prisoner_user.username
+    assert authenticate(request, username=username, password=PRISONER_PIN) is None
+    assert authenticate(request, prison_number="A1234BC", pin=PRISONER_PIN) == estate.prisoner_user

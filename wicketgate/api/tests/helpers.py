@@ -27,7 +27,7 @@ def token_for(user: User, *, expires_at: dt.datetime | None = None) -> str:
 def signed_in_without_second_factor(user: User) -> Client:
     """A session as prisoners and families have one: signed in, no staff second factor."""
     client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="wicketgate.accounts.backends.PasswordBackend")
     return client
 
 

@@ -25,7 +25,7 @@ def client_prisoner(estate: Estate) -> Client:
 @pytest.fixture
 def client_family(estate: Estate) -> Client:
     client = Client()
-    client.force_login(estate.family_user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(estate.family_user, backend="wicketgate.accounts.backends.PasswordBackend")
     return client
 
 
@@ -33,7 +33,7 @@ def client_family(estate: Estate) -> Client:
 def client_unverified(estate: Estate) -> Client:
     """The clerk at A, signed in with a password but no second factor."""
     client = Client()
-    client.force_login(estate.clerk_a, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(estate.clerk_a, backend="wicketgate.accounts.backends.PasswordBackend")
     return client
 
 
