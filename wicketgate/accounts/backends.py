@@ -21,7 +21,9 @@ class PasswordBackend(ModelBackend):
     """
 
     def user_can_authenticate(self, user: Any) -> bool:
-        return super().user_can_authenticate(user) and getattr(user, "kind", None) != UserKind.PRISONER
+        return (
+            super().user_can_authenticate(user) and getattr(user, "kind", None) != UserKind.PRISONER
+        )
 
 
 class PrisonerPinBackend(BaseBackend):

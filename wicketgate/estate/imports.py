@@ -56,7 +56,9 @@ class EstablishmentEntry(BaseModel):
     wifi: bool = False
     in_cell_laptops: bool = False
     kiosks: int = Field(default=0, ge=0)
-    incentive_levels: list[IncentiveLevel] = Field(default_factory=lambda: [IncentiveLevel(level) for level in ALWAYS_OFFERED])
+    incentive_levels: list[IncentiveLevel] = Field(
+        default_factory=lambda: [IncentiveLevel(level) for level in ALWAYS_OFFERED]
+    )
     default_incentive_level: IncentiveLevel = IncentiveLevel.STD
     features: dict[str, bool] = Field(default_factory=dict)
     locations: list[LocationEntry] = Field(default_factory=list)
