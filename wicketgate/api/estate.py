@@ -91,6 +91,11 @@ def list_locations(request: HttpRequest, code: str) -> QuerySet[Location]:
 
 
 def _establishments(request: HttpRequest) -> QuerySet[Establishment]:
-    return Establishment.objects.for_user(caller(request), Action.VIEW).annotate(
-        video_suite_count=Count("locations", filter=Q(locations__kind=LocationKind.VIDEO_SUITE))
+    # Explicit order: Meta.ordering does not apply to a query with GROUP BY.
+    return (
+        Establishment.objects.for_user(caller(request), Action.VIEW)
+        .annotate(
+            video_suite_count=Count("locations", filter=Q(locations__kind=LocationKind.VIDEO_SUITE))
+        )
+        .order_by("name")
     )

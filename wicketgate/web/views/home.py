@@ -29,12 +29,17 @@ def home(request: HttpRequest) -> HttpResponse:
     active_alert = Q(prisoners__alerts__starts_on__lte=today) & (
         Q(prisoners__alerts__ends_on__isnull=True) | Q(prisoners__alerts__ends_on__gt=today)
     )
-    establishments = visible_establishments(request).annotate(
-        prisoner_count=Count("prisoners", distinct=True),
-        alerted_count=Count("prisoners", filter=active_alert, distinct=True),
-        locked_count=Count(
-            "prisoners", filter=Q(prisoners__account__locked_at__isnull=False), distinct=True
-        ),
+    # Explicit order: Meta.ordering does not apply to a query with GROUP BY.
+    establishments = (
+        visible_establishments(request)
+        .annotate(
+            prisoner_count=Count("prisoners", distinct=True),
+            alerted_count=Count("prisoners", filter=active_alert, distinct=True),
+            locked_count=Count(
+                "prisoners", filter=Q(prisoners__account__locked_at__isnull=False), distinct=True
+            ),
+        )
+        .order_by("name")
     )
     current = current_establishment(request)
     return render(
