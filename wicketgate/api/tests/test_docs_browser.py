@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from typing import Any
 
 import pytest
+from playwright.sync_api import sync_playwright
+
+from wicketgate.testing.browser import launch_chromium
 
 pytestmark = pytest.mark.browser
 
 
 def test_it_renders_the_docs_page_under_the_csp_without_violations(live_server: Any) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    executable = os.environ.get("WICKETGATE_CHROMIUM") or shutil.which("chromium")
-    with sync_api.sync_playwright() as playwright:
-        try:
-            browser = playwright.chromium.launch(executable_path=executable)
-        except sync_api.Error as exc:  # no browser on this machine
-            pytest.skip(f"no headless Chromium: {exc}")
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
         try:
             page = browser.new_page()
             problems: list[str] = []

@@ -14,30 +14,22 @@ from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
+from playwright.sync_api import expect, sync_playwright
 
 from wicketgate.accounts.actions import do_issue_backup_codes
 from wicketgate.people.actions import do_add_alert, do_move_prisoner, do_review_incentive_level
 from wicketgate.people.codes import DEFAULT_ALERT_CODES
 from wicketgate.people.models import AlertCode, Prisoner
+from wicketgate.testing.browser import launch_chromium
 from wicketgate.testing.personas import PASSWORD, PRISONER_PIN, SETUP, Estate
 
-CHROMIUM = Path("/usr/bin/chromium")
 AXE = Path(django_settings.NODE_MODULES) / "axe-core" / "axe.min.js"
 SHOTS = Path("/tmp/wicketgate-shots")  # noqa: S108 -- a fixed place for people to look
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),  # the live server's thread must see the data
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
-    ),
 ]
 
 
@@ -54,14 +46,11 @@ def backup_code(estate: Estate) -> str:
 
 @pytest.fixture
 def page(backup_code: str, live_server: Any, settings: Any) -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
     settings.SESSION_COOKIE_SECURE = False  # the live server speaks plain HTTP
     settings.CSRF_COOKIE_SECURE = False
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
         try:
             # bypass_csp lets axe-core be injected; the pages' own policy is still served.
             context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
@@ -84,7 +73,7 @@ def test_it_signs_in_and_shows_accessible_prisoner_pages(
     page.get_by_role("link", name="Ashdown, Alan").click()
     page.wait_for_url(f"{live_server.url}/staff/prisoners/A1234BC/")
     assert page.title() == "Alan Ashdown – Wicketgate"
-    assert page.get_by_role("heading", name="Alerts").is_visible()
+    expect(page.get_by_role("heading", name="Alerts")).to_be_visible()
     _check(page, "prisoner-profile")
 
 
@@ -117,7 +106,7 @@ def test_it_keeps_the_other_pages_accessible(page: Any, live_server: Any, backup
 
     page.goto(f"{url}/staff/prisoners/A1234BC/")
     page.get_by_role("button", name="End Self-harm: ACCT open alert").click()
-    assert page.get_by_text("Self-harm: ACCT open alert ended.").is_visible()
+    expect(page.get_by_text("Self-harm: ACCT open alert ended.")).to_be_visible()
     _check(page, "profile-after-change")
 
     page.get_by_role("button", name="Sign out").click()
@@ -148,7 +137,7 @@ def test_it_keeps_the_other_pages_accessible(page: Any, live_server: Any, backup
         page.get_by_label("Password").fill("wrong password")
         page.get_by_label("Security code").fill("123456")
         page.get_by_role("button", name="Sign in").click()
-    assert page.get_by_role("heading", name="You cannot sign in at the moment").is_visible()
+    expect(page.get_by_role("heading", name="You cannot sign in at the moment")).to_be_visible()
     _check(page, "locked-out")
 
 
@@ -156,13 +145,10 @@ def test_it_runs_govuk_frontend_within_the_content_security_policy(
     live_server: Any, settings: Any, estate: Estate
 ) -> None:
     """With the policy enforced, the nonce'd scripts run and nothing is refused."""
-    sync_api = pytest.importorskip("playwright.sync_api")
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
         try:
             page = browser.new_page()
             refused: list[str] = []
