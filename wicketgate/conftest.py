@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,6 +16,25 @@ def _plain_static_files(settings: Any) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _audit_guards_lifted_for_flush(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tests that empty the database between runs need the append-only guards lifted.
+
+    Only for those tests, and only after the test itself has run with the guards in place.
+    """
+    if not {"transactional_db", "live_server"} & set(request.fixturenames):
+        yield
+        return
+    request.getfixturevalue("transactional_db")  # so that its flush runs after our teardown
+    from django.db import connection
+
+    from wicketgate.audit import guards
+
+    guards.install(connection)
+    yield
+    guards.remove(connection)
 
 
 @pytest.fixture(autouse=True)

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "ninja",
+    "huey.contrib.djhuey",
     "wicketgate.accounts",
     "wicketgate.estate",
     "wicketgate.people",
@@ -127,6 +128,24 @@ AXES_SENSITIVE_PARAMETERS = ["password", "otp_token", "pin"]
 
 # Prisoner device accounts: PIN attempts before the account locks until staff unlock it.
 WICKETGATE_PIN_FAILURE_LIMIT = envint("WICKETGATE_PIN_FAILURE_LIMIT", 5, minimum=1)
+
+# --- Audit log -----------------------------------------------------------------------
+# Sign the chain's head every N events, and every T seconds when it has moved.
+WICKETGATE_AUDIT_CHECKPOINT_EVERY = envint("WICKETGATE_AUDIT_CHECKPOINT_EVERY", 1000, minimum=1)
+WICKETGATE_AUDIT_CHECKPOINT_SECONDS = envint("WICKETGATE_AUDIT_CHECKPOINT_SECONDS", 300, minimum=1)
+WICKETGATE_AUDIT_SIGNING_KEY_FILE = envstr("WICKETGATE_AUDIT_SIGNING_KEY_FILE") or str(
+    DATA_DIR / "audit-signing-key.pem"
+)
+WICKETGATE_AUDIT_SPOOL_DIR = Path(envstr("WICKETGATE_AUDIT_SPOOL_DIR") or DATA_DIR / "audit-spool")
+
+# --- Background work (Huey; SQLite storage in the data folder by default) ---------------
+HUEY = {
+    "name": "wicketgate",
+    "huey_class": "huey.SqliteHuey",
+    "filename": str(DATA_DIR / "huey.sqlite3"),
+    "immediate": envbool("WICKETGATE_HUEY_IMMEDIATE", False),
+    "consumer": {"workers": 1, "worker_type": "thread", "periodic": True},
+}
 
 OTP_TOTP_ISSUER = envstr("WICKETGATE_OTP_ISSUER", "Wicketgate")
 

@@ -1,18 +1,26 @@
 """The one function every state change calls to put itself on the record.
 
 Call it inside the same transaction as the change it records, so a change that rolls
-back leaves no audit row and an audit row never describes a change that did not happen.
+back leaves no audit event and an event never describes a change that did not happen.
+Appends take the chain head's lock, so concurrent writers on SQLite and PostgreSQL
+alike leave one unbroken chain.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import models
+from django.conf import settings
+from django.db import models, transaction
+from django.utils import timezone
 
-from wicketgate.audit.models import AuditEvent
+from wicketgate.audit.chain import GENESIS, canonical_details, canonical_time, chain_hash
+from wicketgate.audit.models import AuditCheckpoint, AuditEvent, AuditHead
+from wicketgate.audit.signing import checkpoint_message, sign
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,21 @@ def as_actor(who: Actor | Any) -> Actor:
     return who if isinstance(who, Actor) else Actor.of_user(who)
 
 
+@dataclass(frozen=True)
+class PendingEvent:
+    """An event not yet on the chain: what high-volume writers spool and batch."""
+
+    action: str
+    actor: Actor
+    occurred_at: dt.datetime
+    subject_kind: str = ""
+    subject_id: str = ""
+    subject_label: str = ""
+    establishment_id: int | None = None
+    outcome: str = AuditEvent.Outcome.SUCCESS
+    details: dict[str, Any] = field(default_factory=dict)
+
+
 def record_event(
     action: str,
     *,
@@ -52,21 +75,122 @@ def record_event(
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event. ``action`` is a dotted verb such as ``people.prisoner.transfer``."""
-    who = as_actor(actor)
-    subject_kind = subject_id = subject_label = ""
-    if subject is not None:
-        subject_kind = subject._meta.label_lower
-        subject_id = str(subject.pk)
-        subject_label = str(subject)[:200]
-    return AuditEvent.objects.create(
-        actor_kind=who.kind,
-        actor_id=who.id,
-        actor_label=who.label,
+    pending = PendingEvent(
         action=action,
-        subject_kind=subject_kind,
-        subject_id=subject_id,
-        subject_label=subject_label,
-        establishment=establishment,
+        actor=as_actor(actor),
+        occurred_at=timezone.now(),
+        subject_kind=subject._meta.label_lower if subject is not None else "",
+        subject_id=str(subject.pk) if subject is not None else "",
+        subject_label=str(subject)[:200] if subject is not None else "",
+        establishment_id=establishment.pk if establishment is not None else None,
         outcome=outcome,
         details=details or {},
     )
+    return append_events([pending])[0]
+
+
+def append_events(pending: Sequence[PendingEvent]) -> list[AuditEvent]:
+    """Chain and insert ``pending`` in order, in one transaction (joining the caller's)."""
+    with transaction.atomic():
+        head = _lock_head()
+        seq, prev = head.seq, head.hash
+        rows = []
+        for event in pending:
+            seq += 1
+            details_json = canonical_details(event.details)
+            head_fields = [
+                seq,
+                canonical_time(event.occurred_at),
+                event.actor.kind,
+                event.actor.id,
+                event.actor.label[:150],
+                event.action,
+                event.subject_kind,
+                event.subject_id,
+                event.subject_label[:200],
+                event.establishment_id,
+                event.outcome,
+            ]
+            digest = chain_hash(prev, head_fields, details_json)
+            rows.append(
+                AuditEvent(
+                    seq=seq,
+                    prev_hash=prev,
+                    hash=digest,
+                    occurred_at=event.occurred_at,
+                    actor_kind=event.actor.kind,
+                    actor_id=event.actor.id,
+                    actor_label=event.actor.label[:150],
+                    action=event.action,
+                    subject_kind=event.subject_kind,
+                    subject_id=event.subject_id,
+                    subject_label=event.subject_label[:200],
+                    establishment_id=event.establishment_id,
+                    outcome=event.outcome,
+                    details_json=details_json,
+                )
+            )
+            prev = digest
+        AuditEvent.objects.bulk_create(rows, batch_size=500)
+        head.seq, head.hash = seq, prev
+        fields = ["seq", "hash"]
+        if seq - head.checkpoint_seq >= settings.WICKETGATE_AUDIT_CHECKPOINT_EVERY:
+            _write_checkpoint(head)
+            fields += ["checkpoint_seq", "checkpoint_at"]
+        head.save(update_fields=fields)
+    return rows
+
+
+def sign_checkpoint(*, force: bool = False) -> AuditCheckpoint | None:
+    """Sign the current head if it has moved since the last checkpoint (or if forced)."""
+    with transaction.atomic():
+        head = _lock_head()
+        if head.seq == 0 or (head.seq == head.checkpoint_seq and not force):
+            return None
+        if head.seq == head.checkpoint_seq:
+            return AuditCheckpoint.objects.filter(seq=head.seq).first()
+        checkpoint = _write_checkpoint(head)
+        head.save(update_fields=["checkpoint_seq", "checkpoint_at"])
+        return checkpoint
+
+
+def checkpoint_due(now: dt.datetime | None = None) -> bool:
+    head = AuditHead.objects.filter(pk=1).first()
+    if head is None or head.seq == head.checkpoint_seq:
+        return False
+    if head.checkpoint_at is None:
+        return True
+    moment = now or timezone.now()
+    return (
+        moment - head.checkpoint_at
+    ).total_seconds() >= settings.WICKETGATE_AUDIT_CHECKPOINT_SECONDS
+
+
+def _write_checkpoint(head: AuditHead) -> AuditCheckpoint:
+    signed_at = timezone.now()
+    key, signature = sign(checkpoint_message(head.seq, head.hash, signed_at))
+    checkpoint = AuditCheckpoint.objects.create(
+        seq=head.seq, head_hash=head.hash, signed_at=signed_at, key_id=key, signature=signature
+    )
+    head.checkpoint_seq, head.checkpoint_at = head.seq, signed_at
+    return checkpoint
+
+
+def _lock_head() -> AuditHead:
+    head = AuditHead.objects.select_for_update().filter(pk=1).first()
+    if head is not None:
+        return head
+    # The head is only a cache of the newest event; rebuild it if it is missing (a fresh
+    # database, or one emptied by a test).
+    last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+    last_checkpoint = AuditCheckpoint.objects.order_by("-seq").first()
+    AuditHead.objects.get_or_create(
+        pk=1,
+        defaults={
+            "seq": last[0] if last else 0,
+            "hash": last[1] if last else GENESIS,
+            "checkpoint_seq": last_checkpoint.seq if last_checkpoint else 0,
+            "checkpoint_at": last_checkpoint.signed_at if last_checkpoint else None,
+        },
+    )
+    return AuditHead.objects.select_for_update().get(pk=1)

@@ -10,7 +10,8 @@ folder (also when CMD fails or is interrupted) and exits with CMD's exit code.
 
 The cluster listens on a unix socket inside its folder and on 127.0.0.1 at a free port.
 Its superuser is reachable only through that socket; CMD gets an ordinary role with a
-random password and CREATEDB, so pytest-django can create its test database. Durability
+random password, CREATEDB and CREATEROLE, so pytest-django can create its test database
+and the audit tests can create the restricted application role. Durability
 is switched off for speed: nothing in it is meant to survive.
 """
 
@@ -171,7 +172,7 @@ class _Cluster:
             host=str(self.root), port=self.port, user=SUPERUSER, dbname="postgres", autocommit=True
         ) as conn:
             conn.execute(
-                sql.SQL("CREATE ROLE {} LOGIN CREATEDB PASSWORD {}").format(
+                sql.SQL("CREATE ROLE {} LOGIN CREATEDB CREATEROLE PASSWORD {}").format(
                     sql.Identifier(ROLE), sql.Literal(self.password)
                 )
             )

@@ -65,6 +65,7 @@ def test_it_serves_on_loopback_with_migrations_applied_and_stops_on_ctrl_c(tmp_p
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
     assert process.returncode in (0, 130), output
-    assert "gunicorn" in output.lower() or "Booting worker" in output
+    assert "Booting worker" in output  # gunicorn, the production web server
+    assert "huey" in output.lower()  # the background worker started beside it
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=1).close()

@@ -32,7 +32,7 @@ def sign_in(client: Client, username: str, password: str, code: str, **extra: st
 
 def sign_in_events(outcome: str) -> list[AuditEvent]:
     return list(
-        AuditEvent.objects.filter(action="accounts.sign_in", outcome=outcome).order_by("id")
+        AuditEvent.objects.filter(action="accounts.sign_in", outcome=outcome).order_by("seq")
     )
 
 
