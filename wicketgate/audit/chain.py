@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Sequence
 from typing import Any
 
 GENESIS = "0" * 64
@@ -27,7 +28,7 @@ FIELDS = [
     "subject_kind", "subject_id", "subject_label", "establishment_id", "outcome", "details",
 ]  # fmt: skip
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+compact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def canonical_details(details: dict[str, Any]) -> str:
@@ -41,13 +42,13 @@ def canonical_time(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def canonical_bytes(head: list[Any], details_json: str) -> bytes:
+def canonical_bytes(head: Sequence[Any], details_json: str) -> bytes:
     """``head`` is every field but the details, in FIELDS order."""
-    text = _dumps(head)
+    text = compact_json(head)
     return (text[:-1] + "," + details_json + "]").encode()
 
 
-def chain_hash(prev_hash: str, head: list[Any], details_json: str) -> str:
+def chain_hash(prev_hash: str, head: Sequence[Any], details_json: str) -> str:
     return hashlib.sha256(
         bytes.fromhex(prev_hash) + canonical_bytes(head, details_json)
     ).hexdigest()

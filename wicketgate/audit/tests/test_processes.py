@@ -82,3 +82,32 @@ def test_a_writer_killed_mid_batch_loses_nothing_it_acknowledged(env: dict[str, 
     verified = run(env, "-m", "wicketgate.cli", "audit", "verify")
     assert verified.stdout.startswith("intact:"), verified.stdout
     assert not list(Path(env["WICKETGATE_DATA_DIR"], "audit-spool").glob("gateway.*.spool"))
+
+
+PARALLEL_CHECK = """
+import os, sys, django
+django.setup()
+from django.db import connection
+from wicketgate.audit import guards
+from wicketgate.audit.signing import private_key
+from wicketgate.audit.verify import verify
+key = private_key().public_key()
+report = verify(key, workers=2, parallel_from=1, range_size=70)
+print("before", report.intact, report.events)
+guards.remove(connection)
+with connection.cursor() as cursor:
+    cursor.execute("UPDATE audit_auditevent SET actor_label = 'x' WHERE seq = 333")
+guards.install(connection)
+connection.close()
+report = verify(key, workers=2, parallel_from=1, range_size=70)
+print("after", report.problem.seq, report.problem.kind)
+"""
+
+
+def test_it_verifies_ranges_in_parallel_and_still_names_the_break(env: dict[str, str]) -> None:
+    writer = [sys.executable, "-m", "wicketgate.testing.audit_writer", "direct", "w", "500"]
+    subprocess.run(writer, env=env, check=True, timeout=300)
+    out = run(
+        {**env, "DJANGO_SETTINGS_MODULE": "wicketgate.settings"}, "-c", PARALLEL_CHECK
+    ).stdout.split("\n")
+    assert out[:2] == ["before True 500", "after 333 modified"]
