@@ -1,0 +1,106 @@
+"""`wicketgate audit …` and the periodic checkpoint, as operators and the worker use them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.db import connection
+from django.utils import timezone
+
+from wicketgate.audit import guards
+from wicketgate.audit.log import Actor, checkpoint_due, record_event, sign_checkpoint
+from wicketgate.audit.models import AuditCheckpoint, AuditEvent
+from wicketgate.audit.tasks import sign_checkpoint_when_due
+from wicketgate.cli import main
+
+ME = Actor.system("test")
+
+
+def test_verify_exits_0_when_intact_and_1_naming_the_first_bad_event(db: Any) -> None:
+    for n in range(5):
+        record_event("test.event", actor=ME, details={"n": n})
+    result = CliRunner().invoke(main, ["audit", "verify"])
+    assert result.exit_code == 0 and result.output.startswith("intact: 5 events"), result.output
+    guards.remove(connection)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE audit_auditevent SET action = 'test.other' WHERE seq = 4")
+    guards.install(connection)
+    result = CliRunner().invoke(main, ["audit", "verify"])
+    assert result.exit_code == 1
+    assert "NOT intact: event 4: modified" in result.output
+
+
+def test_verify_checks_checkpoints_against_a_given_public_key(db: Any, tmp_path: Path) -> None:
+    record_event("test.event", actor=ME)
+    sign_checkpoint()
+    mine = tmp_path / "mine.pem"
+    mine.write_text(CliRunner().invoke(main, ["audit", "public-key"]).output)
+    assert CliRunner().invoke(main, ["audit", "verify", "--key", str(mine)]).exit_code == 0
+    other = tmp_path / "other.pem"
+    other.write_bytes(
+        Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    result = CliRunner().invoke(main, ["audit", "verify", "--key", str(other)])
+    assert result.exit_code == 1 and "checkpoint" in result.output
+    not_a_key = tmp_path / "junk.pem"
+    not_a_key.write_text("junk")
+    result = CliRunner().invoke(main, ["audit", "verify", "--key", str(not_a_key)])
+    assert result.exit_code == 1 and "cannot read the public key" in result.output
+
+
+def test_export_is_itself_recorded_and_carries_a_checkpoint(db: Any) -> None:
+    record_event("people.thing", actor=ME, details={"n": 1})
+    record_event("other.thing", actor=ME)
+    result = CliRunner().invoke(
+        main, ["audit", "export", "--action", "people.", "--by", "investigator"]
+    )
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    manifest, events = lines[0], lines[1:]
+    assert manifest["exported_by"] == "investigator" and manifest["filters"] == {
+        "action": "people."
+    }
+    assert [e["action"] for e in events] == ["people.thing"]
+    checkpoint = AuditCheckpoint.objects.get(seq=manifest["checkpoint"]["seq"])
+    assert checkpoint.head_hash == manifest["checkpoint"]["head_hash"]
+    recorded = AuditEvent.objects.get(action="audit.export")
+    assert recorded.actor_label == "investigator" and recorded.seq == checkpoint.seq
+
+
+def test_export_csv_writes_the_checkpoint_beside_the_file(db: Any, tmp_path: Path) -> None:
+    record_event("people.thing", actor=ME, details={"n": 1})
+    out = tmp_path / "export.csv"
+    assert (
+        CliRunner().invoke(main, ["audit", "export", "--format", "csv", "-o", str(out)]).exit_code
+        == 0
+    )
+    header, *rows = out.read_text().splitlines()
+    assert (
+        header.startswith("seq,occurred_at,") and len(rows) == 2
+    )  # the event, and the export's own
+    assert (
+        json.loads((tmp_path / "export.csv.checkpoint.json").read_text())["checkpoint"]["seq"] == 2
+    )
+
+
+def test_the_worker_signs_a_checkpoint_only_when_one_is_due(db: Any, settings: Any) -> None:
+    settings.WICKETGATE_AUDIT_CHECKPOINT_SECONDS = 300
+    assert not checkpoint_due()  # an empty log needs no checkpoint
+    record_event("test.event", actor=ME)
+    assert checkpoint_due()  # never signed yet
+    sign_checkpoint_when_due.call_local()
+    assert AuditCheckpoint.objects.count() == 1
+    record_event("test.event", actor=ME)
+    now = timezone.now()
+    assert not checkpoint_due(now + dt.timedelta(seconds=299))
+    assert checkpoint_due(now + dt.timedelta(seconds=301))
+    sign_checkpoint_when_due.call_local()
+    assert AuditCheckpoint.objects.count() == 1  # not yet 300 s since the last one
