@@ -16,13 +16,14 @@ WITH_DATA_DIR = data_dir=$$(mktemp -d -t wicketgate-data-XXXXXX); \
 
 header = @printf '\n==> %s\n' $(1)
 
-.PHONY: help install demo test lint clean
+.PHONY: help install demo test lint bench clean
 
 help:
 	@echo "make install   Debian packages, .venv and node_modules (scripts/bootstrap.sh)"
 	@echo "make demo      install, load the demo estate and start the platform"
 	@echo "make test      install, ruff check, pytest on SQLite, pytest on PostgreSQL"
 	@echo "make lint      ruff check, ruff format --check, mypy"
+	@echo "make bench     audit log benchmark on SQLite and PostgreSQL (BENCH_ARGS=--quick)"
 	@echo "make clean     remove .venv, node_modules and data"
 
 install:
@@ -48,6 +49,9 @@ lint: install
 		$(BIN)/$$step || status=1; \
 	done; \
 	exit $$status
+
+bench: install
+	$(BIN)/python benchmarks/audit_log.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules data

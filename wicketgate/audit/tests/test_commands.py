@@ -104,3 +104,21 @@ def test_the_worker_signs_a_checkpoint_only_when_one_is_due(db: Any, settings: A
     assert checkpoint_due(now + dt.timedelta(seconds=301))
     sign_checkpoint_when_due.call_local()
     assert AuditCheckpoint.objects.count() == 1  # not yet 300 s since the last one
+
+
+def test_a_large_batch_chains_exactly_like_single_events(db: Any) -> None:
+    from wicketgate.audit.log import COPY_FROM, PendingEvent, append_events
+    from wicketgate.audit.signing import private_key
+    from wicketgate.audit.verify import verify
+
+    record_event("test.single", actor=ME)
+    batch = [
+        PendingEvent(action="test.batched", actor=ME, occurred_at=timezone.now(), details={"n": n, "ü": "✓"})
+        for n in range(COPY_FROM * 2)
+    ]
+    append_events(batch)
+    record_event("test.single", actor=ME)
+    report = verify(private_key().public_key())
+    assert report.intact, report.problem
+    assert report.events == COPY_FROM * 2 + 2
+    assert AuditEvent.objects.get(seq=50).details == {"n": 48, "ü": "✓"}
