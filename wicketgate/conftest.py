@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -63,3 +64,11 @@ def client_b(estate: Estate) -> Client:
 @pytest.fixture
 def client_admin(estate: Estate) -> Client:
     return sign_in_staff(Client(), estate.estate_admin)
+
+
+@pytest.fixture
+def load_policy(tmp_path: Path) -> Callable[..., Any]:
+    """Import a policy YAML text as an administrator would."""
+    from wicketgate.testing.policy import import_policy
+
+    return lambda text, establishment=None: import_policy(tmp_path, text, establishment)

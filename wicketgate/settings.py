@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "wicketgate.estate",
     "wicketgate.people",
     "wicketgate.audit",
+    "wicketgate.policy",
     "wicketgate.web",
 ]
 

@@ -16,6 +16,7 @@ from wicketgate.api.accounts import router as accounts_router
 from wicketgate.api.auth import BearerToken, VerifiedStaffSession
 from wicketgate.api.estate import router as estate_router
 from wicketgate.api.people import router as people_router
+from wicketgate.api.policy import router as policy_router
 
 api = NinjaAPI(
     title="Wicketgate API",
@@ -31,6 +32,7 @@ api = NinjaAPI(
 api.add_router("", accounts_router)
 api.add_router("", estate_router)
 api.add_router("", people_router)
+api.add_router("", policy_router)
 
 
 @api.exception_handler(AuthenticationError)

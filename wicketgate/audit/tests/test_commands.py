@@ -113,7 +113,9 @@ def test_a_large_batch_chains_exactly_like_single_events(db: Any) -> None:
 
     record_event("test.single", actor=ME)
     batch = [
-        PendingEvent(action="test.batched", actor=ME, occurred_at=timezone.now(), details={"n": n, "ü": "✓"})
+        PendingEvent(
+            action="test.batched", actor=ME, occurred_at=timezone.now(), details={"n": n, "ü": "✓"}
+        )
         for n in range(COPY_FROM * 2)
     ]
     append_events(batch)

@@ -1,0 +1,369 @@
+"""From the policy as staff edit it to a Cedar snapshot that enforcement points evaluate.
+
+The snapshot holds a Cedar policy set (one policy per rule, plus a small fixed set of
+generic policies that read exceptions and catalogue facts from entity attributes), the
+Cedar schema every entity is validated against, the catalogue's host index, and each
+prisoner's slice: the attributes of their Cedar entity and their dated alerts and
+exceptions. Deciding needs nothing else: no database on the hot path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import cedarpy
+from django.conf import settings
+from django.db.models import Max
+from django.utils import timezone
+
+from wicketgate.people.models import Prisoner, PrisonerAlert
+from wicketgate.policy.codes import ALL, CLEARANCE_OF, Effect
+from wicketgate.policy.hours import Window, parse_hours
+from wicketgate.policy.models import AccessRule, Category, PolicyChange, PrisonerException, Site
+
+NAMESPACE = "Wicketgate"
+BROWSE = f'{NAMESPACE}::Action::"browse"'
+_STRING = {"type": "String"}
+_STRINGS = {"type": "Set", "element": {"type": "String"}}
+
+SCHEMA: dict[str, Any] = {
+    NAMESPACE: {
+        "entityTypes": {
+            "Prisoner": {
+                "shape": {
+                    "type": "Record",
+                    "attributes": {
+                        "security_category": _STRING,
+                        "incentive_level": _STRING,
+                        "youth": {"type": "Boolean"},
+                        "legal_status": _STRING,
+                        "establishment": _STRING,
+                        "alerts": _STRINGS,
+                        "clearance": {"type": "Long"},
+                        "allowed_sites": _STRINGS,
+                        "forbidden_sites": _STRINGS,
+                        "allowed_categories": _STRINGS,
+                        "forbidden_categories": _STRINGS,
+                    },
+                }
+            },
+            "Site": {
+                "shape": {
+                    "type": "Record",
+                    "attributes": {
+                        "site_id": _STRING,
+                        "category": _STRING,
+                        "min_clearance": {"type": "Long"},
+                        "review_overdue": {"type": "Boolean"},
+                    },
+                }
+            },
+        },
+        "actions": {
+            "browse": {
+                "appliesTo": {
+                    "principalTypes": ["Prisoner"],
+                    "resourceTypes": ["Site"],
+                    "context": {
+                        "type": "Record",
+                        "attributes": {"location": _STRING, "in_hours": _STRINGS},
+                    },
+                }
+            }
+        },
+    }
+}
+
+_HEAD = f"(principal is {NAMESPACE}::Prisoner, action == {BROWSE}, resource is {NAMESPACE}::Site)"
+
+# Generic policies: exceptions and catalogue facts are attributes, so a prisoner's
+# change never changes the policy set (and per-prisoner policies would cost ~1 µs each).
+GENERIC_POLICIES = f"""
+@id("catalogue:clearance")
+forbid {_HEAD}
+when {{ resource.min_clearance > principal.clearance }};
+
+@id("catalogue:review-overdue")
+forbid {_HEAD}
+when {{ resource.review_overdue }};
+
+@id("exception:forbid-site")
+forbid {_HEAD}
+when {{ principal.forbidden_sites.contains(resource.site_id) }};
+
+@id("exception:forbid-category")
+forbid {_HEAD}
+when {{ principal.forbidden_categories.contains(resource.category) }};
+
+@id("exception:allow-site")
+permit {_HEAD}
+when {{ principal.allowed_sites.contains(resource.site_id) }};
+
+@id("exception:allow-category")
+permit {_HEAD}
+when {{ principal.allowed_categories.contains(resource.category) }};
+"""
+
+
+@dataclass(frozen=True)
+class RuleMeta:
+    policy_id: str
+    effect: str
+    categories: frozenset[str] | None  # None: every category
+    conditions: dict[str, Any]
+    establishment: str | None
+    windows: tuple[Window, ...] | None
+    locations: frozenset[str] | None
+    description: str
+
+
+@dataclass(frozen=True)
+class SiteMeta:
+    site_id: str
+    name: str
+    category: str
+    paths: tuple[str, ...]
+    min_clearance: int
+    review_by: dt.date | None
+
+
+@dataclass
+class PrisonerSlice:
+    prison_number: str
+    date_of_birth: dt.date
+    attrs: dict[str, Any]  # static Cedar attributes (no dated facts)
+    alerts: list[tuple[str, dt.date, dt.date | None]] = field(default_factory=list)
+    exceptions: list[tuple[str, str | None, str | None, dt.date, str]] = field(default_factory=list)
+
+
+@dataclass
+class Snapshot:
+    version: int
+    cedar_text: str
+    policy_set: Any
+    rules: dict[str, RuleMeta]
+    sites: dict[str, SiteMeta]
+    hosts: dict[str, list[str]]  # host pattern -> site ids
+    categories: dict[str, str]  # code -> name
+    prisoners: dict[str, PrisonerSlice]
+    zone: ZoneInfo
+    built_at: dt.datetime
+
+
+def build_snapshot() -> Snapshot:
+    """Compile everything; validate every entity against the schema (ValueError if any fails)."""
+    version = PolicyChange.objects.aggregate(v=Max("id"))["v"] or 0
+    rules = {
+        rule.policy_id: _rule_meta(rule)
+        for rule in AccessRule.objects.select_related("establishment")
+    }
+    cedar_text = GENERIC_POLICIES + "\n".join(rule_to_cedar(meta) for meta in rules.values())
+    sites: dict[str, SiteMeta] = {}
+    hosts: dict[str, list[str]] = defaultdict(list)
+    for site in (
+        Site.objects.select_related("category")
+        .filter(retired_at__isnull=True)
+        .exclude(approved_by="")
+    ):
+        meta = SiteMeta(
+            site_id=str(site.pk),
+            name=site.name,
+            category=site.category.code,
+            paths=tuple(site.paths or ()),
+            min_clearance=int(site.min_clearance or 0),
+            review_by=site.review_by,
+        )
+        sites[meta.site_id] = meta
+        for pattern in site.hosts:
+            hosts[pattern].append(meta.site_id)
+    prisoners = {p.prison_number: p for p in _slices(Prisoner.objects.all())}
+    _validate(prisoners.values(), sites.values())
+    return Snapshot(
+        version=version,
+        cedar_text=cedar_text,
+        policy_set=cedarpy.PolicySet.from_str(cedar_text),
+        rules=rules,
+        sites=sites,
+        hosts=dict(hosts),
+        categories=dict(Category.objects.values_list("code", "name")),
+        prisoners=prisoners,
+        zone=ZoneInfo(str(settings.TIME_ZONE)),
+        built_at=dt.datetime.now(dt.UTC),
+    )
+
+
+def refresh_prisoners(snapshot: Snapshot, prisoner_ids: set[int], version: int) -> Snapshot:
+    """The same snapshot with only these prisoners' slices rebuilt (incremental)."""
+    prisoners = dict(snapshot.prisoners)
+    fresh = {p.prison_number: p for p in _slices(Prisoner.objects.filter(pk__in=prisoner_ids))}
+    # A prisoner whose number changed or who was removed: drop their old slice.
+    stale = [
+        number
+        for number, s in prisoners.items()
+        if s.attrs.get("_pk") in prisoner_ids and number not in fresh
+    ]
+    for number in stale:
+        del prisoners[number]
+    _validate(fresh.values(), [])
+    prisoners.update(fresh)
+    return Snapshot(**{**snapshot.__dict__, "prisoners": prisoners, "version": version})
+
+
+def rule_to_cedar(meta: RuleMeta) -> str:
+    """One rule as Cedar text; shown to staff so a change can be reviewed line by line."""
+    clauses: list[str] = []
+    if meta.categories is not None:
+        clauses.append(f"{_set(meta.categories)}.contains(resource.category)")
+    if meta.establishment is not None:
+        clauses.append(f"principal.establishment == {_str(meta.establishment)}")
+    conditions = meta.conditions
+    for key, attribute in (
+        ("category", "security_category"),
+        ("incentive_level", "incentive_level"),
+        ("legal_status", "legal_status"),
+        ("establishment", "establishment"),
+    ):
+        if key in conditions:
+            clauses.append(f"{_set(conditions[key])}.contains(principal.{attribute})")
+    if "alert" in conditions:
+        clauses.append(f"principal.alerts.containsAny({_set(conditions['alert'])})")
+    if "youth" in conditions:
+        clauses.append(f"principal.youth == {'true' if conditions['youth'] else 'false'}")
+    if meta.windows is not None:
+        clauses.append(f"context.in_hours.contains({_str(meta.policy_id)})")
+    if meta.locations is not None:
+        clauses.append(f"{_set(meta.locations)}.contains(context.location)")
+    verb = "permit" if meta.effect == Effect.ALLOW else "forbid"
+    body = "\nwhen {\n  " + "\n  && ".join(clauses) + "\n}" if clauses else ""
+    return f"@id({_str(meta.policy_id)})\n{verb} {_HEAD}{body};\n"
+
+
+def prisoner_entity(slice_: PrisonerSlice, day: dt.date) -> dict[str, Any]:
+    """The prisoner's Cedar entity as it stands on ``day`` (alerts and exceptions in force)."""
+    attrs = {key: value for key, value in slice_.attrs.items() if not key.startswith("_")}
+    attrs["youth"] = _age(slice_.date_of_birth, day) < 18
+    attrs["alerts"] = sorted(
+        {code for code, start, end in slice_.alerts if start <= day and (end is None or end > day)}
+    )
+    groups: dict[str, set[str]] = {
+        "allowed_sites": set(),
+        "forbidden_sites": set(),
+        "allowed_categories": set(),
+        "forbidden_categories": set(),
+    }
+    for effect, site_id, category, until, _reason in slice_.exceptions:
+        if day > until:
+            continue
+        verb = "allowed" if effect == Effect.ALLOW else "forbidden"
+        if site_id is not None:
+            groups[f"{verb}_sites"].add(site_id)
+        elif category is not None:
+            groups[f"{verb}_categories"].add(category)
+    attrs.update({key: sorted(values) for key, values in groups.items()})
+    return {
+        "uid": {"type": f"{NAMESPACE}::Prisoner", "id": slice_.prison_number},
+        "attrs": attrs,
+        "parents": [],
+    }
+
+
+def site_entity(site: SiteMeta, day: dt.date) -> dict[str, Any]:
+    return {
+        "uid": {"type": f"{NAMESPACE}::Site", "id": site.site_id},
+        "attrs": {
+            "site_id": site.site_id,
+            "category": site.category,
+            "min_clearance": site.min_clearance,
+            "review_overdue": site.review_by is not None and day > site.review_by,
+        },
+        "parents": [],
+    }
+
+
+# --- internals ---------------------------------------------------------------------------
+
+
+def _rule_meta(rule: AccessRule) -> RuleMeta:
+    categories = None if rule.categories == [ALL] else frozenset(rule.categories)
+    return RuleMeta(
+        policy_id=rule.policy_id,
+        effect=rule.effect,
+        categories=categories,
+        conditions=dict(rule.conditions or {}),
+        establishment=rule.establishment.code if rule.establishment is not None else None,
+        windows=parse_hours(rule.hours) if rule.hours else None,
+        locations=frozenset(rule.locations) if rule.locations else None,
+        description=rule.description,
+    )
+
+
+def _slices(prisoners: Any) -> list[PrisonerSlice]:
+    rows = list(
+        prisoners.select_related("establishment").values_list(
+            "pk",
+            "prison_number",
+            "date_of_birth",
+            "security_category",
+            "incentive_level",
+            "legal_status",
+            "establishment__code",
+        )
+    )
+    by_pk: dict[int, PrisonerSlice] = {}
+    for pk, number, born, category, level, status, establishment in rows:
+        by_pk[pk] = PrisonerSlice(
+            prison_number=number,
+            date_of_birth=born,
+            attrs={
+                "_pk": pk,
+                "security_category": category,
+                "incentive_level": level,
+                "legal_status": status,
+                "establishment": establishment,
+                "clearance": int(CLEARANCE_OF.get(category, 0)),
+            },
+        )
+    ids = list(by_pk)
+    for chunk_start in range(0, len(ids), 5000):
+        chunk = ids[chunk_start : chunk_start + 5000]
+        for prisoner_id, code, start, end in PrisonerAlert.objects.filter(
+            prisoner_id__in=chunk
+        ).values_list("prisoner_id", "code__code", "starts_on", "ends_on"):
+            by_pk[prisoner_id].alerts.append((code, start, end))
+        exceptions = PrisonerException.objects.filter(
+            prisoner_id__in=chunk, revoked_at__isnull=True
+        )
+        for prisoner_id, effect, site_id, category, until, reason in exceptions.values_list(
+            "prisoner_id", "effect", "site_id", "category__code", "until", "reason"
+        ):
+            by_pk[prisoner_id].exceptions.append(
+                (effect, str(site_id) if site_id else None, category, until, reason)
+            )
+    return list(by_pk.values())
+
+
+def _validate(prisoners: Any, sites: Any) -> None:
+    """Every entity must fit the schema: a missing attribute would make a forbid error and be skipped."""
+    today = timezone.localdate()
+    entities = [prisoner_entity(p, today) for p in prisoners] + [
+        site_entity(s, today) for s in sites
+    ]
+    if entities:
+        cedarpy.Entities.from_json_str(json.dumps(entities), schema=SCHEMA)
+
+
+def _age(born: dt.date, day: dt.date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def _str(value: str) -> str:
+    return json.dumps(value)
+
+
+def _set(values: Any) -> str:
+    return "[" + ", ".join(_str(v) for v in sorted(values)) + "]"

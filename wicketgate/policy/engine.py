@@ -1,0 +1,383 @@
+"""``decide``: the one question every enforcement point asks.
+
+Given a prisoner, a resource, a time and a location, the answer is allow or deny, the
+ids of the rules that made it, reasons in plain words for the prisoner, and the
+obligations that go with it. Deny by default; any Cedar evaluation error is a deny.
+The engine follows the policy version: it recompiles only the prisoners who changed
+when that is all that changed, and everything when anything else did.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import cedarpy
+from django.utils import timezone
+
+from wicketgate.policy.codes import Clearance, Effect
+from wicketgate.policy.compiler import (
+    BROWSE,
+    NAMESPACE,
+    RuleMeta,
+    SiteMeta,
+    Snapshot,
+    build_snapshot,
+    prisoner_entity,
+    refresh_prisoners,
+    site_entity,
+)
+from wicketgate.policy.hosts import WebResource, host_candidates, parse_url, path_matches
+from wicketgate.policy.hours import describe, is_open, next_change
+from wicketgate.policy.models import PolicyChange
+
+NOT_LISTED = "catalogue:not-listed"
+NEEDS_PATH = "catalogue:needs-path"
+NO_GRANT = "default:deny"
+EVALUATION_ERROR = "engine:evaluation-error"
+
+
+class UnknownPrisoner(LookupError):
+    """No prisoner with that prison number is in the snapshot."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    rules: tuple[str, ...]
+    reasons: tuple[str, ...]
+    obligations: dict[str, Any] = field(default_factory=dict)
+    site: str | None = None
+    category: str | None = None
+    version: int = 0
+    decided_at: dt.datetime | None = None  # the answer holds from here …
+    valid_until: dt.datetime | None = None  # … to here, unless the policy version moves
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "decision": "allow" if self.allowed else "deny",
+            "rules": list(self.rules),
+            "reasons": list(self.reasons),
+            "obligations": self.obligations,
+            "site": self.site,
+            "category": self.category,
+            "policy_version": self.version,
+        }
+
+
+class Engine:
+    """A snapshot, kept fresh, and a cache of decisions keyed on what they depend on."""
+
+    def __init__(self, *, refresh_every: float = 0.5, cache_size: int = 200_000) -> None:
+        self.refresh_every = refresh_every
+        self.cache_size = cache_size
+        self._lock = threading.Lock()
+        self._snapshot: Snapshot | None = None
+        self._checked = 0.0
+        self._cache: dict[tuple[Any, ...], Decision] = {}
+
+    # --- freshness -------------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        now = time.monotonic()
+        if self._snapshot is None or now - self._checked >= self.refresh_every:
+            with self._lock:
+                self._refresh()
+                self._checked = now
+        if self._snapshot is None:  # pragma: no cover - _refresh always builds one
+            raise RuntimeError("no policy snapshot")
+        return self._snapshot
+
+    def _refresh(self) -> None:
+        current = self._snapshot
+        if current is None:
+            self._snapshot = build_snapshot()
+            self._cache.clear()
+            return
+        changes = list(
+            PolicyChange.objects.filter(id__gt=current.version).values_list("id", "kind", "key")
+        )
+        if not changes:
+            return
+        version = max(change[0] for change in changes)
+        if all(kind == PolicyChange.Kind.PRISONER for _id, kind, _key in changes):
+            self._snapshot = refresh_prisoners(
+                current, {int(key) for _id, _kind, key in changes}, version
+            )
+        else:
+            self._snapshot = build_snapshot()
+        self._cache.clear()
+
+    # --- deciding ----------------------------------------------------------------------
+
+    def decide(
+        self,
+        prison_number: str,
+        url: str,
+        *,
+        at: dt.datetime | None = None,
+        location: str | None = None,
+    ) -> Decision:
+        """Raises UnknownPrisoner or hosts.BadResource for bad input; never allows on error."""
+        snap = self.snapshot()
+        moment = at or timezone.now()
+        number = prison_number.strip().upper()
+        if number not in snap.prisoners:
+            raise UnknownPrisoner(f"no prisoner {prison_number!r}")
+        resource = parse_url(url)
+        site, rule = _match_site(snap, resource)
+        if site is None:
+            return _deny_unlisted(snap, resource, rule)
+        key = (number, site.site_id, location or "", snap.version)
+        cached = self._cache.get(key)
+        if (
+            cached is not None
+            and cached.decided_at is not None
+            and cached.valid_until is not None
+            and cached.decided_at <= moment < cached.valid_until
+        ):
+            return cached
+        decision = evaluate(snap, number, site, moment, location)
+        if len(self._cache) >= self.cache_size:
+            self._cache.clear()
+        self._cache[key] = decision
+        return decision
+
+
+def evaluate(
+    snap: Snapshot, number: str, site: SiteMeta, at: dt.datetime, location: str | None
+) -> Decision:
+    """One uncached Cedar evaluation of the prisoner's slice against one site."""
+    day = at.astimezone(snap.zone).date()
+    slice_ = snap.prisoners[number]
+    principal = prisoner_entity(slice_, day)
+    in_hours = sorted(
+        rule.policy_id
+        for rule in snap.rules.values()
+        if rule.windows is not None and is_open(rule.windows, at, snap.zone)
+    )
+    request = {
+        "principal": {"type": f"{NAMESPACE}::Prisoner", "id": number},
+        "action": BROWSE,
+        "resource": {"type": f"{NAMESPACE}::Site", "id": site.site_id},
+        "context": {"location": location or "", "in_hours": in_hours},
+    }
+    result = cedarpy.is_authorized(request, snap.policy_set, [principal, site_entity(site, day)])
+    valid_until = _valid_until(snap, slice_, site, at)
+
+    def made(allowed: bool, rules: tuple[str, ...], reasons: tuple[str, ...]) -> Decision:
+        return Decision(
+            allowed,
+            rules,
+            reasons,
+            {"log": "request"},
+            site=site.name,
+            category=site.category,
+            version=snap.version,
+            decided_at=at,
+            valid_until=valid_until,
+        )
+
+    if result.diagnostics.errors:
+        # A forbid whose condition errs is skipped by Cedar: never let that become an allow.
+        return made(
+            False, (EVALUATION_ERROR,), ("This cannot be checked right now, so it is not allowed.",)
+        )
+    ids = tuple(sorted(result.diagnostics.id_annotations_by_reason.values()))
+    if result.allowed:
+        return made(
+            True, ids, tuple(_allow_reason(snap, rule_id, site, slice_, day) for rule_id in ids)
+        )
+    if ids:
+        return made(
+            False, ids, tuple(_forbid_reason(snap, rule_id, site, slice_, day) for rule_id in ids)
+        )
+    return made(False, (NO_GRANT,), _no_grant_reasons(snap, site, principal, location))
+
+
+# --- the catalogue -----------------------------------------------------------------------
+
+
+def _match_site(snap: Snapshot, resource: WebResource) -> tuple[SiteMeta | None, str]:
+    for pattern in host_candidates(resource.host):
+        site_ids = snap.hosts.get(pattern)
+        if not site_ids:
+            continue
+        whole_host = [snap.sites[s] for s in site_ids if not snap.sites[s].paths]
+        if resource.path is None:
+            if whole_host:
+                return whole_host[0], ""
+            return None, NEEDS_PATH
+        best: tuple[int, SiteMeta] | None = None
+        for site_id in site_ids:
+            site = snap.sites[site_id]
+            for prefix in site.paths:
+                if path_matches(prefix, resource.path) and (best is None or len(prefix) > best[0]):
+                    best = (len(prefix), site)
+        if best is not None:
+            return best[1], ""
+        if whole_host:
+            return whole_host[0], ""
+    return None, NOT_LISTED
+
+
+def _deny_unlisted(snap: Snapshot, resource: WebResource, rule: str) -> Decision:
+    if rule == NEEDS_PATH:
+        reason = (
+            f"Only some pages of {resource.host} are approved, and this connection does not show which "
+            "page you asked for, so it is not allowed."
+        )
+    else:
+        reason = f"{resource.host} is not in the catalogue of approved sites. You can ask for it to be added."
+    return Decision(False, (rule,), (reason,), {"log": "request"}, version=snap.version)
+
+
+# --- explanations ------------------------------------------------------------------------
+
+
+def _category_name(snap: Snapshot, code: str) -> str:
+    return snap.categories.get(code, code.replace("_", " ").title())
+
+
+def _allow_reason(
+    snap: Snapshot,
+    rule_id: str,
+    site: SiteMeta,
+    slice_: Any,
+    day: dt.date,
+) -> str:
+    if rule_id == "exception:allow-site":
+        until = _exception_until(slice_, Effect.ALLOW, site_id=site.site_id, day=day)
+        return f"You have been given access to {site.name}{until}."
+    if rule_id == "exception:allow-category":
+        until = _exception_until(slice_, Effect.ALLOW, category=site.category, day=day)
+        return f"You have been given access to {_category_name(snap, site.category)} sites{until}."
+    rule = snap.rules.get(rule_id)
+    name = _category_name(snap, site.category)
+    if rule is None:
+        return f"{name} sites are open to you."
+    hours = f" {describe(rule.windows)}" if rule.windows else ""
+    return rule.description or f"{name} sites are open to you{hours}."
+
+
+def _forbid_reason(
+    snap: Snapshot,
+    rule_id: str,
+    site: SiteMeta,
+    slice_: Any,
+    day: dt.date,
+) -> str:
+    name = _category_name(snap, site.category)
+    if rule_id == "catalogue:clearance":
+        needed = Clearance(site.min_clearance)
+        more = "" if needed == Clearance.OPEN else ", or more open conditions"
+        return f"{site.name} is only for people held in {needed.label.lower()}{more}."
+    if rule_id == "catalogue:review-overdue":
+        return f"{site.name} is waiting for its regular review, and is not available until it has been re-approved."
+    if rule_id == "exception:forbid-site":
+        return f"Staff have stopped your access to {site.name}{_exception_until(slice_, Effect.FORBID, site_id=site.site_id, day=day)}."
+    if rule_id == "exception:forbid-category":
+        until = _exception_until(slice_, Effect.FORBID, category=site.category, day=day)
+        return f"Staff have stopped your access to {name} sites{until}."
+    rule = snap.rules.get(rule_id)
+    if rule is not None and rule.description:
+        return rule.description
+    return f"{name} sites are not available to you."
+
+
+def _no_grant_reasons(
+    snap: Snapshot, site: SiteMeta, principal: dict[str, Any], location: str | None
+) -> tuple[str, ...]:
+    """Nothing allowed it: say which grant the prisoner would have, and when or where."""
+    name = _category_name(snap, site.category)
+    reasons = []
+    for rule in snap.rules.values():
+        if rule.effect != Effect.ALLOW or not rule_matches(rule, principal, site.category):
+            continue
+        if rule.windows is not None:
+            reasons.append(f"{name} sites are open {describe(rule.windows)}.")
+        if rule.locations is not None and (location or "") not in rule.locations:
+            places = ", ".join(sorted(loc.replace("_", " ").lower() for loc in rule.locations))
+            reasons.append(f"{name} sites can be used from: {places}.")
+    return tuple(dict.fromkeys(reasons)) or (f"Nothing allows you to use {name} sites.",)
+
+
+def rule_matches(rule: RuleMeta, principal: dict[str, Any], category: str) -> bool:
+    """Do the rule's category and prisoner conditions hold? (Not hours or location.)
+
+    The same conditions as the rule's Cedar text, in plain Python: for explanations, and
+    as the plain-Python limit the benchmark compares Cedar with.
+    """
+    attrs = principal["attrs"]
+    if rule.categories is not None and category not in rule.categories:
+        return False
+    if rule.establishment is not None and attrs["establishment"] != rule.establishment:
+        return False
+    conditions = rule.conditions
+    for key, attribute in (
+        ("category", "security_category"),
+        ("incentive_level", "incentive_level"),
+        ("legal_status", "legal_status"),
+        ("establishment", "establishment"),
+    ):
+        if key in conditions and attrs[attribute] not in conditions[key]:
+            return False
+    if "alert" in conditions and not set(conditions["alert"]) & set(attrs["alerts"]):
+        return False
+    return not ("youth" in conditions and attrs["youth"] != conditions["youth"])
+
+
+def _exception_until(
+    slice_: Any,
+    effect: str,
+    *,
+    day: dt.date,
+    site_id: str | None = None,
+    category: str | None = None,
+) -> str:
+    for ex_effect, ex_site, ex_category, until, reason in slice_.exceptions:
+        if (
+            ex_effect == effect
+            and day <= until
+            and ex_site == site_id
+            and (site_id is not None or ex_category == category)
+        ):
+            return f" until {until:%-d %B %Y} ({reason})"
+    return ""
+
+
+def _valid_until(snap: Snapshot, slice_: Any, site: SiteMeta, at: dt.datetime) -> dt.datetime:
+    """When this answer may next change by the clock alone: an hours edge or the next day."""
+    local = at.astimezone(snap.zone)
+    tomorrow = dt.datetime.combine(
+        local.date() + dt.timedelta(days=1), dt.time(0), tzinfo=snap.zone
+    )
+    edges = [tomorrow.astimezone(dt.UTC)]
+    edges += [
+        next_change(rule.windows, at, snap.zone)
+        for rule in snap.rules.values()
+        if rule.windows is not None
+    ]
+    return min(edges)
+
+
+_engine: Engine | None = None
+_engine_lock = threading.Lock()
+
+
+def engine() -> Engine:
+    """The process's engine (one per process: Cedar holds the GIL, so scale with processes)."""
+    global _engine
+    with _engine_lock:
+        if _engine is None:
+            _engine = Engine()
+        return _engine
+
+
+def decide(
+    prison_number: str, url: str, *, at: dt.datetime | None = None, location: str | None = None
+) -> Decision:
+    return engine().decide(prison_number, url, at=at, location=location)

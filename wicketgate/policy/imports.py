@@ -1,0 +1,315 @@
+"""Reading a policy YAML file into a checked plan (nothing is written here).
+
+::
+
+    categories:                       # optional: add or rename categories
+      - {code: JOB_SEARCH, name: Job search}
+    sites:
+      - name: OpenLearn
+        hosts: ["www.open.edu", "*.open.edu"]
+        category: EDUCATION
+        paths: ["/openlearn/"]        # optional; absent = the whole host
+        min_clearance: OPEN           # optional: HIGH_SECURITY | CLOSED | TRAINING | OPEN
+        review_by: 2027-06-30         # optional
+    rules:
+      - id: std-learning
+        allow: [EDUCATION, EMPLOYMENT]  # or forbid: [...] or forbid: ALL
+        when: {incentive_level: [STD, ENH], alert: [CYBER]}
+        hours: "Mon-Fri 08:00-20:00; Sat-Sun 10:00-16:00"
+        locations: [CELL, EDUCATION]
+    exceptions:
+      - prisoner: A1234BC
+        allow: {site: OpenLearn}      # or forbid:; {site: NAME} or {category: CODE}
+        until: 2027-01-31
+        reason: Enrolled on an access course
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.utils import timezone
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from wicketgate.estate.codes import INCENTIVE_ORDER, LocationKind
+from wicketgate.lib.importing import ImportRejected, Problem, pydantic_problems
+from wicketgate.people.codes import LegalStatus, parse_category
+from wicketgate.policy.codes import ALL, Clearance
+from wicketgate.policy.hosts import BadResource, check_pattern
+from wicketgate.policy.hours import HoursError, parse_hours
+
+
+class CategoryEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    code: str = Field(pattern=r"^[A-Z][A-Z_]{1,39}$")
+    name: str = Field(min_length=1, max_length=100)
+    description: str = ""
+
+
+class SiteEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: str = Field(min_length=1, max_length=120)
+    hosts: list[str] = Field(min_length=1)
+    category: str
+    paths: list[str] = Field(default_factory=list)
+    min_clearance: str | None = None
+    review_by: dt.date | None = None
+
+    @field_validator("hosts")
+    @classmethod
+    def _hosts(cls, hosts: list[str]) -> list[str]:
+        try:
+            return sorted({check_pattern(host) for host in hosts})
+        except (ValueError, BadResource) as exc:
+            raise ValueError(str(exc)) from exc
+
+    @field_validator("paths")
+    @classmethod
+    def _paths(cls, paths: list[str]) -> list[str]:
+        for path in paths:
+            if not path.startswith("/") or any(c in path for c in "?# "):
+                raise ValueError(
+                    f"{path!r}: a path prefix starts with / and has no query, fragment or space"
+                )
+        return sorted(set(paths))
+
+    @field_validator("min_clearance")
+    @classmethod
+    def _clearance(cls, value: str | None) -> str | None:
+        if value is not None and value not in Clearance.names:
+            raise ValueError(f"{value!r} is not one of {', '.join(Clearance.names)}")
+        return value
+
+
+class When(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    category: list[str] | None = None
+    incentive_level: list[str] | None = None
+    youth: bool | None = None
+    legal_status: list[str] | None = None
+    establishment: list[str] | None = None
+    alert: list[str] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _scalars_are_lists(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: ([v] if isinstance(v, str) else v) for k, v in data.items()}
+        return data
+
+    @field_validator("category")
+    @classmethod
+    def _categories(cls, values: list[str] | None) -> list[str] | None:
+        if values is None:
+            return None
+        try:
+            return sorted({parse_category(v) for v in values})
+        except ValueError as exc:
+            raise ValueError(str(exc)) from exc
+
+    @field_validator("incentive_level")
+    @classmethod
+    def _levels(cls, values: list[str] | None) -> list[str] | None:
+        bad = [v for v in values or [] if v not in INCENTIVE_ORDER]
+        if bad:
+            raise ValueError(
+                f"unknown incentive level(s) {', '.join(bad)}; use {'/'.join(INCENTIVE_ORDER)}"
+            )
+        return sorted(set(values)) if values is not None else None
+
+    @field_validator("legal_status")
+    @classmethod
+    def _statuses(cls, values: list[str] | None) -> list[str] | None:
+        bad = [v for v in values or [] if v not in LegalStatus.values]
+        if bad:
+            raise ValueError(f"unknown legal status(es) {', '.join(bad)}")
+        return sorted(set(values)) if values is not None else None
+
+
+class RuleEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True)
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    allow: list[str] | str | None = None
+    forbid: list[str] | str | None = None
+    when: When = Field(default_factory=When)
+    hours: str | None = None
+    locations: list[str] | None = None
+    description: str = Field(default="", max_length=300)
+
+    @model_validator(mode="after")
+    def _one_effect(self) -> RuleEntry:
+        if (self.allow is None) == (self.forbid is None):
+            raise ValueError("give exactly one of allow or forbid")
+        return self
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                parse_hours(value)
+            except HoursError as exc:
+                raise ValueError(str(exc)) from exc
+        return value
+
+    @field_validator("locations")
+    @classmethod
+    def _locations(cls, values: list[str] | None) -> list[str] | None:
+        bad = [v for v in values or [] if v not in LocationKind.values]
+        if bad:
+            raise ValueError(
+                f"unknown location kind(s) {', '.join(bad)}; use {', '.join(LocationKind.values)}"
+            )
+        return sorted(set(values)) if values is not None else None
+
+    @property
+    def effect(self) -> str:
+        return "allow" if self.allow is not None else "forbid"
+
+    @property
+    def categories(self) -> list[str]:
+        value = self.allow if self.allow is not None else self.forbid
+        return [ALL] if value == ALL or value == [ALL] else sorted(set(value or []))
+
+
+class Target(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    site: str | None = None
+    category: str | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Target:
+        if (self.site is None) == (self.category is None):
+            raise ValueError("give exactly one of site or category")
+        return self
+
+
+class ExceptionEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    prisoner: str = Field(pattern=r"^[A-Z][0-9]{4}[A-Z]{2}$")
+    allow: Target | None = None
+    forbid: Target | None = None
+    until: dt.date
+    reason: str = Field(min_length=1, max_length=300)
+
+    @model_validator(mode="after")
+    def _one_effect(self) -> ExceptionEntry:
+        if (self.allow is None) == (self.forbid is None):
+            raise ValueError("give exactly one of allow or forbid")
+        return self
+
+    @property
+    def target(self) -> Target:
+        return self.allow or self.forbid  # type: ignore[return-value]
+
+    @property
+    def effect(self) -> str:
+        return "allow" if self.allow is not None else "forbid"
+
+
+class PolicyFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    categories: list[CategoryEntry] = Field(default_factory=list)
+    sites: list[SiteEntry] = Field(default_factory=list)
+    rules: list[RuleEntry] = Field(default_factory=list)
+    exceptions: list[ExceptionEntry] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Known:
+    """What entries are checked against besides each other."""
+
+    categories: set[str]
+    sites: set[str]
+    prisoners: set[str]
+    establishments: set[str]
+    alerts: set[str]
+
+
+def read_policy(path: Path, known: Known) -> PolicyFile:
+    name = str(path)
+    try:
+        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ImportRejected(
+            [Problem(name, "(file)", "(file)", f"cannot read it: {exc.strerror}")]
+        ) from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "(file)"
+        raise ImportRejected([Problem(name, where, "(yaml)", f"not valid YAML: {exc}")]) from exc
+    if not isinstance(raw, dict):
+        raise ImportRejected(
+            [
+                Problem(
+                    name, "(top)", "(file)", "expected a mapping with sites, rules and exceptions"
+                )
+            ]
+        )
+    try:
+        parsed = PolicyFile.model_validate(raw)
+    except ValidationError as exc:
+        raise ImportRejected(pydantic_problems(name, "", exc)) from exc
+    problems = _cross_check(name, parsed, known)
+    if problems:
+        raise ImportRejected(problems)
+    return parsed
+
+
+def _cross_check(name: str, parsed: PolicyFile, known: Known) -> list[Problem]:
+    problems: list[Problem] = []
+    categories = known.categories | {c.code for c in parsed.categories}
+    sites = known.sites | {s.name for s in parsed.sites}
+    seen: set[str] = set()
+    for i, site in enumerate(parsed.sites):
+        if site.name in seen:
+            problems.append(
+                Problem(name, f"sites[{i}]", "name", f"{site.name} appears twice in this file")
+            )
+        seen.add(site.name)
+        if site.category not in categories:
+            problems.append(
+                Problem(name, f"sites[{i}]", "category", f"no category {site.category}")
+            )
+    seen = set()
+    for i, rule in enumerate(parsed.rules):
+        where = f"rules[{i}]"
+        if rule.id in seen:
+            problems.append(Problem(name, where, "id", f"{rule.id} appears twice in this file"))
+        seen.add(rule.id)
+        field = "allow" if rule.allow is not None else "forbid"
+        unknown = [c for c in rule.categories if c != ALL and c not in categories]
+        if unknown:
+            problems.append(Problem(name, where, field, f"no category {', '.join(unknown)}"))
+        if not rule.categories:
+            problems.append(Problem(name, where, field, "name at least one category, or ALL"))
+        for key, pool in (("establishment", known.establishments), ("alert", known.alerts)):
+            values = getattr(rule.when, key) or []
+            missing = [v for v in values if v not in pool]
+            if missing:
+                problems.append(
+                    Problem(name, f"{where}.when", key, f"unknown {key} {', '.join(missing)}")
+                )
+    today = timezone.localdate()
+    for i, exception in enumerate(parsed.exceptions):
+        where = f"exceptions[{i}]"
+        field = exception.effect
+        if exception.prisoner not in known.prisoners:
+            problems.append(Problem(name, where, "prisoner", f"no prisoner {exception.prisoner}"))
+        if exception.target.site is not None and exception.target.site not in sites:
+            problems.append(
+                Problem(name, f"{where}.{field}", "site", f"no site {exception.target.site}")
+            )
+        if exception.target.category is not None and exception.target.category not in categories:
+            problems.append(
+                Problem(
+                    name, f"{where}.{field}", "category", f"no category {exception.target.category}"
+                )
+            )
+        if exception.until < today:
+            problems.append(Problem(name, where, "until", f"{exception.until} has already passed"))
+    return problems
