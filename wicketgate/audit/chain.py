@@ -39,7 +39,8 @@ def canonical_details(details: dict[str, Any]) -> str:
 
 
 def canonical_time(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat is several times quicker than strftime, and this runs for every event.
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds").removesuffix("+00:00") + "Z"
 
 
 def canonical_bytes(head: Sequence[Any], details_json: str) -> bytes:
