@@ -165,6 +165,7 @@ def load_demo(progress: ProgressFactory | None = None) -> Welcome:
                     rows, actor=ACTOR, file_name="demo-prisoners.csv", progress=tick
                 )
 
+    _load_policy()
     staff = _staff_accounts()
     families = _family_accounts()
     prisoners = _prisoner_accounts()
@@ -321,6 +322,18 @@ def _prison_number(rng: random.Random, taken: set[str]) -> str:
         if number not in taken:
             taken.add(number)
             return number
+
+
+def _load_policy() -> None:
+    from wicketgate.policy.actions import do_import_policy
+    from wicketgate.policy.imports import PolicyFile
+
+    text = (Path(__file__).with_name("policy.yaml")).read_text(encoding="utf-8")
+    import yaml
+
+    do_import_policy(
+        PolicyFile.model_validate(yaml.safe_load(text)), actor=ACTOR, file_name="demo/policy.yaml"
+    )
 
 
 # --- accounts ---------------------------------------------------------------------------
