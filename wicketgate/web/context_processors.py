@@ -5,7 +5,8 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from wicketgate.web.decorators import is_verified_staff
+from wicketgate.accounts.roles import Action
+from wicketgate.web.decorators import is_verified_staff, may_somewhere
 from wicketgate.web.switcher import current_establishment, visible_establishments
 
 # Which part of the site a page belongs to, from the start of its path.
@@ -27,5 +28,8 @@ def staff_context(request: HttpRequest) -> dict[str, Any]:
         )
         context["wg_current_establishment"] = SimpleLazyObject(
             lambda: current_establishment(request)
+        )
+        context["wg_can_view_audit"] = SimpleLazyObject(
+            lambda: may_somewhere(user, Action.VIEW_AUDIT)
         )
     return context

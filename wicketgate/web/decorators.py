@@ -13,13 +13,16 @@ from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 
 from wicketgate.accounts.models import UserKind
+from wicketgate.accounts.roles import Action
+from wicketgate.accounts.scoping import ALL, establishment_ids_for
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def is_verified_staff(user: Any) -> bool:
@@ -39,6 +42,27 @@ def staff_required(view: View) -> View:
     return _portal_required(view, UserKind.STAFF, "web:sign-in", needs_second_factor=True)
 
 
+def audit_required(view: View) -> View:
+    """May search the audit log at some establishment; anyone else gets a 404.
+
+    Goes beneath ``staff_required``. Which events they see is still for ``for_user``.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not may_somewhere(request.user, Action.VIEW_AUDIT):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def may_somewhere(user: Any, action: str) -> bool:
+    """Whether ``user`` may do ``action`` at any establishment (the estate admin: at all)."""
+    ids = establishment_ids_for(user, action)
+    return ids is ALL or bool(ids)
+
+
 def prisoner_required(view: View) -> View:
     return _portal_required(view, UserKind.PRISONER, "web:portal-sign-in")
 
@@ -51,7 +75,7 @@ def _portal_required(
     view: View, kind: str, sign_in: str, *, needs_second_factor: bool = False
 ) -> View:
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
         if not user.is_authenticated:
             return _to_sign_in(request, sign_in)

@@ -22,3 +22,33 @@ COMING_SERVICES: dict[str, Promise] = {
     "messaging": _("Secure messages with your approved contacts"),
     "learning": _("Online courses and your learning record"),
 }
+
+# What each kind of audit event means, for the timeline and the event page. An action
+# not listed here is shown by its code, which is also what the search takes.
+AUDIT_ACTION_LABELS: dict[str, Promise] = {
+    "accounts.sign_in": _("Signed in"),
+    "accounts.sign_out": _("Signed out"),
+    "accounts.staff.create": _("Staff account created"),
+    "accounts.backup_codes.issue": _("Backup codes issued"),
+    "accounts.family.create": _("Family account created"),
+    "accounts.prisoner_pin.set": _("Device PIN set"),
+    "accounts.prisoner_account.unlock": _("Device account unlocked"),
+    "accounts.api_token.create": _("API token created"),
+    "accounts.api_token.revoke": _("API token revoked"),
+    "audit.export": _("Audit events exported"),
+    "estate.import": _("Establishments imported"),
+    "estate.establishment.created": _("Establishment added"),
+    "estate.establishment.updated": _("Establishment updated"),
+    "estate.establishment.feature": _("Establishment feature turned on or off"),
+    "estate.location.created": _("Location added"),
+    "estate.location.updated": _("Location updated"),
+    "people.import": _("Prisoners imported"),
+    "people.prisoner.create": _("Prisoner record created"),
+    "people.prisoner.update": _("Prisoner details updated"),
+    "people.prisoner.move": _("Moved to another location"),
+    "people.prisoner.transfer": _("Transferred"),
+    "people.alert.add": _("Alert added"),
+    "people.alert.end": _("Alert ended"),
+    "people.alert.sync": _("Alerts updated from an import"),
+    "people.incentive.review": _("Incentive level reviewed"),
+}

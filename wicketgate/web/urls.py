@@ -2,6 +2,7 @@ from django.urls import path
 
 from wicketgate.web import health
 from wicketgate.web.views import (
+    audit,
     auth,
     establishments,
     family,
@@ -41,6 +42,11 @@ urlpatterns = [
     ),
     path("staff/prisoners/<str:prison_number>/move", prisoner_changes.move, name="prisoner-move"),
     path(
+        "staff/prisoners/<str:prison_number>/timeline/",
+        audit.prisoner_timeline,
+        name="prisoner-timeline",
+    ),
+    path(
         "staff/prisoners/<str:prison_number>/account/unlock",
         prisoner_changes.unlock_account,
         name="prisoner-unlock-account",
@@ -50,6 +56,9 @@ urlpatterns = [
         establishments.establishment_detail,
         name="establishment",
     ),
+    path("staff/audit/", audit.audit_search, name="audit"),
+    path("staff/audit/export", audit.audit_export, name="audit-export"),
+    path("staff/audit/events/<int:seq>/", audit.audit_event, name="audit-event"),
     # Prisoners, on in-cell laptops and wing kiosks
     path("portal/", portal.home, name="portal-home"),
     path("portal/sign-in", portal.sign_in, name="portal-sign-in"),

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django import template
+from django.utils.translation import gettext as _
+
+from wicketgate.audit.chain import compact_json
+from wicketgate.web.labels import AUDIT_ACTION_LABELS
 
 register = template.Library()
 
@@ -13,3 +18,21 @@ def minutes(value: dt.timedelta | None) -> int:
     if not value:
         return 0
     return -(-int(value.total_seconds()) // 60)
+
+
+@register.filter
+def action_label(action: str) -> str:
+    """What an audit action means, in words; its code when there are none for it."""
+    return str(AUDIT_ACTION_LABELS.get(action, action))
+
+
+@register.filter
+def detail_text(value: Any) -> str:
+    """One value from an audit event's details, as text: lists and objects as compact JSON."""
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return str(_("Yes") if value else _("No"))
+    if isinstance(value, dict | list):
+        return compact_json(value)
+    return str(value)

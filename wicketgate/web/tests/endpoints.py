@@ -11,6 +11,9 @@ from django.utils import timezone
 
 from wicketgate.accounts.actions import do_set_prisoner_pin
 from wicketgate.accounts.models import PrisonerAccount
+from wicketgate.accounts.roles import StaffRole
+from wicketgate.audit.log import record_event
+from wicketgate.audit.models import AuditEvent
 from wicketgate.people.actions import do_add_alert
 from wicketgate.people.models import Prisoner
 from wicketgate.testing.personas import SETUP, Estate
@@ -27,6 +30,9 @@ class Endpoint:
     owner_status: int = 200
     # Whether it is about one establishment's records, so an outsider must get a 404.
     scoped: bool = True
+    # The role the clerks at A and B hold for it (see test_access.in_role): the audit
+    # pages are for the security department, not for wing officers.
+    role: str = StaffRole.WING_OFFICER
 
     def __str__(self) -> str:
         return self.name
@@ -55,6 +61,20 @@ def _locked_account(estate: Estate) -> tuple[str, dict[str, Any]]:
         locked_at=timezone.now(), failed_attempts=5
     )
     return "/staff/prisoners/A7777AA/account/unlock", {}
+
+
+def _event_at_a(estate: Estate) -> tuple[str, dict[str, Any]]:
+    """An event about the prisoner at A: the same one, however often it is asked for."""
+    event = AuditEvent.objects.filter(
+        establishment=estate.a, action="people.prisoner.update"
+    ).first() or record_event(
+        "people.prisoner.update",
+        actor=SETUP,
+        subject=estate.prisoner_a,
+        establishment=estate.a,
+        details={"given_name": ["Al", "Alan"]},
+    )
+    return f"/staff/audit/events/{event.seq}/", {}
 
 
 PAGES = [
@@ -86,6 +106,29 @@ FORMS = [
     ),
 ]
 
-ALL = PAGES + FORMS
+AUDIT = [
+    Endpoint(
+        "audit search",
+        "get",
+        lambda e: ("/staff/audit/?action=people.", {}),
+        scoped=False,
+        role=StaffRole.SECURITY,
+    ),
+    Endpoint("audit event", "get", _event_at_a, role=StaffRole.SECURITY),
+    Endpoint(
+        "prisoner timeline", "get", lambda e: (f"{PROFILE}timeline/", {}), role=StaffRole.SECURITY
+    ),
+    Endpoint(
+        "audit export",
+        "post",
+        lambda e: ("/staff/audit/export", {"format": "jsonl"}),
+        scoped=False,
+        role=StaffRole.SECURITY,
+    ),
+]
+
+ALL = PAGES + FORMS + AUDIT
 SCOPED = [endpoint for endpoint in ALL if endpoint.scoped]
 CHANGES = [endpoint for endpoint in FORMS if endpoint.name != "switch establishment"]
+# Requests that must leave an event in the audit log: every change, and every export.
+RECORDED = [*CHANGES, *(endpoint for endpoint in AUDIT if endpoint.method == "post")]

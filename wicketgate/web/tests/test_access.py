@@ -1,6 +1,8 @@
 """Who may open each staff page and send each staff form (see shared STYLE.md: personas).
 
 The owner (clerk at A) succeeds; the outsider (clerk at B) gets a 404 for A's records;
+for the audit pages both hold the security department's role, and as wing officers get
+a 404 for every one of them;
 an anonymous visitor and a session without a second factor are sent to sign in; a
 prisoner or a family member gets a 404, as if the staff site did not exist.
 """
@@ -8,6 +10,7 @@ prisoner or a family member gets a 404, as if the staff site did not exist.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
@@ -16,7 +19,7 @@ from wicketgate.accounts.models import StaffMembership
 from wicketgate.accounts.roles import StaffRole
 from wicketgate.audit.models import AuditEvent
 from wicketgate.testing.personas import Estate, sign_in_staff
-from wicketgate.web.tests.endpoints import ALL, CHANGES, SCOPED, Endpoint
+from wicketgate.web.tests.endpoints import ALL, AUDIT, CHANGES, RECORDED, SCOPED, Endpoint
 
 
 def send(client: Client, endpoint: Endpoint, estate: Estate) -> tuple[Any, int]:
@@ -27,12 +30,21 @@ def send(client: Client, endpoint: Endpoint, estate: Estate) -> tuple[Any, int]:
     return response, AuditEvent.objects.count() - before
 
 
+def in_role(estate: Estate, endpoint: Endpoint) -> None:
+    """The clerks at A and B hold the role that ``endpoint`` is for, each at their own."""
+    StaffMembership.objects.filter(user__in=[estate.clerk_a, estate.clerk_b]).update(
+        role=endpoint.role
+    )
+
+
 @pytest.mark.parametrize("endpoint", ALL, ids=str)
 def test_it_lets_the_owner_in(client_a: Client, estate: Estate, endpoint: Endpoint) -> None:
+    in_role(estate, endpoint)
     response, written = send(client_a, endpoint, estate)
     assert response.status_code == endpoint.owner_status
-    if endpoint.method == "post" and endpoint.name != "switch establishment":
+    if endpoint in CHANGES:
         assert response["Location"].startswith("/staff/prisoners/A")  # back to the profile
+    if endpoint in RECORDED:
         assert written >= 1
 
 
@@ -40,6 +52,7 @@ def test_it_lets_the_owner_in(client_a: Client, estate: Estate, endpoint: Endpoi
 def test_it_gives_an_outsider_a_404_for_anothers_records(
     client_b: Client, estate: Estate, endpoint: Endpoint
 ) -> None:
+    in_role(estate, endpoint)
     response, written = send(client_b, endpoint, estate)
     assert response.status_code == 404
     assert written == 0
@@ -69,7 +82,7 @@ def test_it_comes_back_to_the_page_after_sign_in(
 ) -> None:
     response, _written = send(client_anon, endpoint, estate)
     url, _data = endpoint.build(estate)
-    assert response["Location"] == f"/staff/sign-in?next={url}"
+    assert response["Location"] == f"/staff/sign-in?{urlencode({'next': url}, safe='/')}"
 
 
 @pytest.mark.parametrize("endpoint", ALL, ids=str)
@@ -89,6 +102,17 @@ def test_it_gives_prisoners_and_families_a_404(
 ) -> None:
     client = request.getfixturevalue(who)
     response, written = send(client, endpoint, estate)
+    assert response.status_code == 404
+    assert written == 0
+
+
+@pytest.mark.parametrize("endpoint", AUDIT, ids=str)
+@pytest.mark.parametrize("role", [StaffRole.WING_OFFICER, StaffRole.EDUCATION, StaffRole.VISITS])
+def test_it_gives_staff_outside_the_security_department_a_404_for_the_audit_pages(
+    estate: Estate, endpoint: Endpoint, role: str
+) -> None:
+    StaffMembership.objects.filter(user=estate.clerk_a).update(role=role)
+    response, written = send(sign_in_staff(Client(), estate.clerk_a), endpoint, estate)
     assert response.status_code == 404
     assert written == 0
 

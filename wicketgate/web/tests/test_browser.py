@@ -8,15 +8,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
+from django.db import connection
 from playwright.sync_api import expect, sync_playwright
 
 from wicketgate.accounts.actions import do_issue_backup_codes
+from wicketgate.accounts.models import StaffMembership
+from wicketgate.accounts.roles import StaffRole
+from wicketgate.audit import guards
+from wicketgate.audit.log import record_event, sign_checkpoint
 from wicketgate.people.actions import do_add_alert, do_move_prisoner, do_review_incentive_level
 from wicketgate.people.codes import DEFAULT_ALERT_CODES
 from wicketgate.people.models import AlertCode, Prisoner
@@ -139,6 +145,76 @@ def test_it_keeps_the_other_pages_accessible(page: Any, live_server: Any, backup
         page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="You cannot sign in at the moment")).to_be_visible()
     _check(page, "locked-out")
+
+
+@pytest.fixture
+def audit_trail(backup_code: str, estate: Estate) -> tuple[int, int]:
+    """The clerk at A moved to the security department, and two events at A: one that
+    verifies, and one edited behind the application's back. Made before the browser starts.
+    """
+    StaffMembership.objects.filter(user=estate.clerk_a).update(role=StaffRole.SECURITY)
+    sound = record_event(
+        "people.prisoner.update",
+        actor=SETUP,
+        subject=estate.prisoner_a,
+        establishment=estate.a,
+        details={"family_name": ["Ashdon", "Ashdown"]},
+    )
+    sign_checkpoint(force=True)
+    edited = record_event(
+        "people.prisoner.update",
+        actor=SETUP,
+        subject=estate.prisoner_a,
+        establishment=estate.a,
+        details={"given_name": ["Al", "Alan"]},
+    )
+    sign_checkpoint(force=True)
+    guards.remove(connection)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE audit_auditevent SET details_json = %s WHERE seq = %s",
+                ['{"given_name":["Al","Alfred"]}', edited.seq],
+            )
+    finally:
+        guards.install(connection)
+    return sound.seq, edited.seq
+
+
+def test_it_keeps_the_audit_pages_accessible(
+    audit_trail: tuple[int, int], page: Any, live_server: Any, backup_code: str
+) -> None:
+    url = live_server.url
+    sound, edited = audit_trail
+    page.goto(f"{url}/staff/audit/")
+    _sign_in_as_clerk_a(page, backup_code)
+    page.wait_for_url(f"{url}/staff/audit/")
+    expect(page.get_by_role("link", name="Audit log")).to_be_visible()
+    _check(page, "audit-search")
+    page.get_by_text("Export these events for an investigation").click()
+    expect(page.get_by_label("JSON Lines (recommended)")).to_be_checked()
+    _check(page, "audit-search-export")
+
+    page.get_by_label("From").fill("yesterday")
+    page.get_by_label("To").fill("31/2/2025")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url(re.compile(r"/staff/audit/\?.*since=yesterday"))
+    assert page.title().startswith("Error: Audit log")
+    _check(page, "audit-search-errors")
+
+    page.goto(f"{url}/staff/audit/events/{sound}/")
+    expect(page.get_by_text("Verified", exact=True)).to_be_visible()
+    _check(page, "audit-event-verified")
+    page.goto(f"{url}/staff/audit/events/{edited}/")
+    expect(
+        page.get_by_text("DOES NOT VERIFY: its content no longer matches its hash")
+    ).to_be_visible()
+    _check(page, "audit-event-edited")
+
+    page.goto(f"{url}/staff/prisoners/A1234BC/")
+    page.get_by_role("link", name="Activity timeline from the audit log").click()
+    page.wait_for_url(f"{url}/staff/prisoners/A1234BC/timeline/")
+    _check(page, "prisoner-timeline")
 
 
 def test_it_runs_govuk_frontend_within_the_content_security_policy(

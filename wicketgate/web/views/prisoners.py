@@ -129,6 +129,9 @@ def prisoner_profile(request: HttpRequest, prison_number: str) -> HttpResponse:
             "can_change": Prisoner.objects.for_user(request.user, Action.CHANGE)
             .filter(pk=prisoner.pk)
             .exists(),
+            "can_view_audit": Prisoner.objects.for_user(request.user, Action.VIEW_AUDIT)
+            .filter(pk=prisoner.pk)
+            .exists(),
         },
     )
 
