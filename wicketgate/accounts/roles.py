@@ -20,15 +20,36 @@ class Action(models.TextChoices):
     CHANGE = "change", "Change people's records"
     MANAGE_ESTABLISHMENT = "manage_establishment", "Change establishment settings"
     VIEW_AUDIT = "view_audit", "Search the audit log"
+    PROPOSE_POLICY = "propose_policy", "Propose sites, rules and exceptions"
+    APPROVE_POLICY = "approve_policy", "Approve another person's policy proposal"
+    REVIEW_SITE_REQUESTS = "review_site_requests", "Review prisoners' requests for sites"
 
 
 # Deny by default: an action not listed for a role is refused.
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     StaffRole.WING_OFFICER: frozenset({Action.VIEW, Action.CHANGE}),
-    StaffRole.SECURITY: frozenset({Action.VIEW, Action.CHANGE, Action.VIEW_AUDIT}),
-    StaffRole.EDUCATION: frozenset({Action.VIEW}),
+    StaffRole.SECURITY: frozenset(
+        {
+            Action.VIEW,
+            Action.CHANGE,
+            Action.VIEW_AUDIT,
+            Action.PROPOSE_POLICY,
+            Action.APPROVE_POLICY,
+            Action.REVIEW_SITE_REQUESTS,
+        }
+    ),
+    StaffRole.EDUCATION: frozenset(
+        {Action.VIEW, Action.PROPOSE_POLICY, Action.REVIEW_SITE_REQUESTS}
+    ),
     StaffRole.VISITS: frozenset({Action.VIEW}),
     StaffRole.GOVERNOR: frozenset(
-        {Action.VIEW, Action.CHANGE, Action.MANAGE_ESTABLISHMENT, Action.VIEW_AUDIT}
+        {
+            Action.VIEW,
+            Action.CHANGE,
+            Action.MANAGE_ESTABLISHMENT,
+            Action.VIEW_AUDIT,
+            Action.PROPOSE_POLICY,
+            Action.APPROVE_POLICY,
+        }
     ),
 }

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from wicketgate.accounts.scoping import ScopedQuerySet
 from wicketgate.policy.codes import Clearance, Effect
 
 code_validator = RegexValidator(
@@ -150,6 +151,113 @@ class PrisonerException(models.Model):
     def __str__(self) -> str:
         target = self.site.name if self.site else self.category.code if self.category else "?"
         return f"{self.effect} {target} for {self.prisoner_id} until {self.until}"
+
+
+class PolicyProposalQuerySet(ScopedQuerySet):
+    pass
+
+
+class PolicyProposal(models.Model):
+    """A change to the policy made in the staff UI: it takes effect only when a second
+    member of staff, with the right role, approves it (four eyes).
+
+    ``payload`` is the entry in the same shape as one entry of a policy YAML file (a
+    site, a rule or an exception), so approval applies it through the same checks as an
+    import; ``before`` keeps what it replaces, for the diff.
+    """
+
+    class Kind(models.TextChoices):
+        SITE = "site", "Add or change a site"
+        RETIRE_SITE = "retire_site", "Retire a site"
+        RULE = "rule", "Add or change a rule"
+        DELETE_RULE = "delete_rule", "Remove a rule"
+        EXCEPTION = "exception", "Grant an exception"
+        REVOKE_EXCEPTION = "revoke_exception", "Revoke an exception"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for approval"
+        APPROVED = "approved", "Approved and applied"
+        REJECTED = "rejected", "Rejected"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    establishment = models.ForeignKey(
+        "estate.Establishment",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="policy_proposals",
+        help_text="Whose staff may see and approve it; empty: estate-wide (estate admin)",
+    )
+    payload = models.JSONField()
+    before = models.JSONField(null=True, blank=True)
+    reason = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    proposed_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="policy_proposals"
+    )
+    proposed_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    objects = PolicyProposalQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-proposed_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=models.F("proposed_by")),
+                name="proposal_decided_by_someone_else",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_status_display()})"
+
+
+class SiteRequestQuerySet(ScopedQuerySet):
+    establishment_field = "prisoner__establishment"
+
+
+class SiteRequest(models.Model):
+    """A prisoner asking for a site to be made available, from the portal or a block page."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Waiting for review"
+        PROPOSED = "proposed", "Proposed for the catalogue"
+        DECLINED = "declined", "Declined"
+
+    prisoner = models.ForeignKey(
+        "people.Prisoner", on_delete=models.CASCADE, related_name="site_requests"
+    )
+    url = models.CharField(max_length=2000)
+    host = models.CharField(max_length=253)
+    reason = models.TextField(help_text="In the prisoner's words: what it is for")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+    handled_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+    response = models.TextField(blank=True, help_text="Shown to the prisoner")
+    proposal = models.ForeignKey(
+        PolicyProposal,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="site_requests",
+    )
+
+    objects = SiteRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.host} for {self.prisoner_id} ({self.status})"
 
 
 class PolicyChange(models.Model):
