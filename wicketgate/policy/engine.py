@@ -27,6 +27,7 @@ from wicketgate.policy.compiler import (
     Snapshot,
     build_snapshot,
     prisoner_entity,
+    refresh_policy,
     refresh_prisoners,
     site_entity,
 )
@@ -38,6 +39,7 @@ NOT_LISTED = "catalogue:not-listed"
 NEEDS_PATH = "catalogue:needs-path"
 NO_GRANT = "default:deny"
 EVALUATION_ERROR = "engine:evaluation-error"
+LOOK_BACK = 1000  # change ids re-read behind the current version
 
 
 class UnknownPrisoner(LookupError):
@@ -78,6 +80,7 @@ class Engine:
         self._snapshot: Snapshot | None = None
         self._checked = 0.0
         self._cache: dict[tuple[Any, ...], Decision] = {}
+        self._seen: set[int] = set()
 
     # --- freshness -------------------------------------------------------------------
 
@@ -95,20 +98,36 @@ class Engine:
         current = self._snapshot
         if current is None:
             self._snapshot = build_snapshot()
+            self._seen = set(
+                PolicyChange.objects.filter(id__gt=self._snapshot.version - LOOK_BACK).values_list(
+                    "id", flat=True
+                )
+            )
             self._cache.clear()
             return
-        changes = list(
-            PolicyChange.objects.filter(id__gt=current.version).values_list("id", "kind", "key")
-        )
+        # Look a little behind the version too: on PostgreSQL a change can commit after a
+        # later-numbered one, and must not be missed because its id is lower.
+        changes = [
+            change
+            for change in PolicyChange.objects.filter(
+                id__gt=current.version - LOOK_BACK
+            ).values_list("id", "kind", "key")
+            if change[0] not in self._seen
+        ]
         if not changes:
             return
-        version = max(change[0] for change in changes)
-        if all(kind == PolicyChange.Kind.PRISONER for _id, kind, _key in changes):
-            self._snapshot = refresh_prisoners(
-                current, {int(key) for _id, _kind, key in changes}, version
-            )
-        else:
-            self._snapshot = build_snapshot()
+        version = max(current.version, *(change[0] for change in changes))
+        prisoner_ids = {
+            int(key) for _id, kind, key in changes if kind == PolicyChange.Kind.PRISONER
+        }
+        snapshot = current
+        if any(kind == PolicyChange.Kind.POLICY for _id, kind, _key in changes):
+            snapshot = refresh_policy(snapshot, version)
+        if prisoner_ids:
+            snapshot = refresh_prisoners(snapshot, prisoner_ids, version)
+        self._snapshot = snapshot
+        self._seen.update(change[0] for change in changes)
+        self._seen = {seen for seen in self._seen if seen > version - LOOK_BACK}
         self._cache.clear()
 
     # --- deciding ----------------------------------------------------------------------

@@ -247,3 +247,36 @@ def test_the_command_exits_0_allowed_1_denied_2_bad_input(policy: Estate) -> Non
         ).exit_code
         == 2
     )
+
+
+def test_a_rule_change_recompiles_the_rules_but_keeps_every_prisoners_slice(
+    policy: Estate, fresh_engine: Engine, load_policy: Callable[[str], Any]
+) -> None:
+    before = fresh_engine.snapshot()
+    assert not fresh_engine.decide(
+        ALAN, "https://findajob.dwp.gov.uk/", at=at(THURSDAY_22), location="CELL"
+    ).allowed
+    load_policy("rules:\n  - {id: late-jobs, allow: [EMPLOYMENT]}\n")
+    decision = fresh_engine.decide(
+        ALAN, "https://findajob.dwp.gov.uk/", at=at(THURSDAY_22), location="CELL"
+    )
+    assert decision.allowed and decision.rules == ("rule:estate:late-jobs",)
+    assert fresh_engine.snapshot().prisoners is before.prisoners  # not rebuilt
+
+
+def test_a_change_that_commits_out_of_order_is_not_missed(
+    policy: Estate, fresh_engine: Engine
+) -> None:
+    from wicketgate.people.models import Prisoner
+    from wicketgate.policy.models import PolicyChange
+
+    url = "https://www.open.edu/openlearn/"
+    assert fresh_engine.decide(ALAN, url, at=at(THURSDAY_10), location="CELL").allowed
+    version = fresh_engine.snapshot().version
+    # Another transaction took id `version + 1` but commits after a later one (id + 2).
+    PolicyChange.objects.create(id=version + 2, kind="policy")  # the later one, seen first
+    assert fresh_engine.decide(ALAN, url, at=at(THURSDAY_10), location="CELL").allowed
+    assert fresh_engine.snapshot().version == version + 2
+    Prisoner.objects.filter(prison_number=ALAN).update(incentive_level="BAS")  # no signal
+    PolicyChange.objects.create(id=version + 1, kind="prisoner", key=str(policy.prisoner_a.pk))
+    assert not fresh_engine.decide(ALAN, url, at=at(THURSDAY_10), location="CELL").allowed
