@@ -27,6 +27,7 @@ from wicketgate.policy.hours import Window, parse_hours
 from wicketgate.policy.models import AccessRule, Category, PolicyChange, PrisonerException, Site
 
 NAMESPACE = "Wicketgate"
+VALIDATE_CHUNK = 5000
 BROWSE = f'{NAMESPACE}::Action::"browse"'
 _STRING = {"type": "String"}
 _STRINGS = {"type": "Set", "element": {"type": "String"}}
@@ -144,8 +145,8 @@ class PrisonerSlice:
 @dataclass
 class Snapshot:
     version: int
-    cedar_text: str
-    policy_set: Any
+    cedar_text: str  # the whole policy set, for people to read
+    policy_set: Any  # the whole policy set, compiled
     rules: dict[str, RuleMeta]
     sites: dict[str, SiteMeta]
     hosts: dict[str, list[str]]  # host pattern -> site ids
@@ -153,6 +154,23 @@ class Snapshot:
     prisoners: dict[str, PrisonerSlice]
     zone: ZoneInfo
     built_at: dt.datetime
+    # Per establishment: only the policies that can apply to its prisoners (generic,
+    # estate-wide and its own), since Cedar evaluates every policy in the set it is given.
+    establishment_sets: dict[str, Any] = field(default_factory=dict)
+    estate_set: Any = None
+    hour_rules: dict[str | None, tuple[RuleMeta, ...]] = field(default_factory=dict)
+    number_by_pk: dict[int, str] = field(default_factory=dict)
+    # Answers that depend only on (establishment, minute): which rules are in their hours,
+    # and when that next changes. Filled as decisions are made; new with every snapshot.
+    clock_memo: dict[tuple[str | None, int], tuple[list[str], dt.datetime]] = field(
+        default_factory=dict
+    )
+
+    def policy_set_for(self, establishment: str) -> Any:
+        return self.establishment_sets.get(establishment, self.estate_set)
+
+    def hour_rules_for(self, establishment: str) -> tuple[RuleMeta, ...]:
+        return self.hour_rules.get(establishment, self.hour_rules.get(None, ()))
 
 
 def build_snapshot() -> Snapshot:
@@ -183,7 +201,7 @@ def refresh_policy(
         .filter(retired_at__isnull=True)
         .exclude(approved_by="")
     ):
-        meta = SiteMeta(
+        site_meta = SiteMeta(
             site_id=str(site.pk),
             name=site.name,
             category=site.category.code,
@@ -191,10 +209,29 @@ def refresh_policy(
             min_clearance=int(site.min_clearance or 0),
             review_by=site.review_by,
         )
-        sites[meta.site_id] = meta
+        sites[site_meta.site_id] = site_meta
         for pattern in site.hosts:
-            hosts[pattern].append(meta.site_id)
+            hosts[pattern].append(site_meta.site_id)
     _validate([], sites.values())
+    estate_rules = [meta for meta in rules.values() if meta.establishment is None]
+    own: dict[str, list[RuleMeta]] = defaultdict(list)
+    for meta in rules.values():
+        if meta.establishment is not None:
+            own[meta.establishment].append(meta)
+    estate_text = GENERIC_POLICIES + "\n".join(rule_to_cedar(meta) for meta in estate_rules)
+    establishment_sets = {
+        code: cedarpy.PolicySet.from_str(
+            estate_text + "\n".join(rule_to_cedar(meta) for meta in metas)
+        )
+        for code, metas in own.items()
+    }
+    hour_rules: dict[str | None, tuple[RuleMeta, ...]] = {
+        None: tuple(meta for meta in estate_rules if meta.windows is not None)
+    }
+    for code, metas in own.items():
+        hour_rules[code] = hour_rules[None] + tuple(
+            meta for meta in metas if meta.windows is not None
+        )
     if prisoners is None:
         if snapshot is None:
             raise ValueError("refresh_policy needs a snapshot or the prisoners' slices")
@@ -210,24 +247,36 @@ def refresh_policy(
         prisoners=prisoners,
         zone=ZoneInfo(str(settings.TIME_ZONE)),
         built_at=dt.datetime.now(dt.UTC),
+        establishment_sets=establishment_sets,
+        estate_set=cedarpy.PolicySet.from_str(estate_text),
+        hour_rules=hour_rules,
+        number_by_pk={s.attrs["_pk"]: number for number, s in prisoners.items()},
     )
 
 
 def refresh_prisoners(snapshot: Snapshot, prisoner_ids: set[int], version: int) -> Snapshot:
     """The same snapshot with only these prisoners' slices rebuilt (incremental)."""
-    prisoners = dict(snapshot.prisoners)
     fresh = {p.prison_number: p for p in _slices(Prisoner.objects.filter(pk__in=prisoner_ids))}
-    # A prisoner whose number changed or who was removed: drop their old slice.
-    stale = [
-        number
-        for number, s in prisoners.items()
-        if s.attrs.get("_pk") in prisoner_ids and number not in fresh
-    ]
-    for number in stale:
-        del prisoners[number]
     _validate(fresh.values(), [])
-    prisoners.update(fresh)
-    return Snapshot(**{**snapshot.__dict__, "prisoners": prisoners, "version": version})
+    prisoners = dict(snapshot.prisoners)
+    number_by_pk = dict(snapshot.number_by_pk)
+    # A prisoner whose number changed, or who was removed: drop the old slice.
+    for pk in prisoner_ids:
+        old = number_by_pk.pop(pk, None)
+        if old is not None:
+            prisoners.pop(old, None)
+    for number, slice_ in fresh.items():
+        prisoners[number] = slice_
+        number_by_pk[slice_.attrs["_pk"]] = number
+    return Snapshot(
+        **{
+            **snapshot.__dict__,
+            "prisoners": prisoners,
+            "number_by_pk": number_by_pk,
+            "version": version,
+            "clock_memo": snapshot.clock_memo,  # the rules did not change
+        }
+    )
 
 
 def rule_to_cedar(meta: RuleMeta) -> str:
@@ -369,8 +418,10 @@ def _validate(prisoners: Any, sites: Any) -> None:
     entities = [prisoner_entity(p, today) for p in prisoners] + [
         site_entity(s, today) for s in sites
     ]
-    if entities:
-        cedarpy.Entities.from_json_str(json.dumps(entities), schema=SCHEMA)
+    # In chunks: Cedar's parse of 100,000 entities at once costs half a gigabyte.
+    for start in range(0, len(entities), VALIDATE_CHUNK):
+        chunk = entities[start : start + VALIDATE_CHUNK]
+        cedarpy.Entities.from_json_str(json.dumps(chunk), schema=SCHEMA)
 
 
 def _age(born: dt.date, day: dt.date) -> int:

@@ -79,7 +79,9 @@ class Engine:
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
         self._checked = 0.0
-        self._cache: dict[tuple[Any, ...], Decision] = {}
+        # prison number -> (url, location) -> decision: one prisoner's change drops only theirs.
+        self._cache: dict[str, dict[tuple[str, str], Decision]] = {}
+        self._cached = 0
         self._seen: set[int] = set()
 
     # --- freshness -------------------------------------------------------------------
@@ -104,6 +106,7 @@ class Engine:
                 )
             )
             self._cache.clear()
+            self._cached = 0
             return
         # Look a little behind the version too: on PostgreSQL a change can commit after a
         # later-numbered one, and must not be missed because its id is lower.
@@ -128,7 +131,14 @@ class Engine:
         self._snapshot = snapshot
         self._seen.update(change[0] for change in changes)
         self._seen = {seen for seen in self._seen if seen > version - LOOK_BACK}
-        self._cache.clear()
+        if snapshot.rules is not current.rules:  # the policy itself changed: nothing holds
+            self._cache.clear()
+            self._cached = 0
+        else:
+            for pk in prisoner_ids:
+                for number in {current.number_by_pk.get(pk), snapshot.number_by_pk.get(pk)}:
+                    if number is not None:
+                        self._cached -= len(self._cache.pop(number, {}))
 
     # --- deciding ----------------------------------------------------------------------
 
@@ -144,25 +154,24 @@ class Engine:
         snap = self.snapshot()
         moment = at or timezone.now()
         number = prison_number.strip().upper()
+        mine = self._cache.get(number)
+        if mine is not None:
+            hit = mine.get((url, location or ""))
+            if hit is not None and hit.decided_at <= moment < hit.valid_until:  # type: ignore[operator]
+                return hit
         if number not in snap.prisoners:
             raise UnknownPrisoner(f"no prisoner {prison_number!r}")
         resource = parse_url(url)
         site, rule = _match_site(snap, resource)
         if site is None:
-            return _deny_unlisted(snap, resource, rule)
-        key = (number, site.site_id, location or "", snap.version)
-        cached = self._cache.get(key)
-        if (
-            cached is not None
-            and cached.decided_at is not None
-            and cached.valid_until is not None
-            and cached.decided_at <= moment < cached.valid_until
-        ):
-            return cached
-        decision = evaluate(snap, number, site, moment, location)
-        if len(self._cache) >= self.cache_size:
+            decision = _deny_unlisted(snap, resource, rule, moment)
+        else:
+            decision = evaluate(snap, number, site, moment, location)
+        if self._cached >= self.cache_size:
             self._cache.clear()
-        self._cache[key] = decision
+            self._cached = 0
+        self._cache.setdefault(number, {})[(url, location or "")] = decision
+        self._cached += 1
         return decision
 
 
@@ -173,19 +182,18 @@ def evaluate(
     day = at.astimezone(snap.zone).date()
     slice_ = snap.prisoners[number]
     principal = prisoner_entity(slice_, day)
-    in_hours = sorted(
-        rule.policy_id
-        for rule in snap.rules.values()
-        if rule.windows is not None and is_open(rule.windows, at, snap.zone)
-    )
+    establishment = slice_.attrs["establishment"]
+    in_hours, next_edge = _clock(snap, establishment, at)
     request = {
         "principal": {"type": f"{NAMESPACE}::Prisoner", "id": number},
         "action": BROWSE,
         "resource": {"type": f"{NAMESPACE}::Site", "id": site.site_id},
         "context": {"location": location or "", "in_hours": in_hours},
     }
-    result = cedarpy.is_authorized(request, snap.policy_set, [principal, site_entity(site, day)])
-    valid_until = _valid_until(snap, slice_, site, at)
+    result = cedarpy.is_authorized(
+        request, snap.policy_set_for(establishment), [principal, site_entity(site, day)]
+    )
+    valid_until = next_edge
 
     def made(allowed: bool, rules: tuple[str, ...], reasons: tuple[str, ...]) -> Decision:
         return Decision(
@@ -243,7 +251,7 @@ def _match_site(snap: Snapshot, resource: WebResource) -> tuple[SiteMeta | None,
     return None, NOT_LISTED
 
 
-def _deny_unlisted(snap: Snapshot, resource: WebResource, rule: str) -> Decision:
+def _deny_unlisted(snap: Snapshot, resource: WebResource, rule: str, at: dt.datetime) -> Decision:
     if rule == NEEDS_PATH:
         reason = (
             f"Only some pages of {resource.host} are approved, and this connection does not show which "
@@ -251,7 +259,16 @@ def _deny_unlisted(snap: Snapshot, resource: WebResource, rule: str) -> Decision
         )
     else:
         reason = f"{resource.host} is not in the catalogue of approved sites. You can ask for it to be added."
-    return Decision(False, (rule,), (reason,), {"log": "request"}, version=snap.version)
+    # Only a catalogue change (a new snapshot, which empties the cache) alters this answer.
+    return Decision(
+        False,
+        (rule,),
+        (reason,),
+        {"log": "request"},
+        version=snap.version,
+        decided_at=at,
+        valid_until=at + dt.timedelta(days=1),
+    )
 
 
 # --- explanations ------------------------------------------------------------------------
@@ -368,19 +385,36 @@ def _exception_until(
     return ""
 
 
-def _valid_until(snap: Snapshot, slice_: Any, site: SiteMeta, at: dt.datetime) -> dt.datetime:
-    """When this answer may next change by the clock alone: an hours edge or the next day."""
-    local = at.astimezone(snap.zone)
-    tomorrow = dt.datetime.combine(
+def _clock(snap: Snapshot, establishment: str, at: dt.datetime) -> tuple[list[str], dt.datetime]:
+    """Which of the establishment's rules are in their hours at ``at``, and until when
+    an answer given now can stand (the next hours edge, or local midnight, when dated
+    facts such as alerts, exceptions and review dates may change).
+
+    Hours have minute resolution, so the answer holds for the whole minute: it is worked
+    out once per establishment and minute and remembered in the snapshot.
+    """
+    minute = int(at.timestamp()) // 60
+    key = (establishment if establishment in snap.hour_rules else None, minute)
+    known = snap.clock_memo.get(key)
+    if known is not None:
+        return known
+    start = dt.datetime.fromtimestamp(minute * 60, dt.UTC)
+    rules = snap.hour_rules_for(establishment)
+    in_hours = sorted(
+        rule.policy_id for rule in rules if is_open(rule.windows or (), start, snap.zone)
+    )
+    local = start.astimezone(snap.zone)
+    midnight = dt.datetime.combine(
         local.date() + dt.timedelta(days=1), dt.time(0), tzinfo=snap.zone
     )
-    edges = [tomorrow.astimezone(dt.UTC)]
-    edges += [
-        next_change(rule.windows, at, snap.zone)
-        for rule in snap.rules.values()
-        if rule.windows is not None
-    ]
-    return min(edges)
+    edges = {rule.windows for rule in rules if rule.windows is not None}
+    next_edge = min(
+        [midnight.astimezone(dt.UTC), *(next_change(w, start, snap.zone) for w in edges)]
+    )
+    if len(snap.clock_memo) > 100_000:
+        snap.clock_memo.clear()
+    snap.clock_memo[key] = (in_hours, next_edge)
+    return in_hours, next_edge
 
 
 _engine: Engine | None = None

@@ -280,3 +280,16 @@ def test_a_change_that_commits_out_of_order_is_not_missed(
     Prisoner.objects.filter(prison_number=ALAN).update(incentive_level="BAS")  # no signal
     PolicyChange.objects.create(id=version + 1, kind="prisoner", key=str(policy.prisoner_a.pk))
     assert not fresh_engine.decide(ALAN, url, at=at(THURSDAY_10), location="CELL").allowed
+
+
+def test_one_prisoners_change_drops_only_their_cached_answers(
+    policy: Estate, fresh_engine: Engine
+) -> None:
+    url = "https://www.bbc.co.uk/"
+    alan = fresh_engine.decide(ALAN, url, at=at(THURSDAY_10))
+    bilal = fresh_engine.decide("B2345CD", url, at=at(THURSDAY_10))
+    assert fresh_engine.decide("B2345CD", url, at=at(THURSDAY_10)) is bilal  # from the cache
+    do_add_alert(policy.prisoner_a, "CYBER", actor=SETUP, starts_on=dt.date(2026, 11, 1))
+    assert fresh_engine.decide("B2345CD", url, at=at(THURSDAY_10)) is bilal  # still cached
+    changed = fresh_engine.decide(ALAN, url, at=at(THURSDAY_10))
+    assert changed is not alan and alan.allowed and not changed.allowed
