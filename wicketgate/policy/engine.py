@@ -80,7 +80,7 @@ class Engine:
         self._snapshot: Snapshot | None = None
         self._checked = 0.0
         # prison number -> (url, location) -> decision: one prisoner's change drops only theirs.
-        self._cache: dict[str, dict[tuple[str, str], Decision]] = {}
+        self._cache: dict[str, dict[tuple[str, str | None], Decision]] = {}
         self._cached = 0
         self._seen: set[int] = set()
 
@@ -151,14 +151,17 @@ class Engine:
         location: str | None = None,
     ) -> Decision:
         """Raises UnknownPrisoner or hosts.BadResource for bad input; never allows on error."""
-        snap = self.snapshot()
+        if self._snapshot is None or time.monotonic() - self._checked >= self.refresh_every:
+            self.snapshot()
         moment = at or timezone.now()
-        number = prison_number.strip().upper()
-        mine = self._cache.get(number)
+        # The fast path, taken by nearly every request: a dict lookup and a time check.
+        mine = self._cache.get(prison_number)
         if mine is not None:
-            hit = mine.get((url, location or ""))
+            hit = mine.get((url, location))
             if hit is not None and hit.decided_at <= moment < hit.valid_until:  # type: ignore[operator]
                 return hit
+        snap = self.snapshot()
+        number = prison_number.strip().upper()
         if number not in snap.prisoners:
             raise UnknownPrisoner(f"no prisoner {prison_number!r}")
         resource = parse_url(url)
@@ -170,7 +173,7 @@ class Engine:
         if self._cached >= self.cache_size:
             self._cache.clear()
             self._cached = 0
-        self._cache.setdefault(number, {})[(url, location or "")] = decision
+        self._cache.setdefault(number, {})[(url, location)] = decision
         self._cached += 1
         return decision
 

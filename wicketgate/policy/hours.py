@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
+from functools import cache
 from zoneinfo import ZoneInfo
 
 DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
@@ -17,6 +19,7 @@ _PART = re.compile(
     r"^(?P<first>[A-Z][a-z]{2})(?:-(?P<last>[A-Z][a-z]{2}))?\s+(?P<start>\d{2}:\d{2})-(?P<end>\d{2}:\d{2})$"
 )
 DAY_END = 24 * 60
+WEEK = 7 * DAY_END
 
 
 class HoursError(ValueError):
@@ -70,24 +73,28 @@ def is_open(windows: tuple[Window, ...], at: dt.datetime, zone: ZoneInfo) -> boo
 
 
 def next_change(windows: tuple[Window, ...], at: dt.datetime, zone: ZoneInfo) -> dt.datetime:
-    """The first moment after ``at`` at which ``is_open`` may change (a window's edge)."""
+    """The first moment after ``at`` at which ``is_open`` may change (a window's edge).
+
+    Edges are kept as minutes of the week in local time; the next one is found by
+    bisection and turned back into a wall-clock time on the right local date, so a
+    daylight-saving change between now and then is honoured.
+    """
+    edges = _edges(windows)
     local = at.astimezone(zone)
-    candidates = []
-    for days_ahead in range(8):
-        day = local.date() + dt.timedelta(days=days_ahead)
-        for window in windows:
-            if day.weekday() not in window.days:
-                continue
-            for edge in (window.start, window.end):
-                if edge == DAY_END:
-                    moment = dt.datetime.combine(
-                        day + dt.timedelta(days=1), dt.time(0), tzinfo=zone
-                    )
-                else:
-                    moment = dt.datetime.combine(day, dt.time(edge // 60, edge % 60), tzinfo=zone)
-                if moment > local:
-                    candidates.append(moment)
-    return min(candidates).astimezone(dt.UTC) if candidates else at + dt.timedelta(days=7)
+    now = local.weekday() * DAY_END + local.hour * 60 + local.minute
+    index = bisect_right(edges, now)
+    edge = edges[index] if index < len(edges) else edges[0] + WEEK
+    days, minute = divmod(edge, DAY_END)
+    day = local.date() + dt.timedelta(days=days - local.weekday())
+    moment = dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tzinfo=zone)
+    return moment.astimezone(dt.UTC)
+
+
+@cache
+def _edges(windows: tuple[Window, ...]) -> tuple[int, ...]:
+    """Every start and end of the windows, as sorted minutes of the week (Monday 00:00 = 0)."""
+    edges = {day * DAY_END + edge for w in windows for day in w.days for edge in (w.start, w.end)}
+    return tuple(sorted(edge % WEEK for edge in edges))
 
 
 def describe(windows: tuple[Window, ...]) -> str:

@@ -4,6 +4,8 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wicketgate.policy.hosts import (
     BadResource,
@@ -12,7 +14,7 @@ from wicketgate.policy.hosts import (
     parse_url,
     path_matches,
 )
-from wicketgate.policy.hours import HoursError, is_open, next_change, parse_hours
+from wicketgate.policy.hours import DAYS, HoursError, is_open, next_change, parse_hours
 
 LONDON = ZoneInfo("Europe/London")
 WEEKDAYS = parse_hours("Mon-Fri 08:00-20:00; Sat-Sun 10:00-16:00")
@@ -129,3 +131,52 @@ def test_it_checks_host_patterns() -> None:
 )
 def test_path_prefixes_match_whole_segments(prefix: str, path: str, matches: bool) -> None:
     assert path_matches(prefix, path) is matches
+
+
+def _next_change_by_scanning(windows: tuple, at: dt.datetime, zone: ZoneInfo) -> dt.datetime:
+    """The obvious way, day by day, to check the quick one against."""
+    local = at.astimezone(zone)
+    found = []
+    for ahead in range(9):
+        day = local.date() + dt.timedelta(days=ahead)
+        for window in windows:
+            if day.weekday() in window.days:
+                for edge in (window.start, window.end):
+                    moment = (
+                        dt.datetime.combine(day, dt.time(0), tzinfo=zone)
+                        if edge == 0
+                        else (
+                            dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+                            if edge == 1440
+                            else dt.datetime.combine(
+                                day, dt.time(edge // 60, edge % 60), tzinfo=zone
+                            )
+                        )
+                    )
+                    if moment > local.replace(second=0, microsecond=0):
+                        found.append(moment)
+    return min(found).astimezone(dt.UTC)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    days=st.lists(st.integers(0, 6), min_size=1, max_size=7),
+    start=st.integers(0, 1438),
+    length=st.integers(1, 1440),
+    moment=st.datetimes(
+        min_value=dt.datetime(2026, 1, 1),  # noqa: DTZ001 - hypothesis adds the zone
+        max_value=dt.datetime(2027, 12, 31),  # noqa: DTZ001
+        timezones=st.just(dt.UTC),
+    ),
+)
+def test_the_next_edge_is_the_one_a_day_by_day_scan_finds(
+    days: list[int], start: int, length: int, moment: dt.datetime
+) -> None:
+    end = min(start + length, 1440)
+    text = "; ".join(
+        f"{DAYS[d]} {start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d}"
+        for d in sorted(set(days))
+    )
+    windows = parse_hours(text)
+    minute = moment.replace(second=0, microsecond=0)
+    assert next_change(windows, minute, LONDON) == _next_change_by_scanning(windows, minute, LONDON)
