@@ -130,6 +130,9 @@ AXES_SENSITIVE_PARAMETERS = ["password", "otp_token", "pin"]
 # Prisoner device accounts: PIN attempts before the account locks until staff unlock it.
 WICKETGATE_PIN_FAILURE_LIMIT = envint("WICKETGATE_PIN_FAILURE_LIMIT", 5, minimum=1)
 
+# Prisoners' requests for sites: how many may wait for review at once, per prisoner.
+WICKETGATE_SITE_REQUESTS_OPEN_LIMIT = envint("WICKETGATE_SITE_REQUESTS_OPEN_LIMIT", 5, minimum=1)
+
 # --- Audit log -----------------------------------------------------------------------
 # Sign the chain's head every N events, and every T seconds when it has moved.
 WICKETGATE_AUDIT_CHECKPOINT_EVERY = envint("WICKETGATE_AUDIT_CHECKPOINT_EVERY", 1000, minimum=1)

@@ -49,7 +49,8 @@ def do_import_policy(
             ] += 1
         categories = {c.code: c for c in Category.objects.all()}
         for site_entry in parsed.sites:
-            outcome = _upsert_site(site_entry, categories, who, file_name)
+            # An administrator's import is its own approval; the proposer is the file.
+            outcome = _upsert_site(site_entry, categories, who, f"import:{file_name}")
             summary.counts[f"sites {outcome}"] += 1
         for rule_entry in parsed.rules:
             outcome = _upsert_rule(rule_entry, establishment, who)
@@ -63,33 +64,8 @@ def do_import_policy(
         }
         for exception_entry in parsed.exceptions:
             prisoner = prisoners[exception_entry.prisoner]
-            target = exception_entry.target
-            values = {
-                "prisoner": prisoner,
-                "effect": exception_entry.effect,
-                "site": sites[target.site] if target.site else None,
-                "category": categories[target.category] if target.category else None,
-                "until": exception_entry.until,
-                "reason": exception_entry.reason,
-            }
-            if PrisonerException.objects.filter(revoked_at__isnull=True, **values).exists():
-                summary.counts["exceptions unchanged"] += 1
-                continue
-            exception = PrisonerException.objects.create(approved_by=who.label, **values)
-            record_event(
-                "policy.exception.grant",
-                actor=who,
-                subject=prisoner,
-                establishment=prisoner.establishment,
-                details={
-                    "exception": exception.pk,
-                    "effect": exception.effect,
-                    "target": target.site or target.category,
-                    "until": str(exception.until),
-                    "reason": exception.reason,
-                },
-            )
-            summary.counts["exceptions created"] += 1
+            granted = _grant_exception(exception_entry, prisoner, sites, categories, who)
+            summary.counts[f"exceptions {'unchanged' if granted is None else 'created'}"] += 1
         record_event(
             "policy.import",
             actor=who,
@@ -99,7 +75,8 @@ def do_import_policy(
     return summary
 
 
-def _upsert_site(entry: Any, categories: dict[str, Category], who: Actor, file_name: str) -> str:
+def _upsert_site(entry: Any, categories: dict[str, Category], who: Actor, proposed_by: str) -> str:
+    """Add or change the site named ``entry.name``; ``who`` approves what ``proposed_by`` proposed."""
     wanted = {
         "category": categories[entry.category],
         "hosts": entry.hosts,
@@ -118,8 +95,7 @@ def _upsert_site(entry: Any, categories: dict[str, Category], who: Actor, file_n
     site = site or Site(name=entry.name)
     for key, value in wanted.items():
         setattr(site, key, value)
-    # An administrator's import is its own approval; the proposer is the file.
-    site.proposed_by = f"import:{file_name}"[:150]
+    site.proposed_by = proposed_by[:150]
     site.approved_by = who.label
     site.approved_at = timezone.now()
     site.retired_at = None
@@ -138,16 +114,20 @@ def _upsert_site(entry: Any, categories: dict[str, Category], who: Actor, file_n
     return "created" if created else "updated"
 
 
-def _upsert_rule(entry: Any, establishment: Establishment | None, who: Actor) -> str:
-    conditions = {k: v for k, v in entry.when.model_dump().items() if v is not None}
-    wanted = {
+def rule_values(entry: Any) -> dict[str, Any]:
+    """An AccessRule's fields as a checked rule entry sets them."""
+    return {
         "effect": entry.effect,
         "categories": entry.categories,
-        "conditions": conditions,
+        "conditions": {k: v for k, v in entry.when.model_dump().items() if v is not None},
         "hours": entry.hours or "",
         "locations": entry.locations or [],
         "description": entry.description,
     }
+
+
+def _upsert_rule(entry: Any, establishment: Establishment | None, who: Actor) -> str:
+    wanted = rule_values(entry)
     rule = AccessRule.objects.filter(establishment=establishment, rule_id=entry.id).first()
     if rule is not None and all(getattr(rule, key) == value for key, value in wanted.items()):
         return "unchanged"
@@ -165,3 +145,39 @@ def _upsert_rule(entry: Any, establishment: Establishment | None, who: Actor) ->
         details={"rule": rule.policy_id, "before": before, "after": wanted},
     )
     return "created" if created else "updated"
+
+
+def _grant_exception(
+    entry: Any,
+    prisoner: Prisoner,
+    sites: dict[str, Site],
+    categories: dict[str, Category],
+    who: Actor,
+) -> PrisonerException | None:
+    """A checked exception entry for ``prisoner``; None if the same one is already in force."""
+    target = entry.target
+    values = {
+        "prisoner": prisoner,
+        "effect": entry.effect,
+        "site": sites[target.site] if target.site else None,
+        "category": categories[target.category] if target.category else None,
+        "until": entry.until,
+        "reason": entry.reason,
+    }
+    if PrisonerException.objects.filter(revoked_at__isnull=True, **values).exists():
+        return None
+    exception = PrisonerException.objects.create(approved_by=who.label, **values)
+    record_event(
+        "policy.exception.grant",
+        actor=who,
+        subject=prisoner,
+        establishment=prisoner.establishment,
+        details={
+            "exception": exception.pk,
+            "effect": exception.effect,
+            "target": target.site or target.category,
+            "until": str(exception.until),
+            "reason": exception.reason,
+        },
+    )
+    return exception

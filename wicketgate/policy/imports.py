@@ -260,6 +260,21 @@ def read_policy(path: Path, known: Known) -> PolicyFile:
     return parsed
 
 
+def read_entry(section: str, entry: Any, known: Known, name: str = "proposal") -> Any:
+    """One entry of ``section`` (sites, rules or exceptions), checked exactly as it would
+    be as the only entry of a policy file; ImportRejected naming each problem."""
+    if section not in ("sites", "rules", "exceptions"):
+        raise ValueError(f"no section {section!r}")
+    try:
+        parsed = PolicyFile.model_validate({section: [entry]})
+    except ValidationError as exc:
+        raise ImportRejected(pydantic_problems(name, "", exc)) from exc
+    problems = _cross_check(name, parsed, known)
+    if problems:
+        raise ImportRejected(problems)
+    return getattr(parsed, section)[0]
+
+
 def _cross_check(name: str, parsed: PolicyFile, known: Known) -> list[Problem]:
     problems: list[Problem] = []
     categories = known.categories | {c.code for c in parsed.categories}

@@ -29,7 +29,11 @@ def staff_context(request: HttpRequest) -> dict[str, Any]:
         context["wg_current_establishment"] = SimpleLazyObject(
             lambda: current_establishment(request)
         )
+        context["wg_can_view_policy"] = SimpleLazyObject(lambda: may_somewhere(user, Action.VIEW))
         context["wg_can_view_audit"] = SimpleLazyObject(
             lambda: may_somewhere(user, Action.VIEW_AUDIT)
+        )
+        context["wg_can_review_site_requests"] = SimpleLazyObject(
+            lambda: may_somewhere(user, Action.REVIEW_SITE_REQUESTS)
         )
     return context

@@ -51,4 +51,48 @@ AUDIT_ACTION_LABELS: dict[str, Promise] = {
     "people.alert.end": _("Alert ended"),
     "people.alert.sync": _("Alerts updated from an import"),
     "people.incentive.review": _("Incentive level reviewed"),
+    "policy.import": _("Policy imported"),
+    "policy.category.save": _("Site category saved"),
+    "policy.site.approve": _("Site approved for the catalogue"),
+    "policy.site.retire": _("Site retired from the catalogue"),
+    "policy.rule.save": _("Access rule saved"),
+    "policy.rule.delete": _("Access rule removed"),
+    "policy.exception.grant": _("Policy exception granted"),
+    "policy.exception.revoke": _("Policy exception revoked"),
+    "policy.proposal.create": _("Policy change proposed"),
+    "policy.proposal.approve": _("Policy change approved and applied"),
+    "policy.proposal.reject": _("Policy change rejected"),
+    "policy.proposal.withdraw": _("Policy change withdrawn"),
+    "policy.site_request.create": _("Site requested by a prisoner"),
+    "policy.site_request.decline": _("Site request declined"),
+    "policy.site_request.propose": _("Site request proposed for the catalogue"),
+}
+
+# A site request's progress as the prisoner reads it (see portal_sites.progress): the
+# words for its tag, the tag's colour, and a sentence on what happens next.
+SITE_REQUEST_PROGRESS: dict[str, tuple[Promise, str, Promise]] = {
+    "open": (
+        _("Waiting for staff"),
+        "govuk-tag--blue",
+        _("Staff have not looked at your request yet."),
+    ),
+    "proposed": (
+        _("Sent for approval"),
+        "govuk-tag--yellow",
+        _(
+            "Staff think this website could be useful. Another member of staff must agree "
+            "before you can use it."
+        ),
+    ),
+    "approved": (
+        _("Approved"),
+        "govuk-tag--green",
+        _("The website has been added. Look at ‘What I can use’ to see when you can use it."),
+    ),
+    "rejected": (
+        _("Not approved"),
+        "govuk-tag--grey",
+        _("Staff checked the website and did not add it."),
+    ),
+    "declined": (_("Staff said no"), "govuk-tag--grey", _("Staff will not add this website.")),
 }

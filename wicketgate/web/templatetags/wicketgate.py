@@ -7,6 +7,7 @@ from django import template
 from django.utils.translation import gettext as _
 
 from wicketgate.audit.chain import compact_json
+from wicketgate.estate.codes import LocationKind
 from wicketgate.web.labels import AUDIT_ACTION_LABELS
 
 register = template.Library()
@@ -36,3 +37,12 @@ def detail_text(value: Any) -> str:
     if isinstance(value, dict | list):
         return compact_json(value)
     return str(value)
+
+
+@register.filter
+def places(kinds: Any) -> str:
+    """Location kinds as words in a list: ``["CELL", "LIBRARY"]`` → "cell or library"."""
+    names = [str(LocationKind(kind).label).lower() for kind in kinds if kind in LocationKind.values]
+    if len(names) < 2:
+        return "".join(names)
+    return _("%(first)s or %(last)s") % {"first": ", ".join(names[:-1]), "last": names[-1]}

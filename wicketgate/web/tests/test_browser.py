@@ -26,12 +26,17 @@ from wicketgate.audit.log import record_event, sign_checkpoint
 from wicketgate.people.actions import do_add_alert, do_move_prisoner, do_review_incentive_level
 from wicketgate.people.codes import DEFAULT_ALERT_CODES
 from wicketgate.people.models import AlertCode, Prisoner
+from wicketgate.policy import engine as engine_module
+from wicketgate.policy.codes import DEFAULT_CATEGORIES
+from wicketgate.policy.models import Category, Site
+from wicketgate.policy.site_requests import do_request_site
 from wicketgate.testing.browser import launch_chromium
 from wicketgate.testing.personas import PASSWORD, PRISONER_PIN, SETUP, Estate
 
 AXE = Path(django_settings.NODE_MODULES) / "axe-core" / "axe.min.js"
 SHOTS = Path("/tmp/wicketgate-shots")  # noqa: S108 -- a fixed place for people to look
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+DEMO_POLICY = Path(__file__).resolve().parents[2] / "demo" / "policy.yaml"
 
 pytestmark = [
     pytest.mark.browser,
@@ -217,6 +222,76 @@ def test_it_keeps_the_audit_pages_accessible(
     _check(page, "prisoner-timeline")
 
 
+@pytest.fixture
+def site_requests(backup_code: str, estate: Estate, load_policy: Any, monkeypatch: Any) -> Estate:
+    """The demo policy, a request waiting at A, and the clerk at A in the education
+    department. Made before the browser starts."""
+    for code, name in DEFAULT_CATEGORIES:  # flushed with the rest of the database
+        Category.objects.get_or_create(code=code, defaults={"name": name})
+    load_policy(DEMO_POLICY.read_text(encoding="utf-8"))
+    load_policy(
+        "exceptions:\n  - {prisoner: A1234BC, forbid: {site: BBC News}, until: 2099-01-31, "
+        "reason: Misuse of the news site}\n"
+    )
+    monkeypatch.setattr(engine_module, "_engine", engine_module.Engine(refresh_every=0))
+    do_request_site(
+        estate.prisoner_a,
+        "https://www.futurelearn.com/courses/maths",
+        "I want to do a maths course so I can get a job when I leave.",
+        actor=SETUP,
+    )
+    StaffMembership.objects.filter(user=estate.clerk_a).update(role=StaffRole.EDUCATION)
+    return estate
+
+
+def test_it_keeps_the_site_request_pages_accessible(
+    site_requests: Estate, page: Any, live_server: Any, backup_code: str
+) -> None:
+    url = live_server.url
+    page.goto(f"{url}/portal/sign-in")
+    page.get_by_label("Prison number").fill("A1234BC")
+    page.get_by_label("PIN").fill(PRISONER_PIN)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{url}/portal/")
+    page.get_by_role("link", name="What I can use").click()
+    page.wait_for_url(f"{url}/portal/access/")
+    expect(page.get_by_role("heading", name="Welfare and benefits")).to_be_visible()
+    _check(page, "portal-access")
+
+    page.goto(f"{url}/portal/requests/new?url=not%20a%20website")
+    page.get_by_role("button", name="Send request").click()
+    assert page.title().startswith("Error: Ask for a website")
+    _check(page, "portal-request-new-errors")
+    page.get_by_label("Website address").fill("www.nationalcareers.service.gov.uk")
+    page.get_by_label("What do you need it for?").fill("To plan what work I can do after release.")
+    page.get_by_role("button", name="Send request").click()
+    page.wait_for_url(f"{url}/portal/requests/")
+    expect(page.get_by_text("Your request has been sent.")).to_be_visible()
+    _check(page, "portal-requests")
+    page.get_by_role("link", name="www.futurelearn.com").click()
+    _check(page, "portal-request")
+    page.get_by_role("button", name="Sign out").click()
+
+    page.goto(f"{url}/staff/site-requests/")
+    _sign_in_as_clerk_a(page, backup_code)
+    page.wait_for_url(f"{url}/staff/site-requests/")
+    _check(page, "site-requests")
+    page.get_by_role("link", name="www.futurelearn.com").click()
+    _check(page, "site-request")
+    page.get_by_label("Name in the catalogue").fill("")
+    page.get_by_role("button", name="Propose for the catalogue").click()
+    assert page.title().startswith("Error: Request for www.futurelearn.com")
+    _check(page, "site-request-errors")
+    page.get_by_label("Name in the catalogue").fill("FutureLearn maths")
+    page.get_by_label("Category").select_option("EDUCATION")
+    page.get_by_label("Only these pages (optional)").fill("/courses/maths")
+    page.get_by_label("Note for the person who approves it").fill("Free entry-level maths.")
+    page.get_by_role("button", name="Propose for the catalogue").click()
+    page.wait_for_url(f"{url}/staff/site-requests/")
+    expect(page.get_by_text("FutureLearn maths proposed for the catalogue.")).to_be_visible()
+    _check(page, "site-requests-after-proposal")
+
+
 def test_it_runs_govuk_frontend_within_the_content_security_policy(
     live_server: Any, settings: Any, estate: Estate
 ) -> None:
@@ -324,3 +399,95 @@ def _check(page: Any, name: str) -> None:
     assert not report, f"axe-core found WCAG 2.2 AA violations on {name}:\n" + json.dumps(
         report, indent=2
     )
+
+
+@pytest.fixture
+def policy_pages(backup_code: str, estate: Estate, load_policy: Any, monkeypatch: Any) -> Estate:
+    """The test policy, a rule change proposed at A by a teacher there, and the clerk at A
+    in the security department (who may approve it). Made before the browser starts."""
+    from wicketgate.accounts.actions import do_create_staff_user
+    from wicketgate.policy.proposals import do_propose_policy_change
+    from wicketgate.testing.policy import POLICY
+
+    for code, name in DEFAULT_CATEGORIES:  # flushed with the rest of the database
+        Category.objects.get_or_create(code=code, defaults={"name": name})
+    load_policy(POLICY)
+    load_policy(
+        "rules:\n  - {id: jobs, allow: [EMPLOYMENT], hours: 'Mon-Fri 09:00-17:00'}\n", estate.a
+    )
+    Site.objects.filter(name="Find a job").update(review_by=dt.date(2020, 1, 1))
+    monkeypatch.setattr(engine_module, "_engine", engine_module.Engine(refresh_every=0))
+    teacher = do_create_staff_user(
+        "teacher.a",
+        password=PASSWORD,
+        roles=[(estate.a, StaffRole.EDUCATION)],
+        actor=SETUP,
+        check_password=False,
+    )
+    do_propose_policy_change(
+        "rule",
+        {
+            "id": "jobs",
+            "allow": ["EMPLOYMENT", "EDUCATION"],
+            "when": {"incentive_level": ["STD", "ENH"]},
+            "hours": "Mon-Fri 08:00-18:00",
+        },
+        establishment=estate.a,
+        reason="Courses and job search for the day shift",
+        by=teacher,
+    )
+    StaffMembership.objects.filter(user=estate.clerk_a).update(role=StaffRole.SECURITY)
+    return estate
+
+
+def test_it_keeps_the_policy_pages_accessible(
+    policy_pages: Estate, page: Any, live_server: Any, backup_code: str
+) -> None:
+    url = live_server.url
+    page.goto(f"{url}/staff/policy/sites/")
+    _sign_in_as_clerk_a(page, backup_code)
+    page.wait_for_url(f"{url}/staff/policy/sites/")
+    expect(page.locator("strong.govuk-tag", has_text="Overdue")).to_be_visible()
+    _check(page, "policy-catalogue")
+    page.get_by_label("Name, address or category").fill("open.edu")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name="OpenLearn").click()
+    _check(page, "policy-site")
+    page.get_by_role("button", name="Propose a change").click()
+    page.get_by_label("Addresses").fill("www.open.edu\nwww.*.edu")
+    page.get_by_role("button", name="Propose").click()
+    assert page.title().startswith("Error: Propose a change to OpenLearn")
+    expect(page.get_by_role("link", name="'www.*.edu': a wildcard may only be")).to_be_visible()
+    _check(page, "policy-propose-site-errors")
+
+    page.goto(f"{url}/staff/policy/rules/")
+    _check(page, "policy-rules")
+    page.goto(f"{url}/staff/policy/rules/new")
+    _check(page, "policy-propose-rule")
+
+    page.goto(f"{url}/staff/policy/proposals/")
+    expect(
+        page.get_by_role("heading", name="Change the rule jobs at HMP Northgate")
+    ).to_be_visible()
+    _check(page, "policy-proposals")
+    page.get_by_role("link", name="Review and decide").click()
+    _check(page, "policy-proposal")
+    page.get_by_label("Note (needed to reject)").fill("Agreed with the head of learning")
+    page.get_by_role("button", name="Approve: it takes effect at once").click()
+    expect(page.get_by_text("Approved: the change is in force now.")).to_be_visible()
+    _check(page, "policy-proposal-approved")
+
+    page.goto(f"{url}/staff/policy/why/")
+    page.get_by_label("Prison number").fill("A1234BC")
+    page.get_by_label("Web address").fill("https://www.open.edu/openlearn/")
+    page.get_by_label("Day").fill("26")
+    page.get_by_label("Month").fill("11")
+    page.get_by_label("Year").fill("2026")
+    page.get_by_label("Time").fill("10:00")
+    page.get_by_role("button", name="Check").click()
+    expect(page.get_by_role("heading", name="Allowed", exact=True)).to_be_visible()
+    _check(page, "policy-why-allowed")
+    page.get_by_label("Web address").fill("https://findajob.dwp.gov.uk/")
+    page.get_by_role("button", name="Check").click()
+    expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+    _check(page, "policy-why-denied")

@@ -196,6 +196,7 @@ def test_it_reads_a_profile_in_a_fixed_number_of_queries(
 ) -> None:
     for code in ("ACCT", "GANG", "ESCAPE", "CYBER"):
         do_add_alert(estate.prisoner_a, code, actor=SETUP)
-    # One of them asks whether the user may search the audit log (the navigation's link).
-    with django_assert_max_num_queries(15):
+    # Two of them ask whether the user may search the audit log and review site requests
+    # (the navigation's links).
+    with django_assert_max_num_queries(16):
         client_a.get("/staff/prisoners/A1234BC/")

@@ -1,4 +1,4 @@
-"""The prisoner portal on in-cell laptops and wing kiosks: PIN sign-in and a first home page."""
+"""The prisoner portal on in-cell laptops and wing kiosks: PIN sign-in and the home page."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wicketgate.accounts.models import PrisonerAccount, User, UserKind
+from wicketgate.people.models import Prisoner
 from wicketgate.web.decorators import prisoner_required
 from wicketgate.web.forms.auth import PinSignInForm
 from wicketgate.web.labels import COMING_SERVICES
@@ -65,17 +66,29 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     return render(request, "web/portal/sign_in.html", {"form": form})
 
 
-@require_GET
-@prisoner_required
-def home(request: HttpRequest) -> HttpResponse:
+def signed_in_prisoner(request: HttpRequest) -> Prisoner:
+    """The prisoner whose device account is signed in: every portal page reads through it."""
     account = get_object_or_404(
         PrisonerAccount.objects.select_related("prisoner__establishment"),
         user=cast(User, request.user),
     )
-    establishment = account.prisoner.establishment
+    return account.prisoner
+
+
+@require_GET
+@prisoner_required
+def home(request: HttpRequest) -> HttpResponse:
+    prisoner = signed_in_prisoner(request)
+    establishment = prisoner.establishment
     services = [label for name, label in COMING_SERVICES.items() if establishment.feature(name)]
     return render(
-        request, "web/portal/home.html", {"prisoner": account.prisoner, "services": services}
+        request,
+        "web/portal/home.html",
+        {
+            "prisoner": prisoner,
+            "services": services,
+            "web_access": establishment.feature("web_access"),
+        },
     )
 
 
