@@ -79,9 +79,10 @@ class Engine:
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
         self._checked = 0.0
-        # prison number -> (url, location) -> decision: one prisoner's change drops only theirs.
-        self._cache: dict[str, dict[tuple[str, str | None], Decision]] = {}
-        self._cached = 0
+        # (prison number, url, location) -> decision, and each prisoner's keys, so that one
+        # prisoner's change drops only their answers.
+        self._cache: dict[tuple[str, str, str | None], Decision] = {}
+        self._keys_of: dict[str, list[tuple[str, str, str | None]]] = {}
         self._seen: set[int] = set()
 
     # --- freshness -------------------------------------------------------------------
@@ -105,8 +106,7 @@ class Engine:
                     "id", flat=True
                 )
             )
-            self._cache.clear()
-            self._cached = 0
+            self._forget_all()
             return
         # Look a little behind the version too: on PostgreSQL a change can commit after a
         # later-numbered one, and must not be missed because its id is lower.
@@ -132,13 +132,22 @@ class Engine:
         self._seen.update(change[0] for change in changes)
         self._seen = {seen for seen in self._seen if seen > version - LOOK_BACK}
         if snapshot.rules is not current.rules:  # the policy itself changed: nothing holds
-            self._cache.clear()
-            self._cached = 0
+            self._forget_all()
         else:
             for pk in prisoner_ids:
                 for number in {current.number_by_pk.get(pk), snapshot.number_by_pk.get(pk)}:
                     if number is not None:
-                        self._cached -= len(self._cache.pop(number, {}))
+                        for key in self._keys_of.pop(number, ()):
+                            self._cache.pop(key, None)
+
+    def _forget_all(self) -> None:
+        self._cache.clear()
+        self._keys_of.clear()
+
+    @property
+    def cached(self) -> int:
+        """How many answers are held."""
+        return len(self._cache)
 
     # --- deciding ----------------------------------------------------------------------
 
@@ -155,11 +164,9 @@ class Engine:
             self.snapshot()
         moment = at or timezone.now()
         # The fast path, taken by nearly every request: a dict lookup and a time check.
-        mine = self._cache.get(prison_number)
-        if mine is not None:
-            hit = mine.get((url, location))
-            if hit is not None and hit.decided_at <= moment < hit.valid_until:  # type: ignore[operator]
-                return hit
+        hit = self._cache.get((prison_number, url, location))
+        if hit is not None and hit.decided_at <= moment < hit.valid_until:  # type: ignore[operator]
+            return hit
         snap = self.snapshot()
         number = prison_number.strip().upper()
         if number not in snap.prisoners:
@@ -170,11 +177,12 @@ class Engine:
             decision = _deny_unlisted(snap, resource, rule, moment)
         else:
             decision = evaluate(snap, number, site, moment, location)
-        if self._cached >= self.cache_size:
-            self._cache.clear()
-            self._cached = 0
-        self._cache.setdefault(number, {})[(url, location)] = decision
-        self._cached += 1
+        if len(self._cache) >= self.cache_size:
+            self._forget_all()
+        key = (number, url, location)
+        if key not in self._cache:
+            self._keys_of.setdefault(number, []).append(key)
+        self._cache[key] = decision
         return decision
 
 
