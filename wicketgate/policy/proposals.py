@@ -567,7 +567,7 @@ def _sites(lock: bool) -> Any:
 
 
 def _rules(lock: bool) -> Any:
-    return AccessRule.objects.select_for_update() if lock else AccessRule.objects.all()
+    return AccessRule.objects.select_for_update(of=("self",)) if lock else AccessRule.objects.all()
 
 
 def _text(payload: dict[str, Any], key: str) -> str:
