@@ -15,10 +15,8 @@ Schema (more keys may be added; unknown keys are an error so that a typo is not 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from wicketgate.estate.codes import (
     ALLOWED_PARENT_KINDS,
@@ -30,7 +28,7 @@ from wicketgate.estate.codes import (
     IncentiveLevel,
     LocationKind,
 )
-from wicketgate.lib.importing import ImportRejected, Problem, pydantic_problems
+from wicketgate.lib.importing import ImportRejected, Problem, read_yaml_file
 
 
 class LocationEntry(BaseModel):
@@ -98,31 +96,9 @@ def read_establishments(
     cannot be taken from another establishment.
     """
     name = str(path)
-    try:
-        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ImportRejected(
-            [Problem(name, "(file)", "(file)", f"cannot read it: {exc.strerror}")]
-        ) from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "(file)"
-        raise ImportRejected([Problem(name, where, "(yaml)", f"not valid YAML: {exc}")]) from exc
-    if not isinstance(raw, dict):
-        raise ImportRejected(
-            [
-                Problem(
-                    name,
-                    "(top)",
-                    "establishments",
-                    "expected a mapping with an establishments list",
-                )
-            ]
-        )
-    try:
-        parsed = EstablishmentsFile.model_validate(raw)
-    except ValidationError as exc:
-        raise ImportRejected(pydantic_problems(name, "", exc)) from exc
+    parsed = read_yaml_file(
+        path, EstablishmentsFile, expected="a mapping with an establishments list"
+    )
     problems = _cross_check(name, parsed, existing_locations)
     if problems:
         raise ImportRejected(problems)

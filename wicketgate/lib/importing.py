@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+import yaml
+from pydantic import BaseModel, ValidationError
 
 
 @dataclass(frozen=True)
@@ -53,3 +56,31 @@ def pydantic_problems(file: str, where_prefix: str, error: ValidationError) -> l
             message = "is required"
         problems.append(Problem(file, path or "(top)", field_name, message))
     return problems
+
+
+FileModel = TypeVar("FileModel", bound=BaseModel)
+
+
+def read_yaml_file(path: Path, model: type[FileModel], *, expected: str) -> FileModel:
+    """Load a YAML file and check its shape with ``model``; every problem names its place.
+
+    ``expected`` says what the top of the file should be, for a file that is not a
+    mapping at all. Cross-checks against the database are the caller's.
+    """
+    name = str(path)
+    try:
+        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ImportRejected(
+            [Problem(name, "(file)", "(file)", f"cannot read it: {exc.strerror}")]
+        ) from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "(file)"
+        raise ImportRejected([Problem(name, where, "(yaml)", f"not valid YAML: {exc}")]) from exc
+    if not isinstance(raw, dict):
+        raise ImportRejected([Problem(name, "(top)", "(file)", f"expected {expected}")])
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise ImportRejected(pydantic_problems(name, "", exc)) from exc

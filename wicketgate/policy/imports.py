@@ -31,12 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from django.utils import timezone
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from wicketgate.estate.codes import INCENTIVE_ORDER, LocationKind
-from wicketgate.lib.importing import ImportRejected, Problem, pydantic_problems
+from wicketgate.lib.importing import ImportRejected, Problem, pydantic_problems, read_yaml_file
 from wicketgate.people.codes import LegalStatus, parse_category
 from wicketgate.policy.codes import ALL, Clearance
 from wicketgate.policy.hosts import BadResource, check_pattern
@@ -232,28 +231,7 @@ class Known:
 
 def read_policy(path: Path, known: Known) -> PolicyFile:
     name = str(path)
-    try:
-        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ImportRejected(
-            [Problem(name, "(file)", "(file)", f"cannot read it: {exc.strerror}")]
-        ) from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "(file)"
-        raise ImportRejected([Problem(name, where, "(yaml)", f"not valid YAML: {exc}")]) from exc
-    if not isinstance(raw, dict):
-        raise ImportRejected(
-            [
-                Problem(
-                    name, "(top)", "(file)", "expected a mapping with sites, rules and exceptions"
-                )
-            ]
-        )
-    try:
-        parsed = PolicyFile.model_validate(raw)
-    except ValidationError as exc:
-        raise ImportRejected(pydantic_problems(name, "", exc)) from exc
+    parsed = read_yaml_file(path, PolicyFile, expected="a mapping with sites, rules and exceptions")
     problems = _cross_check(name, parsed, known)
     if problems:
         raise ImportRejected(problems)
