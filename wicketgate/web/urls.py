@@ -55,6 +55,16 @@ urlpatterns = [
         name="prisoner-unlock-account",
     ),
     path(
+        "staff/prisoners/<str:prison_number>/exceptions/propose",
+        policy.propose_exception,
+        name="prisoner-exception-propose",
+    ),
+    path(
+        "staff/prisoners/<str:prison_number>/exceptions/<int:exception_id>/revoke",
+        policy.revoke_exception,
+        name="prisoner-exception-revoke",
+    ),
+    path(
         "staff/establishments/<str:code>/",
         establishments.establishment_detail,
         name="establishment",

@@ -12,6 +12,7 @@ import re
 from typing import Any, cast
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from wicketgate.estate.codes import IncentiveLevel, LocationKind
@@ -19,7 +20,7 @@ from wicketgate.estate.models import Establishment
 from wicketgate.people.codes import PRISON_NUMBER_PATTERN, LegalStatus, SecurityCategory
 from wicketgate.people.models import AlertCode
 from wicketgate.policy.codes import ALL, Clearance, Effect
-from wicketgate.policy.models import Category
+from wicketgate.policy.models import Category, Site
 from wicketgate.policy.proposals import REASON_MAX, ProposalError
 from wicketgate.web.forms.base import GovukForm
 from wicketgate.web.forms.fields import GovukDateField
@@ -384,6 +385,86 @@ class RuleProposalForm(ProposalForm):
             "hours": entry.get("hours", ""),
             "locations": entry.get("locations", []),
             "description": entry.get("description", ""),
+        }
+
+
+class ExceptionProposalForm(ProposalForm):
+    """One prisoner's exception: allow or forbid one site, or one category, until a day."""
+
+    # "reason" is the proposal's own; the exception's reason is exception_reason.
+    ENTRY_FIELDS = {"allow": "site", "forbid": "site", "until": "until"}
+
+    effect = forms.ChoiceField(
+        label=_("Allow or forbid"),
+        choices=[
+            (Effect.ALLOW, _("Allow, whatever the rules say")),
+            (Effect.FORBID, _("Forbid, whatever the rules say")),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose allow or forbid")},
+    )
+    site = forms.ModelChoiceField(
+        label=_("One site from the catalogue"),
+        required=False,
+        queryset=Site.objects.none(),
+        empty_label=_("Choose a site"),
+        error_messages={"invalid_choice": _("Choose a site from the list")},
+    )
+    category = forms.ModelChoiceField(
+        label=_("Or every site in a category"),
+        required=False,
+        queryset=Category.objects.order_by("name"),
+        to_field_name="code",
+        empty_label=_("Choose a category"),
+        error_messages={"invalid_choice": _("Choose a category from the list")},
+    )
+    until = GovukDateField(
+        label=_("Until"),
+        help_text=_("It applies up to the end of this day. For example, 31 1 2027"),
+        error_messages={"required": _("Enter the last day it applies")},
+    )
+    exception_reason = forms.CharField(
+        label=_("Reason for the exception"),
+        help_text=_("Kept with the exception and shown to staff who ask why"),
+        max_length=300,
+        error_messages={"required": _("Give the reason for the exception")},
+    )
+    field_order = ["effect", "site", "category", "until", "exception_reason", "reason"]
+
+    def __init__(self, *args: Any, prisoner: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.prisoner = prisoner
+        # Only what is in the catalogue now: a retired or unapproved site allows nothing.
+        cast(forms.ModelChoiceField, self.fields["site"]).queryset = (
+            Site.objects.filter(retired_at__isnull=True).exclude(approved_by="").order_by("name")
+        )
+
+    def clean_until(self) -> dt.date:
+        until: dt.date = self.cleaned_data["until"]
+        if until < timezone.localdate():
+            raise forms.ValidationError(_("The last day it applies must be today or in the future"))
+        return until
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if "site" in self.errors or "category" in self.errors:
+            return data
+        if not data.get("site") and not data.get("category"):
+            self.add_error("site", _("Choose a site or a category"))
+        elif data.get("site") and data.get("category"):
+            self.add_error("category", _("Choose a site or a category, not both"))
+        return data
+
+    def payload(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        target = (
+            {"site": data["site"].name} if data["site"] else {"category": data["category"].code}
+        )
+        return {
+            "prisoner": self.prisoner.prison_number,
+            data["effect"]: target,
+            "until": data["until"].isoformat(),
+            "reason": data["exception_reason"].strip(),
         }
 
 

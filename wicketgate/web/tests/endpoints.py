@@ -16,7 +16,14 @@ from wicketgate.audit.log import record_event
 from wicketgate.audit.models import AuditEvent
 from wicketgate.people.actions import do_add_alert
 from wicketgate.people.models import Prisoner
-from wicketgate.policy.models import AccessRule, Category, PolicyProposal, Site, SiteRequest
+from wicketgate.policy.models import (
+    AccessRule,
+    Category,
+    PolicyProposal,
+    PrisonerException,
+    Site,
+    SiteRequest,
+)
 from wicketgate.policy.site_requests import do_request_site
 from wicketgate.testing.personas import PASSWORD, SETUP, Estate
 
@@ -194,6 +201,20 @@ def _rule_at_a(estate: Estate) -> AccessRule:
     )[0]
 
 
+def _exception_at_a(estate: Estate) -> PrisonerException:
+    """An exception in force for the prisoner at A: the same one, however often it is asked for."""
+    return PrisonerException.objects.filter(
+        prisoner=estate.prisoner_a
+    ).first() or PrisonerException.objects.create(
+        prisoner=estate.prisoner_a,
+        effect="forbid",
+        category=Category.objects.get(code="NEWS"),
+        until=dt.date(2099, 1, 31),
+        reason="Misuse of news sites",
+        approved_by="test-setup",
+    )
+
+
 def _proposal_at_a(estate: Estate, *, own: bool = False) -> PolicyProposal:
     """A site proposed at A, waiting: by the clerk at A if ``own``, else by someone else there."""
     proposer = (
@@ -224,6 +245,7 @@ def _proposal_at_a(estate: Estate, *, own: bool = False) -> PolicyProposal:
 POLICY_SITES = "/staff/policy/sites/"
 POLICY_RULES = "/staff/policy/rules/"
 PROPOSALS = "/staff/policy/proposals/"
+EXCEPTIONS = f"{PROFILE}exceptions/"
 PROPOSER = StaffRole.EDUCATION  # may propose policy, not approve it
 APPROVER = StaffRole.SECURITY
 POLICY = [
@@ -268,6 +290,18 @@ POLICY = [
         "propose to remove a rule page",
         "get",
         lambda e: (f"{POLICY_RULES}{_rule_at_a(e).pk}/remove", {}),
+        role=PROPOSER,
+    ),
+    Endpoint(
+        "propose an exception page",
+        "get",
+        lambda e: (f"{EXCEPTIONS}propose", {}),
+        role=PROPOSER,
+    ),
+    Endpoint(
+        "propose to revoke an exception page",
+        "get",
+        lambda e: (f"{EXCEPTIONS}{_exception_at_a(e).pk}/revoke", {}),
         role=PROPOSER,
     ),
     Endpoint("policy proposals", "get", lambda e: (PROPOSALS, {}), scoped=False, role=APPROVER),
@@ -355,6 +389,31 @@ POLICY = [
         "propose to remove a rule",
         "post",
         lambda e: (f"{POLICY_RULES}{_rule_at_a(e).pk}/remove", {"reason": "Not needed"}),
+        302,
+        role=PROPOSER,
+    ),
+    Endpoint(
+        "propose an exception",
+        "post",
+        lambda e: (
+            f"{EXCEPTIONS}propose",
+            {
+                "effect": "allow",
+                "site": _site(e).pk,
+                "until_day": "31",
+                "until_month": "1",
+                "until_year": "2099",
+                "exception_reason": "Studying journalism",
+                "reason": "Agreed with the course tutor",
+            },
+        ),
+        302,
+        role=PROPOSER,
+    ),
+    Endpoint(
+        "propose to revoke an exception",
+        "post",
+        lambda e: (f"{EXCEPTIONS}{_exception_at_a(e).pk}/revoke", {"reason": "No longer needed"}),
         302,
         role=PROPOSER,
     ),

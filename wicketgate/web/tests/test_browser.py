@@ -415,6 +415,10 @@ def policy_pages(backup_code: str, estate: Estate, load_policy: Any, monkeypatch
     load_policy(
         "rules:\n  - {id: jobs, allow: [EMPLOYMENT], hours: 'Mon-Fri 09:00-17:00'}\n", estate.a
     )
+    load_policy(
+        "exceptions:\n  - {prisoner: A1234BC, forbid: {site: BBC News}, until: 2099-01-31, "
+        "reason: Misuse of the news site}\n"
+    )
     Site.objects.filter(name="Find a job").update(review_by=dt.date(2020, 1, 1))
     monkeypatch.setattr(engine_module, "_engine", engine_module.Engine(refresh_every=0))
     teacher = do_create_staff_user(
@@ -476,6 +480,31 @@ def test_it_keeps_the_policy_pages_accessible(
     page.get_by_role("button", name="Approve: it takes effect at once").click()
     expect(page.get_by_text("Approved: the change is in force now.")).to_be_visible()
     _check(page, "policy-proposal-approved")
+
+    page.goto(f"{url}/staff/prisoners/A1234BC/")
+    expect(page.get_by_role("link", name="Propose to revoke BBC News")).to_be_visible()
+    page.get_by_role("button", name="Propose an exception").click()
+    page.wait_for_url(f"{url}/staff/prisoners/A1234BC/exceptions/propose")
+    _check(page, "exception-propose")
+    page.get_by_label("Year").fill("2020")
+    page.get_by_role("button", name="Propose").click()
+    assert page.title().startswith("Error: Propose an exception for A1234BC")
+    expect(page.get_by_role("link", name="Choose a site or a category")).to_be_visible()
+    _check(page, "exception-propose-errors")
+    page.get_by_label("Allow, whatever the rules say").check()
+    page.get_by_label("Or every site in a category").select_option("EMPLOYMENT")
+    page.get_by_label("Day").fill("31")
+    page.get_by_label("Month").fill("1")
+    page.get_by_label("Year").fill("2099")
+    page.get_by_label("Reason for the exception").fill("Release planning with the careers adviser")
+    page.get_by_label("Reason for the change").fill("Agreed at the resettlement board")
+    page.get_by_role("button", name="Propose").click()
+    expect(page.get_by_role("heading", name="Make an exception for A1234BC")).to_be_visible()
+    expect(page.get_by_text("Proposed. It takes effect")).to_be_visible()
+    _check(page, "exception-proposed")
+    page.goto(f"{url}/staff/prisoners/A1234BC/")
+    page.get_by_role("link", name="Propose to revoke BBC News").click()
+    _check(page, "exception-revoke")
 
     page.goto(f"{url}/staff/policy/why/")
     page.get_by_label("Prison number").fill("A1234BC")

@@ -3,7 +3,8 @@ approval (four eyes), and the "why?" tool.
 
 Anyone who may view records somewhere sees the catalogue (it is one for the estate),
 the estate-wide rules and the rules of their own establishments; a rule elsewhere is a
-404. Proposing needs Action.PROPOSE_POLICY; the queue shows the proposals of the
+404. Proposing needs Action.PROPOSE_POLICY (for a prisoner's exception, at the prisoner's
+establishment: anyone else gets a 404, as for a prisoner they cannot see); the queue shows the proposals of the
 establishments where the user may propose or approve, and their own. Nothing here
 changes the policy directly: every form makes a proposal, and only its approval by a
 second person, in ``policy.proposals``, applies it.
@@ -36,7 +37,7 @@ from wicketgate.policy.compiler import GENERIC_POLICIES, _rule_meta, rule_to_ced
 from wicketgate.policy.engine import UnknownPrisoner, engine
 from wicketgate.policy.explain import Explanation, explain
 from wicketgate.policy.hosts import BadResource
-from wicketgate.policy.models import AccessRule, Category, PolicyProposal, Site
+from wicketgate.policy.models import AccessRule, Category, PolicyProposal, PrisonerException, Site
 from wicketgate.policy.proposals import (
     ProposalError,
     ProposalRefused,
@@ -45,6 +46,7 @@ from wicketgate.policy.proposals import (
     do_propose_policy_change,
     do_reject_policy_proposal,
     do_withdraw_policy_proposal,
+    exception_entry,
     rule_cedar,
     rule_entry,
     site_entry,
@@ -53,6 +55,7 @@ from wicketgate.policy.queries import may_decide, visible_proposals, visible_rul
 from wicketgate.web.decorators import may_somewhere, staff_required
 from wicketgate.web.forms.policy import (
     DecisionForm,
+    ExceptionProposalForm,
     ProposalForm,
     ReasonForm,
     RuleProposalForm,
@@ -308,6 +311,50 @@ def remove_rule(request: HttpRequest, rule_pk: int) -> HttpResponse:
         },
         payload={"id": rule.rule_id},
         establishment=rule.establishment,
+    )
+
+
+# --- a prisoner's exceptions ------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required
+def propose_exception(request: HttpRequest, prison_number: str) -> HttpResponse:
+    prisoner = _prisoner_to_propose_for(request, prison_number)
+    form = ExceptionProposalForm(
+        _posted(request), prisoner=prisoner, initial={"effect": "allow", "target": "site"}
+    )
+    return _propose(
+        request,
+        form,
+        Kind.EXCEPTION,
+        "web/staff/policy/exception_form.html",
+        {"prisoner": prisoner},
+        establishment=prisoner.establishment,
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required
+def revoke_exception(request: HttpRequest, prison_number: str, exception_id: int) -> HttpResponse:
+    prisoner = _prisoner_to_propose_for(request, prison_number)
+    exception = get_object_or_404(
+        PrisonerException.objects.filter(prisoner=prisoner, revoked_at__isnull=True),
+        pk=exception_id,
+    )
+    entry = exception_entry(exception)
+    return _propose(
+        request,
+        ReasonForm(_posted(request)),
+        Kind.REVOKE_EXCEPTION,
+        "web/staff/policy/revoke_exception.html",
+        {
+            "prisoner": prisoner,
+            "exception": exception,
+            "rows": entry_rows(Kind.EXCEPTION, entry, _category_names())[1:],  # not the number
+        },
+        payload={"exception": exception.pk},
+        establishment=prisoner.establishment,
     )
 
 
@@ -568,6 +615,16 @@ def _rule_to_propose(request: HttpRequest, rule_pk: int) -> AccessRule:
         pk=rule_pk,
     )
     return rule
+
+
+def _prisoner_to_propose_for(request: HttpRequest, prison_number: str) -> Prisoner:
+    prisoner: Prisoner = get_object_or_404(
+        Prisoner.objects.for_user(request.user, Action.PROPOSE_POLICY).select_related(
+            "establishment"
+        ),
+        prison_number=prison_number.upper(),
+    )
+    return prisoner
 
 
 def _deciders(request: HttpRequest, fixed: Establishment | None = None) -> Any:

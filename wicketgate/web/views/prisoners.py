@@ -19,6 +19,7 @@ from wicketgate.accounts.roles import Action
 from wicketgate.estate.codes import LocationKind
 from wicketgate.estate.models import Location
 from wicketgate.people.models import IncentiveReview, Movement, Prisoner, PrisonerAlert
+from wicketgate.policy.models import PrisonerException
 from wicketgate.web.decorators import staff_required
 from wicketgate.web.forms.prisoners import PrisonerFilterForm
 from wicketgate.web.switcher import current_establishment
@@ -110,6 +111,9 @@ def prisoner_profile(request: HttpRequest, prison_number: str) -> HttpResponse:
         .filter(prisoner=prisoner)
         .select_related("from_establishment", "to_establishment", "from_location", "to_location")
     )
+    exceptions = list(
+        PrisonerException.objects.filter(prisoner=prisoner).select_related("site", "category")
+    )
     try:
         account = prisoner.account
     except ObjectDoesNotExist:
@@ -132,8 +136,18 @@ def prisoner_profile(request: HttpRequest, prison_number: str) -> HttpResponse:
             "can_view_audit": Prisoner.objects.for_user(request.user, Action.VIEW_AUDIT)
             .filter(pk=prisoner.pk)
             .exists(),
+            # Revoked or past their last day, exceptions stay listed: why access changed.
+            "active_exceptions": [e for e in exceptions if _in_force(e, today)],
+            "past_exceptions": [e for e in exceptions if not _in_force(e, today)],
+            "can_propose_policy": Prisoner.objects.for_user(request.user, Action.PROPOSE_POLICY)
+            .filter(pk=prisoner.pk)
+            .exists(),
         },
     )
+
+
+def _in_force(exception: PrisonerException, today: dt.date) -> bool:
+    return exception.revoked_at is None and exception.until >= today
 
 
 def _has_filters(request: HttpRequest) -> bool:
