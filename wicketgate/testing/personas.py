@@ -137,3 +137,15 @@ def sign_in_staff(client: Client, user: User) -> Client:
     session["otp_device_id"] = device.persistent_id
     session.save()
     return client
+
+
+def staff_client(estate: Estate, username: str, role: str, where: str = "a") -> Client:
+    """A new member of staff with ``role`` at establishment ``where`` ("a" or "b"), signed in."""
+    user = do_create_staff_user(
+        username,
+        password=PASSWORD,
+        roles=[(getattr(estate, where), role)],
+        actor=SETUP,
+        check_password=False,
+    )
+    return sign_in_staff(Client(), user)

@@ -5,7 +5,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from wicketgate.testing.personas import Estate
+from wicketgate.accounts.roles import StaffRole
+from wicketgate.testing.personas import Estate, staff_client
 
 
 @pytest.fixture
@@ -42,3 +43,15 @@ def plain_http(settings: Any) -> None:
     """Cookies over plain HTTP, as the test client and the live server use."""
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
+
+
+@pytest.fixture
+def teacher(estate: Estate) -> Client:
+    """Education staff at A: may propose policy there, not approve it."""
+    return staff_client(estate, "teacher.a", StaffRole.EDUCATION)
+
+
+@pytest.fixture
+def security(estate: Estate) -> Client:
+    """The security department at A: may propose and approve policy there."""
+    return staff_client(estate, "security.a", StaffRole.SECURITY)

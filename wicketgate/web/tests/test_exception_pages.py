@@ -13,12 +13,11 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from wicketgate.accounts.actions import do_create_staff_user
 from wicketgate.accounts.roles import StaffRole
 from wicketgate.audit.models import AuditEvent
 from wicketgate.policy.engine import Engine
 from wicketgate.policy.models import PolicyProposal, PrisonerException, Site
-from wicketgate.testing.personas import PASSWORD, SETUP, Estate, sign_in_staff
+from wicketgate.testing.personas import Estate, staff_client
 from wicketgate.testing.policy import POLICY, THURSDAY_22
 
 ALAN = "A1234BC"
@@ -33,27 +32,7 @@ def _policy(estate: Estate, load_policy: Callable[[str], Any]) -> None:
     load_policy(POLICY)
 
 
-def staff(estate: Estate, username: str, role: str, where: str = "a") -> Client:
-    user = do_create_staff_user(
-        username,
-        password=PASSWORD,
-        roles=[(getattr(estate, where), role)],
-        actor=SETUP,
-        check_password=False,
-    )
-    return sign_in_staff(Client(), user)
-
-
-@pytest.fixture
-def teacher(estate: Estate) -> Client:
-    """Education staff at A: may propose policy there, not approve it."""
-    return staff(estate, "teacher.a", StaffRole.EDUCATION)
-
-
-@pytest.fixture
-def security(estate: Estate) -> Client:
-    """The security department at A: may propose and approve policy there."""
-    return staff(estate, "security.a", StaffRole.SECURITY)
+staff = staff_client
 
 
 def propose(client: Client, **fields: Any) -> Any:

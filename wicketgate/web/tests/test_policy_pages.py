@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from wicketgate.accounts.actions import do_create_staff_user
 from wicketgate.accounts.models import StaffMembership
 from wicketgate.accounts.roles import StaffRole
 from wicketgate.audit.models import AuditEvent
@@ -19,7 +18,7 @@ from wicketgate.people.actions import do_add_alert
 from wicketgate.policy import engine as engine_module
 from wicketgate.policy.engine import Engine
 from wicketgate.policy.models import AccessRule, Category, PolicyProposal, PrisonerException, Site
-from wicketgate.testing.personas import PASSWORD, SETUP, Estate, sign_in_staff
+from wicketgate.testing.personas import SETUP, Estate, sign_in_staff, staff_client
 from wicketgate.testing.policy import POLICY
 from wicketgate.web.tests.endpoints import POLICY as POLICY_ENDPOINTS
 from wicketgate.web.tests.endpoints import Endpoint
@@ -39,27 +38,7 @@ def _policy(estate: Estate, load_policy: Callable[[str], Any]) -> None:
     engine_module._engine = Engine(refresh_every=0)
 
 
-def staff(estate: Estate, username: str, role: str, where: str = "a") -> Client:
-    user = do_create_staff_user(
-        username,
-        password=PASSWORD,
-        roles=[(getattr(estate, where), role)],
-        actor=SETUP,
-        check_password=False,
-    )
-    return sign_in_staff(Client(), user)
-
-
-@pytest.fixture
-def teacher(estate: Estate) -> Client:
-    """Education staff at A: may propose policy there, not approve it."""
-    return staff(estate, "teacher.a", StaffRole.EDUCATION)
-
-
-@pytest.fixture
-def security(estate: Estate) -> Client:
-    """The security department at A: may propose and approve policy there."""
-    return staff(estate, "security.a", StaffRole.SECURITY)
+staff = staff_client
 
 
 def propose_site(client: Client, **fields: Any) -> Any:
