@@ -366,29 +366,10 @@ class _Bench:
 
     def rows(self, events: Sequence[Any], first_seq: int) -> list[tuple[Any, ...]]:
         """The rows ``append_events`` would insert for ``events`` (built, not timed)."""
-        from wicketgate.audit.chain import GENESIS, canonical_details, canonical_time, chain_hash
+        from wicketgate.audit.chain import GENESIS
+        from wicketgate.audit.log import chain_rows
 
-        adapt = self.connection.ops.adapt_datetimefield_value
-        rows, prev = [], GENESIS
-        for seq, event in enumerate(events, start=first_seq):
-            fields = (
-                seq,
-                canonical_time(event.occurred_at),
-                event.actor.kind,
-                event.actor.id,
-                event.actor.label[:150],
-                event.action,
-                event.subject_kind,
-                event.subject_id,
-                event.subject_label[:200],
-                event.establishment_id,
-                event.outcome,
-            )
-            details_json = canonical_details(event.details)
-            digest = chain_hash(prev, fields, details_json)
-            rows.append((seq, prev, digest, adapt(event.occurred_at), *fields[2:], details_json))
-            prev = digest
-        return rows
+        return chain_rows(events, first_seq=first_seq, prev=GENESIS)
 
     # --- measurements ----------------------------------------------------------------
 

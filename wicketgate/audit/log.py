@@ -121,27 +121,9 @@ def append_events(pending: Sequence[PendingEvent], *, keep: bool = False) -> lis
     with transaction.atomic():
         head = _lock_head()
         seq, prev = head.seq, head.hash
-        adapt = connection.ops.adapt_datetimefield_value
-        rows = []
-        for event in pending:
-            seq += 1
-            fields = (
-                seq,
-                canonical_time(event.occurred_at),
-                event.actor.kind,
-                event.actor.id,
-                event.actor.label[:150],
-                event.action,
-                event.subject_kind,
-                event.subject_id,
-                event.subject_label[:200],
-                event.establishment_id,
-                event.outcome,
-            )
-            details_json = canonical_details(event.details)
-            digest = chain_hash(prev, fields, details_json)
-            rows.append((seq, prev, digest, adapt(event.occurred_at), *fields[2:], details_json))
-            prev = digest
+        rows = chain_rows(pending, first_seq=seq + 1, prev=prev)
+        if rows:
+            seq, prev = rows[-1][0], rows[-1][2]
         # Straight to the database driver: a gateway appends thousands a second, and model
         # instances would cost more than the hashing.
         with connection.cursor() as cursor:
@@ -164,6 +146,33 @@ def append_events(pending: Sequence[PendingEvent], *, keep: bool = False) -> lis
         AuditEvent(**{**dict(zip(_COLUMNS, row, strict=True)), "occurred_at": event.occurred_at})
         for row, event in zip(rows, pending, strict=True)
     ]
+
+
+def chain_rows(
+    pending: Sequence[PendingEvent], *, first_seq: int, prev: str
+) -> list[tuple[Any, ...]]:
+    """The rows (in _COLUMNS order) that chain ``pending`` on after the event ``prev``."""
+    adapt = connection.ops.adapt_datetimefield_value
+    rows = []
+    for seq, event in enumerate(pending, start=first_seq):
+        fields = (
+            seq,
+            canonical_time(event.occurred_at),
+            event.actor.kind,
+            event.actor.id,
+            event.actor.label[:150],
+            event.action,
+            event.subject_kind,
+            event.subject_id,
+            event.subject_label[:200],
+            event.establishment_id,
+            event.outcome,
+        )
+        details_json = canonical_details(event.details)
+        digest = chain_hash(prev, fields, details_json)
+        rows.append((seq, prev, digest, adapt(event.occurred_at), *fields[2:], details_json))
+        prev = digest
+    return rows
 
 
 def sign_checkpoint(*, force: bool = False) -> AuditCheckpoint | None:

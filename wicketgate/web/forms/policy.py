@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -25,6 +25,9 @@ from wicketgate.policy.proposals import REASON_MAX, ProposalError
 from wicketgate.web.forms.base import GovukForm
 from wicketgate.web.forms.fields import GovukDateField
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 TIME_PATTERN = r"^([01]?[0-9]|2[0-3])[:.]([0-5][0-9])$"
 ESTATE_WIDE = _("The estate administrator (estate-wide)")
 
@@ -32,6 +35,13 @@ ESTATE_WIDE = _("The estate administrator (estate-wide)")
 def _lines(text: str) -> list[str]:
     """One item a line (commas and spaces also separate), blanks dropped."""
     return [item for item in re.split(r"[\s,]+", text) if item]
+
+
+def _any_of(label: StrOrPromise, choices: list[tuple[str, str]]) -> forms.MultipleChoiceField:
+    """An optional set of checkboxes: a rule condition that matches any one ticked."""
+    return forms.MultipleChoiceField(
+        label=label, required=False, choices=choices, widget=forms.CheckboxSelectMultiple
+    )
 
 
 class ProposalForm(GovukForm):
@@ -233,18 +243,8 @@ class RuleProposalForm(ProposalForm):
             "invalid_choice": _("Choose categories from the list"),
         },
     )
-    security_categories = forms.MultipleChoiceField(
-        label=_("Security categories"),
-        required=False,
-        choices=_choices(SecurityCategory.choices),
-        widget=forms.CheckboxSelectMultiple,
-    )
-    incentive_levels = forms.MultipleChoiceField(
-        label=_("Incentive levels"),
-        required=False,
-        choices=_choices(IncentiveLevel.choices),
-        widget=forms.CheckboxSelectMultiple,
-    )
+    security_categories = _any_of(_("Security categories"), _choices(SecurityCategory.choices))
+    incentive_levels = _any_of(_("Incentive levels"), _choices(IncentiveLevel.choices))
     youth = forms.ChoiceField(
         label=_("Age"),
         required=False,
@@ -255,12 +255,7 @@ class RuleProposalForm(ProposalForm):
         ],
         widget=forms.RadioSelect,
     )
-    legal_statuses = forms.MultipleChoiceField(
-        label=_("Legal status"),
-        required=False,
-        choices=_choices(LegalStatus.choices),
-        widget=forms.CheckboxSelectMultiple,
-    )
+    legal_statuses = _any_of(_("Legal status"), _choices(LegalStatus.choices))
     alerts = forms.MultipleChoiceField(
         label=_("Alerts"),
         help_text=_("People with any one of these alerts active"),
