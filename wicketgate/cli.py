@@ -696,5 +696,10 @@ def demo_load() -> None:
     print_welcome(welcome, base_url="http://127.0.0.1:8000", echo=click.echo)
 
 
+# The web gateway's commands live with the gateway app; registered once `main` exists.
+from wicketgate.gateway.cli import gateway  # noqa: E402
+
+main.add_command(gateway)
+
 if __name__ == "__main__":
     main()

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "wicketgate.people",
     "wicketgate.audit",
     "wicketgate.policy",
+    "wicketgate.gateway",
     "wicketgate.web",
 ]
 
@@ -141,6 +142,31 @@ WICKETGATE_AUDIT_SIGNING_KEY_FILE = envstr("WICKETGATE_AUDIT_SIGNING_KEY_FILE") 
     DATA_DIR / "audit-signing-key.pem"
 )
 WICKETGATE_AUDIT_SPOOL_DIR = Path(envstr("WICKETGATE_AUDIT_SPOOL_DIR") or DATA_DIR / "audit-spool")
+
+# --- Web gateway (Squid and its helpers) ------------------------------------------------
+# Where Squid listens; where the gateway keeps its configuration, logs and helper socket
+# (Squid's helpers run as the unprivileged `proxy` user, so every folder above it must be
+# one that user can enter).
+WICKETGATE_GATEWAY_LISTEN = envstr("WICKETGATE_GATEWAY_LISTEN", "127.0.0.1:3128")
+WICKETGATE_GATEWAY_DIR = Path(envstr("WICKETGATE_GATEWAY_DIR") or DATA_DIR / "gateway")
+# A device session ends after this long without a request, and after this long in all.
+WICKETGATE_GATEWAY_IDLE_MINUTES = envint("WICKETGATE_GATEWAY_IDLE_MINUTES", 15, minimum=1)
+WICKETGATE_GATEWAY_MAX_MINUTES = envint("WICKETGATE_GATEWAY_MAX_MINUTES", 240, minimum=1)
+# How often the gateway looks for policy and session changes (ms), and how long it goes on
+# deciding without a fresh look before it refuses everything (s).
+WICKETGATE_GATEWAY_POLL_MS = envint("WICKETGATE_GATEWAY_POLL_MS", 250, minimum=10)
+WICKETGATE_GATEWAY_GRACE_SECONDS = envint("WICKETGATE_GATEWAY_GRACE_SECONDS", 5, minimum=1)
+# Where a blocked plain-HTTP request is sent: the portal's block page, which the gateway
+# always lets devices reach.
+WICKETGATE_GATEWAY_PORTAL_URL = envstr("WICKETGATE_GATEWAY_PORTAL_URL", "http://127.0.0.1:8000")
+# Decrypt HTTPS with the gateway's own CA (installed on managed devices) for path-level
+# rules and full addresses in the record; off: filter HTTPS on the TLS SNI alone.
+WICKETGATE_GATEWAY_INTERCEPT = envbool("WICKETGATE_GATEWAY_INTERCEPT", False)
+WICKETGATE_GATEWAY_TLS_PORTS = envlist("WICKETGATE_GATEWAY_TLS_PORTS", ["443"])
+# For tests and benchmarks: resolve names from this hosts file, or send everything to one
+# parent server (host:port).
+WICKETGATE_GATEWAY_HOSTS_FILE = envstr("WICKETGATE_GATEWAY_HOSTS_FILE")
+WICKETGATE_GATEWAY_PARENT = envstr("WICKETGATE_GATEWAY_PARENT")
 
 # --- Background work (Huey; SQLite storage in the data folder by default) ---------------
 HUEY = {

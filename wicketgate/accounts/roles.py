@@ -23,11 +23,14 @@ class Action(models.TextChoices):
     PROPOSE_POLICY = "propose_policy", "Propose sites, rules and exceptions"
     APPROVE_POLICY = "approve_policy", "Approve another person's policy proposal"
     REVIEW_SITE_REQUESTS = "review_site_requests", "Review prisoners' requests for sites"
+    SUPERVISE_DEVICES = "supervise_devices", "See who is online, end sessions, lock down"
+    MANAGE_DEVICES = "manage_devices", "Register and retire devices"
+    VIEW_BROWSING = "view_browsing", "Read a prisoner's browsing history"
 
 
 # Deny by default: an action not listed for a role is refused.
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
-    StaffRole.WING_OFFICER: frozenset({Action.VIEW, Action.CHANGE}),
+    StaffRole.WING_OFFICER: frozenset({Action.VIEW, Action.CHANGE, Action.SUPERVISE_DEVICES}),
     StaffRole.SECURITY: frozenset(
         {
             Action.VIEW,
@@ -36,6 +39,9 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             Action.PROPOSE_POLICY,
             Action.APPROVE_POLICY,
             Action.REVIEW_SITE_REQUESTS,
+            Action.SUPERVISE_DEVICES,
+            Action.MANAGE_DEVICES,
+            Action.VIEW_BROWSING,
         }
     ),
     StaffRole.EDUCATION: frozenset(
@@ -50,6 +56,9 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             Action.VIEW_AUDIT,
             Action.PROPOSE_POLICY,
             Action.APPROVE_POLICY,
+            Action.SUPERVISE_DEVICES,
+            Action.MANAGE_DEVICES,
+            Action.VIEW_BROWSING,
         }
     ),
 }

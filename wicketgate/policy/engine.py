@@ -97,6 +97,12 @@ class Engine:
             raise RuntimeError("no policy snapshot")
         return self._snapshot
 
+    def refresh(self) -> None:
+        """Take in policy changes now (an enforcement point's own poller calls this)."""
+        with self._lock:
+            self._refresh()
+            self._checked = time.monotonic()
+
     def _refresh(self) -> None:
         current = self._snapshot
         if current is None:

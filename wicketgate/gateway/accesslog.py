@@ -1,0 +1,207 @@
+"""Squid's access log into the audit log: one event per request, with bytes and duration.
+
+Squid writes one line per finished transaction (``logformat wicketgate`` in squid.conf)
+straight to a local file, which makes that file a durable spool: the tailer moves its
+complete lines into the audit chain in batches and keeps its position in the same
+transaction (a :class:`SpoolCursor`), so a crash on either side loses nothing and
+writes nothing twice. The decision itself (allow or deny, rule ids, policy version, and
+for a denial the reasons in plain words) comes from the access helper's ``log=`` note.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from django.db import close_old_connections, transaction
+
+from wicketgate.audit.log import Actor, PendingEvent, append_events
+from wicketgate.audit.models import AuditEvent, SpoolCursor
+from wicketgate.gateway.gatekeeper import NO_SESSION, PLAIN, read_log_note
+from wicketgate.gateway.models import DeviceSession
+
+# The fields of `logformat wicketgate`, in order (see deploy/squid/squid.conf.template).
+LOGFORMAT = "%ts.%03tu %tr %>a %un %>rm %ru %>Hs %>st %<st %Ss %ssl::>sni %ea"
+ACTION = "gateway.request"
+
+
+@dataclass(frozen=True)
+class LogLine:
+    at: dt.datetime
+    duration_ms: int
+    client: str
+    user: str | None
+    method: str
+    url: str
+    status: int
+    bytes_in: int
+    bytes_out: int
+    squid_result: str
+    sni: str | None
+    decision: str | None  # "allow" | "deny"
+    rules: tuple[str, ...]
+    version: int | None
+    reasons: tuple[str, ...]
+
+
+class BadLogLine(ValueError):
+    pass
+
+
+def parse_line(text: str) -> LogLine:
+    parts = text.rstrip("\n").split(" ")
+    if len(parts) < 12:
+        raise BadLogLine(f"expected 12 fields, found {len(parts)}: {text[:200]!r}")
+    stamp, tr, client, user, method, url, status, sent_in, sent_out, result, sni = parts[:11]
+    decision, rules, version, reasons = read_log_note(" ".join(parts[11:]))
+    return LogLine(
+        at=dt.datetime.fromtimestamp(float(stamp), dt.UTC),
+        duration_ms=_int(tr),
+        client=client,
+        user=None if user == "-" else unquote(user),
+        method=method,
+        url=url,
+        status=_int(status),
+        bytes_in=_int(sent_in),
+        bytes_out=_int(sent_out),
+        squid_result=result,
+        sni=None if sni == "-" else sni,
+        decision=decision,
+        rules=rules,
+        version=version,
+        reasons=reasons,
+    )
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        return 0
+
+
+def to_events(lines: list[LogLine]) -> list[PendingEvent]:
+    """Audit events for these log lines, each attributed to its session (or to none)."""
+    users = {line.user for line in lines if line.user}
+    sessions: dict[str, dict[str, Any]] = {
+        row["username"]: row
+        for row in DeviceSession.objects.filter(username__in=users).values(
+            "username",
+            "prisoner_id",
+            "prisoner__prison_number",
+            "device__device_id",
+            "device__establishment_id",
+            "location__code",
+        )
+    }
+    return [_event(line, sessions.get(line.user or "")) for line in lines]
+
+
+def _event(line: LogLine, session: dict[str, Any] | None) -> PendingEvent:
+    allowed = line.decision == "allow"
+    if line.decision is None and line.status == 407:
+        rules: tuple[str, ...] = (NO_SESSION,)
+        reasons: tuple[str, ...] = (PLAIN[NO_SESSION],)
+    else:
+        rules, reasons = line.rules, line.reasons
+    visible = line.method != "CONNECT"
+    host, path = _host_path(line)
+    details: dict[str, Any] = {
+        "method": line.method,
+        "host": host,
+        "status": line.status,
+        "bytes_in": line.bytes_in,
+        "bytes_out": line.bytes_out,
+        "duration_ms": line.duration_ms,
+        "client": line.client,
+        "result": line.squid_result,
+        "decision": "allow" if allowed else "deny",
+        "rules": list(rules),
+    }
+    if line.sni:
+        details["sni"] = line.sni
+    if visible:
+        details["url"] = line.url
+        details["path"] = path
+    if line.version is not None:
+        details["policy_version"] = line.version
+    if reasons and not allowed:
+        details["reasons"] = list(reasons)
+    if session is not None:
+        details["session"] = session["username"]
+        details["device"] = session["device__device_id"]
+        details["location"] = session["location__code"]
+        actor = Actor(
+            "prisoner", session["prisoner__prison_number"], session["prisoner__prison_number"]
+        )
+    else:
+        details["session"] = line.user
+        actor = Actor("system", "gateway", "gateway")
+    return PendingEvent(
+        action=ACTION,
+        actor=actor,
+        occurred_at=line.at,
+        subject_kind="people.prisoner" if session is not None else "",
+        subject_id=str(session["prisoner_id"]) if session is not None else "",
+        subject_label=session["prisoner__prison_number"] if session is not None else "",
+        establishment_id=session["device__establishment_id"] if session is not None else None,
+        outcome=AuditEvent.Outcome.SUCCESS if allowed else AuditEvent.Outcome.DENIED,
+        details=details,
+    )
+
+
+def _host_path(line: LogLine) -> tuple[str, str | None]:
+    if line.method == "CONNECT":
+        return line.url.rsplit(":", 1)[0].strip("[]").lower(), None
+    parts = urlsplit(line.url)
+    return (parts.hostname or "").lower(), parts.path or "/"
+
+
+def tail(path: Path, *, batch: int = 5000) -> int:
+    """Move the complete lines of ``path`` past its cursor into the audit log."""
+    close_old_connections()
+    if not path.exists():
+        return 0
+    key = f"squid:{path}"[:200]
+    written = 0
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        while True:
+            stored = (
+                SpoolCursor.objects.filter(spool=key).values_list("offset", flat=True).first() or 0
+            )
+            # A file shorter than the cursor was replaced (rotated away): start it afresh.
+            offset = 0 if stored > size else stored
+            handle.seek(offset)
+            lines, end = _complete_lines(handle, batch)
+            if not lines:
+                return written
+            parsed = []
+            for raw in lines:
+                try:
+                    parsed.append(parse_line(raw.decode("utf-8", "replace")))
+                except (BadLogLine, ValueError):
+                    continue  # not one of ours (a line from before a format change)
+            with transaction.atomic():
+                cursor, _ = SpoolCursor.objects.select_for_update().get_or_create(spool=key)
+                if cursor.offset != stored:
+                    continue  # another tailer moved it meanwhile: read again from there
+                append_events(to_events(parsed))
+                cursor.offset = end
+                cursor.save(update_fields=["offset", "updated_at"])
+            written += len(parsed)
+
+
+def _complete_lines(handle: Any, limit: int) -> tuple[list[bytes], int]:
+    lines, position = [], handle.tell()
+    while len(lines) < limit:
+        line = handle.readline()
+        if not line.endswith(b"\n"):
+            break
+        lines.append(line)
+        position += len(line)
+    return lines, position

@@ -1,0 +1,240 @@
+"""Answers to Squid's helper questions: is this a live session's password, may it fetch this.
+
+Squid's concurrency protocol, one line per question, each starting with a channel id
+that the answer repeats:
+
+- authentication (``auth_param basic``): ``ID USER PASSWORD`` → ``ID OK`` or ``ID ERR``;
+- access (``external_acl_type``, the format in squid.conf): ``ID LOGIN CLIENT METHOD URI SNI``
+  → ``ID OK log=...`` or ``ID ERR message=... log=...`` (see :func:`log_note`).
+
+Fields arrive %-encoded, ``-`` when Squid has no value. ``message`` is a signed token
+that Squid passes to the block page (``deny_info ... %o``), so the page can say why
+without anyone being able to forge a reason; ``log`` goes to the access log (``%ea``),
+from which every request is written to the audit log with its bytes and duration.
+
+Nothing here touches the database: the policy snapshot and the sessions are in memory,
+kept fresh by the service. When they are not fresh enough, everything is refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+from django.core import signing
+from django.utils import timezone
+
+from wicketgate.gateway.sessions import LiveSession, SessionTable
+from wicketgate.policy.engine import Decision, Engine, UnknownPrisoner
+from wicketgate.policy.hosts import BadResource
+
+log = logging.getLogger(__name__)
+
+BLOCK_SALT = "wicketgate.gateway.block"
+
+# Rule ids the gateway itself gives, besides the policy's own.
+NO_SESSION = "gateway:no-session"
+SESSION_ENDED = "gateway:session-ended"
+WRONG_DEVICE = "gateway:wrong-address"
+WRONG_ESTABLISHMENT = "gateway:wrong-establishment"
+UNAVAILABLE = "gateway:unavailable"
+BAD_REQUEST = "gateway:bad-request"
+INTERCEPT = "gateway:intercepted"  # a TLS connection let through to be decided per request
+
+PLAIN = {
+    NO_SESSION: "You are not signed in on this device. Sign in to use the internet.",
+    SESSION_ENDED: "Your session on this device has ended. Sign in again to go on.",
+    WRONG_DEVICE: "This session belongs to another device.",
+    WRONG_ESTABLISHMENT: "This session belongs to another establishment.",
+    UNAVAILABLE: "Internet access is not available right now. Please try again in a few minutes.",
+    BAD_REQUEST: "That address cannot be opened.",
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    allowed: bool
+    rules: tuple[str, ...]
+    reasons: tuple[str, ...]
+    host: str = ""
+    version: int = 0
+    site: str | None = None
+    category: str | None = None
+
+
+class Gatekeeper:
+    def __init__(
+        self,
+        engine: Engine,
+        sessions: SessionTable,
+        *,
+        grace_seconds: float,
+        intercept: bool = False,
+        clock: Callable[[], dt.datetime] = timezone.now,
+    ) -> None:
+        self.engine = engine
+        self.sessions = sessions
+        self.grace_seconds = grace_seconds
+        self.intercept = intercept
+        self.clock = clock
+        self.fresh_at: float | None = None  # time.monotonic() of the last good refresh
+        self.expired: dict[str, str] = {}  # username -> why, for the service to close
+        self._tokens: dict[tuple[tuple[str, ...], tuple[str, ...], str], str] = {}
+
+    @property
+    def fresh(self) -> bool:
+        return self.fresh_at is not None and time.monotonic() - self.fresh_at < self.grace_seconds
+
+    # --- authentication ---------------------------------------------------------------
+
+    def answer_auth(self, line: bytes) -> bytes:
+        channel, _, rest = line.partition(b" ")
+        user, _, password = rest.partition(b" ")
+        if not self.fresh:
+            return channel + b" ERR"
+        ok = self.sessions.check_password(unquote(user.decode()), unquote(password.decode()))
+        return channel + (b" OK" if ok else b" ERR")
+
+    # --- access -----------------------------------------------------------------------
+
+    def answer_acl(self, line: bytes) -> bytes:
+        channel, _, rest = line.partition(b" ")
+        fields = [unquote(field) for field in rest.decode("utf-8", "replace").split(" ")]
+        fields += ["-"] * (5 - len(fields))
+        login, client, method, uri, sni = fields[:5]
+        answer = self.decide(login, client, method, uri, sni)
+        return channel + b" " + self.reply(answer, connect=method == "CONNECT").encode()
+
+    def decide(self, login: str, client: str, method: str, uri: str, sni: str) -> Answer:
+        if not self.fresh:
+            return _refuse(UNAVAILABLE)
+        session = self.sessions.get(login) if login != "-" else None
+        if session is None:
+            return _refuse(NO_SESSION)
+        now = self.clock()
+        why = self.sessions.expired(session, now)
+        if why is not None:
+            self.expired[session.username] = why
+            return _refuse(SESSION_ENDED)
+        if session.device_address and client != session.device_address:
+            return _refuse(WRONG_DEVICE)
+        try:
+            target = _target(method, uri, sni)
+        except BadResource:
+            return _refuse(BAD_REQUEST)
+        self.sessions.touch(session.username, now)
+        if method == "CONNECT" and self.intercept:
+            # Decrypted and decided request by request, with the full address.
+            return Answer(True, (INTERCEPT,), (), host=target)
+        try:
+            decision = self.engine.decide(
+                session.prison_number, target, at=now, location=session.location_kind
+            )
+        except UnknownPrisoner:
+            return _refuse(WRONG_ESTABLISHMENT)
+        except BadResource:
+            return _refuse(BAD_REQUEST)
+        return _from_decision(decision, target, session)
+
+    def reply(self, answer: Answer, *, connect: bool = False) -> str:
+        record = log_note(answer)
+        if answer.allowed:
+            return f"OK log={record}"
+        if connect:
+            return f"ERR log={record}"
+        return f"ERR message={self.block_token(answer)} log={record}"
+
+    def block_token(self, answer: Answer) -> str:
+        """A signed, URL-safe token the block page reads the reasons from."""
+        key = (answer.rules, answer.reasons, answer.host)
+        token = self._tokens.get(key)
+        if token is None:
+            token = signing.dumps(
+                {"h": answer.host, "r": list(answer.reasons), "i": list(answer.rules)},
+                salt=BLOCK_SALT,
+                compress=True,
+            )
+            if len(self._tokens) > 10_000:
+                self._tokens.clear()
+            self._tokens[key] = token
+        return token
+
+
+def log_note(answer: Answer) -> str:
+    """The decision as one word for the access log: ``allow|deny;rules;version;reasons``.
+
+    Only characters Squid writes to its log unescaped: rule ids are slugs, and the
+    reasons (for a denial) are base64url-encoded UTF-8.
+    """
+    reasons = ""
+    if not answer.allowed and answer.reasons:
+        reasons = base64.urlsafe_b64encode("\n".join(answer.reasons).encode()).decode()
+    return ";".join(
+        (
+            "allow" if answer.allowed else "deny",
+            ",".join(answer.rules),
+            str(answer.version),
+            reasons,
+        )
+    )
+
+
+def read_log_note(note: str) -> tuple[str | None, tuple[str, ...], int | None, tuple[str, ...]]:
+    """(decision, rules, version, reasons) from :func:`log_note`'s word, as logged."""
+    if note in ("", "-"):
+        return None, (), None, ()
+    pieces = unquote(note).split(";")
+    pieces += [""] * (4 - len(pieces))
+    rules = tuple(filter(None, pieces[1].split(",")))
+    version = int(pieces[2]) if pieces[2].isdigit() else None
+    try:
+        reasons = (
+            tuple(base64.urlsafe_b64decode(pieces[3]).decode().split("\n")) if pieces[3] else ()
+        )
+    except ValueError:
+        reasons = ()
+    return pieces[0] or None, rules, version, reasons
+
+
+def read_block_token(token: str) -> dict[str, object] | None:
+    try:
+        data = signing.loads(token, salt=BLOCK_SALT)
+    except signing.BadSignature:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _target(method: str, uri: str, sni: str) -> str:
+    """What to decide on: the full address, or for a TLS connection only the host."""
+    if method == "CONNECT":
+        host = sni if sni not in ("", "-") else uri.rsplit(":", 1)[0]
+        host = host.strip("[]")
+        if not host:
+            raise BadResource("no host")
+        return host
+    parts = urlsplit(uri)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BadResource(uri)
+    return f"{parts.scheme}://{parts.hostname}{parts.path or '/'}"
+
+
+def _from_decision(decision: Decision, target: str, session: LiveSession) -> Answer:
+    host = urlsplit(target).hostname or target if "://" in target else target
+    return Answer(
+        decision.allowed,
+        decision.rules,
+        decision.reasons,
+        host=host,
+        version=decision.version,
+        site=decision.site,
+        category=decision.category,
+    )
+
+
+def _refuse(rule: str) -> Answer:
+    return Answer(False, (rule,), (PLAIN[rule],))

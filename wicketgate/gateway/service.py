@@ -1,0 +1,229 @@
+"""The gateway service: answers Squid's helpers, keeps policy and sessions fresh, records.
+
+One process per Squid: an asyncio Unix-socket server that the relay helpers connect to
+(see relay.py), and two threads that do the database work off the request path:
+
+- the poller, every ``WICKETGATE_GATEWAY_POLL_MS``: policy changes into the engine,
+  session opens and closes into the session table, activity back to the database,
+  sessions found expired closed. If it cannot finish a round for
+  ``WICKETGATE_GATEWAY_GRACE_SECONDS``, the gatekeeper refuses everything (fail closed)
+  and an alert is raised, in the process log and in the audit log;
+- the recorder, which moves Squid's access log into the audit log (see accesslog.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import grp
+import logging
+import math
+import os
+import threading
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+
+from wicketgate.audit.log import Actor, record_event
+from wicketgate.audit.models import AuditEvent
+from wicketgate.gateway import accesslog
+from wicketgate.gateway.gatekeeper import Gatekeeper
+from wicketgate.gateway.models import DeviceSession
+from wicketgate.gateway.sessions import SessionTable
+from wicketgate.gateway.squid import SQUID_USER
+from wicketgate.policy.engine import Engine
+
+log = logging.getLogger(__name__)
+
+ACTIVITY_EVERY = 15.0  # seconds between writes of session activity to the database
+
+
+class GatewayService:
+    def __init__(
+        self,
+        socket_path: Path,
+        access_log: Path | None,
+        *,
+        poll_seconds: float | None = None,
+        grace_seconds: float | None = None,
+        intercept: bool | None = None,
+        establishment_ids: set[int] | None = None,
+    ) -> None:
+        self.socket_path = socket_path
+        self.access_log = access_log
+        self.poll_seconds = (
+            poll_seconds if poll_seconds is not None else settings.WICKETGATE_GATEWAY_POLL_MS / 1000
+        )
+        self.engine = Engine(refresh_every=math.inf)
+        self.sessions = SessionTable(establishment_ids)
+        self.gatekeeper = Gatekeeper(
+            self.engine,
+            self.sessions,
+            grace_seconds=(
+                grace_seconds
+                if grace_seconds is not None
+                else settings.WICKETGATE_GATEWAY_GRACE_SECONDS
+            ),
+            intercept=settings.WICKETGATE_GATEWAY_INTERCEPT if intercept is None else intercept,
+        )
+        self.stopping = threading.Event()
+        self.alerting = False
+        self.ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.AbstractServer | None = None
+        self._threads: list[threading.Thread] = []
+
+    # --- running ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start in background threads (for tests and for `gateway run`)."""
+        self.poll_once()
+        for target, name in ((self._poll_forever, "poller"), (self._record_forever, "recorder")):
+            thread = threading.Thread(target=target, name=f"gateway-{name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        server = threading.Thread(target=self._serve, name="gateway-server", daemon=True)
+        server.start()
+        self._threads.append(server)
+        if not self.ready.wait(10):
+            raise RuntimeError("the gateway service did not start listening")
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        for thread in self._threads:
+            thread.join(timeout=5)
+        with contextlib.suppress(FileNotFoundError):
+            self.socket_path.unlink()
+
+    def _serve(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        with contextlib.suppress(FileNotFoundError):
+            self.socket_path.unlink()
+        self._server = loop.run_until_complete(
+            asyncio.start_unix_server(self._handle, path=str(self.socket_path))
+        )
+        self._expose_socket()
+        self.ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            self._server.close()
+            loop.close()
+
+    def _expose_socket(self) -> None:
+        if os.geteuid() == 0:
+            os.chown(self.socket_path, 0, grp.getgrnam(SQUID_USER).gr_gid)
+            self.socket_path.chmod(0o660)
+        else:
+            self.socket_path.chmod(0o600)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            kind = (await reader.readline()).strip()
+            if kind == b"auth":
+                answer = self.gatekeeper.answer_auth
+            elif kind == b"acl":
+                answer = self.gatekeeper.answer_acl
+            else:
+                return
+            pending = b""
+            while True:
+                data = await reader.read(65536)
+                if not data:
+                    return
+                complete, newline, pending = (pending + data).rpartition(b"\n")
+                if not newline:
+                    continue
+                writer.write(b"".join(answer(line) + b"\n" for line in complete.split(b"\n")))
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            return
+        except Exception:
+            # Never answer from a broken state: drop the connection, and the relay refuses.
+            log.exception("gateway: a helper connection failed")
+        finally:
+            writer.close()
+
+    # --- keeping fresh -------------------------------------------------------------------
+
+    def poll_once(self) -> None:
+        close_old_connections()
+        self.engine.refresh()
+        self.sessions.refresh()
+        self._close_expired()
+        self.gatekeeper.fresh_at = time.monotonic()
+
+    def _poll_forever(self) -> None:
+        last_activity = time.monotonic()
+        while not self.stopping.wait(self.poll_seconds):
+            try:
+                self.poll_once()
+                if time.monotonic() - last_activity >= ACTIVITY_EVERY:
+                    self.sessions.write_activity()
+                    last_activity = time.monotonic()
+                if self.alerting:
+                    self.alerting = False
+                    log.warning("gateway: policy and sessions are fresh again; serving")
+                    self._record_alert("gateway.recovered", "fresh again")
+            except Exception as error:
+                self._drop_connection()
+                if not self.gatekeeper.fresh and not self.alerting:
+                    self.alerting = True
+                    log.error(
+                        "gateway ALERT: no fresh policy or sessions for %ss (%s); refusing every request",
+                        self.gatekeeper.grace_seconds,
+                        error,
+                    )
+                    self._record_alert("gateway.fail_closed", str(error)[:300])
+        with contextlib.suppress(Exception):
+            self.sessions.write_activity()
+
+    def _close_expired(self) -> None:
+        from wicketgate.gateway.actions import do_close_device_session
+
+        expired, self.gatekeeper.expired = self.gatekeeper.expired, {}
+        for username, why in expired.items():
+            session = DeviceSession.objects.filter(
+                username=username, closed_at__isnull=True
+            ).first()
+            if session is not None and not session.is_live():
+                do_close_device_session(session, reason=why, actor=Actor.system("gateway"))
+
+    def _record_alert(self, action: str, detail: str) -> None:
+        try:
+            record_event(
+                action,
+                actor=Actor.system("gateway"),
+                outcome=AuditEvent.Outcome.FAILED
+                if action == "gateway.fail_closed"
+                else AuditEvent.Outcome.SUCCESS,
+                details={"detail": detail, "socket": str(self.socket_path)},
+            )
+        except Exception:  # the database is what is down; the process log has it
+            log.warning("gateway: could not record %s in the audit log yet", action)
+
+    @staticmethod
+    def _drop_connection() -> None:
+        with contextlib.suppress(Exception):
+            connection.close()
+
+    # --- recording -----------------------------------------------------------------------
+
+    def _record_forever(self) -> None:
+        if self.access_log is None:
+            return
+        while not self.stopping.wait(0.2):
+            try:
+                accesslog.tail(self.access_log)
+            except Exception:
+                self._drop_connection()
+                log.exception(
+                    "gateway: could not move the access log into the audit log; will retry"
+                )
+        with contextlib.suppress(Exception):
+            accesslog.tail(self.access_log)
