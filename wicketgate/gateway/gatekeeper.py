@@ -202,6 +202,9 @@ def read_log_note(note: str) -> tuple[str | None, tuple[str, ...], int | None, t
 
 
 def read_block_token(token: str) -> dict[str, object] | None:
+    """What a block page may show: the signed reasons, or the relay's fixed "unavailable"."""
+    if token == "unavailable":  # noqa: S105 - the relay's fixed answer while the service is down
+        return {"h": "", "r": [PLAIN[UNAVAILABLE]], "i": [UNAVAILABLE]}
     try:
         data = signing.loads(token, salt=BLOCK_SALT)
     except signing.BadSignature:

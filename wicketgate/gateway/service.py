@@ -74,6 +74,7 @@ class GatewayService:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.AbstractServer | None = None
         self._threads: list[threading.Thread] = []
+        self._writers: set[asyncio.StreamWriter] = set()
 
     # --- running ------------------------------------------------------------------------
 
@@ -92,7 +93,9 @@ class GatewayService:
 
     def stop(self) -> None:
         self.stopping.set()
-        if self._loop is not None:
+        if self._loop is not None and self._loop.is_running():
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(5)
             self._loop.call_soon_threadsafe(self._loop.stop)
         for thread in self._threads:
             thread.join(timeout=5)
@@ -115,6 +118,17 @@ class GatewayService:
             self._server.close()
             loop.close()
 
+    async def _shutdown(self) -> None:
+        """Stop listening and drop the helpers' connections (their relays then refuse)."""
+        if self._server is not None:
+            self._server.close()
+        for writer in list(self._writers):
+            writer.close()  # the handler reads the end of its stream and returns
+        current = asyncio.current_task()
+        tasks = [task for task in asyncio.all_tasks() if task is not current]
+        if tasks:
+            await asyncio.wait(tasks, timeout=2)
+
     def _expose_socket(self) -> None:
         if os.geteuid() == 0:
             os.chown(self.socket_path, 0, grp.getgrnam(SQUID_USER).gr_gid)
@@ -123,6 +137,7 @@ class GatewayService:
             self.socket_path.chmod(0o600)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
         try:
             kind = (await reader.readline()).strip()
             if kind == b"auth":
@@ -147,6 +162,7 @@ class GatewayService:
             # Never answer from a broken state: drop the connection, and the relay refuses.
             log.exception("gateway: a helper connection failed")
         finally:
+            self._writers.discard(writer)
             writer.close()
 
     # --- keeping fresh -------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import grp
+import hashlib
 import os
 import pwd
 import re
@@ -151,7 +152,10 @@ def prepare(where: Layout | None = None, *, listen: str | None = None) -> Layout
 
 
 def squid_command(where: Layout) -> list[str]:
-    return [SQUID, "-N", "-f", str(where.conf)]
+    # A service name of its own, so that several gateways (or a test's) on one machine
+    # do not share Squid's named shared-memory segments.
+    name = "wg" + hashlib.sha256(str(where.root).encode()).hexdigest()[:10]
+    return [SQUID, "-N", "-f", str(where.conf), "-n", name]
 
 
 def check_config(where: Layout) -> None:

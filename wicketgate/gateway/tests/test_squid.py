@@ -1,0 +1,361 @@
+"""Through the real Squid: real clients (curl, Python's HTTP client) to local upstreams."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import http.client
+import json
+import signal
+import ssl
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from wicketgate.audit.models import AuditEvent
+from wicketgate.gateway.actions import (
+    do_close_device_session,
+    do_open_device_session,
+    do_register_device,
+    do_start_lockdown,
+)
+from wicketgate.gateway.gatekeeper import read_block_token
+from wicketgate.gateway.models import CloseReason
+from wicketgate.testing.gateway import RunningGateway, running_gateway
+from wicketgate.testing.personas import SETUP, Estate, build_estate
+
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+def _closed_hour() -> str:
+    """An hour's window that is not open now (establishment time), nor within the test."""
+    hour = (dt.datetime.now(ZoneInfo("Europe/London")).hour + 3) % 22
+    return f"Mon-Sun {hour:02d}:00-{hour + 1:02d}:00"
+
+
+POLICY = f"""
+sites:
+  - name: NHS
+    hosts: ["www.nhs.uk"]
+    category: HEALTH
+  - name: BBC News
+    hosts: ["www.bbc.co.uk"]
+    category: NEWS
+  - name: Find a job
+    hosts: ["findajob.dwp.gov.uk"]
+    category: EMPLOYMENT
+  - name: OpenLearn
+    hosts: ["www.open.edu"]
+    category: EDUCATION
+    paths: ["/openlearn/"]
+rules:
+  - id: health
+    allow: [HEALTH, EDUCATION]
+  - id: jobs
+    allow: [EMPLOYMENT]
+    hours: "{_closed_hour()}"
+  - id: no-news
+    forbid: [NEWS]
+    description: News sites are not part of this trial.
+"""
+
+
+@pytest.fixture
+def world(transactional_db: Any, load_policy: Callable[..., Any]) -> Estate:
+    estate = build_estate()
+    load_policy(POLICY)
+    return estate
+
+
+@pytest.fixture
+def gateway(world: Estate, settings: Any) -> Iterator[RunningGateway]:
+    with running_gateway(settings) as running:
+        yield running
+
+
+@pytest.fixture
+def credentials(world: Estate, gateway: RunningGateway) -> str:
+    device, _key = do_register_device(
+        device_id="NGT-LAPTOP-1",
+        establishment=world.a,
+        location=world.a_cell,
+        kind="laptop",
+        actor=SETUP,
+    )
+    session, password = do_open_device_session(
+        prisoner=world.prisoner_a, device=device, actor=SETUP
+    )
+    _wait_for(lambda: gateway.service is not None and session.username in _usernames(gateway))
+    return f"{session.username}:{password}"
+
+
+def _usernames(gateway: RunningGateway) -> set[str]:
+    assert gateway.service is not None
+    return set(gateway.service.sessions._sessions)
+
+
+def curl(
+    gateway: RunningGateway, url: str, credentials: str | None, *extra: str
+) -> tuple[int, str, str]:
+    command = ["curl", "-s", "-o", "-", "-w", "\n%{http_code} %{redirect_url}", "-x", gateway.proxy]
+    command += ["--max-time", "10", "--cacert", str(gateway.upstreams.ca_file), *extra]
+    if credentials:
+        command += ["-U", credentials]
+    result = subprocess.run([*command, url], capture_output=True, text=True, check=False)  # noqa: S603
+    body, _, tail = result.stdout.rpartition("\n")
+    code, _, redirect = tail.partition(" ")
+    return int(code or 0), redirect, body
+
+
+def _wait_for(check: Callable[[], bool], seconds: float = 5) -> float:
+    started = time.monotonic()
+    while not check():
+        if time.monotonic() - started > seconds:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.02)
+    return time.monotonic() - started
+
+
+def _block_reasons(redirect: str) -> dict[str, Any]:
+    assert redirect.startswith("http://127.0.0.1:8000/portal/blocked?d="), redirect
+    token = parse_qs(urlsplit(redirect).query)["d"][0]
+    data = read_block_token(token)
+    assert data is not None
+    return data
+
+
+def test_it_lets_an_allowed_site_through_and_records_the_request(
+    gateway: RunningGateway, credentials: str, world: Estate
+) -> None:
+    status, _, body = curl(gateway, gateway.http_url("www.nhs.uk", "/conditions/"), credentials)
+    assert (status, body) == (
+        200,
+        f"hello from www.nhs.uk:{gateway.upstreams.http_port}/conditions/\n",
+    )
+    gateway.record_now()
+    event = AuditEvent.objects.filter(action="gateway.request").latest("seq")
+    details = json.loads(event.details_json)
+    assert event.outcome == AuditEvent.Outcome.SUCCESS
+    assert event.subject_id == str(world.prisoner_a.pk)
+    assert event.establishment_id == world.a.pk
+    assert details["device"] == "NGT-LAPTOP-1"
+    assert details["host"] == "www.nhs.uk"
+    assert details["path"] == "/conditions/"
+    assert details["rules"] == ["rule:estate:health"]
+    assert details["bytes_out"] > len(body)
+    assert details["duration_ms"] >= 0
+
+
+def test_it_sends_a_site_refused_by_category_to_the_block_page_with_the_reason(
+    gateway: RunningGateway, credentials: str
+) -> None:
+    status, redirect, _ = curl(gateway, gateway.http_url("www.bbc.co.uk", "/news"), credentials)
+    assert status == 302
+    data = _block_reasons(redirect)
+    assert data["h"] == "www.bbc.co.uk"
+    assert data["r"] == ["News sites are not part of this trial."]
+    gateway.record_now()
+    event = AuditEvent.objects.filter(action="gateway.request").latest("seq")
+    assert event.outcome == AuditEvent.Outcome.DENIED
+    assert json.loads(event.details_json)["reasons"] == ["News sites are not part of this trial."]
+
+
+def test_it_refuses_a_site_outside_its_hours(gateway: RunningGateway, credentials: str) -> None:
+    status, redirect, _ = curl(gateway, gateway.http_url("findajob.dwp.gov.uk"), credentials)
+    assert status == 302
+    data = _block_reasons(redirect)
+    assert data["i"] == ["default:deny"]
+    assert "open Mon" in data["r"][0] or "open every day" in data["r"][0] or "open" in data["r"][0]
+
+
+def test_it_refuses_a_site_not_in_the_catalogue(gateway: RunningGateway, credentials: str) -> None:
+    status, redirect, _ = curl(gateway, gateway.http_url("blocked.example.com"), credentials)
+    assert status == 302
+    assert _block_reasons(redirect)["i"] == ["catalogue:not-listed"]
+
+
+def test_it_asks_for_credentials_and_refuses_wrong_ones(
+    gateway: RunningGateway, credentials: str
+) -> None:
+    assert curl(gateway, gateway.http_url("www.nhs.uk"), None)[0] == 407
+    user, _, _password = credentials.partition(":")
+    assert curl(gateway, gateway.http_url("www.nhs.uk"), f"{user}:wrong-password")[0] == 407
+    assert curl(gateway, gateway.http_url("www.nhs.uk"), "wgnobody:whatever")[0] == 407
+
+
+def test_it_refuses_a_session_within_a_second_of_its_end(
+    gateway: RunningGateway, credentials: str, world: Estate
+) -> None:
+    url = gateway.http_url("www.nhs.uk")
+    assert curl(gateway, url, credentials)[0] == 200
+    session = world.prisoner_a.device_sessions.get()
+    do_close_device_session(session, reason=CloseReason.ENDED_BY_STAFF, actor=SETUP)
+    elapsed = _wait_for(lambda: curl(gateway, url, credentials)[0] != 200)
+    assert elapsed < 1.0
+    status, redirect, _ = curl(gateway, url, credentials)
+    assert status in (302, 407)
+    if status == 302:
+        assert _block_reasons(redirect)["i"] == ["gateway:no-session"]
+
+
+def test_a_lockdown_of_the_wing_ends_the_session(
+    gateway: RunningGateway, credentials: str, world: Estate
+) -> None:
+    url = gateway.http_url("www.nhs.uk")
+    assert curl(gateway, url, credentials)[0] == 200
+    do_start_lockdown(establishment=world.a, wing=world.a_wing, reason="Search", actor=SETUP)
+    assert _wait_for(lambda: curl(gateway, url, credentials)[0] != 200) < 1.0
+
+
+def test_it_allows_again_within_a_second_of_an_exception_being_granted(
+    gateway: RunningGateway, credentials: str, load_policy: Callable[..., Any]
+) -> None:
+    url = gateway.http_url("findajob.dwp.gov.uk")
+    assert curl(gateway, url, credentials)[0] == 302
+    until = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=30)).isoformat()
+    load_policy(
+        POLICY
+        + f"""
+exceptions:
+  - prisoner: A1234BC
+    allow: {{site: Find a job}}
+    until: {until}
+    reason: Release planning
+"""
+    )
+    assert _wait_for(lambda: curl(gateway, url, credentials)[0] == 200) < 1.0
+
+
+def test_it_enforces_a_new_forbid_within_a_second(
+    gateway: RunningGateway, credentials: str, load_policy: Callable[..., Any]
+) -> None:
+    url = gateway.http_url("www.nhs.uk")
+    assert curl(gateway, url, credentials)[0] == 200
+    until = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=30)).isoformat()
+    load_policy(
+        POLICY
+        + f"""
+exceptions:
+  - prisoner: A1234BC
+    forbid: {{category: HEALTH}}
+    until: {until}
+    reason: Sanction for misuse
+"""
+    )
+    assert _wait_for(lambda: curl(gateway, url, credentials)[0] == 302) < 1.0
+
+
+def test_https_is_spliced_for_an_allowed_host_so_the_client_sees_the_real_certificate(
+    gateway: RunningGateway, credentials: str
+) -> None:
+    status, _, body = curl(gateway, gateway.https_url("www.nhs.uk", "/a"), credentials)
+    # curl verified the upstream's certificate against the test CA: nothing was decrypted.
+    assert (status, body) == (200, f"hello from www.nhs.uk:{gateway.upstreams.https_port}/a\n")
+
+
+def test_https_to_a_refused_host_is_closed(gateway: RunningGateway, credentials: str) -> None:
+    status, _, _ = curl(gateway, gateway.https_url("www.bbc.co.uk"), credentials)
+    assert status != 200
+    gateway.record_now()
+    event = AuditEvent.objects.filter(action="gateway.request").latest("seq")
+    details = json.loads(event.details_json)
+    assert (event.outcome, details["method"], details["host"]) == (
+        AuditEvent.Outcome.DENIED,
+        "CONNECT",
+        "www.bbc.co.uk",
+    )
+    assert "path" not in details  # not visible without decryption
+
+
+def test_a_tls_name_that_differs_from_the_connect_host_is_decided_on_the_tls_name(
+    gateway: RunningGateway, credentials: str
+) -> None:
+    # CONNECT names an allowed host, the TLS handshake another: the tunnel is closed.
+    status, _, _ = curl(
+        gateway,
+        gateway.https_url("www.bbc.co.uk"),
+        credentials,
+        "--connect-to",
+        f"www.bbc.co.uk:{gateway.upstreams.https_port}:www.nhs.uk:{gateway.upstreams.https_port}",
+    )
+    assert status != 200
+
+
+def test_pythons_http_client_gets_the_same_answers(
+    gateway: RunningGateway, credentials: str
+) -> None:
+    auth = "Basic " + base64.b64encode(credentials.encode()).decode()
+    plain = http.client.HTTPConnection("127.0.0.1", gateway.port, timeout=10)
+    plain.request("GET", gateway.http_url("www.nhs.uk"), headers={"Proxy-Authorization": auth})
+    assert plain.getresponse().status == 200
+    plain.close()
+    context = ssl.create_default_context(cafile=str(gateway.upstreams.ca_file))
+    tunnel = http.client.HTTPSConnection("127.0.0.1", gateway.port, timeout=10, context=context)
+    tunnel.set_tunnel(
+        "www.nhs.uk", gateway.upstreams.https_port, headers={"Proxy-Authorization": auth}
+    )
+    tunnel.request("GET", "/py")
+    response = tunnel.getresponse()
+    assert (response.status, response.read()) == (
+        200,
+        f"hello from www.nhs.uk:{gateway.upstreams.https_port}/py\n".encode(),
+    )
+    tunnel.close()
+    refused = http.client.HTTPSConnection("127.0.0.1", gateway.port, timeout=10, context=context)
+    refused.set_tunnel(
+        "www.bbc.co.uk", gateway.upstreams.https_port, headers={"Proxy-Authorization": auth}
+    )
+    with pytest.raises(OSError):
+        refused.request("GET", "/")
+
+
+def test_it_refuses_everything_while_the_service_is_down_and_serves_again_when_it_is_back(
+    gateway: RunningGateway, credentials: str
+) -> None:
+    url = gateway.http_url("www.nhs.uk")
+    assert curl(gateway, url, credentials)[0] == 200
+    gateway.stop_service()
+    status, redirect, _ = curl(gateway, url, credentials)
+    assert status in (302, 407)
+    if status == 302:
+        assert _block_reasons(redirect)["i"] == ["gateway:unavailable"]
+    gateway.start_service()
+    _wait_for(lambda: curl(gateway, url, credentials)[0] == 200, seconds=10)
+
+
+def test_it_refuses_while_squids_helpers_are_killed_and_serves_once_they_are_restarted(
+    gateway: RunningGateway, credentials: str
+) -> None:
+    url = gateway.http_url("www.nhs.uk")
+    assert curl(gateway, url, credentials)[0] == 200
+    relays = _relay_pids(gateway.layout.relay)
+    assert relays
+    for pid in relays:
+        subprocess.run(["kill", f"-{signal.SIGKILL.value}", str(pid)], check=False)  # noqa: S603,S607
+    # Squid starts new helpers; until then nothing is let through.
+    _wait_for(lambda: curl(gateway, url, credentials)[0] == 200, seconds=15)
+    assert not set(_relay_pids(gateway.layout.relay)) & set(relays)
+
+
+def test_the_service_fails_closed_when_its_policy_goes_stale(
+    gateway: RunningGateway, credentials: str
+) -> None:
+    url = gateway.http_url("www.nhs.uk")
+    assert curl(gateway, url, credentials)[0] == 200
+    assert gateway.service is not None
+    gateway.service.stopping.set()  # the poller stops: nothing is refreshed any more
+    gateway.service.gatekeeper.grace_seconds = 0.3
+    _wait_for(lambda: curl(gateway, url, credentials)[0] != 200, seconds=3)
+
+
+def _relay_pids(relay: Path) -> list[int]:
+    result = subprocess.run(  # noqa: S603,S607 - pgrep on our own helpers
+        ["pgrep", "-f", str(relay)], capture_output=True, text=True, check=False
+    )
+    return [int(pid) for pid in result.stdout.split()]

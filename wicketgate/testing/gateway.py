@@ -1,0 +1,231 @@
+"""A real gateway for tests: Squid (Debian's squid-openssl) in front of local upstreams.
+
+The gateway service runs in the test process (so it reads the test database), Squid as
+a child process with the rendered squid.conf, exactly as ``wicketgate gateway run``
+starts them. Upstream web servers listen on loopback, under test host names that Squid
+resolves from a hosts file of the test's own; the HTTPS one has a certificate from a
+test CA, so clients can verify it through a spliced tunnel.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.server
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wicketgate.gateway.service import GatewayService
+from wicketgate.gateway.squid import Layout, check_config, prepare, squid_command
+
+TEST_HOSTS = (
+    "www.nhs.uk",
+    "www.bbc.co.uk",
+    "www.open.edu",
+    "findajob.dwp.gov.uk",
+    "blocked.example.com",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class _Hello(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 - the standard library's name
+        body = f"hello from {self.headers.get('Host', '?')}{self.path}\n".encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@dataclass
+class Upstreams:
+    http_port: int
+    https_port: int
+    ca_file: Path
+    servers: list[http.server.ThreadingHTTPServer] = field(default_factory=list)
+
+    def close(self) -> None:
+        for server in self.servers:
+            server.shutdown()
+            server.server_close()
+
+
+def start_upstreams(folder: Path) -> Upstreams:
+    ca_file, cert_file, key_file = _test_certificates(folder)
+    plain = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
+    secure = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    secure.socket = context.wrap_socket(secure.socket, server_side=True)
+    for server in (plain, secure):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    return Upstreams(plain.server_address[1], secure.server_address[1], ca_file, [plain, secure])
+
+
+@dataclass
+class RunningGateway:
+    layout: Layout
+    port: int
+    upstreams: Upstreams
+    service: GatewayService | None
+    squid: subprocess.Popen[bytes]
+    poll_seconds: float
+
+    @property
+    def proxy(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def http_url(self, host: str, path: str = "/") -> str:
+        return f"http://{host}:{self.upstreams.http_port}{path}"
+
+    def https_url(self, host: str, path: str = "/") -> str:
+        return f"https://{host}:{self.upstreams.https_port}{path}"
+
+    def stop_service(self) -> None:
+        if self.service is not None:
+            self.service.stop()
+            self.service = None
+
+    def start_service(self) -> None:
+        self.service = GatewayService(self.layout.socket, None, poll_seconds=self.poll_seconds)
+        self.service.start()
+
+    def record_now(self) -> None:
+        """Move what Squid has logged so far into the audit log."""
+        from wicketgate.gateway import accesslog
+
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            if accesslog.tail(self.layout.access_log) == 0:
+                return
+
+
+@contextmanager
+def running_gateway(
+    settings: Any, *, poll_seconds: float = 0.1, portal_url: str | None = None
+) -> Iterator[RunningGateway]:
+    """Squid and the gateway service, configured through ``settings`` (pytest-django's)."""
+    # Squid's user must reach the folder: not pytest's tmp_path, which is private to root.
+    folder = Path(tempfile.mkdtemp(prefix="wg-gateway-test-", dir="/tmp"))
+    folder.chmod(0o755)
+    upstreams = start_upstreams(folder)
+    hosts = folder / "hosts"
+    hosts.write_text("".join(f"127.0.0.1 {name}\n" for name in TEST_HOSTS))
+    hosts.chmod(0o644)
+    port = free_port()
+    settings.WICKETGATE_GATEWAY_DIR = folder / "gateway"
+    settings.WICKETGATE_GATEWAY_LISTEN = f"127.0.0.1:{port}"
+    settings.WICKETGATE_GATEWAY_HOSTS_FILE = str(hosts)
+    settings.WICKETGATE_GATEWAY_TLS_PORTS = [str(upstreams.https_port)]
+    settings.WICKETGATE_GATEWAY_PORTAL_URL = portal_url or "http://127.0.0.1:8000"
+    layout = prepare(Layout(folder / "gateway"))
+    check_config(layout)
+    # The test moves the access log into the audit log itself (record_now): one writer, as
+    # SQLite's shared in-memory test database locks whole tables.
+    service = GatewayService(layout.socket, None, poll_seconds=poll_seconds)
+    service.start()
+    squid = subprocess.Popen(  # noqa: S603 - our own squid.conf
+        squid_command(layout), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    gateway = RunningGateway(layout, port, upstreams, service, squid, poll_seconds)
+    try:
+        _wait_for_port(port, squid)
+        yield gateway
+    finally:
+        squid.send_signal(signal.SIGINT)  # quicker than SIGTERM's orderly shutdown
+        try:
+            squid.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            squid.kill()
+            squid.wait()
+        gateway.stop_service()
+        upstreams.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _wait_for_port(port: int, squid: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if squid.poll() is not None:
+            raise RuntimeError(
+                f"squid exited: {squid.stderr.read().decode() if squid.stderr else ''}"
+            )
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError("squid did not start listening")
+
+
+def _test_certificates(folder: Path) -> tuple[Path, Path, Path]:
+    """A test CA and a certificate it signed for every test host."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = dt.datetime.now(dt.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Wicketgate test upstream CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=2))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, TEST_HOSTS[0])]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=2))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(name) for name in TEST_HOSTS]), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    ca_file, cert_file, key_file = (
+        folder / "upstream-ca.pem",
+        folder / "upstream.pem",
+        folder / "upstream.key",
+    )
+    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    os.chmod(key_file, 0o600)
+    return ca_file, cert_file, key_file
