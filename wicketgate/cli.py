@@ -60,11 +60,17 @@ def main() -> None:
     help="Web worker processes.",
 )
 @click.option("--no-migrate", is_flag=True, help="Do not apply pending database migrations first.")
-def up(host: str, port: int, workers: int, no_migrate: bool) -> None:
+@click.option(
+    "--gateway/--no-gateway",
+    default=True,
+    show_default=True,
+    help="Start the web gateway (Squid) on WICKETGATE_GATEWAY_LISTEN too.",
+)
+def up(host: str, port: int, workers: int, no_migrate: bool, gateway: bool) -> None:
     """Start the whole platform in the foreground; Ctrl-C stops everything it started."""
     _setup_django()
     _prepare(migrate=not no_migrate)
-    sys.exit(_run_services(host, port, workers))
+    sys.exit(_run_services(host, port, workers, gateway=gateway))
 
 
 @main.command()
@@ -95,11 +101,18 @@ def _prepare(*, migrate: bool) -> None:
     call_command("collectstatic", interactive=False, verbosity=0)
 
 
-def _run_services(host: str, port: int, workers: int) -> int:
+def _run_services(host: str, port: int, workers: int, *, gateway: bool = True) -> int:
     """Run every component under one supervisor; when one stops, all stop."""
     from honcho.manager import Manager
 
     manager = Manager()
+    if gateway:
+        _check_gateway_can_start()
+        env = dict(os.environ)
+        # Blocked requests go to this web app's block page unless configured otherwise.
+        env.setdefault("WICKETGATE_GATEWAY_PORTAL_URL", f"http://{_bind_host(host)}:{port}")
+        command = [str(Path(sys.executable).with_name("wicketgate")), "gateway", "run"]
+        manager.add_process("gateway", shlex.join(command), env=env)
     web = [
         sys.executable,
         "-m",
@@ -121,6 +134,20 @@ def _run_services(host: str, port: int, workers: int) -> int:
     manager.add_process("worker", shlex.join(worker), env=dict(os.environ))
     manager.loop()
     return int(manager.returncode or 0)
+
+
+def _check_gateway_can_start() -> None:
+    from wicketgate.gateway.squid import SQUID, GatewaySetupError, layout, prepare
+
+    if not Path(SQUID).exists():
+        raise Refused(
+            f"{SQUID} is not installed: run `make install` (it installs squid-openssl), "
+            "or start without the gateway: wicketgate up --no-gateway"
+        )
+    try:
+        prepare(layout())
+    except GatewaySetupError as exc:
+        raise Refused(str(exc)) from exc
 
 
 def _bind_host(host: str) -> str:

@@ -14,6 +14,7 @@ from ninja.errors import AuthenticationError, ValidationError
 
 from wicketgate.api.accounts import router as accounts_router
 from wicketgate.api.auth import BearerToken, VerifiedStaffSession
+from wicketgate.api.devices import router as devices_router
 from wicketgate.api.estate import router as estate_router
 from wicketgate.api.people import router as people_router
 from wicketgate.api.policy import router as policy_router
@@ -33,6 +34,7 @@ api.add_router("", accounts_router)
 api.add_router("", estate_router)
 api.add_router("", people_router)
 api.add_router("", policy_router)
+api.add_router("", devices_router)
 
 
 @api.exception_handler(AuthenticationError)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -39,6 +41,12 @@ def test_it_serves_on_loopback_with_migrations_applied_and_stops_on_ctrl_c(tmp_p
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["WICKETGATE_DATA_DIR"] = str(tmp_path)
+    # Squid's helpers run as the proxy user, who cannot enter pytest's private tmp_path.
+    gateway_dir = Path(tempfile.mkdtemp(prefix="wg-up-test-", dir="/tmp"))
+    gateway_dir.chmod(0o755)
+    gateway_port = free_port()
+    env["WICKETGATE_GATEWAY_DIR"] = str(gateway_dir / "gateway")
+    env["WICKETGATE_GATEWAY_LISTEN"] = f"127.0.0.1:{gateway_port}"
     process = subprocess.Popen(
         [str(WICKETGATE), "up", "--port", str(port), "--workers", "1"],
         env=env,
@@ -61,6 +69,17 @@ def test_it_serves_on_loopback_with_migrations_applied_and_stops_on_ctrl_c(tmp_p
         assert get(f"http://127.0.0.1:{port}/healthz") == (200, {"status": "ok"})
         assert (tmp_path / "wicketgate.sqlite3").exists()
         assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+        # The web gateway: Squid with the rendered configuration, asking for credentials.
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", gateway_port), timeout=1) as proxy:
+                    proxy.sendall(b"GET http://www.nhs.uk/ HTTP/1.1\r\nHost: www.nhs.uk\r\n\r\n")
+                    assert proxy.recv(100).startswith(b"HTTP/1.1 407")
+                break
+            except ConnectionRefusedError:
+                assert time.monotonic() < deadline, "the gateway did not start"
+                time.sleep(0.3)
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
@@ -69,3 +88,6 @@ def test_it_serves_on_loopback_with_migrations_applied_and_stops_on_ctrl_c(tmp_p
     assert "huey" in output.lower()  # the background worker started beside it
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", gateway_port), timeout=1).close()
+    shutil.rmtree(gateway_dir, ignore_errors=True)

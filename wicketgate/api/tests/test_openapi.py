@@ -16,6 +16,8 @@ PATHS = [
     "/api/v1/prisoners",
     "/api/v1/prisoners/{prison_number}",
     "/api/v1/decisions",
+    "/api/v1/device/sessions",
+    "/api/v1/device/sessions/current",
 ]
 
 
@@ -29,8 +31,10 @@ def test_it_publishes_an_openapi_document_listing_every_path(db: None) -> None:
         "description": document["info"]["description"],
     }
     assert sorted(document["paths"]) == sorted(PATHS)
-    # Every GET path is in the persona matrix; POST /decisions has its own (test_decisions.py).
-    assert len(PATHS) == len(A_ENDPOINTS) + 1
+    # Every GET path is in the persona matrix; POST /decisions has its own tests
+    # (test_decisions.py), as do the device sign-in paths (test_devices.py), which a
+    # device's key opens, never a person's.
+    assert len(PATHS) == len(A_ENDPOINTS) + 3
     assert document["components"]["securitySchemes"]["BearerToken"] == {
         "type": "http",
         "scheme": "bearer",

@@ -1,0 +1,123 @@
+"""Sign-in on a device: the prisoner portal's PIN sign-in, as the device's agent calls it.
+
+A kiosk or laptop agent holds its device key (given once, when the device was
+registered). When a prisoner types their prison number and PIN on the device, the agent
+sends them here and receives the proxy credentials it configures the browser with; the
+session is bound to the prisoner, the device and the device's location. Wrong PINs count
+towards the account's lockout exactly as on the portal's sign-in page.
+"""
+
+# No ``from __future__ import annotations``: ninja reads the signatures at import time.
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.http import HttpRequest
+from ninja import Field, Router, Schema, Status
+from ninja.errors import AuthenticationError, HttpError
+from ninja.security import APIKeyHeader
+
+from wicketgate.accounts.models import PrisonerAccount, User, UserKind
+from wicketgate.audit.log import Actor
+from wicketgate.gateway.actions import (
+    GatewayError,
+    device_by_key,
+    do_close_device_session,
+    do_open_device_session,
+)
+from wicketgate.gateway.models import CloseReason, Device, DeviceSession
+from wicketgate.web.signin import record_failed_sign_in
+
+router = Router(tags=["devices"])
+
+
+class DeviceKey(APIKeyHeader):
+    """``X-Wicketgate-Device: DEVICE_ID:KEY``, the key shown when the device was registered."""
+
+    param_name = "X-Wicketgate-Device"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Device:
+        device_id, _, secret = (key or "").partition(":")
+        device = device_by_key(device_id, secret) if device_id and secret else None
+        if device is None:
+            raise AuthenticationError(
+                message="Unknown device, wrong device key, or device retired."
+            )
+        return device
+
+
+class SignIn(Schema):
+    prison_number: str = Field(pattern=r"^[A-Za-z][0-9]{4}[A-Za-z]{2}$")
+    pin: str = Field(min_length=4, max_length=8)
+
+
+class ProxyCredentials(Schema):
+    username: str = Field(description="HTTP Basic proxy user name")
+    password: str = Field(description="HTTP Basic proxy password (shown only now)")
+    proxy: str = Field(description="The gateway's host:port")
+    ends_by: dt.datetime = Field(description="The session ends at this time at the latest")
+    idle_minutes: int = Field(description="…or after this long without a request")
+
+
+class Detail(Schema):
+    detail: str
+
+
+@router.post(
+    "/device/sessions",
+    auth=DeviceKey(),
+    response={201: ProxyCredentials, 401: Detail, 409: Detail},
+    summary="A prisoner signs in on this device",
+)
+def sign_in_on_device(request: HttpRequest, body: SignIn) -> Status:
+    device: Device = request.auth  # type: ignore[attr-defined]
+    number = body.prison_number.upper()
+    user = authenticate(request, username=f"prisoner:{number}", prison_number=number, pin=body.pin)
+    if not isinstance(user, User) or user.kind != UserKind.PRISONER:
+        account = PrisonerAccount.objects.filter(prisoner__prison_number=number).first()
+        locked = account is not None and account.is_locked
+        record_failed_sign_in(
+            request, number, portal="device", reason="locked" if locked else "pin"
+        )
+        if locked:
+            return Status(
+                401, {"detail": "The account is locked. Ask a member of staff to unlock it."}
+            )
+        return Status(401, {"detail": "The prison number or PIN is not right."})
+    prisoner = user.prisoner_account.prisoner
+    try:
+        session, password = do_open_device_session(
+            prisoner=prisoner, device=device, actor=Actor("prisoner", number, number)
+        )
+    except GatewayError as exc:
+        return Status(409, {"detail": str(exc)})
+    return Status(
+        201,
+        {
+            "username": session.username,
+            "password": password,
+            "proxy": settings.WICKETGATE_GATEWAY_LISTEN,
+            "ends_by": session.ends_by,
+            "idle_minutes": session.idle_seconds // 60,
+        },
+    )
+
+
+@router.delete(
+    "/device/sessions/current",
+    auth=DeviceKey(),
+    response={204: None, 404: Detail},
+    summary="Sign out of this device",
+)
+def sign_out_of_device(request: HttpRequest) -> Status:
+    device: Device = request.auth  # type: ignore[attr-defined]
+    session = DeviceSession.objects.filter(device=device, closed_at__isnull=True).first()
+    if session is None:
+        raise HttpError(404, "No one is signed in on this device.")
+    do_close_device_session(
+        session,
+        reason=CloseReason.SIGNED_OUT,
+        actor=Actor("prisoner", session.prisoner.prison_number, session.prisoner.prison_number),
+    )
+    return Status(204, None)
