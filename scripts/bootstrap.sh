@@ -9,7 +9,9 @@ set -euo pipefail
 # Debian packages the platform and its tests use. Add new ones here (squid-openssl,
 # janus, kamailio, kiwix-tools, ...); a package is checked with dpkg-query unless
 # `already_provided` below knows a better check for it.
-DEBIAN_PACKAGES="python3 python3-venv nodejs npm postgresql chromium"
+# squid-openssl is the web gateway; curl drives it in the tests; nginx-light, wrk and
+# squidguard are the gateway benchmark's upstream, load generator and peer.
+DEBIAN_PACKAGES="python3 python3-venv nodejs npm postgresql chromium squid-openssl curl nginx-light wrk squidguard"
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 VENV=.venv
@@ -68,6 +70,20 @@ install_debian_packages() {
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"; }; then
         say "WARNING: apt-get could not install: ${missing[*]}; carrying on without them"
     fi
+    quiet_system_services
+}
+
+# Installing squid or nginx may start the system's own copy (squid on *:3128, nginx on
+# :80). Wicketgate runs its own Squid with its own configuration and the benchmark its
+# own nginx, so the packaged services are stopped and kept from starting at boot.
+quiet_system_services() {
+    local service
+    for service in squid nginx; do
+        if [[ -x /etc/init.d/$service ]]; then
+            command -v update-rc.d >/dev/null && update-rc.d "$service" disable >/dev/null 2>&1 || true
+            /etc/init.d/$service stop >/dev/null 2>&1 || true
+        fi
+    done
 }
 
 install_python_env() {

@@ -22,7 +22,7 @@ import sys
 import time
 
 RETRY_EVERY = 0.2
-UNAVAILABLE = b'ERR message="unavailable" log=deny:gateway:unavailable'
+UNAVAILABLE = b'ERR message="unavailable" log=deny;gateway:unavailable;0;'
 
 
 def main(argv):

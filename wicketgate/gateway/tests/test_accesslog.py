@@ -1,0 +1,117 @@
+"""Squid's access log into the audit log: every line once, attributed, nothing half-read."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from wicketgate.audit.models import AuditEvent
+from wicketgate.gateway.accesslog import BadLogLine, parse_line, tail
+from wicketgate.gateway.actions import do_open_device_session, do_register_device
+from wicketgate.gateway.gatekeeper import Answer, log_note
+from wicketgate.gateway.models import DeviceSession
+from wicketgate.testing.personas import SETUP, Estate
+
+DENY = log_note(
+    Answer(False, ("catalogue:not-listed",), ("example.com is not in the catalogue.",), version=9)
+)
+ALLOW = log_note(Answer(True, ("rule:estate:health",), (), version=9))
+
+
+@pytest.fixture
+def session(estate: Estate) -> DeviceSession:
+    device = do_register_device(
+        device_id="NGT-LT-1",
+        establishment=estate.a,
+        location=estate.a_cell,
+        kind="laptop",
+        actor=SETUP,
+    )[0]
+    return do_open_device_session(prisoner=estate.prisoner_a, device=device, actor=SETUP)[0]
+
+
+def line(user: str, method: str, url: str, status: int, note: str, sni: str = "-") -> str:
+    return f"1795714737.299 12 10.0.0.7 {user} {method} {url} {status} 224 11227 TCP_MISS {sni} {note}\n"
+
+
+def test_it_reads_every_field_of_a_line() -> None:
+    parsed = parse_line(line("wgabc", "GET", "http://www.nhs.uk/a?b=c", 200, ALLOW))
+    assert (parsed.user, parsed.method, parsed.url, parsed.status) == (
+        "wgabc",
+        "GET",
+        "http://www.nhs.uk/a?b=c",
+        200,
+    )
+    assert (parsed.bytes_in, parsed.bytes_out, parsed.duration_ms) == (224, 11227, 12)
+    assert (parsed.decision, parsed.rules, parsed.version) == ("allow", ("rule:estate:health",), 9)
+    assert parsed.at.timestamp() == pytest.approx(1795714737.299)
+    with pytest.raises(BadLogLine):
+        parse_line("not a squid line\n")
+
+
+def test_it_records_each_request_against_its_prisoner_with_bytes_and_duration(
+    tmp_path: Path, estate: Estate, session: DeviceSession
+) -> None:
+    log = tmp_path / "access.log"
+    log.write_text(
+        line(session.username, "GET", "http://www.nhs.uk/a", 200, ALLOW)
+        + line(session.username, "GET", "http://example.com/", 302, DENY)
+        + line(session.username, "CONNECT", "www.bbc.co.uk:443", 200, DENY, sni="www.bbc.co.uk")
+        + line("-", "GET", "http://www.nhs.uk/", 407, "-")
+    )
+    assert tail(log) == 4
+    events = list(AuditEvent.objects.filter(action="gateway.request").order_by("seq"))
+    allowed, denied, tunnel, anonymous = events
+    assert (allowed.outcome, allowed.subject_id, allowed.establishment_id) == (
+        "success",
+        str(estate.prisoner_a.pk),
+        estate.a.pk,
+    )
+    details = json.loads(allowed.details_json)
+    assert (details["path"], details["bytes_out"], details["duration_ms"], details["device"]) == (
+        "/a",
+        11227,
+        12,
+        "NGT-LT-1",
+    )
+    assert json.loads(denied.details_json)["reasons"] == ["example.com is not in the catalogue."]
+    tunnel_details = json.loads(tunnel.details_json)
+    assert (tunnel.outcome, tunnel_details["host"], tunnel_details["sni"]) == (
+        "denied",
+        "www.bbc.co.uk",
+        "www.bbc.co.uk",
+    )
+    assert "path" not in tunnel_details and "url" not in tunnel_details
+    assert (anonymous.outcome, anonymous.subject_id) == ("denied", "")
+    assert json.loads(anonymous.details_json)["rules"] == ["gateway:no-session"]
+
+
+def test_it_never_records_a_line_twice_nor_a_line_half_written(
+    tmp_path: Path, session: DeviceSession
+) -> None:
+    log = tmp_path / "access.log"
+    whole = line(session.username, "GET", "http://www.nhs.uk/1", 200, ALLOW)
+    half = line(session.username, "GET", "http://www.nhs.uk/2", 200, ALLOW)
+    log.write_text(whole + half[:20])
+    assert tail(log) == 1
+    assert tail(log) == 0
+    with log.open("a") as handle:
+        handle.write(half[20:])
+    assert tail(log) == 1
+    paths = [
+        json.loads(e.details_json)["path"]
+        for e in AuditEvent.objects.filter(action="gateway.request").order_by("seq")
+    ]
+    assert paths == ["/1", "/2"]
+
+
+def test_a_log_replaced_by_a_shorter_one_is_read_from_its_start(
+    tmp_path: Path, session: DeviceSession
+) -> None:
+    log = tmp_path / "access.log"
+    log.write_text(line(session.username, "GET", "http://www.nhs.uk/1", 200, ALLOW) * 3)
+    assert tail(log) == 3
+    log.write_text(line(session.username, "GET", "http://www.nhs.uk/new", 200, ALLOW))
+    assert tail(log) == 1

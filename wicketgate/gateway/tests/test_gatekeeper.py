@@ -1,0 +1,201 @@
+"""The answers the helpers give Squid, line by line, from memory."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from wicketgate.gateway.actions import do_open_device_session, do_register_device
+from wicketgate.gateway.gatekeeper import (
+    Gatekeeper,
+    log_note,
+    read_block_token,
+    read_log_note,
+)
+from wicketgate.gateway.sessions import SessionTable
+from wicketgate.policy.engine import Engine
+from wicketgate.testing.personas import SETUP, Estate
+
+POLICY = """
+sites:
+  - name: NHS
+    hosts: ["www.nhs.uk"]
+    category: HEALTH
+  - name: OpenLearn
+    hosts: ["www.open.edu"]
+    category: EDUCATION
+    paths: ["/openlearn/"]
+rules:
+  - id: health
+    allow: [HEALTH, EDUCATION]
+"""
+
+
+@pytest.fixture
+def keeper(estate: Estate, load_policy: Callable[..., Any]) -> tuple[Gatekeeper, str, str]:
+    load_policy(POLICY)
+    device = do_register_device(
+        device_id="NGT-LT-1",
+        establishment=estate.a,
+        location=estate.a_cell,
+        kind="laptop",
+        actor=SETUP,
+        address="10.0.0.7",
+    )[0]
+    session, password = do_open_device_session(
+        prisoner=estate.prisoner_a, device=device, actor=SETUP
+    )
+    engine = Engine(refresh_every=math.inf)
+    sessions = SessionTable()
+    sessions.refresh()
+    keeper = Gatekeeper(engine, sessions, grace_seconds=5)
+    keeper.fresh_at = time.monotonic()
+    return keeper, session.username, password
+
+
+def acl(keeper: Gatekeeper, *fields: str) -> str:
+    return keeper.answer_acl(
+        ("7 " + " ".join(quote(f, safe=":/") for f in fields)).encode()
+    ).decode()
+
+
+def test_it_accepts_only_a_live_sessions_password(keeper: tuple[Gatekeeper, str, str]) -> None:
+    gate, user, password = keeper
+    assert gate.answer_auth(f"3 {user} {quote(password)}".encode()) == b"3 OK"
+    assert gate.answer_auth(f"4 {user} wrong".encode()) == b"4 ERR"
+    assert gate.answer_auth(f"5 wgnobody {quote(password)}".encode()) == b"5 ERR"
+
+
+def test_it_allows_an_allowed_url_and_notes_the_rule(keeper: tuple[Gatekeeper, str, str]) -> None:
+    gate, user, _ = keeper
+    answer = acl(gate, user, "10.0.0.7", "GET", "http://www.nhs.uk/conditions?q=1", "-")
+    assert answer.startswith("7 OK log=allow;rule:estate:health;")
+
+
+def test_it_refuses_an_unknown_host_with_a_signed_block_token(
+    keeper: tuple[Gatekeeper, str, str],
+) -> None:
+    gate, user, _ = keeper
+    answer = acl(gate, user, "10.0.0.7", "GET", "http://example.com/", "-")
+    channel, verdict, message, note = answer.split(" ")
+    assert (channel, verdict) == ("7", "ERR")
+    data = read_block_token(message.removeprefix("message="))
+    assert data is not None and data["h"] == "example.com" and data["i"] == ["catalogue:not-listed"]
+    assert read_block_token(message.removeprefix("message=")[:-2] + "xx") is None
+    decision, rules, _version, reasons = read_log_note(note.removeprefix("log="))
+    assert (decision, rules) == ("deny", ("catalogue:not-listed",))
+    assert reasons == tuple(data["r"])  # type: ignore[arg-type]
+
+
+def test_for_a_tls_connection_it_decides_on_the_tls_name_and_never_shows_a_page(
+    keeper: tuple[Gatekeeper, str, str],
+) -> None:
+    gate, user, _ = keeper
+    assert acl(gate, user, "10.0.0.7", "CONNECT", "www.nhs.uk:443", "-").split(" ")[1] == "OK"
+    refused = acl(gate, user, "10.0.0.7", "CONNECT", "www.nhs.uk:443", "evil.example.com")
+    assert refused.split(" ")[1] == "ERR" and "message=" not in refused
+    # Only some pages of www.open.edu are approved, and a TLS connection does not show which.
+    needs_path = acl(gate, user, "10.0.0.7", "CONNECT", "www.open.edu:443", "www.open.edu")
+    assert "catalogue:needs-path" in needs_path
+
+
+def test_interception_lets_the_tunnel_through_to_be_decided_request_by_request(
+    keeper: tuple[Gatekeeper, str, str],
+) -> None:
+    gate, user, _ = keeper
+    gate.intercept = True
+    assert (
+        acl(gate, user, "10.0.0.7", "CONNECT", "www.open.edu:443", "www.open.edu").split(" ")[1]
+        == "OK"
+    )
+    assert (
+        acl(gate, user, "10.0.0.7", "GET", "https://www.open.edu/openlearn/x", "-").split(" ")[1]
+        == "OK"
+    )
+    assert (
+        acl(gate, user, "10.0.0.7", "GET", "https://www.open.edu/shop", "-").split(" ")[1] == "ERR"
+    )
+
+
+@pytest.mark.parametrize(
+    ("login", "client", "rule"),
+    [
+        ("-", "10.0.0.7", "gateway:no-session"),
+        ("wgnobody", "10.0.0.7", "gateway:no-session"),
+        (None, "10.0.0.8", "gateway:wrong-address"),
+    ],
+)
+def test_it_refuses_without_a_session_or_from_another_address(
+    keeper: tuple[Gatekeeper, str, str], login: str | None, client: str, rule: str
+) -> None:
+    gate, user, _ = keeper
+    answer = acl(gate, login or user, client, "GET", "http://www.nhs.uk/", "-")
+    assert answer.split(" ")[1] == "ERR" and f"log=deny;{rule};" in answer
+
+
+def test_it_refuses_an_idle_or_over_long_session_and_marks_it_for_closing(
+    keeper: tuple[Gatekeeper, str, str],
+) -> None:
+    gate, user, _ = keeper
+    session = gate.sessions.get(user)
+    assert session is not None
+    gate.clock = lambda: session.idle_until + dt.timedelta(seconds=1)
+    assert "gateway:session-ended" in acl(gate, user, "10.0.0.7", "GET", "http://www.nhs.uk/", "-")
+    assert gate.expired == {user: "idle"}
+
+
+def test_activity_keeps_a_session_from_going_idle(keeper: tuple[Gatekeeper, str, str]) -> None:
+    gate, user, _ = keeper
+    session = gate.sessions.get(user)
+    assert session is not None
+    later = session.idle_until - dt.timedelta(seconds=10)
+    gate.clock = lambda: later
+    assert acl(gate, user, "10.0.0.7", "GET", "http://www.nhs.uk/", "-").split(" ")[1] == "OK"
+    gate.clock = lambda: session.idle_until + dt.timedelta(minutes=1)
+    assert acl(gate, user, "10.0.0.7", "GET", "http://www.nhs.uk/", "-").split(" ")[1] == "OK"
+
+
+def test_it_refuses_everything_once_its_data_is_older_than_the_grace_period(
+    keeper: tuple[Gatekeeper, str, str],
+) -> None:
+    gate, user, password = keeper
+    gate.fresh_at = time.monotonic() - 6
+    assert "gateway:unavailable" in acl(gate, user, "10.0.0.7", "GET", "http://www.nhs.uk/", "-")
+    assert gate.answer_auth(f"1 {user} {quote(password)}".encode()) == b"1 ERR"
+
+
+def test_a_garbled_request_is_refused(keeper: tuple[Gatekeeper, str, str]) -> None:
+    gate, user, _ = keeper
+    assert "gateway:bad-request" in acl(gate, user, "10.0.0.7", "GET", "ftp://www.nhs.uk/", "-")
+    assert "gateway:bad-request" in acl(gate, user, "10.0.0.7", "CONNECT", ":443", "-")
+
+
+def test_the_log_note_survives_squids_escaping() -> None:
+    from wicketgate.gateway.gatekeeper import Answer
+
+    answer = Answer(
+        False,
+        ("rule:estate:x", "catalogue:clearance"),
+        ("Not | here; 50% off", "Second"),
+        version=12,
+    )
+    note = log_note(answer)
+    assert " " not in note
+    escaped = note.replace("|", "%7C")  # what Squid does to characters it thinks unsafe
+    assert read_log_note(escaped) == ("deny", answer.rules, 12, answer.reasons)
+    assert read_log_note("-") == (None, (), None, ())
+
+
+def test_unavailable_is_the_only_unsigned_block_message() -> None:
+    assert read_block_token("unavailable") == {
+        "h": "",
+        "r": ["Internet access is not available right now. Please try again in a few minutes."],
+        "i": ["gateway:unavailable"],
+    }
+    assert read_block_token("anything-else") is None
