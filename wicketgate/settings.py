@@ -163,6 +163,9 @@ WICKETGATE_GATEWAY_PORTAL_URL = envstr("WICKETGATE_GATEWAY_PORTAL_URL", "http://
 # rules and full addresses in the record; off: filter HTTPS on the TLS SNI alone.
 WICKETGATE_GATEWAY_INTERCEPT = envbool("WICKETGATE_GATEWAY_INTERCEPT", False)
 WICKETGATE_GATEWAY_TLS_PORTS = envlist("WICKETGATE_GATEWAY_TLS_PORTS", ["443"])
+# With interception, Squid checks upstream certificates itself: against the system's CAs,
+# plus this file's if set.
+WICKETGATE_GATEWAY_UPSTREAM_CA = envstr("WICKETGATE_GATEWAY_UPSTREAM_CA")
 # For tests and benchmarks: resolve names from this hosts file, or send everything to one
 # parent server (host:port).
 WICKETGATE_GATEWAY_HOSTS_FILE = envstr("WICKETGATE_GATEWAY_HOSTS_FILE")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from django.db import close_old_connections, transaction
+from django.db import transaction
 
 from wicketgate.audit.log import Actor, PendingEvent, append_events
 from wicketgate.audit.models import AuditEvent, SpoolCursor
@@ -163,7 +163,6 @@ def _host_path(line: LogLine) -> tuple[str, str | None]:
 
 def tail(path: Path, *, batch: int = 5000) -> int:
     """Move the complete lines of ``path`` past its cursor into the audit log."""
-    close_old_connections()
     if not path.exists():
         return 0
     key = f"squid:{path}"[:200]

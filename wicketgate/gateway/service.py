@@ -25,6 +25,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import close_old_connections, connection
+from django.utils import timezone
 
 from wicketgate.audit.log import Actor, record_event
 from wicketgate.audit.models import AuditEvent
@@ -75,6 +76,7 @@ class GatewayService:
         self._server: asyncio.AbstractServer | None = None
         self._threads: list[threading.Thread] = []
         self._writers: set[asyncio.StreamWriter] = set()
+        self._pending_alerts: list[tuple[str, dict[str, str]]] = []
 
     # --- running ------------------------------------------------------------------------
 
@@ -168,7 +170,6 @@ class GatewayService:
     # --- keeping fresh -------------------------------------------------------------------
 
     def poll_once(self) -> None:
-        close_old_connections()
         self.engine.refresh()
         self.sessions.refresh()
         self._close_expired()
@@ -178,10 +179,12 @@ class GatewayService:
         last_activity = time.monotonic()
         while not self.stopping.wait(self.poll_seconds):
             try:
+                close_old_connections()
                 self.poll_once()
                 if time.monotonic() - last_activity >= ACTIVITY_EVERY:
                     self.sessions.write_activity()
                     last_activity = time.monotonic()
+                self._flush_alerts()
                 if self.alerting:
                     self.alerting = False
                     log.warning("gateway: policy and sessions are fresh again; serving")
@@ -198,6 +201,7 @@ class GatewayService:
                     self._record_alert("gateway.fail_closed", str(error)[:300])
         with contextlib.suppress(Exception):
             self.sessions.write_activity()
+        self._drop_connection()  # this thread's own
 
     def _close_expired(self) -> None:
         from wicketgate.gateway.actions import do_close_device_session
@@ -211,17 +215,35 @@ class GatewayService:
                 do_close_device_session(session, reason=why, actor=Actor.system("gateway"))
 
     def _record_alert(self, action: str, detail: str) -> None:
-        try:
-            record_event(
+        """Put an alert on the audit log, now or, if the database is what failed, when it is back."""
+        self._pending_alerts.append(
+            (
                 action,
-                actor=Actor.system("gateway"),
-                outcome=AuditEvent.Outcome.FAILED
-                if action == "gateway.fail_closed"
-                else AuditEvent.Outcome.SUCCESS,
-                details={"detail": detail, "socket": str(self.socket_path)},
+                {
+                    "detail": detail,
+                    "at": timezone.now().isoformat(),
+                    "socket": str(self.socket_path),
+                },
             )
-        except Exception:  # the database is what is down; the process log has it
-            log.warning("gateway: could not record %s in the audit log yet", action)
+        )
+        self._flush_alerts()
+
+    def _flush_alerts(self) -> None:
+        while self._pending_alerts:
+            action, details = self._pending_alerts[0]
+            outcome = (
+                AuditEvent.Outcome.FAILED
+                if action == "gateway.fail_closed"
+                else AuditEvent.Outcome.SUCCESS
+            )
+            try:
+                record_event(
+                    action, actor=Actor.system("gateway"), outcome=outcome, details=details
+                )
+            except Exception:
+                self._drop_connection()
+                return
+            self._pending_alerts.pop(0)
 
     @staticmethod
     def _drop_connection() -> None:
@@ -235,6 +257,7 @@ class GatewayService:
             return
         while not self.stopping.wait(0.2):
             try:
+                close_old_connections()
                 accesslog.tail(self.access_log)
             except Exception:
                 self._drop_connection()
@@ -243,3 +266,4 @@ class GatewayService:
                 )
         with contextlib.suppress(Exception):
             accesslog.tail(self.access_log)
+        self._drop_connection()

@@ -110,6 +110,7 @@ def render_config(where: Layout | None = None, *, listen: str | None = None) -> 
         "portal_regex": re.escape(portal + "/").replace("\\/", "/") + "(portal|assets)/",
         "block_url": f"{portal}/portal/blocked",
         "hosts_file": settings.WICKETGATE_GATEWAY_HOSTS_FILE,
+        "upstream_ca": settings.WICKETGATE_GATEWAY_UPSTREAM_CA,
         "parent": parent,
         "parent_host": parent_host,
         "parent_port": parent_port,

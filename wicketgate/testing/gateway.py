@@ -123,7 +123,11 @@ class RunningGateway:
 
 @contextmanager
 def running_gateway(
-    settings: Any, *, poll_seconds: float = 0.1, portal_url: str | None = None
+    settings: Any,
+    *,
+    poll_seconds: float = 0.1,
+    portal_url: str | None = None,
+    upstream_ca: bool = False,
 ) -> Iterator[RunningGateway]:
     """Squid and the gateway service, configured through ``settings`` (pytest-django's)."""
     # Squid's user must reach the folder: not pytest's tmp_path, which is private to root.
@@ -139,6 +143,12 @@ def running_gateway(
     settings.WICKETGATE_GATEWAY_HOSTS_FILE = str(hosts)
     settings.WICKETGATE_GATEWAY_TLS_PORTS = [str(upstreams.https_port)]
     settings.WICKETGATE_GATEWAY_PORTAL_URL = portal_url or "http://127.0.0.1:8000"
+    if upstream_ca:  # for interception: Squid itself must trust the upstreams' certificates
+        upstreams.ca_file.chmod(0o644)
+        settings.WICKETGATE_GATEWAY_UPSTREAM_CA = str(upstreams.ca_file)
+    if upstream_ca:  # for interception: Squid itself must trust the upstreams' certificates
+        upstreams.ca_file.chmod(0o644)
+        settings.WICKETGATE_GATEWAY_UPSTREAM_CA = str(upstreams.ca_file)
     layout = prepare(Layout(folder / "gateway"))
     check_config(layout)
     # The test moves the access log into the audit log itself (record_now): one writer, as

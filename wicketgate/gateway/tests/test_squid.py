@@ -359,3 +359,45 @@ def _relay_pids(relay: Path) -> list[int]:
         ["pgrep", "-f", str(relay)], capture_output=True, text=True, check=False
     )
     return [int(pid) for pid in result.stdout.split()]
+
+
+@pytest.fixture
+def intercepting(world: Estate, settings: Any) -> Iterator[RunningGateway]:
+    settings.WICKETGATE_GATEWAY_INTERCEPT = True
+    with running_gateway(settings, upstream_ca=True) as running:
+        yield running
+
+
+def test_with_interception_each_https_request_is_decided_on_its_path(
+    intercepting: RunningGateway, world: Estate
+) -> None:
+    gateway = intercepting
+    device, _key = do_register_device(
+        device_id="NGT-PC-1", establishment=world.a, location=world.a_cell, kind="pc", actor=SETUP
+    )
+    session, password = do_open_device_session(
+        prisoner=world.prisoner_a, device=device, actor=SETUP
+    )
+    _wait_for(lambda: session.username in _usernames(gateway))
+    credentials = f"{session.username}:{password}"
+    # The device trusts the gateway's CA: the connection is decrypted and decided request
+    # by request, so a site approved only for some paths works, and the record has them.
+    ca = ["--cacert", str(gateway.layout.ca_cert)]
+    status, _, body = curl(
+        gateway, gateway.https_url("www.open.edu", "/openlearn/maths"), credentials, *ca
+    )
+    assert (status, body) == (
+        200,
+        f"hello from www.open.edu:{gateway.upstreams.https_port}/openlearn/maths\n",
+    )
+    status, redirect, _ = curl(
+        gateway, gateway.https_url("www.open.edu", "/shop"), credentials, *ca
+    )
+    assert status == 302
+    assert _block_reasons(redirect)["i"] == ["catalogue:not-listed"]
+    gateway.record_now()
+    paths = [
+        json.loads(event.details_json).get("path")
+        for event in AuditEvent.objects.filter(action="gateway.request").order_by("seq")
+    ]
+    assert "/openlearn/maths" in paths and "/shop" in paths
