@@ -156,6 +156,8 @@ WICKETGATE_GATEWAY_MAX_MINUTES = envint("WICKETGATE_GATEWAY_MAX_MINUTES", 240, m
 # deciding without a fresh look before it refuses everything (s).
 WICKETGATE_GATEWAY_POLL_MS = envint("WICKETGATE_GATEWAY_POLL_MS", 250, minimum=10)
 WICKETGATE_GATEWAY_GRACE_SECONDS = envint("WICKETGATE_GATEWAY_GRACE_SECONDS", 5, minimum=1)
+# Squid's access log is recorded into the audit log as it grows, then started afresh at this size.
+WICKETGATE_GATEWAY_LOG_ROTATE_MB = envint("WICKETGATE_GATEWAY_LOG_ROTATE_MB", 64, minimum=1)
 # Where a blocked plain-HTTP request is sent: the portal's block page, which the gateway
 # always lets devices reach.
 WICKETGATE_GATEWAY_PORTAL_URL = envstr("WICKETGATE_GATEWAY_PORTAL_URL", "http://127.0.0.1:8000")

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -161,11 +163,52 @@ def _host_path(line: LogLine) -> tuple[str, str | None]:
     return (parts.hostname or "").lower(), parts.path or "/"
 
 
+ROTATED = ".rotated"
+
+
+def rotate(path: Path, reopen: Callable[[], None], *, wait: float = 5.0) -> int:
+    """Start a new log file, once every line of this one is in the audit log.
+
+    The file is renamed and its cursor moves with it in one transaction; Squid is then
+    told to reopen its log (``reopen``), and the renamed file is read to its end and
+    removed. Returns how many lines were recorded on the way.
+    """
+    written = finish_rotated(path) + tail(path)
+    rotated = path.with_name(path.name + ROTATED)
+    with transaction.atomic():
+        SpoolCursor.objects.filter(spool=_key(path)).update(spool=_key(rotated))
+        path.rename(rotated)
+    reopen()
+    deadline = time.monotonic() + wait
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return written + finish_rotated(path)
+
+
+def finish_rotated(path: Path) -> int:
+    """Record and remove what a rotation (perhaps cut short by a crash) left behind."""
+    rotated = path.with_name(path.name + ROTATED)
+    if not rotated.exists():
+        return 0
+    with transaction.atomic():
+        # Renamed, but the process died before its cursor moved: it is still the old name's.
+        if not SpoolCursor.objects.filter(spool=_key(rotated)).exists():
+            SpoolCursor.objects.filter(spool=_key(path)).update(spool=_key(rotated))
+    written = tail(rotated)
+    rotated.unlink()
+    SpoolCursor.objects.filter(spool=_key(rotated)).delete()
+    return written
+
+
+def _key(path: Path) -> str:
+    return f"squid:{path}"[:200]
+
+
 def tail(path: Path, *, batch: int = 5000) -> int:
     """Move the complete lines of ``path`` past its cursor into the audit log."""
     if not path.exists():
         return 0
-    key = f"squid:{path}"[:200]
+    key = _key(path)
     written = 0
     with open(path, "rb") as handle:
         size = os.fstat(handle.fileno()).st_size
@@ -182,9 +225,12 @@ def tail(path: Path, *, batch: int = 5000) -> int:
             parsed = []
             for raw in lines:
                 try:
-                    parsed.append(parse_line(raw.decode("utf-8", "replace")))
+                    entry = parse_line(raw.decode("utf-8", "replace"))
                 except (BadLogLine, ValueError):
                     continue  # not one of ours (a line from before a format change)
+                # A connection closed before it asked anything (a port probe) is no request.
+                if not (entry.method == "-" and entry.url.startswith("error:")):
+                    parsed.append(entry)
             with transaction.atomic():
                 cursor, _ = SpoolCursor.objects.select_for_update().get_or_create(spool=key)
                 if cursor.offset != stored:

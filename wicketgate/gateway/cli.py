@@ -59,12 +59,16 @@ def gateway_run(listen: str | None) -> None:
     from django.conf import settings
 
     from wicketgate.gateway.service import GatewayService
-    from wicketgate.gateway.squid import check_config, prepare, squid_command
+    from wicketgate.gateway.squid import check_config, prepare, reopen_log_command, squid_command
 
     with _gateway_refusals():
         where = prepare(listen=listen)
         check_config(where)
-    service = GatewayService(where.socket, where.access_log)
+
+    def reopen_log() -> None:
+        subprocess.run(reopen_log_command(where), check=False, capture_output=True)  # noqa: S603
+
+    service = GatewayService(where.socket, where.access_log, reopen_log=reopen_log)
     service.start()
     squid = subprocess.Popen(squid_command(where))  # noqa: S603 - our own squid.conf
     click.echo(

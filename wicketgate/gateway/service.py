@@ -21,6 +21,7 @@ import math
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
@@ -51,6 +52,8 @@ class GatewayService:
         grace_seconds: float | None = None,
         intercept: bool | None = None,
         establishment_ids: set[int] | None = None,
+        reopen_log: Callable[[], None] | None = None,
+        rotate_bytes: int | None = None,
     ) -> None:
         self.socket_path = socket_path
         self.access_log = access_log
@@ -68,6 +71,12 @@ class GatewayService:
                 else settings.WICKETGATE_GATEWAY_GRACE_SECONDS
             ),
             intercept=settings.WICKETGATE_GATEWAY_INTERCEPT if intercept is None else intercept,
+        )
+        self.reopen_log = reopen_log
+        self.rotate_bytes = (
+            rotate_bytes
+            if rotate_bytes is not None
+            else settings.WICKETGATE_GATEWAY_LOG_ROTATE_MB * 1024 * 1024
         )
         self.stopping = threading.Event()
         self.alerting = False
@@ -255,10 +264,18 @@ class GatewayService:
     def _record_forever(self) -> None:
         if self.access_log is None:
             return
+        with contextlib.suppress(Exception):
+            accesslog.finish_rotated(self.access_log)
         while not self.stopping.wait(0.2):
             try:
                 close_old_connections()
                 accesslog.tail(self.access_log)
+                if (
+                    self.reopen_log is not None
+                    and self.access_log.exists()
+                    and self.access_log.stat().st_size >= self.rotate_bytes
+                ):
+                    accesslog.rotate(self.access_log, self.reopen_log)
             except Exception:
                 self._drop_connection()
                 log.exception(

@@ -153,10 +153,18 @@ def prepare(where: Layout | None = None, *, listen: str | None = None) -> Layout
 
 
 def squid_command(where: Layout) -> list[str]:
-    # A service name of its own, so that several gateways (or a test's) on one machine
-    # do not share Squid's named shared-memory segments.
-    name = "wg" + hashlib.sha256(str(where.root).encode()).hexdigest()[:10]
-    return [SQUID, "-N", "-f", str(where.conf), "-n", name]
+    return [SQUID, "-N", "-f", str(where.conf), "-n", service_name(where)]
+
+
+def reopen_log_command(where: Layout) -> list[str]:
+    """Tells the running Squid to reopen its logs (logfile_rotate 0: no renaming of its own)."""
+    return [SQUID, "-k", "rotate", "-f", str(where.conf), "-n", service_name(where)]
+
+
+def service_name(where: Layout) -> str:
+    # A name of its own, so that several gateways (or a test's) on one machine do not
+    # share Squid's named shared-memory segments, and signals reach the right one.
+    return "wg" + hashlib.sha256(str(where.root).encode()).hexdigest()[:10]
 
 
 def check_config(where: Layout) -> None:

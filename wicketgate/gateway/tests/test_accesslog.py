@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from wicketgate.audit.models import AuditEvent
-from wicketgate.gateway.accesslog import BadLogLine, parse_line, tail
+from wicketgate.gateway.accesslog import BadLogLine, finish_rotated, parse_line, rotate, tail
 from wicketgate.gateway.actions import do_open_device_session, do_register_device
 from wicketgate.gateway.gatekeeper import Answer, log_note
 from wicketgate.gateway.models import DeviceSession
@@ -115,3 +115,40 @@ def test_a_log_replaced_by_a_shorter_one_is_read_from_its_start(
     assert tail(log) == 3
     log.write_text(line(session.username, "GET", "http://www.nhs.uk/new", 200, ALLOW))
     assert tail(log) == 1
+
+
+def test_rotation_records_everything_including_lines_written_while_it_happens(
+    tmp_path: Path, session: DeviceSession
+) -> None:
+    log = tmp_path / "access.log"
+    log.write_text(line(session.username, "GET", "http://www.nhs.uk/before", 200, ALLOW) * 2)
+    assert tail(log) == 2
+
+    def reopen() -> None:  # as Squid does: a last line into the old file, then a new file
+        with (tmp_path / "access.log.rotated").open("a") as old:
+            old.write(line(session.username, "GET", "http://www.nhs.uk/during", 200, ALLOW))
+        log.write_text("")
+
+    assert rotate(log, reopen) == 1
+    assert not (tmp_path / "access.log.rotated").exists()
+    log.write_text(line(session.username, "GET", "http://www.nhs.uk/after", 200, ALLOW))
+    assert tail(log) == 1
+    paths = [
+        json.loads(e.details_json)["path"]
+        for e in AuditEvent.objects.filter(action="gateway.request").order_by("seq")
+    ]
+    assert paths == ["/before", "/before", "/during", "/after"]
+
+
+def test_a_rotation_cut_short_by_a_crash_is_finished_without_duplicates(
+    tmp_path: Path, session: DeviceSession
+) -> None:
+    log = tmp_path / "access.log"
+    log.write_text(line(session.username, "GET", "http://www.nhs.uk/1", 200, ALLOW) * 2)
+    assert tail(log) == 2
+    # The process died just after renaming the file, before its cursor moved.
+    log.rename(tmp_path / "access.log.rotated")
+    with (tmp_path / "access.log.rotated").open("a") as old:
+        old.write(line(session.username, "GET", "http://www.nhs.uk/2", 200, ALLOW))
+    assert finish_rotated(log) == 1
+    assert AuditEvent.objects.filter(action="gateway.request").count() == 3

@@ -401,3 +401,26 @@ def test_with_interception_each_https_request_is_decided_on_its_path(
         for event in AuditEvent.objects.filter(action="gateway.request").order_by("seq")
     ]
     assert "/openlearn/maths" in paths and "/shop" in paths
+
+
+def test_the_access_log_is_started_afresh_without_losing_a_request(
+    gateway: RunningGateway, credentials: str
+) -> None:
+    from wicketgate.gateway import accesslog
+    from wicketgate.gateway.squid import reopen_log_command
+
+    for n in range(3):
+        assert curl(gateway, gateway.http_url("www.nhs.uk", f"/{n}"), credentials)[0] == 200
+    _wait_for(lambda: gateway.layout.access_log.read_text().count("\n") >= 3)
+    accesslog.rotate(
+        gateway.layout.access_log,
+        lambda: subprocess.run(reopen_log_command(gateway.layout), check=True),  # noqa: S603
+    )
+    assert curl(gateway, gateway.http_url("www.nhs.uk", "/after"), credentials)[0] == 200
+    _wait_for(lambda: "/after" in gateway.layout.access_log.read_text())
+    gateway.record_now()
+    paths = [
+        json.loads(event.details_json)["path"]
+        for event in AuditEvent.objects.filter(action="gateway.request").order_by("seq")
+    ]
+    assert paths == ["/0", "/1", "/2", "/after"]
