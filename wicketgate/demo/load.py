@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from faker import Faker
 
@@ -26,12 +27,14 @@ from wicketgate.accounts.actions import (
     do_issue_backup_codes,
     do_set_prisoner_pin,
 )
-from wicketgate.accounts.models import User
+from wicketgate.accounts.models import PrisonerAccount, User
 from wicketgate.accounts.roles import StaffRole
 from wicketgate.audit.log import Actor
 from wicketgate.estate.actions import do_import_establishments
 from wicketgate.estate.imports import EstablishmentsFile
 from wicketgate.estate.models import Location
+from wicketgate.gateway.actions import do_register_device
+from wicketgate.gateway.models import Device, DeviceKind, hash_secret
 from wicketgate.people.actions import do_import_prisoners
 from wicketgate.people.imports import COLUMNS, read_prisoners
 from wicketgate.people.models import AlertCode, Prisoner
@@ -40,6 +43,7 @@ SEED = 20261126
 DEMO_PASSWORD = "wicketgate-demo"  # noqa: S105 - demo accounts only; printed at every start
 DEMO_BACKUP_CODES = [f"demo{n:04d}" for n in range(1, 11)]
 DEMO_PIN = "2580"
+DEMO_DEVICE_KEY = "wicketgate-demo-device"  # noqa: S105 - demo devices only; printed at every start
 ACTOR = Actor.system("demo-loader")
 
 ProgressFactory = Callable[[int, str], AbstractContextManager[Callable[[int], None]]]
@@ -143,6 +147,7 @@ class Welcome:
     families: list[str]
     prisoners: list[tuple[str, str]]  # prison number, name and establishment
     counts: dict[str, int]
+    devices: list[tuple[str, str, str]] = field(default_factory=list)  # id, where, prisoner
 
 
 def load_demo(progress: ProgressFactory | None = None) -> Welcome:
@@ -169,10 +174,12 @@ def load_demo(progress: ProgressFactory | None = None) -> Welcome:
     staff = _staff_accounts()
     families = _family_accounts()
     prisoners = _prisoner_accounts()
+    devices = _devices()
     return Welcome(
         staff=staff,
         families=families,
         prisoners=prisoners,
+        devices=devices,
         counts={"establishments": len(ESTABLISHMENTS), "prisoners": Prisoner.objects.count()},
     )
 
@@ -201,6 +208,23 @@ def print_welcome(welcome: Welcome, *, base_url: str, echo: Callable[[str], None
     echo(f"Prisoner device sign-in: PIN {DEMO_PIN}")
     for number, what in welcome.prisoners:
         echo(f"  {number}  {what}")
+    if welcome.devices:
+        echo(
+            f"Web gateway (Squid) on {settings.WICKETGATE_GATEWAY_LISTEN}; demo devices, key {DEMO_DEVICE_KEY!r}:"
+        )
+        for device_id, where, number in welcome.devices:
+            echo(f"  {device_id:<16} {where:<14} for {number}")
+        device_id, _where, number = welcome.devices[0]
+        echo("  Sign in on a device and browse through the gateway:")
+        echo(
+            f"    curl -s -X POST {base_url}/api/v1/device/sessions -H 'X-Wicketgate-Device: "
+            f"{device_id}:{DEMO_DEVICE_KEY}' -H 'Content-Type: application/json' "
+            f'-d \'{{"prison_number": "{number}", "pin": "{DEMO_PIN}"}}\''
+        )
+        echo(
+            f"    curl -x http://{settings.WICKETGATE_GATEWAY_LISTEN} -U USERNAME:PASSWORD http://www.nhs.uk/"
+        )
+        echo(f"  or: wicketgate gateway session open --prisoner {number} --device {device_id}")
     echo(rule)
 
 
@@ -418,6 +442,50 @@ def _prisoner_accounts() -> list[tuple[str, str]]:
         do_set_prisoner_pin(prisoner, DEMO_PIN, actor=ACTOR)
         made.append((prisoner.prison_number, f"{prisoner.full_name}, {spec.name}"))
     return made
+
+
+def _devices() -> list[tuple[str, str, str]]:
+    """A device for each demo prisoner: an in-cell laptop where the establishment has them,
+    else the kiosk on their wing. Keys are the demo's fixed one, so the demo can print it."""
+    made = []
+    for number, _what in _prisoner_accounts_listed():
+        prisoner = Prisoner.objects.select_related("establishment", "location").get(
+            prison_number=number
+        )
+        cell = prisoner.location
+        if cell is None:
+            continue
+        if prisoner.establishment.in_cell_laptops:
+            kind, place = DeviceKind.LAPTOP, cell
+        else:
+            wing = cell.wing()
+            place = Location.objects.filter(code=f"{wing.code}-KIOSK").first() if wing else None
+            kind = DeviceKind.KIOSK
+            if place is None:
+                continue
+        device_id = f"{place.code}-LAPTOP" if kind == DeviceKind.LAPTOP else f"{place.code}-1"
+        device = Device.objects.filter(device_id=device_id).first()
+        if device is None:
+            device, _key = do_register_device(
+                device_id=device_id,
+                establishment=prisoner.establishment,
+                location=place,
+                kind=kind,
+                actor=ACTOR,
+            )
+        if device.key_hash != hash_secret(DEMO_DEVICE_KEY):
+            Device.objects.filter(pk=device.pk).update(key_hash=hash_secret(DEMO_DEVICE_KEY))
+        made.append((device.device_id, place.code, number))
+    return made
+
+
+def _prisoner_accounts_listed() -> list[tuple[str, str]]:
+    return [
+        (account.prisoner.prison_number, "")
+        for account in PrisonerAccount.objects.select_related("prisoner").order_by(
+            "prisoner__establishment__code"
+        )
+    ]
 
 
 __all__ = ["do_create_family_account", "load_demo", "print_welcome"]

@@ -8,7 +8,7 @@ from django.utils import timezone
 from wicketgate.accounts.models import ApiToken, User
 from wicketgate.audit.models import AuditEvent
 from wicketgate.cli import main
-from wicketgate.demo.load import DEMO_BACKUP_CODES
+from wicketgate.demo.load import DEMO_BACKUP_CODES, DEMO_DEVICE_KEY
 from wicketgate.people.models import Prisoner
 from wicketgate.testing.personas import Estate
 
@@ -135,3 +135,11 @@ def test_it_loads_the_same_demo_estate_every_time(db: None) -> None:
     last_import = AuditEvent.objects.filter(action="people.import").first()
     assert last_import is not None
     assert last_import.details["counts"]["unchanged"] == 300
+    # A device for each demo prisoner, which signs them in with the printed demo key.
+    from wicketgate.gateway.actions import device_by_key
+    from wicketgate.gateway.models import Device
+
+    devices = list(Device.objects.order_by("device_id").values_list("device_id", flat=True))
+    assert len(devices) == 3 and all(device in second.output for device in devices)
+    assert all(device_by_key(device, DEMO_DEVICE_KEY) is not None for device in devices)
+    assert Device.objects.get(establishment__code="RVS").kind == "laptop"  # in-cell laptops there

@@ -1,0 +1,138 @@
+"""The `wicketgate gateway` contract other tools depend on."""
+
+from __future__ import annotations
+
+import re
+
+from click.testing import CliRunner
+
+from wicketgate.audit.models import AuditEvent
+from wicketgate.cli import main
+from wicketgate.gateway.models import Device, DeviceSession, hash_secret
+from wicketgate.testing.personas import Estate
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["gateway", *args])
+    return result.exit_code, result.output
+
+
+def test_config_prints_a_deny_by_default_squid_conf(settings: object) -> None:
+    code, output = run("config", "--listen", "127.0.0.1:3999")
+    assert code == 0
+    assert "http_port 127.0.0.1:3999 ssl-bump" in output
+    assert "external_acl_type wicketgate_decide ttl=0 negative_ttl=0" in output
+    assert "http_access deny wg_refused" in output
+    assert "ssl_bump splice wg_decide" in output and "ssl_bump terminate all" in output
+    assert "ssl_bump bump" not in output  # no decryption unless interception is turned on
+
+
+def test_a_device_is_added_and_a_session_opened_with_credentials_on_one_line(
+    estate: Estate,
+) -> None:
+    code, output = run(
+        "device",
+        "add",
+        "ngt-lt-9",
+        "--establishment",
+        "ngt",
+        "--location",
+        "NGT-A-1-01",
+        "--kind",
+        "laptop",
+        "--by",
+        "ops",
+    )
+    assert code == 0 and "registered NGT-LT-9" in output
+    device = Device.objects.get(device_id="NGT-LT-9")
+    key = output.rsplit("device key: ", 1)[1].strip()
+    assert device.key_hash == hash_secret(key)
+    code, output = run("session", "open", "--prisoner", "a1234bc", "--device", "NGT-LT-9")
+    assert code == 0
+    assert re.fullmatch(r"wg[0-9a-f]{12}:[A-Za-z0-9_-]{32}\n", output)
+    username, password = output.strip().split(":")
+    session = DeviceSession.objects.get(username=username)
+    assert session.password_hash == hash_secret(password) and session.is_live()
+    assert AuditEvent.objects.filter(action="gateway.device.register", actor_label="ops").exists()
+    code, output = run("session", "close", "--device", "ngt-lt-9")
+    assert code == 0 and f"closed {username}" in output
+    session.refresh_from_db()
+    assert not session.is_live()
+    assert run("session", "close", username)[0] == 1  # nothing open any more
+
+
+def test_bad_input_is_refused_and_nothing_is_written(estate: Estate) -> None:
+    assert (
+        run(
+            "device",
+            "add",
+            "X1",
+            "--establishment",
+            "ZZZ",
+            "--location",
+            "NGT-A-1-01",
+            "--kind",
+            "pc",
+        )[0]
+        == 1
+    )
+    assert (
+        run(
+            "device",
+            "add",
+            "X1",
+            "--establishment",
+            "NGT",
+            "--location",
+            "RVS-H-01",
+            "--kind",
+            "pc",
+        )[0]
+        == 1
+    )
+    assert (
+        run(
+            "device",
+            "add",
+            "X1",
+            "--establishment",
+            "NGT",
+            "--location",
+            "NGT-A-1-01",
+            "--kind",
+            "phone",
+        )[0]
+        == 2
+    )
+    assert not Device.objects.exists()
+    assert run("session", "open", "--prisoner", "Z9999ZZ", "--device", "X1")[0] == 1
+    assert run("session", "close")[0] == 2
+
+
+def test_a_lockdown_from_the_command_line_ends_sessions_until_lifted(estate: Estate) -> None:
+    run(
+        "device",
+        "add",
+        "NGT-K-1",
+        "--establishment",
+        "NGT",
+        "--location",
+        "NGT-A-1-01",
+        "--kind",
+        "kiosk",
+    )
+    run("session", "open", "--prisoner", "A1234BC", "--device", "NGT-K-1")
+    code, output = run(
+        "lockdown", "start", "--establishment", "NGT", "--wing", "NGT-A", "--reason", "Search"
+    )
+    assert code == 0 and "1 session(s) ended" in output
+    code, output = run("session", "open", "--prisoner", "A1234BC", "--device", "NGT-K-1")
+    assert code == 1 and "Lockdown of NGT-A" in output
+    # A wider lockdown over the wing's is allowed; the same one twice is not.
+    assert run("lockdown", "start", "--establishment", "NGT", "--reason", "Incident")[0] == 0
+    assert run("lockdown", "start", "--establishment", "NGT", "--reason", "Again")[0] == 1
+    from wicketgate.gateway.models import Lockdown
+
+    for lockdown in Lockdown.objects.all():
+        assert run("lockdown", "end", str(lockdown.pk))[0] == 0
+    assert run("session", "open", "--prisoner", "A1234BC", "--device", "NGT-K-1")[0] == 0
