@@ -148,6 +148,9 @@ WICKETGATE_AUDIT_SPOOL_DIR = Path(envstr("WICKETGATE_AUDIT_SPOOL_DIR") or DATA_D
 # (Squid's helpers run as the unprivileged `proxy` user, so every folder above it must be
 # one that user can enter).
 WICKETGATE_GATEWAY_LISTEN = envstr("WICKETGATE_GATEWAY_LISTEN", "127.0.0.1:3128")
+# The establishments this gateway serves (codes); empty: all of them. Sessions on devices
+# elsewhere are refused here.
+WICKETGATE_GATEWAY_ESTABLISHMENTS = envlist("WICKETGATE_GATEWAY_ESTABLISHMENTS", [])
 WICKETGATE_GATEWAY_DIR = Path(envstr("WICKETGATE_GATEWAY_DIR") or DATA_DIR / "gateway")
 # A device session ends after this long without a request, and after this long in all.
 WICKETGATE_GATEWAY_IDLE_MINUTES = envint("WICKETGATE_GATEWAY_IDLE_MINUTES", 15, minimum=1)

@@ -61,6 +61,8 @@ class GatewayService:
             poll_seconds if poll_seconds is not None else settings.WICKETGATE_GATEWAY_POLL_MS / 1000
         )
         self.engine = Engine(refresh_every=math.inf)
+        if establishment_ids is None and settings.WICKETGATE_GATEWAY_ESTABLISHMENTS:
+            establishment_ids = _establishment_ids(settings.WICKETGATE_GATEWAY_ESTABLISHMENTS)
         self.sessions = SessionTable(establishment_ids)
         self.gatekeeper = Gatekeeper(
             self.engine,
@@ -284,3 +286,16 @@ class GatewayService:
         with contextlib.suppress(Exception):
             accesslog.tail(self.access_log)
         self._drop_connection()
+
+
+def _establishment_ids(codes: list[str]) -> set[int]:
+    from wicketgate.estate.models import Establishment
+
+    wanted = {code.strip().upper() for code in codes if code.strip()}
+    found = dict(Establishment.objects.filter(code__in=wanted).values_list("code", "pk"))
+    missing = wanted - set(found)
+    if missing:
+        raise ValueError(
+            f"WICKETGATE_GATEWAY_ESTABLISHMENTS: no establishment {', '.join(sorted(missing))}"
+        )
+    return set(found.values())

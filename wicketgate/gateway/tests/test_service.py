@@ -73,3 +73,29 @@ def test_a_connection_that_does_not_say_what_it_is_gets_no_answers(transactional
         assert _ask(path, b"hello", b"1 x y") == b""
     finally:
         service.stop()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_gateway_for_one_establishment_knows_only_its_sessions(
+    transactional_db: Any, settings: Any
+) -> None:
+    from wicketgate.gateway.actions import do_open_device_session, do_register_device
+    from wicketgate.testing.personas import SETUP, build_estate
+
+    estate = build_estate()
+    for prisoner, cell in ((estate.prisoner_a, estate.a_cell), (estate.prisoner_b, estate.b_cell)):
+        device = do_register_device(
+            device_id=f"{cell.code}-LT",
+            establishment=cell.establishment,
+            location=cell,
+            kind="laptop",
+            actor=SETUP,
+        )[0]
+        do_open_device_session(prisoner=prisoner, device=device, actor=SETUP)
+    settings.WICKETGATE_GATEWAY_ESTABLISHMENTS = ["rvs"]
+    service = GatewayService(Path(tempfile.mkdtemp()) / "decide.sock", None)
+    service.poll_once()
+    assert {s.prison_number for s in service.sessions._sessions.values()} == {"B2345CD"}
+    settings.WICKETGATE_GATEWAY_ESTABLISHMENTS = ["XYZ"]
+    with pytest.raises(ValueError, match="no establishment XYZ"):
+        GatewayService(Path(tempfile.mkdtemp()) / "decide.sock", None)
