@@ -81,6 +81,7 @@ class GatewayService:
             else settings.WICKETGATE_GATEWAY_LOG_ROTATE_MB * 1024 * 1024
         )
         self.stopping = threading.Event()
+        self._wake = threading.Event()  # set by the PostgreSQL listener: look now
         self.alerting = False
         self.ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -94,7 +95,10 @@ class GatewayService:
     def start(self) -> None:
         """Start in background threads (for tests and for `gateway run`)."""
         self.poll_once()
-        for target, name in ((self._poll_forever, "poller"), (self._record_forever, "recorder")):
+        loops = [(self._poll_forever, "poller"), (self._record_forever, "recorder")]
+        if connection.vendor == "postgresql":
+            loops.append((self._listen_forever, "listener"))
+        for target, name in loops:
             thread = threading.Thread(target=target, name=f"gateway-{name}", daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -106,6 +110,7 @@ class GatewayService:
 
     def stop(self) -> None:
         self.stopping.set()
+        self._wake.set()
         if self._loop is not None and self._loop.is_running():
             with contextlib.suppress(Exception):
                 asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(5)
@@ -188,7 +193,11 @@ class GatewayService:
 
     def _poll_forever(self) -> None:
         last_activity = time.monotonic()
-        while not self.stopping.wait(self.poll_seconds):
+        while not self.stopping.is_set():
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+            if self.stopping.is_set():
+                break
             try:
                 close_old_connections()
                 self.poll_once()
@@ -260,6 +269,25 @@ class GatewayService:
     def _drop_connection() -> None:
         with contextlib.suppress(Exception):
             connection.close()
+
+    def _listen_forever(self) -> None:
+        """PostgreSQL: wake the poller the moment a change commits (see migration 0002)."""
+        import psycopg
+
+        while not self.stopping.is_set():
+            try:
+                params = connection.get_connection_params()
+                params.pop("cursor_factory", None)
+                params.pop("context", None)
+                with psycopg.connect(**params, autocommit=True) as listener:
+                    listener.execute("LISTEN wicketgate_changes")
+                    self._wake.set()  # anything missed while not listening
+                    while not self.stopping.is_set():
+                        for _notice in listener.notifies(timeout=1.0, stop_after=1):
+                            self._wake.set()
+            except Exception:
+                log.warning("gateway: lost the PostgreSQL change listener; polling meanwhile")
+                self.stopping.wait(1.0)
 
     # --- recording -----------------------------------------------------------------------
 

@@ -48,13 +48,14 @@ def test_it_refuses_and_raises_an_alert_when_it_cannot_refresh_then_recovers(
             path, b"acl", b"2 wgnobody 10.0.0.1 GET http://www.nhs.uk/ -"
         )
         assert _ask(path, b"auth", b"3 wgnobody secret") == b"3 ERR"
+        _wait_for(lambda: AuditEvent.objects.filter(action="gateway.fail_closed").exists())
         alert = AuditEvent.objects.get(action="gateway.fail_closed")
         assert (
             alert.outcome == AuditEvent.Outcome.FAILED
             and "database unreachable" in alert.details_json
         )
         monkeypatch.undo()
-        _wait_for(lambda: not service.alerting)
+        _wait_for(lambda: AuditEvent.objects.filter(action="gateway.recovered").exists())
         assert AuditEvent.objects.filter(action="gateway.recovered").count() == 1
         assert b"gateway:no-session" in _ask(
             path, b"acl", b"4 wgnobody 10.0.0.1 GET http://www.nhs.uk/ -"

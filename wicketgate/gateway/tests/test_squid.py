@@ -6,6 +6,7 @@ import base64
 import datetime as dt
 import http.client
 import json
+import os
 import signal
 import ssl
 import subprocess
@@ -27,10 +28,12 @@ from wicketgate.gateway.actions import (
 )
 from wicketgate.gateway.gatekeeper import read_block_token
 from wicketgate.gateway.models import CloseReason
+from wicketgate.policy.codes import DEFAULT_CATEGORIES
+from wicketgate.policy.models import Category
 from wicketgate.testing.gateway import RunningGateway, running_gateway
 from wicketgate.testing.personas import SETUP, Estate, build_estate
 
-pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 def _closed_hour() -> str:
@@ -68,6 +71,9 @@ rules:
 
 @pytest.fixture
 def world(transactional_db: Any, load_policy: Callable[..., Any]) -> Estate:
+    # Transactional tests empty the database after themselves, data migrations' rows too.
+    for code, name in DEFAULT_CATEGORIES:
+        Category.objects.get_or_create(code=code, defaults={"name": name})
     estate = build_estate()
     load_policy(POLICY)
     return estate
@@ -424,3 +430,29 @@ def test_the_access_log_is_started_afresh_without_losing_a_request(
         for event in AuditEvent.objects.filter(action="gateway.request").order_by("seq")
     ]
     assert paths == ["/0", "/1", "/2", "/after"]
+
+
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="LISTEN/NOTIFY is PostgreSQL's; on SQLite gateways poll",
+)
+def test_on_postgresql_changes_are_pushed_to_the_gateway_not_waited_for(
+    world: Estate, settings: Any
+) -> None:
+    # Polling every 30 s: only the notification can make this quick.
+    with running_gateway(settings, poll_seconds=30) as gateway:
+        device, _ = do_register_device(
+            device_id="NGT-LT-2",
+            establishment=world.a,
+            location=world.a_cell,
+            kind="laptop",
+            actor=SETUP,
+        )
+        session, password = do_open_device_session(
+            prisoner=world.prisoner_a, device=device, actor=SETUP
+        )
+        assert _wait_for(lambda: session.username in _usernames(gateway)) < 1.0
+        credentials, url = f"{session.username}:{password}", gateway.http_url("www.nhs.uk")
+        assert curl(gateway, url, credentials)[0] == 200
+        do_close_device_session(session, reason=CloseReason.ENDED_BY_STAFF, actor=SETUP)
+        assert _wait_for(lambda: curl(gateway, url, credentials)[0] != 200) < 1.0
