@@ -66,6 +66,13 @@ AUDIT_ACTION_LABELS: dict[str, Promise] = {
     "policy.site_request.create": _("Site requested by a prisoner"),
     "policy.site_request.decline": _("Site request declined"),
     "policy.site_request.propose": _("Site request proposed for the catalogue"),
+    "gateway.request": _("Web request through the gateway"),
+    "gateway.device.register": _("Device registered on the gateway"),
+    "gateway.device.retire": _("Device retired from the gateway"),
+    "gateway.session.open": _("Device session opened"),
+    "gateway.session.close": _("Device session closed"),
+    "gateway.lockdown.start": _("Lockdown started"),
+    "gateway.lockdown.end": _("Lockdown lifted"),
 }
 
 # A site request's progress as the prisoner reads it (see portal_sites.progress): the

@@ -9,6 +9,7 @@ from wicketgate.web.views import (
     home,
     policy,
     portal,
+    portal_blocked,
     portal_sites,
     prisoner_changes,
     prisoners,
@@ -118,6 +119,11 @@ urlpatterns = [
     path("portal/requests/", portal_sites.request_list, name="portal-requests"),
     path("portal/requests/new", portal_sites.request_new, name="portal-request-new"),
     path("portal/requests/<int:pk>/", portal_sites.request_detail, name="portal-request"),
+    # Where the gateway sends a refused request (squid.conf's deny_info): keep this address.
+    path("portal/blocked", portal_blocked.blocked, name="portal-blocked"),
+    path(
+        "portal/blocked-attempts/", portal_blocked.blocked_attempts, name="portal-blocked-attempts"
+    ),
     # Families and friends
     path("family/", family.home, name="family-home"),
     path("family/sign-in", family.sign_in, name="family-sign-in"),

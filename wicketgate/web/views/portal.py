@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -19,6 +20,7 @@ from wicketgate.web.decorators import prisoner_required
 from wicketgate.web.forms.auth import PinSignInForm
 from wicketgate.web.labels import COMING_SERVICES
 from wicketgate.web.signin import record_failed_sign_in, record_sign_in, record_sign_out
+from wicketgate.web.views.auth import safe_next_url
 
 PORTAL = "prisoner"
 
@@ -32,8 +34,12 @@ def device_username(prison_number: str) -> str:
 @never_cache
 @sensitive_post_parameters("password")
 def sign_in(request: HttpRequest) -> HttpResponse:
+    # Back to the page that sent them here, such as "ask for a website" from the block page.
+    next_url = safe_next_url(request, "/portal/")
     if request.method != "POST":
-        return render(request, "web/portal/sign_in.html", {"form": PinSignInForm()})
+        return render(
+            request, "web/portal/sign_in.html", {"form": PinSignInForm(), "next": next_url}
+        )
     form = PinSignInForm(request.POST)
     if form.is_valid():
         number = form.cleaned_data["prison_number"]
@@ -48,7 +54,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         if isinstance(user, User) and user.kind == UserKind.PRISONER:
             login(request, user)
             record_sign_in(request, user, portal=PORTAL)
-            return redirect("web:portal-home")
+            return redirect(next_url or reverse("web:portal-home"))
         account = PrisonerAccount.objects.filter(prisoner__prison_number=number).first()
         locked = account is not None and account.is_locked
         record_failed_sign_in(request, number, portal=PORTAL, reason="locked" if locked else "pin")
@@ -63,7 +69,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             form.add_error(
                 None, _("The prison number or PIN is not right. Check them and try again.")
             )
-    return render(request, "web/portal/sign_in.html", {"form": form})
+    return render(request, "web/portal/sign_in.html", {"form": form, "next": next_url})
 
 
 def signed_in_prisoner(request: HttpRequest) -> Prisoner:
