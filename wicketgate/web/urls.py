@@ -6,6 +6,7 @@ from wicketgate.web.views import (
     auth,
     establishments,
     family,
+    gateway,
     home,
     policy,
     portal,
@@ -66,9 +67,49 @@ urlpatterns = [
         name="prisoner-exception-revoke",
     ),
     path(
+        "staff/prisoners/<str:prison_number>/browsing/",
+        gateway.browsing_history,
+        name="prisoner-browsing",
+    ),
+    path(
         "staff/establishments/<str:code>/",
         establishments.establishment_detail,
         name="establishment",
+    ),
+    path(
+        "staff/establishments/<str:code>/devices/",
+        gateway.devices,
+        name="establishment-devices",
+    ),
+    path(
+        "staff/establishments/<str:code>/devices/new",
+        gateway.register_device,
+        name="device-register",
+    ),
+    path(
+        "staff/establishments/<str:code>/devices/<int:device_pk>/retire",
+        gateway.retire_device,
+        name="device-retire",
+    ),
+    path(
+        "staff/establishments/<str:code>/sessions/<int:session_id>/end",
+        gateway.end_session,
+        name="device-session-end",
+    ),
+    path(
+        "staff/establishments/<str:code>/lockdowns/new",
+        gateway.start_lockdown,
+        name="lockdown-start",
+    ),
+    path(
+        "staff/establishments/<str:code>/lockdowns/<int:lockdown_id>/lift",
+        gateway.lift_lockdown,
+        name="lockdown-lift",
+    ),
+    path(
+        "staff/establishments/<str:code>/blocked/",
+        gateway.blocked,
+        name="establishment-blocked",
     ),
     path("staff/policy/sites/", policy.site_list, name="policy-sites"),
     path("staff/policy/sites/new", policy.propose_site, name="policy-site-new"),

@@ -46,3 +46,16 @@ def places(kinds: Any) -> str:
     if len(names) < 2:
         return "".join(names)
     return _("%(first)s or %(last)s") % {"first": ", ".join(names[:-1]), "last": names[-1]}
+
+
+@register.filter
+def milliseconds(value: Any) -> str:
+    """A duration in milliseconds, as people read one: "340 ms", "2.5 s", "3 min 20 s"."""
+    if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+        return "–"
+    if value < 1000:
+        return _("%(ms)d ms") % {"ms": value}
+    if value < 60_000:
+        return _("%(s).1f s") % {"s": value / 1000}
+    minutes, seconds = divmod(int(value // 1000), 60)
+    return _("%(m)d min %(s)d s") % {"m": minutes, "s": seconds}

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from wicketgate.accounts.actions import do_create_staff_user, do_set_prisoner_pin
 from wicketgate.accounts.models import PrisonerAccount, User
-from wicketgate.accounts.roles import StaffRole
+from wicketgate.accounts.roles import Action, StaffRole
 from wicketgate.audit.log import record_event
 from wicketgate.audit.models import AuditEvent
 from wicketgate.people.actions import do_add_alert
@@ -26,6 +26,7 @@ from wicketgate.policy.models import (
 )
 from wicketgate.policy.site_requests import do_request_site
 from wicketgate.testing.personas import PASSWORD, SETUP, Estate
+from wicketgate.web.tests import gateway_data
 
 PROFILE = "/staff/prisoners/A1234BC/"
 
@@ -42,6 +43,8 @@ class Endpoint:
     # The role the clerks at A and B hold for it (see test_access.in_role): the audit
     # pages are for the security department, not for wing officers.
     role: str = StaffRole.WING_OFFICER
+    # The action it needs beyond viewing, where roles without it must get a 404.
+    action: str | None = None
 
     def __str__(self) -> str:
         return self.name
@@ -438,11 +441,79 @@ POLICY = [
     ),
 ]
 
-ALL = PAGES + FORMS + AUDIT + SITE_REQUESTS + POLICY
+NGT = "/staff/establishments/NGT/"
+SUPERVISE = Action.SUPERVISE_DEVICES
+MANAGE = Action.MANAGE_DEVICES
+GATEWAY = [
+    Endpoint("devices and sessions", "get", lambda e: (f"{NGT}devices/", {}), action=SUPERVISE),
+    Endpoint(
+        "blocked on a wing", "get", lambda e: (f"{NGT}blocked/?wing=NGT-A", {}), action=SUPERVISE
+    ),
+    Endpoint(
+        "register a device page",
+        "get",
+        lambda e: (f"{NGT}devices/new", {}),
+        role=StaffRole.SECURITY,
+        action=MANAGE,
+    ),
+    Endpoint(
+        "browsing history",
+        "get",
+        lambda e: (f"{PROFILE}browsing/", {}),
+        role=StaffRole.SECURITY,
+        action=Action.VIEW_BROWSING,
+    ),
+    Endpoint(
+        "end a session",
+        "post",
+        lambda e: (f"{NGT}sessions/{gateway_data.live_session(e).pk}/end", {}),
+        302,
+        action=SUPERVISE,
+    ),
+    Endpoint(
+        "start a lockdown",
+        "post",
+        lambda e: (f"{NGT}lockdowns/new", {"scope": e.a_wing.pk, "reason": "Search of A wing"}),
+        302,
+        action=SUPERVISE,
+    ),
+    Endpoint(
+        "lift a lockdown",
+        "post",
+        lambda e: (f"{NGT}lockdowns/{gateway_data.lockdown(e).pk}/lift", {}),
+        302,
+        action=SUPERVISE,
+    ),
+    Endpoint(
+        "register a device",
+        "post",
+        lambda e: (
+            f"{NGT}devices/new",
+            {"device_id": "NGT-A-KIOSK-01", "location": e.a_cell.pk, "kind": "kiosk"},
+        ),
+        200,  # the page that shows the device's key, once
+        role=StaffRole.SECURITY,
+        action=MANAGE,
+    ),
+    Endpoint(
+        "retire a device",
+        "post",
+        lambda e: (f"{NGT}devices/{gateway_data.device(e).pk}/retire", {}),
+        302,
+        role=StaffRole.SECURITY,
+        action=MANAGE,
+    ),
+]
+
+ALL = PAGES + FORMS + AUDIT + SITE_REQUESTS + POLICY + GATEWAY
 SCOPED = [endpoint for endpoint in ALL if endpoint.scoped]
 CHANGES = [endpoint for endpoint in FORMS if endpoint.name != "switch establishment"]
 # Requests that must leave an event in the audit log: every change, and every export.
 RECORDED = [
     *CHANGES,
-    *(endpoint for endpoint in AUDIT + SITE_REQUESTS + POLICY if endpoint.method == "post"),
+    *(
+        endpoint
+        for endpoint in AUDIT + SITE_REQUESTS + POLICY + GATEWAY
+        if endpoint.method == "post"
+    ),
 ]

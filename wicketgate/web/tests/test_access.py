@@ -2,7 +2,8 @@
 
 The owner (clerk at A) succeeds; the outsider (clerk at B) gets a 404 for A's records;
 for the audit pages both hold the security department's role, and as wing officers get
-a 404 for every one of them;
+a 404 for every one of them; staff whose role lacks the action a page needs (the
+gateway's: supervising or managing devices, reading browsing history) get a 404;
 an anonymous visitor and a session without a second factor are sent to sign in; a
 prisoner or a family member gets a 404, as if the staff site did not exist.
 """
@@ -16,7 +17,7 @@ import pytest
 from django.test import Client
 
 from wicketgate.accounts.models import StaffMembership
-from wicketgate.accounts.roles import StaffRole
+from wicketgate.accounts.roles import ROLE_ACTIONS, StaffRole
 from wicketgate.audit.models import AuditEvent
 from wicketgate.testing.personas import Estate, sign_in_staff
 from wicketgate.web.tests.endpoints import ALL, AUDIT, CHANGES, RECORDED, SCOPED, Endpoint
@@ -109,6 +110,25 @@ def test_it_gives_prisoners_and_families_a_404(
 @pytest.mark.parametrize("endpoint", AUDIT, ids=str)
 @pytest.mark.parametrize("role", [StaffRole.WING_OFFICER, StaffRole.EDUCATION, StaffRole.VISITS])
 def test_it_gives_staff_outside_the_security_department_a_404_for_the_audit_pages(
+    estate: Estate, endpoint: Endpoint, role: str
+) -> None:
+    StaffMembership.objects.filter(user=estate.clerk_a).update(role=role)
+    response, written = send(sign_in_staff(Client(), estate.clerk_a), endpoint, estate)
+    assert response.status_code == 404
+    assert written == 0
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "role"),
+    [
+        pytest.param(endpoint, role, id=f"{endpoint}-{role}")
+        for endpoint in ALL
+        if endpoint.action
+        for role in StaffRole
+        if endpoint.action not in ROLE_ACTIONS[role]
+    ],
+)
+def test_it_gives_staff_whose_role_lacks_the_action_a_404(
     estate: Estate, endpoint: Endpoint, role: str
 ) -> None:
     StaffMembership.objects.filter(user=estate.clerk_a).update(role=role)

@@ -198,6 +198,6 @@ def test_it_reads_a_profile_in_a_fixed_number_of_queries(
         do_add_alert(estate.prisoner_a, code, actor=SETUP)
     # Two of them ask whether the user may search the audit log and review site requests
     # (the navigation's links); two read the web access exceptions and whether the user
-    # may propose one.
-    with django_assert_max_num_queries(18):
+    # may propose one; one asks whether the user may read the browsing history.
+    with django_assert_max_num_queries(19):
         client_a.get("/staff/prisoners/A1234BC/")

@@ -76,6 +76,11 @@ def establishment_detail(request: HttpRequest, code: str) -> HttpResponse:
             "features": features,
             "tree": location_tree(locations),
             "location_count": len(locations),
+            "can_supervise_devices": Establishment.objects.for_user(
+                request.user, Action.SUPERVISE_DEVICES
+            )
+            .filter(pk=establishment.pk)
+            .exists(),
         },
     )
 

@@ -136,6 +136,9 @@ def prisoner_profile(request: HttpRequest, prison_number: str) -> HttpResponse:
             "can_view_audit": Prisoner.objects.for_user(request.user, Action.VIEW_AUDIT)
             .filter(pk=prisoner.pk)
             .exists(),
+            "can_view_browsing": Prisoner.objects.for_user(request.user, Action.VIEW_BROWSING)
+            .filter(pk=prisoner.pk)
+            .exists(),
             # Revoked or past their last day, exceptions stay listed: why access changed.
             "active_exceptions": [e for e in exceptions if _in_force(e, today)],
             "past_exceptions": [e for e in exceptions if not _in_force(e, today)],
