@@ -23,6 +23,8 @@ from wicketgate.accounts.models import StaffMembership
 from wicketgate.accounts.roles import StaffRole
 from wicketgate.audit import guards
 from wicketgate.audit.log import record_event, sign_checkpoint
+from wicketgate.estate.models import Location
+from wicketgate.gateway.gatekeeper import NO_SESSION, PLAIN, Answer, Gatekeeper
 from wicketgate.people.actions import do_add_alert, do_move_prisoner, do_review_incentive_level
 from wicketgate.people.codes import DEFAULT_ALERT_CODES
 from wicketgate.people.models import AlertCode, Prisoner
@@ -32,6 +34,8 @@ from wicketgate.policy.models import Category, Site
 from wicketgate.policy.site_requests import do_request_site
 from wicketgate.testing.browser import launch_chromium
 from wicketgate.testing.personas import PASSWORD, PRISONER_PIN, SETUP, Estate
+from wicketgate.web.tests import gateway_data
+from wicketgate.web.tests.gateway_data import log_request
 
 AXE = Path(django_settings.NODE_MODULES) / "axe-core" / "axe.min.js"
 SHOTS = Path("/tmp/wicketgate-shots")  # noqa: S108 -- a fixed place for people to look
@@ -526,3 +530,139 @@ def test_it_keeps_the_policy_pages_accessible(
     page.get_by_role("button", name="Check").click()
     expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
     _check(page, "policy-why-denied")
+
+
+@pytest.fixture
+def gateway_pages(backup_code: str, estate: Estate) -> dict[str, str]:
+    """People online at A, what the gateway let through and refused, a lockdown of a second
+    wing, and the clerk at A in the security department. Made before the browser starts.
+    Returns block page tokens."""
+    b_wing = Location.objects.create(
+        establishment=estate.a, code="NGT-B", kind="WING", name="B wing"
+    )
+    gateway_data.lockdown(estate, b_wing)
+    laptop = gateway_data.live_session(estate)
+    suite_pc = gateway_data.device(estate, "NGT-VS-PC-01", estate.a_video_suite, "pc")
+    suite = gateway_data.live_session(
+        estate, Prisoner.objects.get(prison_number="C0001DE"), suite_pc
+    )
+    news = "News websites are not allowed while you have a sanction for misusing them."
+    log_request(laptop, "http://www.open.edu/openlearn/maths", allowed=True, bytes_out=48_213)
+    log_request(laptop, "www.nhs.uk:443", allowed=True, duration_ms=1_830)
+    log_request(
+        laptop, "http://www.bbc.co.uk/news", allowed=False, reasons=(news,), rules=("news-ban",)
+    )
+    log_request(
+        suite,
+        "www.facebook.com:443",
+        allowed=False,
+        reasons=("Social media websites are not allowed.",),
+        rules=("deny-social",),
+    )
+    StaffMembership.objects.filter(user=estate.clerk_a).update(role=StaffRole.SECURITY)
+    keeper = Gatekeeper(None, None, grace_seconds=1)  # type: ignore[arg-type]
+    return {
+        "policy": keeper.block_token(Answer(False, ("news-ban",), (news,), host="www.bbc.co.uk")),
+        "gateway": keeper.block_token(
+            Answer(False, (NO_SESSION,), (PLAIN[NO_SESSION],), host="www.nhs.uk")
+        ),
+    }
+
+
+def test_it_keeps_the_gateway_pages_accessible(
+    gateway_pages: dict[str, str], page: Any, live_server: Any, backup_code: str
+) -> None:
+    url = live_server.url
+    page.goto(f"{url}/portal/blocked?d={gateway_pages['policy']}")
+    expect(page.get_by_role("heading", name="This website is blocked")).to_be_visible()
+    _check(page, "block-page")
+    page.goto(f"{url}/portal/blocked?d={gateway_pages['gateway']}")
+    expect(page.get_by_role("heading", name="This page could not be opened")).to_be_visible()
+    _check(page, "block-page-no-session")
+    page.goto(f"{url}/portal/blocked?d=forged")
+    expect(
+        page.get_by_role("heading", name="We cannot show why this page was blocked")
+    ).to_be_visible()
+    _check(page, "block-page-unreadable")
+
+    page.goto(f"{url}/portal/blocked?d={gateway_pages['policy']}")
+    page.get_by_role("button", name="Request this site").click()
+    page.get_by_label("Prison number").fill("A1234BC")
+    page.get_by_label("PIN").fill(PRISONER_PIN)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/portal/requests/new\?url=www\.bbc\.co\.uk$"))
+    expect(page.get_by_label("Website address")).to_have_value("www.bbc.co.uk")
+    page.goto(f"{url}/portal/")
+    page.get_by_role("link", name="Blocked attempts").click()
+    expect(page.get_by_text("News websites are not allowed while you have")).to_be_visible()
+    _check(page, "portal-blocked-attempts")
+    page.get_by_role("button", name="Sign out").click()
+
+    page.goto(f"{url}/staff/establishments/NGT/")
+    _sign_in_as_clerk_a(page, backup_code)
+    page.wait_for_url(f"{url}/staff/establishments/NGT/")
+    page.get_by_role("link", name="Devices and sessions").click()
+    expect(page.get_by_role("heading", name="Live sessions")).to_be_visible()
+    _check(page, "devices-and-sessions")
+    page.get_by_role("button", name="Start lockdown").click()
+    expect(page.get_by_role("link", name="Enter a reason for the lockdown")).to_be_visible()
+    _expect_title_to_start(page, "Error: Devices and sessions")
+    _check(page, "devices-and-sessions-errors")
+
+    page.get_by_role("button", name="Register a device").click()
+    page.get_by_label("Device ID").fill("NGT-A-LAPTOP-01")
+    page.get_by_label("Where it is").select_option(label="NGT-A-1-01 – Cell")
+    page.get_by_label("In-cell laptop").check()
+    page.get_by_label("IP address (optional)").fill("10.20.1")
+    page.get_by_role("button", name="Register device").click()
+    expect(page.get_by_role("link", name="Enter an IP address")).to_be_visible()
+    _expect_title_to_start(page, "Error: Register a device")
+    _check(page, "register-device-errors")
+    page.get_by_label("Device ID").fill("NGT-A-LAPTOP-02")
+    page.get_by_label("IP address (optional)").fill("10.20.1.42")
+    page.get_by_role("button", name="Register device").click()
+    expect(page.get_by_role("heading", name="Device registered")).to_be_visible()
+    _check(page, "device-registered")
+
+    page.goto(f"{url}/staff/establishments/NGT/devices/")
+    page.get_by_role("link", name="See what is being blocked").click()
+    page.get_by_label("Wing").select_option(label="A wing (NGT-A)")
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_role("heading", name="Blocked on A wing (NGT-A)")).to_be_visible()
+    expect(page.get_by_text("www.bbc.co.uk")).to_be_visible()
+    _check(page, "blocked-on-a-wing")
+
+    page.goto(f"{url}/staff/prisoners/A1234BC/")
+    page.get_by_role("link", name="Browsing history").click()
+    expect(page.get_by_text("/openlearn/maths")).to_be_visible()
+    _check(page, "browsing-history")
+
+
+def test_it_updates_the_blocked_page_within_the_content_security_policy(
+    gateway_pages: dict[str, str], page: Any, live_server: Any, backup_code: str
+) -> None:
+    """The live view's script runs and fetches under the policy as served (no bypass)."""
+    url = live_server.url
+    page.goto(f"{url}/staff/sign-in")
+    _sign_in_as_clerk_a(page, backup_code)
+    page.wait_for_url(f"{url}/staff/")
+    context = page.context.browser.new_context()  # the policy enforced, unlike `page`
+    try:
+        context.add_cookies(page.context.cookies())
+        live = context.new_page()
+        refused: list[str] = []
+        live.on(
+            "console",
+            lambda message: (
+                refused.append(message.text) if "Content Security Policy" in message.text else None
+            ),
+        )
+        live.goto(f"{url}/staff/establishments/NGT/blocked/")
+        summary = live.locator("#blocked-summary")
+        first = summary.inner_text()
+        live.get_by_label("Wing").focus()  # outside the live part: updates go on
+        expect(summary).not_to_have_text(first, timeout=15_000)
+        expect(live.get_by_label("Wing")).to_be_focused()
+        assert not refused, refused
+    finally:
+        context.close()
