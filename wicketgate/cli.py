@@ -16,23 +16,11 @@ from typing import Any
 
 import click
 
-EXIT_REFUSED = 1
+from wicketgate.gateway.cli import gateway
+from wicketgate.lib.cli import EXIT_REFUSED, Refused
+from wicketgate.lib.cli import setup_django as _setup_django
 
-
-def _setup_django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wicketgate.settings")
-    import django
-
-    django.setup()
-
-
-class Refused(click.ClickException):
-    """Bad input or a broken rule: print the reason, exit 1, nothing changed."""
-
-    exit_code = EXIT_REFUSED
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"wicketgate: {self.message}", err=True)
+__all__ = ["EXIT_REFUSED", "Refused", "main"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -723,10 +711,7 @@ def demo_load() -> None:
     print_welcome(welcome, base_url="http://127.0.0.1:8000", echo=click.echo)
 
 
-# The web gateway's commands live with the gateway app; registered once `main` exists.
-from wicketgate.gateway.cli import gateway  # noqa: E402
-
-main.add_command(gateway)
+main.add_command(gateway)  # the web gateway's commands live with the gateway app
 
 if __name__ == "__main__":
     main()

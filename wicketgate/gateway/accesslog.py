@@ -242,7 +242,8 @@ def tail(path: Path, *, batch: int = 5000) -> int:
 
 
 def _complete_lines(handle: Any, limit: int) -> tuple[list[bytes], int]:
-    lines, position = [], handle.tell()
+    lines: list[bytes] = []
+    position = handle.tell()
     while len(lines) < limit:
         line = handle.readline()
         if not line.endswith(b"\n"):

@@ -169,5 +169,5 @@ class Lockdown(models.Model):
         ordering = ["-started_at"]
 
     def __str__(self) -> str:
-        where = self.wing.code if self.wing_id else self.establishment.code
+        where = self.wing.code if self.wing is not None else self.establishment.code
         return f"Lockdown of {where}"

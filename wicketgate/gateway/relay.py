@@ -15,6 +15,8 @@ those in flight when the connection broke, is answered ERR at once; the relay ke
 trying to reconnect, and passes lines through again when it can.
 """
 
+from __future__ import annotations
+
 import os
 import select
 import socket
@@ -25,7 +27,7 @@ RETRY_EVERY = 0.2
 UNAVAILABLE = b'ERR message="unavailable" log=deny;gateway:unavailable;0;'
 
 
-def main(argv):
+def main(argv: list[str]) -> int:
     if len(argv) != 3 or argv[1] not in ("auth", "acl"):
         sys.stderr.write("usage: relay.py auth|acl SOCKET\n")
         return 2
@@ -36,18 +38,18 @@ def main(argv):
 
 
 class Relay:
-    def __init__(self, kind, path, stdin, stdout):
+    def __init__(self, kind: str, path: str, stdin: int, stdout: int) -> None:
         self.kind = kind
         self.path = path
         self.stdin = stdin
         self.stdout = stdout
-        self.sock = None
+        self.sock: socket.socket | None = None
         self.next_try = 0.0
-        self.outstanding = {}  # channel id -> True, for requests sent and not yet answered
+        self.outstanding: dict[bytes, bool] = {}  # requests sent and not yet answered
         self.from_squid = b""
         self.from_service = b""
 
-    def run(self):
+    def run(self) -> None:
         while True:
             self.connect_if_due()
             watch = [self.stdin] + ([self.sock] if self.sock is not None else [])
@@ -63,7 +65,7 @@ class Relay:
 
     # --- Squid -> service ----------------------------------------------------------------
 
-    def on_squid(self, data):
+    def on_squid(self, data: bytes) -> None:
         complete, newline, self.from_squid = (self.from_squid + data).rpartition(b"\n")
         if not newline:
             return
@@ -81,7 +83,9 @@ class Relay:
 
     # --- service -> Squid ----------------------------------------------------------------
 
-    def on_service(self):
+    def on_service(self) -> None:
+        if self.sock is None:
+            return
         try:
             data = self.sock.recv(65536)
         except OSError:
@@ -98,7 +102,7 @@ class Relay:
 
     # --- failing closed ------------------------------------------------------------------
 
-    def connect_if_due(self):
+    def connect_if_due(self) -> None:
         if self.sock is not None or time.monotonic() < self.next_try:
             return
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -111,7 +115,7 @@ class Relay:
             return
         self.sock = sock
 
-    def disconnected(self):
+    def disconnected(self) -> None:
         if self.sock is not None:
             self.sock.close()
         self.sock = None
@@ -120,14 +124,14 @@ class Relay:
         self.refuse(list(self.outstanding))
         self.outstanding.clear()
 
-    def refuse(self, channel_ids):
+    def refuse(self, channel_ids: list[bytes]) -> None:
         if channel_ids:
             write_all(
                 self.stdout, b"".join(cid + b" " + UNAVAILABLE + b"\n" for cid in channel_ids)
             )
 
 
-def write_all(fd, data):
+def write_all(fd: int, data: bytes) -> None:
     while data:
         written = os.write(fd, data)
         data = data[written:]

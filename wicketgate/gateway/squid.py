@@ -86,7 +86,7 @@ def render_config(where: Layout | None = None, *, listen: str | None = None) -> 
     """squid.conf for this installation, from deploy/squid/squid.conf.template."""
     where = where or layout()
     listen = listen or settings.WICKETGATE_GATEWAY_LISTEN
-    portal = settings.WICKETGATE_GATEWAY_PORTAL_URL.rstrip("/")
+    portal = str(settings.WICKETGATE_GATEWAY_PORTAL_URL).rstrip("/")
     parent = settings.WICKETGATE_GATEWAY_PARENT
     parent_host, _, parent_port = (parent or "").rpartition(":")
     tls_ports = " ".join(str(int(port)) for port in settings.WICKETGATE_GATEWAY_TLS_PORTS)
