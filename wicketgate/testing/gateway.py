@@ -135,7 +135,7 @@ def running_gateway(
     folder.chmod(0o755)
     upstreams = start_upstreams(folder)
     hosts = folder / "hosts"
-    hosts.write_text("".join(f"127.0.0.1 {name}\n" for name in TEST_HOSTS))
+    hosts.write_text("".join(f"127.0.0.1 {name}\n" for name in ("localhost", *TEST_HOSTS)))
     hosts.chmod(0o644)
     port = free_port()
     settings.WICKETGATE_GATEWAY_DIR = folder / "gateway"
