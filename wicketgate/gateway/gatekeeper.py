@@ -131,6 +131,9 @@ class Gatekeeper:
         if method == "CONNECT" and self.intercept:
             # Decrypted and decided request by request, with the full address.
             return Answer(True, (INTERCEPT,), (), host=target)
+        held = self.engine.snapshot().prisoners.get(session.prison_number)
+        if held is None or held.attrs["establishment"] != session.establishment_code:
+            return _refuse(WRONG_ESTABLISHMENT)  # transferred (or released) since signing in
         try:
             decision = self.engine.decide(
                 session.prison_number, target, at=now, location=session.location_kind

@@ -199,3 +199,17 @@ def test_unavailable_is_the_only_unsigned_block_message() -> None:
         "i": ["gateway:unavailable"],
     }
     assert read_block_token("anything-else") is None
+
+
+def test_a_session_stops_working_once_its_prisoner_is_transferred(
+    keeper: tuple[Gatekeeper, str, str], estate: Estate
+) -> None:
+    from wicketgate.people.actions import do_transfer_prisoner
+
+    gate, user, _ = keeper
+    assert acl(gate, user, "10.0.0.7", "GET", "http://www.nhs.uk/", "-").split(" ")[1] == "OK"
+    do_transfer_prisoner(estate.prisoner_a, estate.b, actor=SETUP)
+    gate.engine.refresh()
+    assert "gateway:wrong-establishment" in acl(
+        gate, user, "10.0.0.7", "GET", "http://www.nhs.uk/", "-"
+    )
