@@ -11,6 +11,7 @@ for a denial the reasons in plain words) comes from the access helper's ``log=``
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -29,6 +30,8 @@ from wicketgate.gateway.models import DeviceSession
 # The fields of `logformat wicketgate`, in order (see deploy/squid/squid.conf.template).
 LOGFORMAT = "%ts.%03tu %tr %>a %un %>rm %ru %>Hs %>st %<st %Ss %ssl::>sni %ea"
 ACTION = "gateway.request"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -210,35 +213,41 @@ def tail(path: Path, *, batch: int = 5000) -> int:
         return 0
     key = _key(path)
     written = 0
+    reached = 0  # where this call left the cursor; it must never be seen going back
     with open(path, "rb") as handle:
-        size = os.fstat(handle.fileno()).st_size
         while True:
-            stored = (
-                SpoolCursor.objects.filter(spool=key).values_list("offset", flat=True).first() or 0
-            )
-            # A file shorter than the cursor was replaced (rotated away): start it afresh.
-            offset = 0 if stored > size else stored
-            handle.seek(offset)
-            lines, end = _complete_lines(handle, batch)
-            if not lines:
-                return written
-            parsed = []
-            for raw in lines:
-                try:
-                    entry = parse_line(raw.decode("utf-8", "replace"))
-                except (BadLogLine, ValueError):
-                    continue  # not one of ours (a line from before a format change)
-                # A connection closed before it asked anything (a port probe) is no request.
-                if not (entry.method == "-" and entry.url.startswith("error:")):
-                    parsed.append(entry)
+            # The cursor row, locked, is the one source of where to read from: two tailers
+            # of one file take turns, and neither writes a line the other has written.
             with transaction.atomic():
                 cursor, _ = SpoolCursor.objects.select_for_update().get_or_create(spool=key)
-                if cursor.offset != stored:
-                    continue  # another tailer moved it meanwhile: read again from there
-                append_events(to_events(parsed))
+                # A file shorter than the cursor was replaced (rotated away): start it afresh.
+                offset = 0 if cursor.offset > os.fstat(handle.fileno()).st_size else cursor.offset
+                handle.seek(offset)
+                lines, end = _complete_lines(handle, batch)
+                if not lines or end <= offset:
+                    return written
+                if offset < reached:
+                    log.error(
+                        "gateway: the cursor of %s went back from %s to %s", path, reached, offset
+                    )
+                    return written
+                entries = [entry for entry in map(_parse, lines) if entry is not None]
+                append_events(to_events(entries))
                 cursor.offset = end
                 cursor.save(update_fields=["offset", "updated_at"])
-            written += len(parsed)
+            written += len(entries)
+            reached = end
+
+
+def _parse(raw: bytes) -> LogLine | None:
+    try:
+        entry = parse_line(raw.decode("utf-8", "replace"))
+    except (BadLogLine, ValueError):
+        return None  # not one of ours (a line from before a format change)
+    # A connection closed before it asked anything (a port probe) is no request.
+    if entry.method == "-" and entry.url.startswith("error:"):
+        return None
+    return entry
 
 
 def _complete_lines(handle: Any, limit: int) -> tuple[list[bytes], int]:
