@@ -83,6 +83,11 @@ class Engine:
         # prisoner's change drops only their answers.
         self._cache: dict[tuple[str, str, str | None], Decision] = {}
         self._keys_of: dict[str, list[tuple[str, str, str | None]]] = {}
+        # Cedar's answer depends on the prisoner's attributes, not on who they are: people
+        # with the same profile on the same day share answers (site, location and hours
+        # being equal). A prisoner with exceptions of their own has a profile of their own.
+        self._shared: dict[tuple[Any, ...], Decision] = {}
+        self._profile_of: dict[tuple[str, dt.date], tuple[Any, ...]] = {}
         self._seen: set[int] = set()
 
     # --- freshness -------------------------------------------------------------------
@@ -145,10 +150,14 @@ class Engine:
                     if number is not None:
                         for key in self._keys_of.pop(number, ()):
                             self._cache.pop(key, None)
+                        for profile_key in [k for k in self._profile_of if k[0] == number]:
+                            del self._profile_of[profile_key]
 
     def _forget_all(self) -> None:
         self._cache.clear()
         self._keys_of.clear()
+        self._shared.clear()
+        self._profile_of.clear()
 
     @property
     def cached(self) -> int:
@@ -182,7 +191,7 @@ class Engine:
         if site is None:
             decision = _deny_unlisted(snap, resource, rule, moment)
         else:
-            decision = evaluate(snap, number, site, moment, location)
+            decision = self._evaluate_shared(snap, number, site, moment, location)
         if len(self._cache) >= self.cache_size:
             self._forget_all()
         key = (number, url, location)
@@ -190,6 +199,39 @@ class Engine:
             self._keys_of.setdefault(number, []).append(key)
         self._cache[key] = decision
         return decision
+
+    def _evaluate_shared(
+        self, snap: Snapshot, number: str, site: SiteMeta, at: dt.datetime, location: str | None
+    ) -> Decision:
+        slice_ = snap.prisoners[number]
+        day = at.astimezone(snap.zone).date()
+        profile = self._profile_of.get((number, day))
+        if profile is None:
+            profile = _profile(slice_, day)
+            if len(self._profile_of) >= self.cache_size:
+                self._profile_of.clear()
+            self._profile_of[(number, day)] = profile
+        in_hours, _edge = _clock(snap, slice_.attrs["establishment"], at)
+        key = (profile, site.site_id, location, tuple(in_hours))
+        hit = self._shared.get(key)
+        if hit is not None and hit.decided_at <= at < hit.valid_until:  # type: ignore[operator]
+            return hit
+        decision = evaluate(snap, number, site, at, location)
+        if len(self._shared) >= self.cache_size:
+            self._shared.clear()
+        self._shared[key] = decision
+        return decision
+
+
+def _profile(slice_: Any, day: dt.date) -> tuple[Any, ...]:
+    """What a decision for this prisoner on ``day`` depends on, as a hashable key."""
+    if slice_.exceptions:  # their exceptions show in their reasons: nobody shares them
+        return ("prisoner", slice_.prison_number)
+    attrs = prisoner_entity(slice_, day)["attrs"]
+    return tuple(
+        (name, tuple(value) if isinstance(value, list) else value)
+        for name, value in sorted(attrs.items())
+    )
 
 
 def evaluate(

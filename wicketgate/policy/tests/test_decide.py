@@ -293,3 +293,75 @@ def test_one_prisoners_change_drops_only_their_cached_answers(
     assert fresh_engine.decide("B2345CD", url, at=at(THURSDAY_10)) is bilal  # still cached
     changed = fresh_engine.decide(ALAN, url, at=at(THURSDAY_10))
     assert changed is not alan and alan.allowed and not changed.allowed
+
+
+def _twin(policy: Estate, number: str) -> Any:
+    from wicketgate.people.models import Prisoner
+
+    source = policy.prisoner_a
+    return Prisoner.objects.create(
+        prison_number=number,
+        given_name="Twin",
+        family_name="Ashdown",
+        date_of_birth=source.date_of_birth,
+        establishment=source.establishment,
+        location=source.location,
+        security_category=source.security_category,
+        incentive_level=source.incentive_level,
+        legal_status=source.legal_status,
+    )
+
+
+def test_people_with_the_same_profile_share_one_evaluation(
+    policy: Estate, fresh_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _twin(policy, "T1111AA")
+    calls = []
+    real = compiler.cedarpy.is_authorized
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args[0]["principal"]["id"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("wicketgate.policy.engine.cedarpy.is_authorized", counted)
+    url = "https://www.bbc.co.uk/"
+    first = fresh_engine.decide(ALAN, url, at=at(THURSDAY_10))
+    twin = fresh_engine.decide("T1111AA", url, at=at(THURSDAY_10))
+    assert twin is first and calls == [ALAN]
+    # Someone with another profile is evaluated for themselves.
+    fresh_engine.decide("B2345CD", url, at=at(THURSDAY_10))
+    assert calls == [ALAN, "B2345CD"]
+    # A change of attribute is a change of profile: the twin's alert stops the sharing.
+    from wicketgate.people.models import Prisoner
+
+    do_add_alert(
+        Prisoner.objects.get(prison_number="T1111AA"),
+        "CYBER",
+        actor=SETUP,
+        starts_on=dt.date(2026, 11, 1),
+    )
+    assert not fresh_engine.decide("T1111AA", url, at=at(THURSDAY_10)).allowed
+    assert fresh_engine.decide(ALAN, url, at=at(THURSDAY_10)).allowed
+
+
+def test_a_prisoner_with_exceptions_of_their_own_shares_with_nobody(
+    policy: Estate, fresh_engine: Engine, load_policy: Callable[[str], Any]
+) -> None:
+    from wicketgate.testing.policy import POLICY
+
+    _twin(policy, "T1111AA")
+    load_policy(
+        POLICY
+        + """
+exceptions:
+  - prisoner: T1111AA
+    allow: {site: Find a job}
+    until: 2026-12-31
+    reason: Release planning
+"""
+    )
+    url = "https://findajob.dwp.gov.uk/"
+    late = at(THURSDAY_22)  # out of the learning rule's hours: only the exception allows
+    assert not fresh_engine.decide(ALAN, url, at=late).allowed  # asked first: nothing to reuse
+    assert fresh_engine.decide("T1111AA", url, at=late).allowed
+    assert "Release planning" in fresh_engine.decide("T1111AA", url, at=late).reasons[0]
