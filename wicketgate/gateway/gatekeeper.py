@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -27,9 +28,8 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from django.core import signing
-from django.utils import timezone
 
-from wicketgate.gateway.sessions import LiveSession, SessionTable
+from wicketgate.gateway.sessions import SessionTable
 from wicketgate.policy.engine import Decision, Engine, UnknownPrisoner
 from wicketgate.policy.hosts import BadResource
 
@@ -75,7 +75,7 @@ class Gatekeeper:
         *,
         grace_seconds: float,
         intercept: bool = False,
-        clock: Callable[[], dt.datetime] = timezone.now,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self.engine = engine
         self.sessions = sessions
@@ -85,6 +85,8 @@ class Gatekeeper:
         self.fresh_at: float | None = None  # time.monotonic() of the last good refresh
         self.expired: dict[str, str] = {}  # username -> why, for the service to close
         self._tokens: dict[tuple[tuple[str, ...], tuple[str, ...], str], str] = {}
+        self._replies: dict[tuple[int, str, bool], tuple[Decision, bytes]] = {}
+        self._refusals: dict[tuple[str, bool], bytes] = {}
 
     @property
     def fresh(self) -> bool:
@@ -104,45 +106,65 @@ class Gatekeeper:
 
     def answer_acl(self, line: bytes) -> bytes:
         channel, _, rest = line.partition(b" ")
-        fields = [unquote(field) for field in rest.decode("utf-8", "replace").split(" ")]
+        fields = [
+            unquote(field) if "%" in field else field
+            for field in rest.decode("utf-8", "replace").split(" ")
+        ]
         fields += ["-"] * (5 - len(fields))
         login, client, method, uri, sni = fields[:5]
-        answer = self.decide(login, client, method, uri, sni)
-        return channel + b" " + self.reply(answer, connect=method == "CONNECT").encode()
+        return channel + b" " + self.decide(login, client, method, uri, sni)
 
-    def decide(self, login: str, client: str, method: str, uri: str, sni: str) -> Answer:
+    def decide(self, login: str, client: str, method: str, uri: str, sni: str) -> bytes:
+        """The reply to one question, as Squid reads it (after the channel id)."""
+        connect = method == "CONNECT"
         if not self.fresh:
-            return _refuse(UNAVAILABLE)
+            return self._refusal(UNAVAILABLE, connect)
         session = self.sessions.get(login) if login != "-" else None
         if session is None:
-            return _refuse(NO_SESSION)
+            return self._refusal(NO_SESSION, connect)
         now = self.clock()
         why = self.sessions.expired(session, now)
         if why is not None:
             self.expired[session.username] = why
-            return _refuse(SESSION_ENDED)
+            return self._refusal(SESSION_ENDED, connect)
         if session.device_address and client != session.device_address:
-            return _refuse(WRONG_DEVICE)
+            return self._refusal(WRONG_DEVICE, connect)
         try:
-            target = _target(method, uri, sni)
+            target, host = _target(method, uri, sni)
         except BadResource:
-            return _refuse(BAD_REQUEST)
+            return self._refusal(BAD_REQUEST, connect)
         self.sessions.touch(session.username, now)
-        if method == "CONNECT" and self.intercept:
+        if connect and self.intercept:
             # Decrypted and decided request by request, with the full address.
-            return Answer(True, (INTERCEPT,), (), host=target)
+            return self.reply(Answer(True, (INTERCEPT,), (), host=host)).encode()
         held = self.engine.snapshot().prisoners.get(session.prison_number)
         if held is None or held.attrs["establishment"] != session.establishment_code:
-            return _refuse(WRONG_ESTABLISHMENT)  # transferred (or released) since signing in
+            return self._refusal(WRONG_ESTABLISHMENT, connect)  # transferred or released
         try:
             decision = self.engine.decide(
                 session.prison_number, target, at=now, location=session.location_kind
             )
         except UnknownPrisoner:
-            return _refuse(WRONG_ESTABLISHMENT)
+            return self._refusal(WRONG_ESTABLISHMENT, connect)
         except BadResource:
-            return _refuse(BAD_REQUEST)
-        return _from_decision(decision, target, session)
+            return self._refusal(BAD_REQUEST, connect)
+        # Decisions are shared objects (the engine caches them): so are the replies.
+        key = (id(decision), host, connect)
+        known = self._replies.get(key)
+        if known is not None and known[0] is decision:
+            return known[1]
+        reply = self.reply(_from_decision(decision, host), connect=connect).encode()
+        if len(self._replies) >= 100_000:
+            self._replies.clear()
+        self._replies[key] = (decision, reply)
+        return reply
+
+    def _refusal(self, rule: str, connect: bool) -> bytes:
+        key = (rule, connect)
+        reply = self._refusals.get(key)
+        if reply is None:
+            reply = self._refusals[key] = self.reply(_refuse(rule), connect=connect).encode()
+        return reply
 
     def reply(self, answer: Answer, *, connect: bool = False) -> str:
         record = log_note(answer)
@@ -215,22 +237,23 @@ def read_block_token(token: str) -> dict[str, object] | None:
     return data if isinstance(data, dict) else None
 
 
-def _target(method: str, uri: str, sni: str) -> str:
-    """What to decide on: the full address, or for a TLS connection only the host."""
+@functools.lru_cache(maxsize=65536)
+def _target(method: str, uri: str, sni: str) -> tuple[str, str]:
+    """What to decide on (the address without its query, or for a TLS connection only the
+    host), and the host."""
     if method == "CONNECT":
         host = sni if sni not in ("", "-") else uri.rsplit(":", 1)[0]
         host = host.strip("[]")
         if not host:
             raise BadResource("no host")
-        return host
+        return host, host
     parts = urlsplit(uri)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BadResource(uri)
-    return f"{parts.scheme}://{parts.hostname}{parts.path or '/'}"
+    return f"{parts.scheme}://{parts.hostname}{parts.path or '/'}", parts.hostname
 
 
-def _from_decision(decision: Decision, target: str, session: LiveSession) -> Answer:
-    host = urlsplit(target).hostname or target if "://" in target else target
+def _from_decision(decision: Decision, host: str) -> Answer:
     return Answer(
         decision.allowed,
         decision.rules,
