@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
@@ -55,40 +58,74 @@ def gateway_config(listen: str | None) -> None:
     "--listen", default=None, help="host:port for Squid (default WICKETGATE_GATEWAY_LISTEN)."
 )
 def gateway_run(listen: str | None) -> None:
-    """Run Squid and the gateway service in the foreground until stopped."""
+    """Run Squid, its decision service and the recorder in the foreground until stopped."""
     _setup_django()
     from django.conf import settings
 
     from wicketgate.gateway.service import GatewayService
-    from wicketgate.gateway.squid import check_config, prepare, reopen_log_command, squid_command
+    from wicketgate.gateway.squid import check_config, prepare, squid_command
 
     with _gateway_refusals():
         where = prepare(listen=listen)
         check_config(where)
-
-    def reopen_log() -> None:
-        subprocess.run(reopen_log_command(where), check=False, capture_output=True)  # noqa: S603
-
-    service = GatewayService(where.socket, where.access_log, reopen_log=reopen_log)
+    service = GatewayService(where.socket)
     service.start()
     squid = subprocess.Popen(squid_command(where))  # noqa: S603 - our own squid.conf
+    recorder = _start_recorder()
     click.echo(
         f"wicketgate: gateway on {listen or settings.WICKETGATE_GATEWAY_LISTEN} "
         f"(Squid pid {squid.pid}; config {where.conf})"
     )
+    stopping = threading.Event()
 
     def stop(signum: int, frame: Any) -> None:
+        stopping.set()
         squid.terminate()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     try:
+        while squid.poll() is None:
+            if recorder.poll() is not None and not stopping.is_set():
+                click.echo("wicketgate: the gateway recorder stopped; starting it again", err=True)
+                recorder = _start_recorder()
+            stopping.wait(0.5)
         code = squid.wait()
     finally:
         if squid.poll() is None:
             squid.kill()
+        recorder.terminate()  # it records what Squid wrote last before it goes
+        try:
+            recorder.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            recorder.kill()
         service.stop()
     sys.exit(0 if code in (0, -signal.SIGTERM) else code)
+
+
+def _start_recorder() -> subprocess.Popen[bytes]:
+    command = [str(Path(sys.executable).with_name("wicketgate")), "gateway", "record"]
+    # Below the decisions in priority: the access log is a durable spool, so recording
+    # may lag under peak load and catch up after.
+    return subprocess.Popen(command, preexec_fn=lambda: os.nice(10))  # noqa: S603
+
+
+@gateway.command(name="record")
+def gateway_record() -> None:
+    """Move Squid's access log into the audit log until stopped (`gateway run` starts it)."""
+    _setup_django()
+    from wicketgate.gateway.recorder import record_forever
+    from wicketgate.gateway.squid import layout, reopen_log_command
+
+    where = layout()
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
+    signal.signal(signal.SIGINT, lambda signum, frame: stopping.set())
+
+    def reopen_log() -> None:
+        subprocess.run(reopen_log_command(where), check=False, capture_output=True)  # noqa: S603
+
+    record_forever(where.access_log, stopping, reopen_log=reopen_log)
 
 
 @gateway.command(name="ca")

@@ -1,14 +1,17 @@
-"""The gateway service: answers Squid's helpers, keeps policy and sessions fresh, records.
+"""The gateway service: answers Squid's helpers and keeps policy and sessions fresh.
 
 One process per Squid: an asyncio Unix-socket server that the relay helpers connect to
-(see relay.py), and two threads that do the database work off the request path:
+(see relay.py), and threads that do the database work off the request path:
 
 - the poller, every ``WICKETGATE_GATEWAY_POLL_MS``: policy changes into the engine,
   session opens and closes into the session table, activity back to the database,
   sessions found expired closed. If it cannot finish a round for
   ``WICKETGATE_GATEWAY_GRACE_SECONDS``, the gatekeeper refuses everything (fail closed)
   and an alert is raised, in the process log and in the audit log;
-- the recorder, which moves Squid's access log into the audit log (see accesslog.py).
+- on PostgreSQL, a listener that wakes the poller the moment a change commits.
+
+Recording Squid's access log into the audit log is another process's work
+(:mod:`wicketgate.gateway.recorder`), so that it never holds this one's interpreter.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
@@ -30,7 +32,6 @@ from django.utils import timezone
 
 from wicketgate.audit.log import Actor, record_event
 from wicketgate.audit.models import AuditEvent
-from wicketgate.gateway import accesslog
 from wicketgate.gateway.gatekeeper import Gatekeeper
 from wicketgate.gateway.models import DeviceSession
 from wicketgate.gateway.sessions import SessionTable
@@ -46,17 +47,13 @@ class GatewayService:
     def __init__(
         self,
         socket_path: Path,
-        access_log: Path | None,
         *,
         poll_seconds: float | None = None,
         grace_seconds: float | None = None,
         intercept: bool | None = None,
         establishment_ids: set[int] | None = None,
-        reopen_log: Callable[[], None] | None = None,
-        rotate_bytes: int | None = None,
     ) -> None:
         self.socket_path = socket_path
-        self.access_log = access_log
         self.poll_seconds = (
             poll_seconds if poll_seconds is not None else settings.WICKETGATE_GATEWAY_POLL_MS / 1000
         )
@@ -74,12 +71,6 @@ class GatewayService:
             ),
             intercept=settings.WICKETGATE_GATEWAY_INTERCEPT if intercept is None else intercept,
         )
-        self.reopen_log = reopen_log
-        self.rotate_bytes = (
-            rotate_bytes
-            if rotate_bytes is not None
-            else settings.WICKETGATE_GATEWAY_LOG_ROTATE_MB * 1024 * 1024
-        )
         self.stopping = threading.Event()
         self._wake = threading.Event()  # set by the PostgreSQL listener: look now
         self.alerting = False
@@ -95,7 +86,7 @@ class GatewayService:
     def start(self) -> None:
         """Start in background threads (for tests and for `gateway run`)."""
         self.poll_once()
-        loops = [(self._poll_forever, "poller"), (self._record_forever, "recorder")]
+        loops = [(self._poll_forever, "poller")]
         if connection.vendor == "postgresql":
             loops.append((self._listen_forever, "listener"))
         for target, name in loops:
@@ -288,32 +279,6 @@ class GatewayService:
             except Exception:
                 log.warning("gateway: lost the PostgreSQL change listener; polling meanwhile")
                 self.stopping.wait(1.0)
-
-    # --- recording -----------------------------------------------------------------------
-
-    def _record_forever(self) -> None:
-        if self.access_log is None:
-            return
-        with contextlib.suppress(Exception):
-            accesslog.finish_rotated(self.access_log)
-        while not self.stopping.wait(0.2):
-            try:
-                close_old_connections()
-                accesslog.tail(self.access_log)
-                if (
-                    self.reopen_log is not None
-                    and self.access_log.exists()
-                    and self.access_log.stat().st_size >= self.rotate_bytes
-                ):
-                    accesslog.rotate(self.access_log, self.reopen_log)
-            except Exception:
-                self._drop_connection()
-                log.exception(
-                    "gateway: could not move the access log into the audit log; will retry"
-                )
-        with contextlib.suppress(Exception):
-            accesslog.tail(self.access_log)
-        self._drop_connection()
 
 
 def _establishment_ids(codes: list[str]) -> set[int]:

@@ -107,7 +107,7 @@ class RunningGateway:
             self.service = None
 
     def start_service(self) -> None:
-        self.service = GatewayService(self.layout.socket, None, poll_seconds=self.poll_seconds)
+        self.service = GatewayService(self.layout.socket, poll_seconds=self.poll_seconds)
         self.service.start()
 
     def record_now(self) -> None:
@@ -151,9 +151,9 @@ def running_gateway(
         settings.WICKETGATE_GATEWAY_UPSTREAM_CA = str(upstreams.ca_file)
     layout = prepare(Layout(folder / "gateway"))
     check_config(layout)
-    # The test moves the access log into the audit log itself (record_now): one writer, as
-    # SQLite's shared in-memory test database locks whole tables.
-    service = GatewayService(layout.socket, None, poll_seconds=poll_seconds)
+    # The test moves the access log into the audit log itself (record_now), as the
+    # recorder process would.
+    service = GatewayService(layout.socket, poll_seconds=poll_seconds)
     service.start()
     squid = subprocess.Popen(  # noqa: S603 - our own squid.conf
         squid_command(layout), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE

@@ -47,6 +47,10 @@ def test_it_serves_on_loopback_with_migrations_applied_and_stops_on_ctrl_c(tmp_p
     gateway_port = free_port()
     env["WICKETGATE_GATEWAY_DIR"] = str(gateway_dir / "gateway")
     env["WICKETGATE_GATEWAY_LISTEN"] = f"127.0.0.1:{gateway_port}"
+    hosts = gateway_dir / "hosts"  # no resolver here: test names go to a closed local port
+    hosts.write_text("127.0.0.1 www.nhs.uk example.com\n")
+    hosts.chmod(0o644)
+    env["WICKETGATE_GATEWAY_HOSTS_FILE"] = str(hosts)
     process = subprocess.Popen(
         [str(WICKETGATE), "up", "--port", str(port), "--workers", "1"],
         env=env,
@@ -80,6 +84,52 @@ def test_it_serves_on_loopback_with_migrations_applied_and_stops_on_ctrl_c(tmp_p
             except ConnectionRefusedError:
                 assert time.monotonic() < deadline, "the gateway did not start"
                 time.sleep(0.3)
+
+        # A demo prisoner signs in on a demo kiosk; each request through the gateway is
+        # decided, and reaches the audit log through the recorder process.
+        def wicketgate(*args: str) -> str:
+            done = subprocess.run(  # noqa: S603 - our own console script
+                [str(WICKETGATE), *args], env=env, capture_output=True, text=True, check=True
+            )
+            return done.stdout
+
+        wicketgate("demo", "load")
+        credentials = wicketgate(
+            "gateway", "session", "open", "--prisoner", "A1032CJ", "--device", "NGT-A-KIOSK-1"
+        ).strip()
+        proxy_url = f"http://127.0.0.1:{gateway_port}"
+        codes = []
+        for url in ("http://www.nhs.uk/", "http://example.com/"):
+            done = subprocess.run(  # noqa: S603,S607 - curl through our own proxy
+                [
+                    "curl",
+                    "-s",
+                    "-o",
+                    "/dev/null",
+                    "-w",
+                    "%{http_code}",
+                    "-x",
+                    proxy_url,
+                    "-U",
+                    credentials,
+                    url,
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            codes.append(done.stdout)
+        # Allowed, but nothing listens at the test address (503); refused: to the block page.
+        assert codes == ["503", "302"]
+        deadline = time.monotonic() + 20
+        while True:
+            exported = wicketgate("audit", "export", "--action", "gateway.request")
+            events = [json.loads(line) for line in exported.splitlines() if line.strip()]
+            if len(events) >= 2:
+                break
+            assert time.monotonic() < deadline, "the requests did not reach the audit log"
+            time.sleep(0.3)
+        assert [event["outcome"] for event in events[-2:]] == ["success", "denied"]
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)

@@ -33,7 +33,7 @@ def test_it_refuses_and_raises_an_alert_when_it_cannot_refresh_then_recovers(
     transactional_db: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = Path(tempfile.mkdtemp()) / "decide.sock"
-    service = GatewayService(path, None, poll_seconds=0.05, grace_seconds=0.3)
+    service = GatewayService(path, poll_seconds=0.05, grace_seconds=0.3)
     service.start()
     try:
         assert b" ERR " in _ask(path, b"acl", b"1 wgnobody 10.0.0.1 GET http://www.nhs.uk/ -")
@@ -68,7 +68,7 @@ def test_it_refuses_and_raises_an_alert_when_it_cannot_refresh_then_recovers(
 @pytest.mark.django_db(transaction=True)
 def test_a_connection_that_does_not_say_what_it_is_gets_no_answers(transactional_db: Any) -> None:
     path = Path(tempfile.mkdtemp()) / "decide.sock"
-    service = GatewayService(path, None, poll_seconds=0.05)
+    service = GatewayService(path, poll_seconds=0.05)
     service.start()
     try:
         assert _ask(path, b"hello", b"1 x y") == b""
@@ -94,9 +94,9 @@ def test_a_gateway_for_one_establishment_knows_only_its_sessions(
         )[0]
         do_open_device_session(prisoner=prisoner, device=device, actor=SETUP)
     settings.WICKETGATE_GATEWAY_ESTABLISHMENTS = ["rvs"]
-    service = GatewayService(Path(tempfile.mkdtemp()) / "decide.sock", None)
+    service = GatewayService(Path(tempfile.mkdtemp()) / "decide.sock")
     service.poll_once()
     assert {s.prison_number for s in service.sessions._sessions.values()} == {"B2345CD"}
     settings.WICKETGATE_GATEWAY_ESTABLISHMENTS = ["XYZ"]
     with pytest.raises(ValueError, match="no establishment XYZ"):
-        GatewayService(Path(tempfile.mkdtemp()) / "decide.sock", None)
+        GatewayService(Path(tempfile.mkdtemp()) / "decide.sock")
