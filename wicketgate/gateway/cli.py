@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -105,9 +106,16 @@ def gateway_run(listen: str | None) -> None:
 
 def _start_recorder() -> subprocess.Popen[bytes]:
     command = [str(Path(sys.executable).with_name("wicketgate")), "gateway", "record"]
-    # Below the decisions in priority: the access log is a durable spool, so recording
-    # may lag under peak load and catch up after.
-    return subprocess.Popen(command, preexec_fn=lambda: os.nice(10))  # noqa: S603
+    return subprocess.Popen(command, preexec_fn=_idle_priority)  # noqa: S603
+
+
+def _idle_priority() -> None:
+    """Record only with CPU time nothing else wants: the access log is a durable spool, so
+    under peak load the audit log lags (nothing is lost) and catches up after, while the
+    questions Squid is waiting on are answered first."""
+    os.nice(19)
+    with contextlib.suppress(AttributeError, OSError):  # SCHED_IDLE is Linux's
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
 
 @gateway.command(name="record")

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import cedarpy
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from wicketgate.policy.codes import Clearance, Effect
@@ -89,6 +90,7 @@ class Engine:
         self._shared: dict[tuple[Any, ...], Decision] = {}
         self._profile_of: dict[tuple[str, dt.date], tuple[Any, ...]] = {}
         self._seen: set[int] = set()
+        self._window_signature: tuple[Any, ...] | None = None
 
     # --- freshness -------------------------------------------------------------------
 
@@ -120,7 +122,13 @@ class Engine:
             self._forget_all()
             return
         # Look a little behind the version too: on PostgreSQL a change can commit after a
-        # later-numbered one, and must not be missed because its id is lower.
+        # later-numbered one, and must not be missed because its id is lower. A count and
+        # a maximum over that window tell, in one row, whether anything arrived at all.
+        window = PolicyChange.objects.filter(id__gt=current.version - LOOK_BACK)
+        signature = tuple(window.aggregate(n=Count("id"), top=Max("id")).values())
+        if signature == self._window_signature:
+            return
+        self._window_signature = signature
         changes = [
             change
             for change in PolicyChange.objects.filter(
