@@ -161,6 +161,11 @@ WICKETGATE_GATEWAY_POLL_MS = envint("WICKETGATE_GATEWAY_POLL_MS", 250, minimum=1
 WICKETGATE_GATEWAY_GRACE_SECONDS = envint("WICKETGATE_GATEWAY_GRACE_SECONDS", 5, minimum=1)
 # Squid's access log is recorded into the audit log as it grows, then started afresh at this size.
 WICKETGATE_GATEWAY_LOG_ROTATE_MB = envint("WICKETGATE_GATEWAY_LOG_ROTATE_MB", 64, minimum=1)
+# While the gateway is busy, requests reach the audit log at most this late (the access
+# log holds them meanwhile); when it is quiet, at once.
+WICKETGATE_GATEWAY_RECORD_MAX_LAG_SECONDS = envint(
+    "WICKETGATE_GATEWAY_RECORD_MAX_LAG_SECONDS", 30, minimum=1
+)
 # Where a blocked plain-HTTP request is sent: the portal's block page, which the gateway
 # always lets devices reach.
 WICKETGATE_GATEWAY_PORTAL_URL = envstr("WICKETGATE_GATEWAY_PORTAL_URL", "http://127.0.0.1:8000")

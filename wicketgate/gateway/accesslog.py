@@ -203,6 +203,24 @@ def finish_rotated(path: Path) -> int:
     return written
 
 
+def lag_seconds(path: Path) -> float:
+    """How long ago the oldest request not yet recorded finished (0 if none is waiting)."""
+    stored = SpoolCursor.objects.filter(spool=_key(path)).values_list("offset", flat=True).first()
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(stored or 0)
+            first = handle.readline()
+    except FileNotFoundError:
+        return 0.0
+    if not first.endswith(b"\n"):
+        return 0.0
+    try:
+        stamp = float(first.split(b" ", 1)[0])
+    except ValueError:
+        return float("inf")  # not a line of ours: record now, and let tail() skip it
+    return max(0.0, time.time() - stamp)
+
+
 def _key(path: Path) -> str:
     return f"squid:{path}"[:200]
 

@@ -1,15 +1,19 @@
 """The recorder: Squid's access log into the audit log, as a process of its own.
 
-``wicketgate gateway run`` starts it beside Squid, at a lower priority: the access log
-is a durable spool, so under peak load the audit log may lag by some seconds while the
-questions Squid asks are answered first; nothing is lost, and it catches up.
+``wicketgate gateway run`` starts it beside Squid at idle priority. The access log is a
+durable spool, so while the gateway is busy (Squid writing more than ``BUSY_BYTES`` a
+second) the recorder holds back, letting the questions Squid waits on have the CPU, until
+the oldest unrecorded request is ``WICKETGATE_GATEWAY_RECORD_MAX_LAG_SECONDS`` old; when
+the gateway is quiet it records at once. Nothing is lost either way.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +23,9 @@ from django.db import close_old_connections, connection
 from wicketgate.gateway import accesslog
 
 log = logging.getLogger(__name__)
+
+BUSY_BYTES = 64 * 1024  # a second: a few hundred requests
+RATE_WINDOW = 1.0  # seconds over which that rate is judged
 
 
 def record_forever(
@@ -30,11 +37,22 @@ def record_forever(
     every: float = 0.2,
 ) -> None:
     limit = rotate_bytes or settings.WICKETGATE_GATEWAY_LOG_ROTATE_MB * 1024 * 1024
+    max_lag = settings.WICKETGATE_GATEWAY_RECORD_MAX_LAG_SECONDS
     with contextlib.suppress(Exception):
         accesslog.finish_rotated(access_log)
+    # (when, size) of the log over the last second or so: the rate Squid is writing at.
+    recent: collections.deque[tuple[float, int]] = collections.deque()
     while not stopping.wait(every):
         try:
+            size, now = _size(access_log), time.monotonic()
+            recent.append((now, size))
+            while len(recent) > 1 and now - recent[1][0] >= RATE_WINDOW:
+                recent.popleft()
+            then, before = recent[0]
+            busy = size - before > BUSY_BYTES * max(now - then, RATE_WINDOW)
             close_old_connections()
+            if busy and accesslog.lag_seconds(access_log) < max_lag:
+                continue
             accesslog.tail(access_log)
             if (
                 reopen_log is not None
@@ -50,3 +68,10 @@ def record_forever(
         accesslog.tail(access_log)
     with contextlib.suppress(Exception):
         connection.close()
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
