@@ -177,6 +177,12 @@ class GatewayService:
     # --- keeping fresh -------------------------------------------------------------------
 
     def poll_once(self) -> None:
+        if connection.vendor == "sqlite":
+            # Only matters for a shared-cache database (the test suite's in-memory one),
+            # where this reader would otherwise make writers fail at once with "table is
+            # locked"; a file database, as in production, ignores it.
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA read_uncommitted = 1")
         self.engine.refresh()
         self.sessions.refresh()
         self._close_expired()

@@ -125,7 +125,7 @@ def test_it_serves_on_loopback_with_migrations_applied_and_stops_on_ctrl_c(tmp_p
         while True:
             exported = wicketgate("audit", "export", "--action", "gateway.request")
             events = [json.loads(line) for line in exported.splitlines() if line.strip()]
-            if len(events) >= 2:
+            if len(events) >= 3:
                 break
             assert time.monotonic() < deadline, "the requests did not reach the audit log"
             time.sleep(0.3)
