@@ -1,6 +1,6 @@
 """The gateway service: answers Squid's helpers and keeps policy and sessions fresh.
 
-One process per Squid: an asyncio Unix-socket server that the relay helpers connect to
+One process per Squid: a Unix-socket server that the relay helpers connect to
 (see relay.py), and threads that do the database work off the request path:
 
 - the poller, every ``WICKETGATE_GATEWAY_POLL_MS``: policy changes into the engine,
@@ -16,12 +16,12 @@ Recording Squid's access log into the audit log is another process's work
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import grp
 import logging
 import math
 import os
+import socket
 import threading
 import time
 from pathlib import Path
@@ -75,10 +75,9 @@ class GatewayService:
         self._wake = threading.Event()  # set by the PostgreSQL listener: look now
         self.alerting = False
         self.ready = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._server: asyncio.AbstractServer | None = None
+        self._listener: socket.socket | None = None
+        self._conns: set[socket.socket] = set()
         self._threads: list[threading.Thread] = []
-        self._writers: set[asyncio.StreamWriter] = set()
         self._pending_alerts: list[tuple[str, dict[str, str]]] = []
 
     # --- running ------------------------------------------------------------------------
@@ -102,41 +101,36 @@ class GatewayService:
     def stop(self) -> None:
         self.stopping.set()
         self._wake.set()
-        if self._loop is not None and self._loop.is_running():
-            with contextlib.suppress(Exception):
-                asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(5)
-            self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._listener is not None:
+            with contextlib.suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)
+            self._listener.close()
+        for conn in list(self._conns):  # the relays see the end and refuse until we are back
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
         for thread in self._threads:
             thread.join(timeout=5)
         with contextlib.suppress(FileNotFoundError):
             self.socket_path.unlink()
 
     def _serve(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
+        """Accept the relays' connections: a thread each (there are a handful), blocking
+        reads and writes, so that a question costs a few microseconds beyond its answer."""
         with contextlib.suppress(FileNotFoundError):
             self.socket_path.unlink()
-        self._server = loop.run_until_complete(
-            asyncio.start_unix_server(self._handle, path=str(self.socket_path))
-        )
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(str(self.socket_path))
+        listener.listen(64)
+        self._listener = listener
         self._expose_socket()
         self.ready.set()
-        try:
-            loop.run_forever()
-        finally:
-            self._server.close()
-            loop.close()
-
-    async def _shutdown(self) -> None:
-        """Stop listening and drop the helpers' connections (their relays then refuse)."""
-        if self._server is not None:
-            self._server.close()
-        for writer in list(self._writers):
-            writer.close()  # the handler reads the end of its stream and returns
-        current = asyncio.current_task()
-        tasks = [task for task in asyncio.all_tasks() if task is not current]
-        if tasks:
-            await asyncio.wait(tasks, timeout=2)
+        while not self.stopping.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                break
+            thread = threading.Thread(target=self._handle, args=(conn,), daemon=True)
+            thread.start()
 
     def _expose_socket(self) -> None:
         if os.geteuid() == 0:
@@ -145,34 +139,38 @@ class GatewayService:
         else:
             self.socket_path.chmod(0o600)
 
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._writers.add(writer)
+    def _handle(self, conn: socket.socket) -> None:
+        self._conns.add(conn)
         try:
-            kind = (await reader.readline()).strip()
-            if kind == b"auth":
+            buffered = b""
+            while b"\n" not in buffered:
+                data = conn.recv(4096)
+                if not data:
+                    return
+                buffered += data
+            kind, _, pending = buffered.partition(b"\n")
+            if kind.strip() == b"auth":
                 answer = self.gatekeeper.answer_auth
-            elif kind == b"acl":
+            elif kind.strip() == b"acl":
                 answer = self.gatekeeper.answer_acl
             else:
                 return
-            pending = b""
             while True:
-                data = await reader.read(65536)
+                complete, newline, pending = pending.rpartition(b"\n")  # keep a partial line
+                if newline:
+                    conn.sendall(b"".join(answer(line) + b"\n" for line in complete.split(b"\n")))
+                data = conn.recv(65536)
                 if not data:
                     return
-                complete, newline, pending = (pending + data).rpartition(b"\n")
-                if not newline:
-                    continue
-                writer.write(b"".join(answer(line) + b"\n" for line in complete.split(b"\n")))
-                await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError):
+                pending += data
+        except OSError:
             return
         except Exception:
             # Never answer from a broken state: drop the connection, and the relay refuses.
             log.exception("gateway: a helper connection failed")
         finally:
-            self._writers.discard(writer)
-            writer.close()
+            self._conns.discard(conn)
+            conn.close()
 
     # --- keeping fresh -------------------------------------------------------------------
 
