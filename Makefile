@@ -16,15 +16,16 @@ WITH_DATA_DIR = data_dir=$$(mktemp -d -t wicketgate-data-XXXXXX); \
 
 header = @printf '\n==> %s\n' $(1)
 
-.PHONY: help install demo test lint bench bench-policy clean
+.PHONY: help install demo test lint bench bench-policy bench-gateway clean
 
 help:
 	@echo "make install   Debian packages, .venv and node_modules (scripts/bootstrap.sh)"
 	@echo "make demo      install, load the demo estate and start the platform"
 	@echo "make test      install, ruff check, pytest on SQLite, pytest on PostgreSQL"
 	@echo "make lint      ruff check, ruff format --check, mypy"
-	@echo "make bench     audit log (SQLite, PostgreSQL) and policy engine benchmarks (BENCH_ARGS=--quick)"
+	@echo "make bench     audit log, policy engine and web gateway benchmarks (BENCH_ARGS=--quick)"
 	@echo "make bench-policy  the policy engine benchmark alone, on SQLite (BENCH_ARGS=--quick)"
+	@echo "make bench-gateway the web gateway benchmark alone: Squid, squidGuard, Wicketgate (root; BENCH_ARGS=--quick)"
 	@echo "make clean     remove .venv, node_modules and data"
 
 install:
@@ -54,9 +55,13 @@ lint: install
 bench: install
 	$(BIN)/python benchmarks/audit_log.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/policy_engine.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/gateway.py $(BENCH_ARGS)
 
 bench-policy: install
 	$(BIN)/python benchmarks/policy_engine.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules data
+
+bench-gateway: install
+	$(BIN)/python benchmarks/gateway.py $(BENCH_ARGS)
