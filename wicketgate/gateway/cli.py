@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -110,12 +109,12 @@ def _start_recorder() -> subprocess.Popen[bytes]:
 
 
 def _idle_priority() -> None:
-    """Record only with CPU time nothing else wants: the access log is a durable spool, so
-    under peak load the audit log lags (nothing is lost) and catches up after, while the
-    questions Squid is waiting on are answered first."""
+    """Record with CPU time the decisions do not want: the access log is a durable spool,
+    so under peak load the audit log lags (nothing is lost) and catches up after.
+
+    Nice, not SCHED_IDLE: the recorder holds the database's write lock while it writes a
+    batch, and a process that gets no CPU at all would keep everyone else waiting for it."""
     os.nice(19)
-    with contextlib.suppress(AttributeError, OSError):  # SCHED_IDLE is Linux's
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
 
 @gateway.command(name="record")

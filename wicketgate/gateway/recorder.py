@@ -1,6 +1,6 @@
 """The recorder: Squid's access log into the audit log, as a process of its own.
 
-``wicketgate gateway run`` starts it beside Squid at idle priority. The access log is a
+``wicketgate gateway run`` starts it beside Squid at the lowest priority. The access log is a
 durable spool, so while the gateway is busy (Squid writing more than ``BUSY_BYTES`` a
 second) the recorder holds back, letting the questions Squid waits on have the CPU, until
 the oldest unrecorded request is ``WICKETGATE_GATEWAY_RECORD_MAX_LAG_SECONDS`` old; when
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 BUSY_BYTES = 64 * 1024  # a second: a few hundred requests
 RATE_WINDOW = 1.0  # seconds over which that rate is judged
+BATCH = 1000  # lines a transaction: short holds of the database's write lock
 
 
 def record_forever(

@@ -85,7 +85,7 @@ class GatewayService:
     def start(self) -> None:
         """Start in background threads (for tests and for `gateway run`)."""
         self.poll_once()
-        loops = [(self._poll_forever, "poller")]
+        loops = [(self._poll_forever, "poller"), (self._housekeep_forever, "housekeeper")]
         if connection.vendor == "postgresql":
             loops.append((self._listen_forever, "listener"))
         for target, name in loops:
@@ -183,11 +183,10 @@ class GatewayService:
                 cursor.execute("PRAGMA read_uncommitted = 1")
         self.engine.refresh()
         self.sessions.refresh()
-        self._close_expired()
         self.gatekeeper.fresh_at = time.monotonic()
 
     def _poll_forever(self) -> None:
-        last_activity = time.monotonic()
+        """Reads only: a write waiting for a database lock must never make the data stale."""
         while not self.stopping.is_set():
             self._wake.wait(self.poll_seconds)
             self._wake.clear()
@@ -196,10 +195,6 @@ class GatewayService:
             try:
                 close_old_connections()
                 self.poll_once()
-                if time.monotonic() - last_activity >= ACTIVITY_EVERY:
-                    self.sessions.write_activity()
-                    last_activity = time.monotonic()
-                self._flush_alerts()
                 if self.alerting:
                     self.alerting = False
                     log.warning("gateway: policy and sessions are fresh again; serving")
@@ -214,9 +209,26 @@ class GatewayService:
                         error,
                     )
                     self._record_alert("gateway.fail_closed", str(error)[:300])
+        self._drop_connection()  # this thread's own
+
+    def _housekeep_forever(self) -> None:
+        """The gateway's writes: sessions found expired closed, activity, alerts."""
+        last_activity = time.monotonic()
+        while not self.stopping.wait(1.0):
+            try:
+                close_old_connections()
+                self._close_expired()
+                if time.monotonic() - last_activity >= ACTIVITY_EVERY:
+                    self.sessions.write_activity()
+                    last_activity = time.monotonic()
+                self._flush_alerts()
+            except Exception:
+                self._drop_connection()
+                log.warning("gateway: housekeeping failed; will retry", exc_info=True)
         with contextlib.suppress(Exception):
             self.sessions.write_activity()
-        self._drop_connection()  # this thread's own
+            self._flush_alerts()
+        self._drop_connection()
 
     def _close_expired(self) -> None:
         from wicketgate.gateway.actions import do_close_device_session

@@ -98,27 +98,20 @@ def test_it_serves_on_loopback_with_migrations_applied_and_stops_on_ctrl_c(tmp_p
             "gateway", "session", "open", "--prisoner", "A1032CJ", "--device", "NGT-A-KIOSK-1"
         ).strip()
         proxy_url = f"http://127.0.0.1:{gateway_port}"
-        codes = []
-        for url in ("http://www.nhs.uk/", "http://example.com/"):
-            done = subprocess.run(  # noqa: S603,S607 - curl through our own proxy
-                [
-                    "curl",
-                    "-s",
-                    "-o",
-                    "/dev/null",
-                    "-w",
-                    "%{http_code}",
-                    "-x",
-                    proxy_url,
-                    "-U",
-                    credentials,
-                    url,
-                ],
-                capture_output=True,
-                text=True,
-                check=False,
+
+        def fetch(url: str) -> str:
+            command = ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}"]
+            command += ["-x", proxy_url, "-U", credentials, url]
+            done = subprocess.run(  # noqa: S603 - curl through our own proxy
+                command, capture_output=True, text=True, check=False
             )
-            codes.append(done.stdout)
+            return done.stdout
+
+        deadline = time.monotonic() + 5
+        while fetch("http://www.nhs.uk/") == "407":  # until the gateway has seen the session
+            assert time.monotonic() < deadline, "the gateway never accepted the session"
+            time.sleep(0.1)
+        codes = [fetch("http://www.nhs.uk/"), fetch("http://example.com/")]
         # Allowed, but nothing listens at the test address (503); refused: to the block page.
         assert codes == ["503", "302"]
         deadline = time.monotonic() + 20
