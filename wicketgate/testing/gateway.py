@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +36,16 @@ TEST_HOSTS = (
     "findajob.dwp.gov.uk",
     "blocked.example.com",
 )
+
+
+def wait_for(check: Callable[[], object], seconds: float = 5) -> float:
+    """Seconds until ``check()`` is true; AssertionError if it is not within ``seconds``."""
+    started = time.monotonic()
+    while not check():
+        if time.monotonic() - started > seconds:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.02)
+    return time.monotonic() - started
 
 
 def free_port() -> int:

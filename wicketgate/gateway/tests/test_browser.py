@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from wicketgate.gateway.actions import do_open_device_session, do_register_devic
 from wicketgate.policy.codes import DEFAULT_CATEGORIES
 from wicketgate.policy.models import Category, SiteRequest
 from wicketgate.testing.browser import CHROMIUM, CHROMIUM_ARGS
-from wicketgate.testing.gateway import RunningGateway, running_gateway
+from wicketgate.testing.gateway import RunningGateway, running_gateway, wait_for
 from wicketgate.testing.personas import PRISONER_PIN, SETUP, Estate, build_estate
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -58,12 +57,9 @@ def behind_gateway(
         session, password = do_open_device_session(
             prisoner=estate.prisoner_a, device=device, actor=SETUP
         )
-        for _ in range(100):
-            if gateway.service is not None and gateway.service.sessions.get(session.username):
-                break
-            time.sleep(0.05)
-        else:
-            raise AssertionError("the gateway did not see the new session")
+        wait_for(
+            lambda: gateway.service is not None and gateway.service.sessions.get(session.username)
+        )
         yield gateway, session.username, password
 
 

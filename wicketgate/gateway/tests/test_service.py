@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +11,7 @@ import pytest
 
 from wicketgate.audit.models import AuditEvent
 from wicketgate.gateway.service import GatewayService
-
-
-def _wait_for(check: Any, seconds: float = 5) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
+from wicketgate.testing.gateway import wait_for as _wait_for
 
 
 def _ask(path: Path, kind: bytes, line: bytes) -> bytes:

@@ -10,7 +10,6 @@ import os
 import signal
 import ssl
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from wicketgate.gateway.models import CloseReason
 from wicketgate.policy.codes import DEFAULT_CATEGORIES
 from wicketgate.policy.models import Category
 from wicketgate.testing.gateway import RunningGateway, running_gateway
+from wicketgate.testing.gateway import wait_for as _wait_for
 from wicketgate.testing.personas import SETUP, Estate, build_estate
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -117,15 +117,6 @@ def curl(
     body, _, tail = result.stdout.rpartition("\n")
     code, _, redirect = tail.partition(" ")
     return int(code or 0), redirect, body
-
-
-def _wait_for(check: Callable[[], bool], seconds: float = 5) -> float:
-    started = time.monotonic()
-    while not check():
-        if time.monotonic() - started > seconds:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.02)
-    return time.monotonic() - started
 
 
 def _block_reasons(redirect: str) -> dict[str, Any]:
