@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from wicketgate.conduct.cli import conduct
 from wicketgate.gateway.cli import gateway
 from wicketgate.lib.cli import EXIT_REFUSED, Refused
 from wicketgate.lib.cli import setup_django as _setup_django
@@ -712,6 +713,7 @@ def demo_load() -> None:
 
 
 main.add_command(gateway)  # the web gateway's commands live with the gateway app
+main.add_command(conduct)  # so do conduct's
 
 if __name__ == "__main__":
     main()

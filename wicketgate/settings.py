@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "wicketgate.audit",
     "wicketgate.policy",
     "wicketgate.gateway",
+    "wicketgate.conduct",
     "wicketgate.web",
 ]
 

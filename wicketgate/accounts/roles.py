@@ -26,11 +26,16 @@ class Action(models.TextChoices):
     SUPERVISE_DEVICES = "supervise_devices", "See who is online, end sessions, lock down"
     MANAGE_DEVICES = "manage_devices", "Register and retire devices"
     VIEW_BROWSING = "view_browsing", "Read a prisoner's browsing history"
+    REPORT_INCIDENTS = "report_incidents", "Report incidents and read conduct records"
+    ADJUDICATE = "adjudicate", "Hear adjudications, give and quash sanctions"
+    REVIEW_ALERTS = "review_alerts", "Review conduct alerts and set their triggers"
 
 
 # Deny by default: an action not listed for a role is refused.
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
-    StaffRole.WING_OFFICER: frozenset({Action.VIEW, Action.CHANGE, Action.SUPERVISE_DEVICES}),
+    StaffRole.WING_OFFICER: frozenset(
+        {Action.VIEW, Action.CHANGE, Action.SUPERVISE_DEVICES, Action.REPORT_INCIDENTS}
+    ),
     StaffRole.SECURITY: frozenset(
         {
             Action.VIEW,
@@ -42,10 +47,12 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             Action.SUPERVISE_DEVICES,
             Action.MANAGE_DEVICES,
             Action.VIEW_BROWSING,
+            Action.REPORT_INCIDENTS,
+            Action.REVIEW_ALERTS,
         }
     ),
     StaffRole.EDUCATION: frozenset(
-        {Action.VIEW, Action.PROPOSE_POLICY, Action.REVIEW_SITE_REQUESTS}
+        {Action.VIEW, Action.PROPOSE_POLICY, Action.REVIEW_SITE_REQUESTS, Action.REPORT_INCIDENTS}
     ),
     StaffRole.VISITS: frozenset({Action.VIEW}),
     StaffRole.GOVERNOR: frozenset(
@@ -59,6 +66,9 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             Action.SUPERVISE_DEVICES,
             Action.MANAGE_DEVICES,
             Action.VIEW_BROWSING,
+            Action.REPORT_INCIDENTS,
+            Action.ADJUDICATE,
+            Action.REVIEW_ALERTS,
         }
     ),
 }

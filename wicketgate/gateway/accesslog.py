@@ -51,6 +51,7 @@ class LogLine:
     rules: tuple[str, ...]
     version: int | None
     reasons: tuple[str, ...]
+    category: str | None = None
 
 
 class BadLogLine(ValueError):
@@ -62,7 +63,7 @@ def parse_line(text: str) -> LogLine:
     if len(parts) < 12:
         raise BadLogLine(f"expected 12 fields, found {len(parts)}: {text[:200]!r}")
     stamp, tr, client, user, method, url, status, sent_in, sent_out, result, sni = parts[:11]
-    decision, rules, version, reasons = read_log_note(" ".join(parts[11:]))
+    decision, rules, version, reasons, category = read_log_note(" ".join(parts[11:]))
     return LogLine(
         at=dt.datetime.fromtimestamp(float(stamp), dt.UTC),
         duration_ms=_int(tr),
@@ -79,6 +80,7 @@ def parse_line(text: str) -> LogLine:
         rules=rules,
         version=version,
         reasons=reasons,
+        category=category,
     )
 
 
@@ -127,6 +129,8 @@ def _event(line: LogLine, session: dict[str, Any] | None) -> PendingEvent:
         "decision": "allow" if allowed else "deny",
         "rules": list(rules),
     }
+    if line.category:
+        details["category"] = line.category
     if line.sni:
         details["sni"] = line.sni
     if visible:

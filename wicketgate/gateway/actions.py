@@ -12,6 +12,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from wicketgate.audit.log import Actor, as_actor, record_event
+from wicketgate.conduct.codes import Service
+from wicketgate.conduct.models import Sanction
 from wicketgate.estate.codes import LocationKind
 from wicketgate.estate.models import Establishment, Location
 from wicketgate.gateway.models import (
@@ -146,6 +148,18 @@ def do_open_device_session(
             raise GatewayError(
                 f"{prisoner.prison_number} is not held at {device.establishment.code}, where device "
                 f"{device.device_id} is"
+            )
+        barred = (
+            Sanction.objects.filter(prisoner=prisoner, service=Service.DEVICE)
+            .in_force(now)
+            .order_by("-ends_at")
+            .first()
+        )
+        if barred is not None:
+            raise GatewayError(
+                f"{prisoner.prison_number} has lost the use of devices until "
+                f"{timezone.localtime(barred.ends_at):%-d %B %Y %H:%M} ({barred.reference}: "
+                f"{barred.reason})"
             )
         lockdown = lockdown_covering(device.location, at=now)
         if lockdown is not None:

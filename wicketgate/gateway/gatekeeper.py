@@ -191,10 +191,10 @@ class Gatekeeper:
 
 
 def log_note(answer: Answer) -> str:
-    """The decision as one word for the access log: ``allow|deny;rules;version;reasons``.
+    """The decision as one word for the access log: ``allow|deny;rules;version;reasons;category``.
 
-    Only characters Squid writes to its log unescaped: rule ids are slugs, and the
-    reasons (for a denial) are base64url-encoded UTF-8.
+    Only characters Squid writes to its log unescaped: rule ids and category codes are
+    slugs, and the reasons (for a denial) are base64url-encoded UTF-8.
     """
     reasons = ""
     if not answer.allowed and answer.reasons:
@@ -205,16 +205,19 @@ def log_note(answer: Answer) -> str:
             ",".join(answer.rules),
             str(answer.version),
             reasons,
+            answer.category or "",
         )
     )
 
 
-def read_log_note(note: str) -> tuple[str | None, tuple[str, ...], int | None, tuple[str, ...]]:
-    """(decision, rules, version, reasons) from :func:`log_note`'s word, as logged."""
+def read_log_note(
+    note: str,
+) -> tuple[str | None, tuple[str, ...], int | None, tuple[str, ...], str | None]:
+    """(decision, rules, version, reasons, category) from :func:`log_note`'s word, as logged."""
     if note in ("", "-"):
-        return None, (), None, ()
+        return None, (), None, (), None
     pieces = unquote(note).split(";")
-    pieces += [""] * (4 - len(pieces))
+    pieces += [""] * (5 - len(pieces))
     rules = tuple(filter(None, pieces[1].split(",")))
     version = int(pieces[2]) if pieces[2].isdigit() else None
     try:
@@ -223,7 +226,7 @@ def read_log_note(note: str) -> tuple[str | None, tuple[str, ...], int | None, t
         )
     except ValueError:
         reasons = ()
-    return pieces[0] or None, rules, version, reasons
+    return pieces[0] or None, rules, version, reasons, pieces[4] or None
 
 
 def read_block_token(token: str) -> dict[str, object] | None:

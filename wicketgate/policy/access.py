@@ -138,7 +138,7 @@ def what_i_can_use(snap: Snapshot, prison_number: str, at: dt.datetime) -> list[
     number = prison_number.strip().upper()
     if number not in snap.prisoners:
         raise UnknownPrisoner(f"no prisoner {prison_number!r}")
-    principal = prisoner_entity(snap.prisoners[number], at.astimezone(snap.zone).date())
+    principal = prisoner_entity(snap.prisoners[number], at.astimezone(snap.zone).date(), at)
     addresses = _addresses(snap)
     by_category: dict[str, list[SiteMeta]] = defaultdict(list)
     for site in snap.sites.values():

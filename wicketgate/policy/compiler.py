@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 
+from wicketgate.conduct.models import Sanction
 from wicketgate.people.models import Prisoner, PrisonerAlert
 from wicketgate.policy.codes import ALL, CLEARANCE_OF, Effect
 from wicketgate.policy.hours import Window, parse_hours
@@ -29,6 +30,8 @@ from wicketgate.policy.models import AccessRule, Category, PolicyChange, Prisone
 NAMESPACE = "Wicketgate"
 VALIDATE_CHUNK = 5000
 BROWSE = f'{NAMESPACE}::Action::"browse"'
+# Sanctions the engine enforces (the others, such as loss of in-cell TV, are for the wing).
+ENFORCED_SERVICES = ("web", "device", "video", "phone", "messages")
 _STRING = {"type": "String"}
 _STRINGS = {"type": "Set", "element": {"type": "String"}}
 
@@ -50,6 +53,21 @@ SCHEMA: dict[str, Any] = {
                         "forbidden_sites": _STRINGS,
                         "allowed_categories": _STRINGS,
                         "forbidden_categories": _STRINGS,
+                        # Sanctions in force at the moment asked about (conduct app).
+                        "sanctions": _STRINGS,
+                        "sanctioned_categories": _STRINGS,
+                    },
+                }
+            },
+            # Someone a prisoner calls or writes to. The contacts app (approvals,
+            # restrictions) fills in ``approved``; a legal contact is privileged.
+            "Contact": {
+                "shape": {
+                    "type": "Record",
+                    "attributes": {
+                        "contact_id": _STRING,
+                        "approved": {"type": "Boolean"},
+                        "legal": {"type": "Boolean"},
                     },
                 }
             },
@@ -75,10 +93,26 @@ SCHEMA: dict[str, Any] = {
                         "attributes": {"location": _STRING, "in_hours": _STRINGS},
                     },
                 }
-            }
+            },
+            **{
+                action: {
+                    "appliesTo": {
+                        "principalTypes": ["Prisoner"],
+                        "resourceTypes": ["Contact"],
+                        "context": {"type": "Record", "attributes": {}},
+                    }
+                }
+                for action in ("video_call", "phone_call", "message")
+            },
         },
     }
 }
+
+# The services a sanction can take away that are decided per contact, and the Cedar
+# action each enforcement point asks: calls, phone and messages ask ``decide_contact``
+# with their action, and sanctions apply to them with no change to the conduct app.
+# A sanction never stops privileged (legal) contact: the forbid says ``!resource.legal``.
+CONTACT_ACTIONS = {"video": "video_call", "phone": "phone_call", "messages": "message"}
 
 _HEAD = f"(principal is {NAMESPACE}::Prisoner, action == {BROWSE}, resource is {NAMESPACE}::Site)"
 
@@ -101,6 +135,18 @@ when {{ principal.forbidden_sites.contains(resource.site_id) }};
 forbid {_HEAD}
 when {{ principal.forbidden_categories.contains(resource.category) }};
 
+@id("sanction:web")
+forbid {_HEAD}
+when {{ principal.sanctions.contains("web") }};
+
+@id("sanction:web-category")
+forbid {_HEAD}
+when {{ principal.sanctioned_categories.contains(resource.category) }};
+
+@id("sanction:device")
+forbid {_HEAD}
+when {{ principal.sanctions.contains("device") }};
+
 @id("exception:allow-site")
 permit {_HEAD}
 when {{ principal.allowed_sites.contains(resource.site_id) }};
@@ -108,7 +154,22 @@ when {{ principal.allowed_sites.contains(resource.site_id) }};
 @id("exception:allow-category")
 permit {_HEAD}
 when {{ principal.allowed_categories.contains(resource.category) }};
+
+@id("contact:approved")
+permit (
+  principal is {NAMESPACE}::Prisoner,
+  action in [{", ".join(f'{NAMESPACE}::Action::"{a}"' for a in CONTACT_ACTIONS.values())}],
+  resource is {NAMESPACE}::Contact
+)
+when {{ resource.approved }};
+""" + "".join(
+    f"""
+@id("sanction:{service}")
+forbid (principal is {NAMESPACE}::Prisoner, action == {NAMESPACE}::Action::"{action}", resource is {NAMESPACE}::Contact)
+when {{ principal.sanctions.contains("{service}") && !resource.legal }};
 """
+    for service, action in CONTACT_ACTIONS.items()
+)
 
 
 @dataclass(frozen=True)
@@ -140,6 +201,22 @@ class PrisonerSlice:
     attrs: dict[str, Any]  # static Cedar attributes (no dated facts)
     alerts: list[tuple[str, dt.date, dt.date | None]] = field(default_factory=list)
     exceptions: list[tuple[str, str | None, str | None, dt.date, str]] = field(default_factory=list)
+    sanctions: list[SanctionFact] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SanctionFact:
+    """A sanction with dates (in force, or to come): the clock decides when it applies."""
+
+    sanction_id: int
+    service: str
+    categories: tuple[str, ...]  # web only; empty: the whole service
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    reason: str
+
+    def applies(self, at: dt.datetime) -> bool:
+        return self.starts_at <= at < self.ends_at
 
 
 @dataclass
@@ -308,8 +385,11 @@ def rule_to_cedar(meta: RuleMeta) -> str:
     return f"@id({_str(meta.policy_id)})\n{verb} {_HEAD}{body};\n"
 
 
-def prisoner_entity(slice_: PrisonerSlice, day: dt.date) -> dict[str, Any]:
-    """The prisoner's Cedar entity as it stands on ``day`` (alerts and exceptions in force)."""
+def prisoner_entity(
+    slice_: PrisonerSlice, day: dt.date, at: dt.datetime | None = None
+) -> dict[str, Any]:
+    """The prisoner's Cedar entity as it stands on ``day`` (alerts and exceptions in force)
+    and at the moment ``at`` (sanctions in force; none when ``at`` is not given)."""
     attrs = {key: value for key, value in slice_.attrs.items() if not key.startswith("_")}
     attrs["youth"] = _age(slice_.date_of_birth, day) < 18
     attrs["alerts"] = sorted(
@@ -330,9 +410,40 @@ def prisoner_entity(slice_: PrisonerSlice, day: dt.date) -> dict[str, Any]:
         elif category is not None:
             groups[f"{verb}_categories"].add(category)
     attrs.update({key: sorted(values) for key, values in groups.items()})
+    services: set[str] = set()
+    categories: set[str] = set()
+    if at is not None:
+        for sanction in slice_.sanctions:
+            if not sanction.applies(at):
+                continue
+            if sanction.categories:
+                categories.update(sanction.categories)
+            else:
+                services.add(sanction.service)
+    attrs["sanctions"] = sorted(services)
+    attrs["sanctioned_categories"] = sorted(categories)
     return {
         "uid": {"type": f"{NAMESPACE}::Prisoner", "id": slice_.prison_number},
         "attrs": attrs,
+        "parents": [],
+    }
+
+
+def next_sanction_edge(slice_: PrisonerSlice, at: dt.datetime) -> dt.datetime | None:
+    """When one of the prisoner's sanctions next starts or ends after ``at``, if ever."""
+    edges = [
+        edge
+        for sanction in slice_.sanctions
+        for edge in (sanction.starts_at, sanction.ends_at)
+        if edge > at
+    ]
+    return min(edges, default=None)
+
+
+def contact_entity(contact_id: str, *, approved: bool, legal: bool) -> dict[str, Any]:
+    return {
+        "uid": {"type": f"{NAMESPACE}::Contact", "id": contact_id},
+        "attrs": {"contact_id": contact_id, "approved": approved, "legal": legal},
         "parents": [],
     }
 
@@ -394,6 +505,7 @@ def _slices(prisoners: Any) -> list[PrisonerSlice]:
             },
         )
     ids = list(by_pk)
+    now = timezone.now()
     for chunk_start in range(0, len(ids), 5000):
         chunk = ids[chunk_start : chunk_start + 5000]
         for prisoner_id, code, start, end in PrisonerAlert.objects.filter(
@@ -408,6 +520,21 @@ def _slices(prisoners: Any) -> list[PrisonerSlice]:
         ):
             by_pk[prisoner_id].exceptions.append(
                 (effect, str(site_id) if site_id else None, category, until, reason)
+            )
+        for sanction_id, prisoner_id, service, codes, starts, ends, reason in (
+            Sanction.objects.filter(
+                prisoner_id__in=chunk,
+                quashed_at__isnull=True,
+                ends_at__gt=now,
+                service__in=ENFORCED_SERVICES,
+            )
+            .order_by("starts_at", "pk")
+            .values_list(
+                "pk", "prisoner_id", "service", "categories", "starts_at", "ends_at", "reason"
+            )
+        ):
+            by_pk[prisoner_id].sanctions.append(
+                SanctionFact(sanction_id, service, tuple(codes or ()), starts, ends, reason)
             )
     return list(by_pk.values())
 

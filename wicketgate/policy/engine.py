@@ -22,11 +22,15 @@ from django.utils import timezone
 from wicketgate.policy.codes import Clearance, Effect
 from wicketgate.policy.compiler import (
     BROWSE,
+    CONTACT_ACTIONS,
     NAMESPACE,
     RuleMeta,
+    SanctionFact,
     SiteMeta,
     Snapshot,
     build_snapshot,
+    contact_entity,
+    next_sanction_edge,
     prisoner_entity,
     refresh_policy,
     refresh_prisoners,
@@ -40,6 +44,8 @@ NOT_LISTED = "catalogue:not-listed"
 NEEDS_PATH = "catalogue:needs-path"
 NO_GRANT = "default:deny"
 EVALUATION_ERROR = "engine:evaluation-error"
+NOT_APPROVED = "contact:not-approved"
+LEGAL_EXEMPT = "sanction:legal-exempt"  # a sanction in force that does not reach legal contact
 LOOK_BACK = 1000  # change ids re-read behind the current version
 
 
@@ -208,6 +214,39 @@ class Engine:
         self._cache[key] = decision
         return decision
 
+    def decide_contact(
+        self,
+        prison_number: str,
+        channel: str,
+        contact_id: str,
+        *,
+        legal: bool,
+        approved: bool = True,
+        at: dt.datetime | None = None,
+    ) -> Decision:
+        """May the prisoner reach this contact by ``channel`` (video, phone, messages)?
+
+        The question video calls, phone calls and messages ask (one Cedar action each,
+        ``compiler.CONTACT_ACTIONS``). Sanctions on the channel forbid it, except for a
+        legal contact, and then the decision says the sanction does not reach them.
+        Raises UnknownPrisoner, or ValueError for an unknown channel.
+        """
+        if channel not in CONTACT_ACTIONS:
+            raise ValueError(f"channel {channel!r}: expected one of {', '.join(CONTACT_ACTIONS)}")
+        snap = self.snapshot()
+        number = prison_number.strip().upper()
+        if number not in snap.prisoners:
+            raise UnknownPrisoner(f"no prisoner {prison_number!r}")
+        return evaluate_contact(
+            snap,
+            number,
+            channel,
+            contact_id,
+            legal=legal,
+            approved=approved,
+            at=at or timezone.now(),
+        )
+
     def _evaluate_shared(
         self, snap: Snapshot, number: str, site: SiteMeta, at: dt.datetime, location: str | None
     ) -> Decision:
@@ -232,14 +271,20 @@ class Engine:
 
 
 def _profile(slice_: Any, day: dt.date) -> tuple[Any, ...]:
-    """What a decision for this prisoner on ``day`` depends on, as a hashable key."""
-    if slice_.exceptions:  # their exceptions show in their reasons: nobody shares them
-        return ("prisoner", slice_.prison_number)
+    """What a decision for this prisoner on ``day`` depends on, as a hashable key.
+
+    Someone with exceptions or sanctions has a profile of their own (they show in the
+    reasons), which also holds what they are, so that a changed exception or a new
+    sanction is a new profile and never meets an answer given before it.
+    """
     attrs = prisoner_entity(slice_, day)["attrs"]
-    return tuple(
+    profile = tuple(
         (name, tuple(value) if isinstance(value, list) else value)
         for name, value in sorted(attrs.items())
     )
+    if slice_.exceptions or slice_.sanctions:
+        return ("prisoner", slice_.prison_number, profile, *slice_.exceptions, *slice_.sanctions)
+    return profile
 
 
 def evaluate(
@@ -248,9 +293,13 @@ def evaluate(
     """One uncached Cedar evaluation of the prisoner's slice against one site."""
     day = at.astimezone(snap.zone).date()
     slice_ = snap.prisoners[number]
-    principal = prisoner_entity(slice_, day)
+    principal = prisoner_entity(slice_, day, at)
     establishment = slice_.attrs["establishment"]
     in_hours, next_edge = _clock(snap, establishment, at)
+    # A sanction starting or ending is an edge too: the answer is decided afresh then.
+    sanction_edge = next_sanction_edge(slice_, at)
+    if sanction_edge is not None and sanction_edge < next_edge:
+        next_edge = sanction_edge
     request = {
         "principal": {"type": f"{NAMESPACE}::Prisoner", "id": number},
         "action": BROWSE,
@@ -287,9 +336,105 @@ def evaluate(
         )
     if ids:
         return made(
-            False, ids, tuple(_forbid_reason(snap, rule_id, site, slice_, day) for rule_id in ids)
+            False,
+            ids,
+            tuple(_forbid_reason(snap, rule_id, site, slice_, day, at) for rule_id in ids),
         )
     return made(False, (NO_GRANT,), _no_grant_reasons(snap, site, principal, location))
+
+
+def evaluate_contact(
+    snap: Snapshot,
+    number: str,
+    channel: str,
+    contact_id: str,
+    *,
+    legal: bool,
+    approved: bool,
+    at: dt.datetime,
+) -> Decision:
+    slice_ = snap.prisoners[number]
+    day = at.astimezone(snap.zone).date()
+    principal = prisoner_entity(slice_, day, at)
+    request = {
+        "principal": {"type": f"{NAMESPACE}::Prisoner", "id": number},
+        "action": f'{NAMESPACE}::Action::"{CONTACT_ACTIONS[channel]}"',
+        "resource": {"type": f"{NAMESPACE}::Contact", "id": contact_id},
+        "context": {},
+    }
+    result = cedarpy.is_authorized(
+        request,
+        snap.policy_set_for(slice_.attrs["establishment"]),
+        [principal, contact_entity(contact_id, approved=approved, legal=legal)],
+    )
+    edge = next_sanction_edge(slice_, at)
+    obligations: dict[str, Any] = {"log": "request"}
+    if legal:
+        obligations["privileged"] = True  # never recorded or monitored
+
+    def made(allowed: bool, rules: tuple[str, ...], reasons: tuple[str, ...]) -> Decision:
+        return Decision(
+            allowed,
+            rules,
+            reasons,
+            obligations,
+            version=snap.version,
+            decided_at=at,
+            valid_until=edge or at + dt.timedelta(days=1),
+        )
+
+    if result.diagnostics.errors:
+        return made(
+            False, (EVALUATION_ERROR,), ("This cannot be checked right now, so it is not allowed.",)
+        )
+    ids = tuple(sorted(result.diagnostics.id_annotations_by_reason.values()))
+    words = SERVICE_WORDS[channel]
+    if result.allowed:
+        reasons = ["This is an approved contact."]
+        if legal and channel in principal["attrs"]["sanctions"]:
+            ids = (*ids, LEGAL_EXEMPT)
+            reasons.append(
+                f"Your loss of {words} does not apply to your legal adviser: "
+                "privileged contact is never stopped by a sanction."
+            )
+        return made(True, ids, tuple(reasons))
+    if ids:
+        return made(False, ids, tuple(sanction_reason(snap, i, slice_, at) for i in ids))
+    return made(False, (NOT_APPROVED,), ("This person is not an approved contact.",))
+
+
+# --- sanctions ---------------------------------------------------------------------------
+
+SERVICE_WORDS = {
+    "web": "web access",
+    "device": "use of devices",
+    "video": "video calls",
+    "phone": "phone calls",
+    "messages": "messaging",
+}
+
+
+def sanction_reason(
+    snap: Snapshot, rule_id: str, slice_: Any, at: dt.datetime, *, category: str | None = None
+) -> str:
+    """A sanction's forbid in plain words: what it stops, until when, and why."""
+    service = rule_id.split(":", 1)[1]
+    facts: list[SanctionFact]
+    if service == "web-category":
+        facts = [s for s in slice_.sanctions if s.applies(at) and category in s.categories]
+        what = f"your access to {_category_name(snap, category or '')} sites"
+    else:
+        facts = [
+            s
+            for s in slice_.sanctions
+            if s.applies(at) and s.service == service and not s.categories
+        ]
+        what = f"your {SERVICE_WORDS.get(service, service)}"
+    if not facts:
+        return f"A sanction has stopped {what}."
+    last = max(facts, key=lambda s: s.ends_at)
+    until = last.ends_at.astimezone(snap.zone)
+    return f"A sanction has stopped {what} until {until:%-d %B %Y at %H:%M} ({last.reason})."
 
 
 # --- the catalogue -----------------------------------------------------------------------
@@ -372,6 +517,7 @@ def _forbid_reason(
     site: SiteMeta,
     slice_: Any,
     day: dt.date,
+    at: dt.datetime,
 ) -> str:
     name = _category_name(snap, site.category)
     if rule_id == "catalogue:clearance":
@@ -385,6 +531,8 @@ def _forbid_reason(
     if rule_id == "exception:forbid-category":
         until = _exception_until(slice_, Effect.FORBID, category=site.category, day=day)
         return f"Staff have stopped your access to {name} sites{until}."
+    if rule_id.startswith("sanction:"):
+        return sanction_reason(snap, rule_id, slice_, at, category=site.category)
     rule = snap.rules.get(rule_id)
     if rule is not None and rule.description:
         return rule.description

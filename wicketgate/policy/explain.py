@@ -58,6 +58,6 @@ def explain(
         decision=decision,
         at=at,
         day=day,
-        attrs=prisoner_entity(slice_, day)["attrs"],
+        attrs=prisoner_entity(slice_, day, at)["attrs"],
         exceptions=sorted(exceptions, key=lambda e: e.until),
     )

@@ -88,7 +88,7 @@ def test_it_refuses_an_unknown_host_with_a_signed_block_token(
     data = read_block_token(message.removeprefix("message="))
     assert data is not None and data["h"] == "example.com" and data["i"] == ["catalogue:not-listed"]
     assert read_block_token(message.removeprefix("message=")[:-2] + "xx") is None
-    decision, rules, _version, reasons = read_log_note(note.removeprefix("log="))
+    decision, rules, _version, reasons, _category = read_log_note(note.removeprefix("log="))
     assert (decision, rules) == ("deny", ("catalogue:not-listed",))
     assert reasons == tuple(data["r"])  # type: ignore[arg-type]
 
@@ -184,12 +184,15 @@ def test_the_log_note_survives_squids_escaping() -> None:
         ("rule:estate:x", "catalogue:clearance"),
         ("Not | here; 50% off", "Second"),
         version=12,
+        category="NEWS",
     )
     note = log_note(answer)
     assert " " not in note
     escaped = note.replace("|", "%7C")  # what Squid does to characters it thinks unsafe
-    assert read_log_note(escaped) == ("deny", answer.rules, 12, answer.reasons)
-    assert read_log_note("-") == (None, (), None, ())
+    assert read_log_note(escaped) == ("deny", answer.rules, 12, answer.reasons, "NEWS")
+    assert read_log_note("-") == (None, (), None, (), None)
+    # A line written before the category was logged still reads.
+    assert read_log_note("allow;rule:a;3;") == ("allow", ("rule:a",), 3, (), None)
 
 
 def test_unavailable_is_the_only_unsigned_block_message() -> None:

@@ -178,8 +178,8 @@ def test_any_evaluation_error_is_a_deny(
     # must therefore never come out allowed.
     real = compiler.prisoner_entity
 
-    def missing_alerts(slice_: Any, day: dt.date) -> dict[str, Any]:
-        entity = real(slice_, day)
+    def missing_alerts(slice_: Any, day: dt.date, at: dt.datetime | None = None) -> dict[str, Any]:
+        entity = real(slice_, day, at)
         del entity["attrs"]["alerts"]
         return entity
 
@@ -192,7 +192,9 @@ def test_the_snapshot_refuses_an_entity_that_breaks_the_schema(
     policy: Estate, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     real = compiler.prisoner_entity
-    monkeypatch.setattr(compiler, "prisoner_entity", lambda s, d: {**real(s, d), "attrs": {}})
+    monkeypatch.setattr(
+        compiler, "prisoner_entity", lambda s, d, a=None: {**real(s, d, a), "attrs": {}}
+    )
     with pytest.raises(ValueError):
         compiler.build_snapshot()
 

@@ -1,0 +1,450 @@
+"""State changes of conduct: incidents, their adjudication, sanctions, alerts. Atomic, audited.
+
+A sanction takes effect through the policy engine: saving one logs a policy change for
+its prisoner (``policy.signals``), every enforcement point follows within a second, and
+the engine decides from the clock when it starts and ends. Nothing here has to run for
+a sanction to expire.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from wicketgate.audit.log import Actor, as_actor, record_event
+from wicketgate.audit.models import AuditEvent
+from wicketgate.conduct import limits
+from wicketgate.conduct.codes import (
+    PUNISHABLE,
+    REPORT_WITHIN,
+    TRANSITIONS,
+    AlertStatus,
+    IncidentService,
+    Service,
+    Status,
+)
+from wicketgate.conduct.models import ConductAlert, Incident, Sanction
+from wicketgate.estate.models import Location
+from wicketgate.people.models import Prisoner
+from wicketgate.policy.models import Category
+
+CLOCK_SKEW = dt.timedelta(minutes=5)
+
+
+class ConductError(ValueError):
+    """A conduct change that cannot be made; the message names the field and says why."""
+
+
+class IllegalTransition(ConductError):
+    """The adjudication state machine does not allow this move."""
+
+
+# --- incidents -----------------------------------------------------------------------------
+
+
+def do_report_incident(
+    *,
+    prisoner: Prisoner,
+    occurred_at: dt.datetime,
+    service: str,
+    summary: str,
+    description: str,
+    actor: Actor | Any,
+    location: Location | None = None,
+    late_reason: str = "",
+    evidence: Iterable[int] = (),
+    alert: ConductAlert | None = None,
+) -> Incident:
+    """Record an incident against ``prisoner``; ``alert``, if given, becomes this incident."""
+    now = timezone.now()
+    if service not in IncidentService.values:
+        raise ConductError(
+            f"service {service!r}: expected one of {', '.join(IncidentService.values)}"
+        )
+    if not summary.strip():
+        raise ConductError("summary: say in a line what happened")
+    if not description.strip():
+        raise ConductError("description: describe what happened")
+    if occurred_at > now + CLOCK_SKEW:
+        raise ConductError("occurred_at: an incident cannot happen in the future")
+    if now - occurred_at > REPORT_WITHIN and not late_reason.strip():
+        days = (now - occurred_at).days
+        raise ConductError(
+            f"late_reason: this is reported {days} days after it happened, later than the 2 days "
+            "the rules allow; say why it is late"
+        )
+    if location is not None and location.establishment_id != prisoner.establishment_id:
+        raise ConductError(f"location {location.code} is not at {prisoner.establishment}")
+    seqs = sorted({int(seq) for seq in evidence})
+    with transaction.atomic():
+        if alert is not None:
+            alert = ConductAlert.objects.select_for_update().get(pk=alert.pk)
+            if alert.status != AlertStatus.OPEN:
+                raise ConductError(f"{alert.reference} is {alert.get_status_display().lower()}")
+            if alert.prisoner_id != prisoner.pk:
+                raise ConductError(f"{alert.reference} is about another prisoner")
+            seqs = sorted(set(seqs) | {int(seq) for seq in alert.evidence})
+        _check_evidence(seqs, prisoner)
+        incident = Incident.objects.create(
+            establishment_id=prisoner.establishment_id,
+            prisoner=prisoner,
+            occurred_at=occurred_at,
+            reported_at=now,
+            location=location,
+            service=service,
+            summary=summary.strip()[:200],
+            description=description.strip(),
+            late_reason=late_reason.strip(),
+            evidence=seqs,
+            reported_by=as_actor(actor).label,
+        )
+        record_event(
+            "conduct.incident.report",
+            actor=actor,
+            subject=prisoner,
+            establishment=prisoner.establishment,
+            details={
+                "incident": incident.pk,
+                "service": service,
+                "summary": incident.summary,
+                "occurred_at": occurred_at.isoformat(),
+                "late": incident.is_late,
+                **({"late_reason": incident.late_reason} if incident.late_reason else {}),
+                "evidence": seqs,
+                **({"alert": alert.pk} if alert is not None else {}),
+            },
+        )
+        if alert is not None:
+            alert.status = AlertStatus.INCIDENT
+            alert.incident = incident
+            alert.closed_at = now
+            alert.closed_by = as_actor(actor).label
+            alert.save(update_fields=["status", "incident", "closed_at", "closed_by"])
+            record_event(
+                "conduct.alert.incident",
+                actor=actor,
+                subject=prisoner,
+                establishment=prisoner.establishment,
+                details={"alert": alert.pk, "incident": incident.pk},
+            )
+    return incident
+
+
+def do_move_incident(
+    incident: Incident,
+    to: str,
+    *,
+    actor: Actor | Any,
+    notes: str = "",
+    hearing_at: dt.datetime | None = None,
+) -> Incident:
+    """Move an incident along the adjudication state machine (``codes.TRANSITIONS``).
+
+    Scheduling a hearing needs ``hearing_at``; an appeal needs its grounds in ``notes``.
+    A quashed appeal quashes the incident's sanctions and undoes any suspended sanction
+    it activated, at once.
+    """
+    if to not in Status.values:
+        raise ConductError(f"status {to!r}: expected one of {', '.join(Status.values)}")
+    with transaction.atomic():
+        locked = (
+            Incident.objects.select_for_update().select_related("establishment").get(pk=incident.pk)
+        )
+        before = locked.status
+        if to not in TRANSITIONS[before]:
+            allowed = ", ".join(Status(s).label.lower() for s in sorted(TRANSITIONS[before]))
+            raise IllegalTransition(
+                f"{locked.reference} is {Status(before).label.lower()}: it cannot become "
+                f"{Status(to).label.lower()}" + (f" (it can become: {allowed})" if allowed else "")
+            )
+        now = timezone.now()
+        fields = ["status", "updated_at"]
+        if to == Status.HEARING_SCHEDULED:
+            if hearing_at is None:
+                raise ConductError("hearing_at: say when the hearing is")
+            locked.hearing_at = hearing_at
+            fields.append("hearing_at")
+        if to in (Status.PROVED, Status.NOT_PROVED, Status.DISMISSED):
+            locked.finding_notes = notes.strip()
+            fields.append("finding_notes")
+        if to == Status.APPEALED:
+            if not notes.strip():
+                raise ConductError("reason: give the grounds of the appeal")
+            locked.appeal_reason = notes.strip()
+            locked.appeal_lodged_at = now
+            fields += ["appeal_reason", "appeal_lodged_at"]
+        if to in (Status.UPHELD, Status.QUASHED):
+            locked.appeal_notes = notes.strip()
+            fields.append("appeal_notes")
+        locked.status = to
+        locked.save(update_fields=fields)
+        record_event(
+            f"conduct.incident.{to}",
+            actor=actor,
+            subject=locked.prisoner,
+            establishment=locked.establishment,
+            details={
+                "incident": locked.pk,
+                "from": before,
+                "to": to,
+                **({"notes": notes.strip()} if notes.strip() else {}),
+                **({"hearing_at": hearing_at.isoformat()} if hearing_at is not None else {}),
+            },
+        )
+        if to == Status.QUASHED:
+            for sanction in locked.sanctions.filter(quashed_at__isnull=True):
+                _quash(sanction, reason=f"{locked.reference} quashed on appeal", actor=actor)
+            for sanction in locked.activations.filter(quashed_at__isnull=True):
+                _undo_activation(sanction, locked, actor)
+    incident.__dict__.update(
+        {k: getattr(locked, k) for k in ("status", "hearing_at", "updated_at")}
+    )
+    return locked
+
+
+# --- sanctions -----------------------------------------------------------------------------
+
+
+def do_add_sanction(
+    *,
+    prisoner: Prisoner,
+    service: str,
+    days: int,
+    reason: str,
+    actor: Actor | Any,
+    incident: Incident | None = None,
+    categories: Iterable[str] = (),
+    privilege: str = "",
+    starts_at: dt.datetime | None = None,
+    suspend_months: int | None = None,
+) -> Sanction:
+    """Give a sanction: in force from ``starts_at`` (default now) for ``days``, or suspended
+    for ``suspend_months`` until another proved charge activates it."""
+    now = timezone.now()
+    if service not in Service.values:
+        raise ConductError(f"service {service!r}: expected one of {', '.join(Service.values)}")
+    codes = sorted({code.strip().upper() for code in categories if code.strip()})
+    if codes and service != Service.WEB:
+        raise ConductError("categories: only a web sanction can be limited to categories")
+    if codes:
+        known = set(Category.objects.filter(code__in=codes).values_list("code", flat=True))
+        unknown = [code for code in codes if code not in known]
+        if unknown:
+            raise ConductError(f"categories: no category {', '.join(unknown)}")
+    if service == Service.PRIVILEGES and not privilege.strip():
+        raise ConductError("privilege: say which privilege is lost")
+    if not reason.strip():
+        raise ConductError("reason: say why the sanction is given")
+    start = starts_at or now
+    if start < now - CLOCK_SKEW:
+        raise ConductError("starts_at: a sanction cannot start in the past")
+    rules = limits.rules_for(prisoner, timezone.localdate(start))
+    most = limits.max_days(prisoner, timezone.localdate(start))
+    if not isinstance(days, int) or days < 1:
+        raise ConductError(f"days {days!r}: give a whole number of days, at least 1")
+    if days > most:
+        raise ConductError(
+            f"days {days}: the most for {prisoner.prison_number} is {most} days "
+            f"({'YOI' if rules == 'yoi' else 'adult'} limit for loss of privileges)"
+        )
+    suspended_until = None
+    if suspend_months is not None:
+        most_months = limits.max_suspension_months(prisoner, timezone.localdate(now))
+        if not 1 <= suspend_months <= most_months:
+            raise ConductError(
+                f"suspend_months {suspend_months}: between 1 and {most_months} for "
+                f"{prisoner.prison_number} ({'YOI' if rules == 'yoi' else 'adult'} limit)"
+            )
+        suspended_until = limits.suspension_end(now, suspend_months)
+    with transaction.atomic():
+        if incident is not None:
+            incident = Incident.objects.select_for_update().get(pk=incident.pk)
+            if incident.prisoner_id != prisoner.pk:
+                raise ConductError(f"{incident.reference} is about another prisoner")
+            if incident.status not in PUNISHABLE:
+                raise ConductError(
+                    f"{incident.reference} is {incident.get_status_display().lower()}: "
+                    "sanctions are given only for a proved charge"
+                )
+        suspended = suspended_until is not None
+        sanction = Sanction.objects.create(
+            establishment_id=prisoner.establishment_id,
+            prisoner=prisoner,
+            incident=incident,
+            service=service,
+            categories=codes,
+            privilege=privilege.strip(),
+            days=days,
+            reason=reason.strip(),
+            given_by=as_actor(actor).label,
+            created_at=now,
+            starts_at=None if suspended else start,
+            ends_at=None if suspended else start + dt.timedelta(days=days),
+            suspended_until=suspended_until,
+        )
+        record_event(
+            "conduct.sanction.add",
+            actor=actor,
+            subject=prisoner,
+            establishment=prisoner.establishment,
+            details=_sanction_details(sanction),
+        )
+    return sanction
+
+
+def do_activate_sanction(
+    sanction: Sanction,
+    *,
+    incident: Incident,
+    actor: Actor | Any,
+    days: int | None = None,
+) -> Sanction:
+    """Activate a suspended sanction, in full or for ``days`` of it, for another proved charge."""
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Sanction.objects.select_for_update().select_related("prisoner").get(pk=sanction.pk)
+        state = locked.state(now)
+        if state != "suspended":
+            raise ConductError(f"{locked.reference} is {state.replace('_', ' ')}, not suspended")
+        charge = Incident.objects.select_for_update().get(pk=incident.pk)
+        if charge.prisoner_id != locked.prisoner_id:
+            raise ConductError(f"{charge.reference} is about another prisoner")
+        if charge.pk == locked.incident_id:
+            raise ConductError(f"{charge.reference} is the charge the sanction was given for")
+        if charge.status not in PUNISHABLE:
+            raise ConductError(
+                f"{charge.reference} is {charge.get_status_display().lower()}: only another "
+                "proved charge can activate a suspended sanction"
+            )
+        length = locked.days if days is None else days
+        if not 1 <= length <= locked.days:
+            raise ConductError(f"days {length}: between 1 and the {locked.days} suspended")
+        locked.starts_at = now
+        locked.ends_at = now + dt.timedelta(days=length)
+        locked.activated_at = now
+        locked.activated_by = charge
+        locked.save(update_fields=["starts_at", "ends_at", "activated_at", "activated_by"])
+        record_event(
+            "conduct.sanction.activate",
+            actor=actor,
+            subject=locked.prisoner,
+            establishment=locked.establishment,
+            details={
+                **_sanction_details(locked),
+                "by_incident": charge.pk,
+                "days_activated": length,
+            },
+        )
+    return locked
+
+
+def do_quash_sanction(sanction: Sanction, *, reason: str, actor: Actor | Any) -> Sanction:
+    """Quash a sanction: it stops applying at once."""
+    if not reason.strip():
+        raise ConductError("reason: say why the sanction is quashed")
+    with transaction.atomic():
+        locked = Sanction.objects.select_for_update().select_related("prisoner").get(pk=sanction.pk)
+        if locked.quashed_at is not None:
+            raise ConductError(f"{locked.reference} is already quashed")
+        _quash(locked, reason=reason.strip(), actor=actor)
+    return locked
+
+
+def _quash(sanction: Sanction, *, reason: str, actor: Actor | Any) -> None:
+    sanction.quashed_at = timezone.now()
+    sanction.quash_reason = reason[:300]
+    sanction.quashed_by = as_actor(actor).label
+    sanction.save(update_fields=["quashed_at", "quash_reason", "quashed_by"])
+    record_event(
+        "conduct.sanction.quash",
+        actor=actor,
+        subject=sanction.prisoner,
+        establishment=sanction.establishment,
+        details={**_sanction_details(sanction), "reason": sanction.quash_reason},
+    )
+
+
+def _undo_activation(sanction: Sanction, charge: Incident, actor: Actor | Any) -> None:
+    """The charge that activated a suspended sanction was quashed: suspended again."""
+    sanction.starts_at = None
+    sanction.ends_at = None
+    sanction.activated_at = None
+    sanction.activated_by = None
+    sanction.save(update_fields=["starts_at", "ends_at", "activated_at", "activated_by"])
+    record_event(
+        "conduct.sanction.deactivate",
+        actor=actor,
+        subject=sanction.prisoner,
+        establishment=sanction.establishment,
+        details={**_sanction_details(sanction), "quashed_incident": charge.pk},
+    )
+
+
+def _sanction_details(sanction: Sanction) -> dict[str, Any]:
+    return {
+        "sanction": sanction.pk,
+        "service": sanction.service,
+        **({"categories": sanction.categories} if sanction.categories else {}),
+        **({"privilege": sanction.privilege} if sanction.privilege else {}),
+        "days": sanction.days,
+        "reason": sanction.reason,
+        **({"incident": sanction.incident_id} if sanction.incident_id else {}),
+        "starts_at": sanction.starts_at.isoformat() if sanction.starts_at else None,
+        "ends_at": sanction.ends_at.isoformat() if sanction.ends_at else None,
+        **(
+            {"suspended_until": sanction.suspended_until.isoformat()}
+            if sanction.suspended_until
+            else {}
+        ),
+    }
+
+
+# --- alerts --------------------------------------------------------------------------------
+
+
+def do_dismiss_alert(alert: ConductAlert, *, reason: str, actor: Actor | Any) -> ConductAlert:
+    if not reason.strip():
+        raise ConductError("reason: say why the alert needs no action")
+    with transaction.atomic():
+        locked = (
+            ConductAlert.objects.select_for_update().select_related("prisoner").get(pk=alert.pk)
+        )
+        if locked.status != AlertStatus.OPEN:
+            raise ConductError(f"{locked.reference} is {locked.get_status_display().lower()}")
+        locked.status = AlertStatus.DISMISSED
+        locked.dismiss_reason = reason.strip()[:300]
+        locked.closed_at = timezone.now()
+        locked.closed_by = as_actor(actor).label
+        locked.save(update_fields=["status", "dismiss_reason", "closed_at", "closed_by"])
+        record_event(
+            "conduct.alert.dismiss",
+            actor=actor,
+            subject=locked.prisoner,
+            establishment=locked.establishment,
+            details={"alert": locked.pk, "kind": locked.kind, "reason": locked.dismiss_reason},
+        )
+    return locked
+
+
+def _check_evidence(seqs: list[int], prisoner: Prisoner) -> None:
+    """Evidence must be audit events that exist and are about this prisoner's establishment."""
+    if not seqs:
+        return
+    found = dict(AuditEvent.objects.filter(seq__in=seqs).values_list("seq", "establishment_id"))
+    missing = [seq for seq in seqs if seq not in found]
+    if missing:
+        raise ConductError(f"evidence: no audit event {', '.join(map(str, missing))}")
+    elsewhere = [
+        seq
+        for seq, establishment in found.items()
+        if establishment is not None and establishment != prisoner.establishment_id
+    ]
+    if elsewhere:
+        raise ConductError(
+            f"evidence: audit event {', '.join(map(str, sorted(elsewhere)))} is from another "
+            "establishment"
+        )
