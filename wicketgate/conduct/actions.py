@@ -200,9 +200,7 @@ def do_move_incident(
                 _quash(sanction, reason=f"{locked.reference} quashed on appeal", actor=actor)
             for sanction in locked.activations.filter(quashed_at__isnull=True):
                 _undo_activation(sanction, locked, actor)
-    incident.__dict__.update(
-        {k: getattr(locked, k) for k in ("status", "hearing_at", "updated_at")}
-    )
+    _copy(locked, incident, "status", "hearing_at", "updated_at")
     return locked
 
 
@@ -351,6 +349,7 @@ def do_quash_sanction(sanction: Sanction, *, reason: str, actor: Actor | Any) ->
         if locked.quashed_at is not None:
             raise ConductError(f"{locked.reference} is already quashed")
         _quash(locked, reason=reason.strip(), actor=actor)
+    _copy(locked, sanction, "quashed_at", "quash_reason", "quashed_by")
     return locked
 
 
@@ -382,6 +381,12 @@ def _undo_activation(sanction: Sanction, charge: Incident, actor: Actor | Any) -
         establishment=sanction.establishment,
         details={**_sanction_details(sanction), "quashed_incident": charge.pk},
     )
+
+
+def _copy(source: Any, target: Any, *names: str) -> None:
+    """Bring the caller's copy of a row up to date with the one changed under lock."""
+    for name in names:
+        setattr(target, name, getattr(source, name))
 
 
 def _sanction_details(sanction: Sanction) -> dict[str, Any]:

@@ -165,8 +165,9 @@ def _scan(rows: list[tuple[Any, ...]]) -> int:
         if not repeated.enabled:
             continue
         window = dt.timedelta(minutes=repeated.window_minutes)
-        earlier = _earlier_denials(prisoner_id, category, seen[0], window)
-        times = [*earlier, *seen]
+        first = (min(seq for seq, _ in seen), min(at for _, at in seen))
+        earlier = _earlier_denials(prisoner_id, category, first, window)
+        times = sorted([*earlier, *seen], key=lambda pair: pair[1])
         # Does any window of that length hold at least `threshold` attempts?
         start = 0
         crossed = False
@@ -194,7 +195,8 @@ def _scan(rows: list[tuple[Any, ...]]) -> int:
 def _earlier_denials(
     prisoner_id: int, category: str, first: tuple[int, dt.datetime], window: dt.timedelta
 ) -> list[tuple[int, dt.datetime]]:
-    """Refusals at the same category before this scan, within a window of its first."""
+    """Refusals at the same category scanned before (lower seq), within a window of the
+    earliest time in this scan."""
     rows = AuditEvent.objects.filter(
         action=REQUEST,
         outcome=AuditEvent.Outcome.DENIED,
@@ -203,10 +205,7 @@ def _earlier_denials(
         occurred_at__gte=first[1] - window,
         seq__lt=first[0],
     ).values_list("seq", "occurred_at", "details_json")
-    return sorted(
-        ((seq, at) for seq, at, text in rows if json.loads(text).get("category") == category),
-        key=lambda pair: pair[1],
-    )
+    return [(seq, at) for seq, at, text in rows if json.loads(text).get("category") == category]
 
 
 def _in_quiet_hours(moment: dt.time, trigger: AlertTrigger) -> bool:

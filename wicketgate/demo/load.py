@@ -148,6 +148,7 @@ class Welcome:
     prisoners: list[tuple[str, str]]  # prison number, name and establishment
     counts: dict[str, int]
     devices: list[tuple[str, str, str]] = field(default_factory=list)  # id, where, prisoner
+    conduct: list[str] = field(default_factory=list)  # what the demo's conduct records show
 
 
 def load_demo(progress: ProgressFactory | None = None) -> Welcome:
@@ -175,11 +176,13 @@ def load_demo(progress: ProgressFactory | None = None) -> Welcome:
     families = _family_accounts()
     prisoners = _prisoner_accounts()
     devices = _devices()
+    conduct = _conduct(prisoners)
     return Welcome(
         staff=staff,
         families=families,
         prisoners=prisoners,
         devices=devices,
+        conduct=conduct,
         counts={"establishments": len(ESTABLISHMENTS), "prisoners": Prisoner.objects.count()},
     )
 
@@ -225,6 +228,10 @@ def print_welcome(welcome: Welcome, *, base_url: str, echo: Callable[[str], None
             f"    curl -x http://{settings.WICKETGATE_GATEWAY_LISTEN} -U USERNAME:PASSWORD http://www.nhs.uk/"
         )
         echo(f"  or: wicketgate gateway session open --prisoner {number} --device {device_id}")
+    if welcome.conduct:
+        echo("Conduct (incidents, sanctions, alerts):")
+        for line in welcome.conduct:
+            echo(f"  {line}")
     echo(rule)
 
 
@@ -477,6 +484,73 @@ def _devices() -> list[tuple[str, str, str]]:
             Device.objects.filter(pk=device.pk).update(key_hash=hash_secret(DEMO_DEVICE_KEY))
         made.append((device.device_id, place.code, number))
     return made
+
+
+def _conduct(prisoners: list[tuple[str, str]]) -> list[str]:
+    """An adjudicated incident with a sanction in force and one suspended, on the first
+    demo prisoner, and an incident awaiting its hearing; once, however often the demo loads."""
+    from wicketgate.conduct.actions import do_add_sanction, do_move_incident, do_report_incident
+    from wicketgate.conduct.codes import Status
+    from wicketgate.conduct.models import Incident
+
+    if not prisoners:
+        return []
+    number = prisoners[0][0]
+    prisoner = Prisoner.objects.select_related("establishment").get(prison_number=number)
+    summary = "Tried to reach news sites from an education PC"
+    if not Incident.objects.filter(prisoner=prisoner, summary=summary).exists():
+        now = timezone.now()
+        incident = do_report_incident(
+            prisoner=prisoner,
+            occurred_at=now - dt.timedelta(days=1, hours=3),
+            service="web",
+            summary=summary,
+            description="Repeated attempts at news sites during a class, after a warning.",
+            actor=ACTOR,
+        )
+        do_move_incident(
+            incident, Status.HEARING_SCHEDULED, actor=ACTOR, hearing_at=now - dt.timedelta(hours=4)
+        )
+        do_move_incident(incident, Status.PROVED, actor=ACTOR, notes="Admitted at the hearing.")
+        do_add_sanction(
+            prisoner=prisoner,
+            incident=incident,
+            service="web",
+            categories=["NEWS"],
+            days=14,
+            reason=f"{incident.reference}: news sites during class",
+            actor=ACTOR,
+        )
+        do_add_sanction(
+            prisoner=prisoner,
+            incident=incident,
+            service="video",
+            days=7,
+            suspend_months=3,
+            reason=f"{incident.reference}: suspended loss of video calls",
+            actor=ACTOR,
+        )
+        other = (
+            Prisoner.objects.filter(establishment=prisoner.establishment)
+            .exclude(pk=prisoner.pk)
+            .order_by("prison_number")
+            .first()
+        )
+        if other is not None:
+            do_report_incident(
+                prisoner=other,
+                occurred_at=now - dt.timedelta(hours=6),
+                service="device",
+                summary="Kiosk screen covered during a session",
+                description="Covered the kiosk's camera and screen with paper.",
+                actor=ACTOR,
+            )
+    return [
+        f"{number} has a proved incident: News sites stopped for 14 days, loss of video calls "
+        "suspended (see My sanctions on the portal)",
+        f"Give one: wicketgate conduct sanction add --prisoner {number} --service web --days 7 "
+        "--reason 'Proved charge'  (quash: wicketgate conduct sanction quash ID --reason ...)",
+    ]
 
 
 def _prisoner_accounts_listed() -> list[tuple[str, str]]:

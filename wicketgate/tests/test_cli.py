@@ -143,3 +143,10 @@ def test_it_loads_the_same_demo_estate_every_time(db: None) -> None:
     assert len(devices) == 3 and all(device in second.output for device in devices)
     assert all(device_by_key(device, DEMO_DEVICE_KEY) is not None for device in devices)
     assert Device.objects.get(establishment__code="RVS").kind == "laptop"  # in-cell laptops there
+    # Conduct records to look at, made once: a sanction in force, one suspended, and an
+    # incident waiting for its hearing.
+    from wicketgate.conduct.models import Incident, Sanction
+
+    assert sorted(s.state() for s in Sanction.objects.all()) == ["in_force", "suspended"]
+    assert sorted(Incident.objects.values_list("status", flat=True)) == ["proved", "reported"]
+    assert "wicketgate conduct sanction add --prisoner" in second.output

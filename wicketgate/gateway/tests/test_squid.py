@@ -248,6 +248,35 @@ exceptions:
     assert _wait_for(lambda: curl(gateway, url, credentials)[0] == 302) < 1.0
 
 
+def test_a_sanction_is_enforced_within_a_second_and_lifted_within_a_second_of_its_quashing(
+    world: Estate, gateway: RunningGateway, credentials: str
+) -> None:
+    from wicketgate.conduct.actions import do_add_sanction, do_quash_sanction
+    from wicketgate.conduct.alerts import do_scan_for_alerts
+    from wicketgate.conduct.models import ConductAlert
+
+    url = gateway.http_url("www.nhs.uk")
+    assert curl(gateway, url, credentials)[0] == 200
+    given = do_add_sanction(
+        prisoner=world.prisoner_a, service="web", days=7, reason="Proved: misuse", actor=SETUP
+    )
+    assert _wait_for(lambda: curl(gateway, url, credentials)[0] == 302) < 1.0
+    _status, redirect, _ = curl(gateway, url, credentials)
+    reasons = _block_reasons(redirect)
+    assert reasons["i"] == ["sanction:web"]
+    assert reasons["r"][0].startswith("A sanction has stopped your web access until")
+    # HTTPS too: the CONNECT is refused.
+    assert curl(gateway, gateway.https_url("www.nhs.uk"), credentials)[0] != 200
+    do_quash_sanction(given, reason="Quashed on appeal", actor=SETUP)
+    assert _wait_for(lambda: curl(gateway, url, credentials)[0] == 200) < 1.0
+    # The refusals reached the audit log with their rule, and raised an alert for staff.
+    gateway.record_now()
+    refused = AuditEvent.objects.filter(action="gateway.request", outcome="denied")
+    assert any("sanction:web" in json.loads(e.details_json)["rules"] for e in refused)
+    assert do_scan_for_alerts() >= 1
+    assert ConductAlert.objects.filter(kind="during_sanction", prisoner=world.prisoner_a).exists()
+
+
 def test_https_is_spliced_for_an_allowed_host_so_the_client_sees_the_real_certificate(
     gateway: RunningGateway, credentials: str
 ) -> None:
