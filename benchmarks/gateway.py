@@ -70,11 +70,13 @@ handshake costs the same). Reported: connections/s, p50/p99 of the allowed ones,
 any connection with the wrong outcome.
 
 Propagation (C only): in each of 50 trials a prisoner who is reaching a site through the
-proxy gets a forbid exception for that site: a ``PrisonerException`` row (effect
-forbid) created through the ORM in a transaction, so that its signal records the
-PolicyChange, as a sanction will. Measured: from its commit to the first answer through
-the proxy that is not the page, asking every 5 ms on a keep-alive connection. The
-exception is then revoked, and the time until the page comes back is reported too.
+proxy is given a sanction, loss of web access for a day, by ``do_add_sanction`` (the
+action staff and ``wicketgate conduct sanction add`` use: audited, and its signal logs
+the PolicyChange). Measured: from the action's return (its transaction committed) to
+the first answer through the proxy that is not the page, asking every 5 ms on a
+keep-alive connection. The sanction is then quashed (``do_quash_sanction``), and the time
+until the page comes back is reported too. ``--propagation-only`` runs just this, on C,
+and writes ``benchmarks/results/gateway-propagation.json`` (not the full results).
 
 Caveats: this machine has 2 cores, shared by wrk, nginx, Squid, the helpers and anything
 else running (tests, builds), so the figures are of the whole box, not of Squid alone.
@@ -113,6 +115,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "gateway.json"
+PROPAGATION_RESULTS = ROOT / "benchmarks" / "results" / "gateway-propagation.json"
 HERE = ROOT / "benchmarks" / "gateway"  # the wrk script and the configuration templates
 MIX_LUA = HERE / "mix.lua"
 WICKETGATE = ROOT / ".venv" / "bin" / "wicketgate"
@@ -159,8 +162,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="U,A,B,C", help="variants to run (default U,A,B,C)")
     parser.add_argument("--seconds", type=int, help="seconds per variant per round (default 10)")
     parser.add_argument("--rounds", type=int, help="rounds (default 5)")
+    parser.add_argument(
+        "--propagation-only",
+        action="store_true",
+        help="only C's sanction propagation (results to gateway-propagation.json)",
+    )
+    parser.add_argument("--trials", type=int, help="propagation trials (default 50)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)  # internal: JSON plan for Django
     args = parser.parse_args(argv)
+    if args.propagation_only:
+        args.only = "C"
     if args.worker:
         return _worker(json.loads(args.worker))
     variants = [v for v in args.only.upper().replace(" ", "").split(",") if v]
@@ -177,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": args.seconds or (4 if args.quick else 10),
         "warmup_seconds": 2 if args.quick else 3,
         "https_per_round": 300 if args.quick else 1_000,
-        "propagation_trials": 10 if args.quick else 50,
+        "propagation_trials": args.trials or (10 if args.quick else 50),
+        "propagation_only": bool(args.propagation_only),
         "seed": SEED,
     }
     started = time.perf_counter()
@@ -198,9 +210,10 @@ def main(argv: list[str] | None = None) -> int:
         "notes": bench.notes,
     }
     print(_table(report), flush=True)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(f"\nresults written to {RESULTS.relative_to(ROOT)}")
+    target = PROPAGATION_RESULTS if args.propagation_only else RESULTS
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(f"\nresults written to {target.relative_to(ROOT)}")
     return 0
 
 
@@ -254,12 +267,17 @@ class Bench:
                 plan["variants"].remove("C")
         variants = plan["variants"]
         checks = {v: self._check(v) for v in variants}
-        for variant in variants:
+        if plan["propagation_only"]:
+            plan["rounds"] = 0
+            variants_measured: list[str] = []
+        else:
+            variants_measured = variants
+        for variant in variants_measured:
             self.say(f"{variant}: warm-up {plan['warmup_seconds']} s")
             self._wrk(variant, plan["warmup_seconds"])
-        rounds: dict[str, list[dict[str, Any]]] = {v: [] for v in variants}
+        rounds: dict[str, list[dict[str, Any]]] = {v: [] for v in variants_measured}
         for n in range(plan["rounds"]):
-            for variant in variants:
+            for variant in variants_measured:
                 result = self._wrk(variant, plan["seconds"])
                 rounds[variant].append(result)
                 self.say(
@@ -268,9 +286,9 @@ class Bench:
                     f"{result['cpu']['squid']:.0f}%, helpers {result['cpu']['helpers']:.0f}% "
                     f"(waited {result['settle_s']:.1f} s for quiet)"
                 )
-        https: dict[str, list[dict[str, Any]]] = {v: [] for v in variants}
+        https: dict[str, list[dict[str, Any]]] = {v: [] for v in variants_measured}
         for n in range(plan["rounds"]):
-            for variant in variants:
+            for variant in variants_measured:
                 result = self._https(variant, plan["https_per_round"], seed=n)
                 https[variant].append(result)
                 self.say(
@@ -293,8 +311,10 @@ class Bench:
             "wicketgate": seeded,
             "configs": self.configs,
             "checks": checks,
-            "http": {v: _summary(rounds[v]) | {"rounds": rounds[v]} for v in variants},
-            "https": {v: _https_summary(https[v]) | {"rounds": https[v]} for v in variants},
+            "http": {v: _summary(rounds[v]) | {"rounds": rounds[v]} for v in variants_measured},
+            "https": {
+                v: _https_summary(https[v]) | {"rounds": https[v]} for v in variants_measured
+            },
             "propagation": propagation,
         }
 
@@ -706,7 +726,10 @@ def _proxy_get(conn: http.client.HTTPConnection, host: str, basic: str) -> tuple
                 "GET", f"http://{host}/", headers={"Proxy-Authorization": f"Basic {basic}"}
             )
             response = conn.getresponse()
-            return response.status == 200 and MARKER.encode() in response.read(), response.status
+            # Read every body, a refusal's too: a response left unread makes http.client
+            # refuse the next one after sending it, and the retry would send it twice.
+            body = response.read()
+            return response.status == 200 and MARKER.encode() in body, response.status
         except (OSError, http.client.HTTPException):
             conn.close()
             if attempt == 2:
@@ -850,16 +873,14 @@ def _seed(plan: dict[str, Any]) -> dict[str, Any]:
 
 
 def _propagation(plan: dict[str, Any]) -> dict[str, Any]:
-    """A forbid exception per trial: from its commit to the first denied request."""
-    from django.db import transaction
-    from django.utils import timezone
-
+    """A sanction per trial: from its commit to the first denied request, then quashed."""
+    from wicketgate.audit.log import Actor
+    from wicketgate.conduct.actions import do_add_sanction, do_quash_sanction
     from wicketgate.people.models import Prisoner
-    from wicketgate.policy.models import PrisonerException, Site
 
     users = json.loads(Path(plan["seed_file"]).read_text())["users"]
     chosen = random.Random(SEED).sample(users, plan["propagation_trials"])
-    sites = {site.hosts[0]: site for site in Site.objects.all()}
+    actor = Actor.system("benchmark")
     forbid_ms: list[float] = []
     lift_ms: list[float] = []
     write_ms: list[float] = []
@@ -872,15 +893,9 @@ def _propagation(plan: dict[str, Any]) -> dict[str, Any]:
             raise RuntimeError(f"{user['prisoner']} cannot reach {user['host']} to begin with")
         poller.until(allowed=True)  # once more: any cache on the way now holds the allow
         start = time.perf_counter()
-        with transaction.atomic():
-            exception = PrisonerException.objects.create(
-                prisoner=prisoner,
-                effect="forbid",
-                site=sites[user["host"]],
-                reason="Benchmark: a sanction",
-                until=timezone.localdate() + dt.timedelta(days=1),
-                approved_by="bench",
-            )
+        sanction = do_add_sanction(
+            prisoner=prisoner, service="web", days=1, reason="Benchmark", actor=actor
+        )
         recorded = time.perf_counter()
         write_ms.append((recorded - start) * 1e3)
         denied = poller.until(allowed=False)
@@ -889,9 +904,7 @@ def _propagation(plan: dict[str, Any]) -> dict[str, Any]:
         else:
             forbid_ms.append((denied[0] - recorded) * 1e3)
             statuses[str(denied[1])] = statuses.get(str(denied[1]), 0) + 1
-        with transaction.atomic():
-            exception.revoked_at = timezone.now()
-            exception.save()
+        do_quash_sanction(sanction, reason="Benchmark", actor=actor)
         revoked = time.perf_counter()
         again = poller.until(allowed=True)
         if again is not None:
@@ -1092,11 +1105,11 @@ def _table(report: dict[str, Any]) -> str:
         p = propagation
         lines += [
             "",
-            f"propagation (C): {p['trials']} trials, forbid exception committed -> first denied "
+            f"propagation (C): {p['trials']} trials, sanction recorded -> first denied "
             f"request (polling every {p['poll_ms']:.0f} ms): p50 {p['forbid_ms_p50']:.0f} ms, "
             f"p99 {p['forbid_ms_p99']:.0f} ms, max {p['forbid_ms_max']:.0f} ms; "
             f"{p['timeouts']} not denied within {p['timeout_s']:.0f} s; "
-            f"revoked -> allowed again p50 {p['lift_ms_p50']:.0f} ms, p99 {p['lift_ms_p99']:.0f} ms",
+            f"quashed -> allowed again p50 {p['lift_ms_p50']:.0f} ms, p99 {p['lift_ms_p99']:.0f} ms",
             f"C's audit log at the end: {p['audit_request_events']:,} gateway.request events "
             f"for {p['requests_sent_to_c']:,} requests sent to C (fewer: the recorder lags; "
             "more: it records some twice)",
