@@ -14,6 +14,7 @@ from ninja.errors import AuthenticationError, ValidationError
 
 from wicketgate.api.accounts import router as accounts_router
 from wicketgate.api.auth import BearerToken, VerifiedStaffSession
+from wicketgate.api.conduct import router as conduct_router
 from wicketgate.api.devices import router as devices_router
 from wicketgate.api.estate import router as estate_router
 from wicketgate.api.people import router as people_router
@@ -24,7 +25,7 @@ api = NinjaAPI(
     version="1",
     description=(
         "Read access to the estate and the people in it, scoped to the caller's "
-        "establishments. Authenticate with `Authorization: Bearer wg_<keyid>_<secret>`, "
+        "establishments; sanctions given and quashed by adjudicators. Authenticate with `Authorization: Bearer wg_<keyid>_<secret>`, "
         "or from the staff UI with a session whose second factor is verified."
     ),
     urls_namespace="api",
@@ -35,6 +36,7 @@ api.add_router("", estate_router)
 api.add_router("", people_router)
 api.add_router("", policy_router)
 api.add_router("", devices_router)
+api.add_router("", conduct_router)
 
 
 @api.exception_handler(AuthenticationError)

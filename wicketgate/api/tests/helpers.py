@@ -39,4 +39,6 @@ A_ENDPOINTS = [
     "/api/v1/establishments/NGT/locations",
     "/api/v1/prisoners",
     "/api/v1/prisoners/A1234BC",
+    "/api/v1/prisoners/A1234BC/sanctions",
+    "/api/v1/conduct/alerts",
 ]

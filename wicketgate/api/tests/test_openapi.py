@@ -18,6 +18,10 @@ PATHS = [
     "/api/v1/decisions",
     "/api/v1/device/sessions",
     "/api/v1/device/sessions/current",
+    "/api/v1/prisoners/{prison_number}/sanctions",
+    "/api/v1/sanctions",
+    "/api/v1/sanctions/{sanction_id}/quash",
+    "/api/v1/conduct/alerts",
 ]
 
 
@@ -33,8 +37,9 @@ def test_it_publishes_an_openapi_document_listing_every_path(db: None) -> None:
     assert sorted(document["paths"]) == sorted(PATHS)
     # Every GET path is in the persona matrix; POST /decisions has its own tests
     # (test_decisions.py), as do the device sign-in paths (test_devices.py), which a
-    # device's key opens, never a person's.
-    assert len(PATHS) == len(A_ENDPOINTS) + 3
+    # device's key opens, never a person's, and giving and quashing sanctions
+    # (test_conduct.py).
+    assert len(PATHS) == len(A_ENDPOINTS) + 5
     assert document["components"]["securitySchemes"]["BearerToken"] == {
         "type": "http",
         "scheme": "bearer",
