@@ -42,6 +42,25 @@ BUILT_IN_RULES: dict[str, Promise] = {
     "exception:allow-category": gettext_lazy(
         "Allows a category to a prisoner with an exception for it."
     ),
+    "sanction:web": gettext_lazy(
+        "Forbids every site to a prisoner while a web sanction is in force."
+    ),
+    "sanction:web-category": gettext_lazy(
+        "Forbids a category to a prisoner while a sanction on that category is in force."
+    ),
+    "sanction:device": gettext_lazy(
+        "Forbids every site to a prisoner while a loss of device use is in force."
+    ),
+    "sanction:video": gettext_lazy(
+        "Forbids video calls while a sanction is in force, except with legal contacts."
+    ),
+    "sanction:phone": gettext_lazy(
+        "Forbids phone calls while a sanction is in force, except with legal contacts."
+    ),
+    "sanction:messages": gettext_lazy(
+        "Forbids messages while a sanction is in force, except with legal contacts."
+    ),
+    "contact:approved": gettext_lazy("Allows calls and messages with an approved contact."),
     NO_GRANT: gettext_lazy("Not a policy: nothing allowed it, so it is denied (deny by default)."),
     NOT_LISTED: gettext_lazy("Not a policy: the address is not in the catalogue, so it is denied."),
     NEEDS_PATH: gettext_lazy(

@@ -379,3 +379,31 @@ def test_an_estate_wide_proposal_is_for_the_estate_admin(
     assert security.get(f"{PROPOSALS}{proposal.pk}/").status_code == 404
     assert decide(client_admin, proposal, "approve").status_code == 302
     assert Site.objects.get(name="NHS").approved_by == "estate.admin"
+
+
+def test_why_shows_a_sanction_in_force_and_what_its_rule_means(
+    client_a: Client, estate: Estate
+) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from wicketgate.conduct.actions import do_add_sanction
+
+    do_add_sanction(
+        prisoner=estate.prisoner_a,
+        service="web",
+        categories=["NEWS"],
+        days=3,
+        reason="Proved charge",
+        actor=SETUP,
+    )
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    day = {"on_day": tomorrow.day, "on_month": tomorrow.month, "on_year": tomorrow.year}
+    query = {"prisoner": ALAN, "url": "https://www.bbc.co.uk/", "time": "10:00", **day}
+    content = client_a.get(WHY, {**query, "location": "CELL"}).content.decode()
+    assert "sanction:web-category" in content
+    assert (
+        "Forbids a category to a prisoner while a sanction on that category is in force." in content
+    )
+    assert "web: NEWS" in content  # the fact the decision was made on

@@ -674,4 +674,9 @@ def _facts(answer: Explanation) -> list[tuple[str, str]]:
         (_("Legal status"), str(LegalStatus(attrs["legal_status"]).label)),
         (_("Establishment"), attrs["establishment"]),
         (_("Alerts in force"), ", ".join(attrs["alerts"]) or _("None")),
+        (
+            _("Sanctions in force"),
+            ", ".join([*attrs["sanctions"], *(f"web: {c}" for c in attrs["sanctioned_categories"])])
+            or _("None"),
+        ),
     ]
