@@ -27,7 +27,13 @@ from wicketgate.conduct.codes import (
 )
 
 
+# Conduct records follow the person, as the people app's records do: after a transfer
+# the new establishment's staff see (and enforce, hear appeals on) what came with them.
+
+
 class IncidentQuerySet(ScopedQuerySet):
+    establishment_field = "prisoner__establishment"
+
     def open(self) -> IncidentQuerySet:
         return self.filter(status__in=[Status.REPORTED, Status.REFERRED, Status.HEARING_SCHEDULED])
 
@@ -89,6 +95,8 @@ class Incident(models.Model):
 
 
 class SanctionQuerySet(ScopedQuerySet):
+    establishment_field = "prisoner__establishment"
+
     def in_force(self, at: dt.datetime | None = None) -> SanctionQuerySet:
         moment = at or timezone.now()
         return self.filter(quashed_at__isnull=True, starts_at__lte=moment, ends_at__gt=moment)
@@ -225,7 +233,7 @@ class AlertTrigger(models.Model):
 
 
 class ConductAlertQuerySet(ScopedQuerySet):
-    pass
+    establishment_field = "prisoner__establishment"
 
 
 class ConductAlert(models.Model):

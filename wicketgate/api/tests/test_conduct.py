@@ -126,3 +126,26 @@ def test_alerts_are_listed_for_security_at_their_establishment(estate: Estate) -
         )
     listed = governor(estate).get("/api/v1/conduct/alerts").json()
     assert [a["prison_number"] for a in listed["items"]] == ["A1234BC"]
+
+
+def test_sanctions_follow_the_prisoner_on_transfer(estate: Estate) -> None:
+    from wicketgate.people.actions import do_transfer_prisoner
+
+    _, given = post(
+        governor(estate),
+        "/api/v1/sanctions",
+        {"prison_number": "A1234BC", "service": "web", "days": 3, "reason": "r"},
+    )
+    do_transfer_prisoner(estate.prisoner_a, estate.b, actor=SETUP)
+    at_b = governor(estate, "b")
+    listed = at_b.get("/api/v1/prisoners/A1234BC/sanctions").json()
+    assert [s["id"] for s in listed] == [given["id"]]
+    assert governor_a_after(estate).get("/api/v1/prisoners/A1234BC/sanctions").status_code == 404
+    status, body = post(at_b, f"/api/v1/sanctions/{given['id']}/quash", {"reason": "On appeal"})
+    assert status == 200 and body["state"] == "quashed"
+
+
+def governor_a_after(estate: Estate) -> TokenClient:
+    from wicketgate.accounts.models import User
+
+    return TokenClient(token_for(User.objects.get(username="governor.a")))
