@@ -152,7 +152,9 @@ def do_move_incident(
         raise ConductError(f"status {to!r}: expected one of {', '.join(Status.values)}")
     with transaction.atomic():
         locked = (
-            Incident.objects.select_for_update().select_related("establishment").get(pk=incident.pk)
+            Incident.objects.select_for_update(of=("self",))
+            .select_related("prisoner__establishment")
+            .get(pk=incident.pk)
         )
         before = locked.status
         if to not in TRANSITIONS[before]:
@@ -186,7 +188,7 @@ def do_move_incident(
             f"conduct.incident.{to}",
             actor=actor,
             subject=locked.prisoner,
-            establishment=locked.establishment,
+            establishment=locked.prisoner.establishment,
             details={
                 "incident": locked.pk,
                 "from": before,
@@ -284,13 +286,7 @@ def do_add_sanction(
             ends_at=None if suspended else start + dt.timedelta(days=days),
             suspended_until=suspended_until,
         )
-        record_event(
-            "conduct.sanction.add",
-            actor=actor,
-            subject=prisoner,
-            establishment=prisoner.establishment,
-            details=_sanction_details(sanction),
-        )
+        _record(sanction, "add", actor)
     return sanction
 
 
@@ -304,7 +300,11 @@ def do_activate_sanction(
     """Activate a suspended sanction, in full or for ``days`` of it, for another proved charge."""
     now = timezone.now()
     with transaction.atomic():
-        locked = Sanction.objects.select_for_update().select_related("prisoner").get(pk=sanction.pk)
+        locked = (
+            Sanction.objects.select_for_update(of=("self",))
+            .select_related("prisoner__establishment")
+            .get(pk=sanction.pk)
+        )
         state = locked.state(now)
         if state != "suspended":
             raise ConductError(f"{locked.reference} is {state.replace('_', ' ')}, not suspended")
@@ -326,17 +326,7 @@ def do_activate_sanction(
         locked.activated_at = now
         locked.activated_by = charge
         locked.save(update_fields=["starts_at", "ends_at", "activated_at", "activated_by"])
-        record_event(
-            "conduct.sanction.activate",
-            actor=actor,
-            subject=locked.prisoner,
-            establishment=locked.establishment,
-            details={
-                **_sanction_details(locked),
-                "by_incident": charge.pk,
-                "days_activated": length,
-            },
-        )
+        _record(locked, "activate", actor, by_incident=charge.pk, days_activated=length)
     return locked
 
 
@@ -345,7 +335,11 @@ def do_quash_sanction(sanction: Sanction, *, reason: str, actor: Actor | Any) ->
     if not reason.strip():
         raise ConductError("reason: say why the sanction is quashed")
     with transaction.atomic():
-        locked = Sanction.objects.select_for_update().select_related("prisoner").get(pk=sanction.pk)
+        locked = (
+            Sanction.objects.select_for_update(of=("self",))
+            .select_related("prisoner__establishment")
+            .get(pk=sanction.pk)
+        )
         if locked.quashed_at is not None:
             raise ConductError(f"{locked.reference} is already quashed")
         _quash(locked, reason=reason.strip(), actor=actor)
@@ -358,13 +352,7 @@ def _quash(sanction: Sanction, *, reason: str, actor: Actor | Any) -> None:
     sanction.quash_reason = reason[:300]
     sanction.quashed_by = as_actor(actor).label
     sanction.save(update_fields=["quashed_at", "quash_reason", "quashed_by"])
-    record_event(
-        "conduct.sanction.quash",
-        actor=actor,
-        subject=sanction.prisoner,
-        establishment=sanction.establishment,
-        details={**_sanction_details(sanction), "reason": sanction.quash_reason},
-    )
+    _record(sanction, "quash", actor, reason=sanction.quash_reason)
 
 
 def _undo_activation(sanction: Sanction, charge: Incident, actor: Actor | Any) -> None:
@@ -374,19 +362,25 @@ def _undo_activation(sanction: Sanction, charge: Incident, actor: Actor | Any) -
     sanction.activated_at = None
     sanction.activated_by = None
     sanction.save(update_fields=["starts_at", "ends_at", "activated_at", "activated_by"])
-    record_event(
-        "conduct.sanction.deactivate",
-        actor=actor,
-        subject=sanction.prisoner,
-        establishment=sanction.establishment,
-        details={**_sanction_details(sanction), "quashed_incident": charge.pk},
-    )
+    _record(sanction, "deactivate", actor, quashed_incident=charge.pk)
 
 
 def _copy(source: Any, target: Any, *names: str) -> None:
     """Bring the caller's copy of a row up to date with the one changed under lock."""
     for name in names:
         setattr(target, name, getattr(source, name))
+
+
+def _record(sanction: Sanction, verb: str, actor: Actor | Any, **extra: Any) -> None:
+    """``conduct.sanction.<verb>``, filed under the prisoner's establishment now (a sanction
+    follows the prisoner, and so do the staff who can see it)."""
+    record_event(
+        f"conduct.sanction.{verb}",
+        actor=actor,
+        subject=sanction.prisoner,
+        establishment=sanction.prisoner.establishment,
+        details={**_sanction_details(sanction), **extra},
+    )
 
 
 def _sanction_details(sanction: Sanction) -> dict[str, Any]:

@@ -26,7 +26,6 @@ from wicketgate.conduct.codes import (
     Status,
 )
 
-
 # Conduct records follow the person, as the people app's records do: after a transfer
 # the new establishment's staff see (and enforce, hear appeals on) what came with them.
 
