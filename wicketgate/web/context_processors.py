@@ -1,13 +1,24 @@
 from __future__ import annotations
 
+import operator
+from functools import partial
 from typing import Any
 
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
 from wicketgate.accounts.roles import Action
-from wicketgate.web.decorators import is_verified_staff, may_somewhere
+from wicketgate.web.decorators import actions_somewhere, is_verified_staff
 from wicketgate.web.switcher import current_establishment, visible_establishments
+
+# The navigation's links, each shown to staff who may do its action somewhere.
+_NAVIGATION = {
+    "wg_can_view_policy": Action.VIEW,
+    "wg_can_view_audit": Action.VIEW_AUDIT,
+    "wg_can_review_site_requests": Action.REVIEW_SITE_REQUESTS,
+    "wg_can_report_incidents": Action.REPORT_INCIDENTS,
+    "wg_can_review_alerts": Action.REVIEW_ALERTS,
+}
 
 # Which part of the site a page belongs to, from the start of its path.
 _PORTALS = (("/portal/", "prisoner"), ("/family/", "family"), ("/staff/", "staff"))
@@ -29,11 +40,8 @@ def staff_context(request: HttpRequest) -> dict[str, Any]:
         context["wg_current_establishment"] = SimpleLazyObject(
             lambda: current_establishment(request)
         )
-        context["wg_can_view_policy"] = SimpleLazyObject(lambda: may_somewhere(user, Action.VIEW))
-        context["wg_can_view_audit"] = SimpleLazyObject(
-            lambda: may_somewhere(user, Action.VIEW_AUDIT)
-        )
-        context["wg_can_review_site_requests"] = SimpleLazyObject(
-            lambda: may_somewhere(user, Action.REVIEW_SITE_REQUESTS)
-        )
+        # One query answers every link of the navigation, whichever the page shows.
+        actions = SimpleLazyObject(lambda: actions_somewhere(user))
+        for name, action in _NAVIGATION.items():
+            context[name] = SimpleLazyObject(partial(operator.contains, actions, action))
     return context

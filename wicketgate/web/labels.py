@@ -73,6 +73,25 @@ AUDIT_ACTION_LABELS: dict[str, Promise] = {
     "gateway.session.close": _("Device session closed"),
     "gateway.lockdown.start": _("Lockdown started"),
     "gateway.lockdown.end": _("Lockdown lifted"),
+    "conduct.incident.report": _("Incident reported"),
+    "conduct.incident.referred": _("Referred to the independent adjudicator"),
+    "conduct.incident.hearing_scheduled": _("Hearing scheduled"),
+    "conduct.incident.proved": _("Found proved"),
+    "conduct.incident.not_proved": _("Found not proved"),
+    "conduct.incident.dismissed": _("Dismissed"),
+    "conduct.incident.appealed": _("Appeal lodged"),
+    "conduct.incident.upheld": _("Appeal refused: finding upheld"),
+    "conduct.incident.quashed": _("Quashed on appeal"),
+    "conduct.sanction.add": _("Sanction given"),
+    "conduct.sanction.activate": _("Suspended sanction activated"),
+    "conduct.sanction.deactivate": _(
+        "Sanction suspended again (its activating charge was quashed)"
+    ),
+    "conduct.sanction.quash": _("Sanction quashed"),
+    "conduct.alert.raise": _("Conduct alert raised"),
+    "conduct.alert.dismiss": _("Conduct alert dismissed"),
+    "conduct.alert.incident": _("Conduct alert made an incident"),
+    "conduct.trigger.change": _("Conduct alert trigger changed"),
 }
 
 # A site request's progress as the prisoner reads it (see portal_sites.progress): the

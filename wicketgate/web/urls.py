@@ -4,6 +4,8 @@ from wicketgate.web import health
 from wicketgate.web.views import (
     audit,
     auth,
+    conduct,
+    conduct_alerts,
     establishments,
     family,
     gateway,
@@ -11,6 +13,7 @@ from wicketgate.web.views import (
     policy,
     portal,
     portal_blocked,
+    portal_conduct,
     portal_sites,
     prisoner_changes,
     prisoners,
@@ -72,6 +75,11 @@ urlpatterns = [
         name="prisoner-browsing",
     ),
     path(
+        "staff/prisoners/<str:prison_number>/conduct/",
+        conduct.prisoner_conduct,
+        name="prisoner-conduct",
+    ),
+    path(
         "staff/establishments/<str:code>/",
         establishments.establishment_detail,
         name="establishment",
@@ -110,6 +118,50 @@ urlpatterns = [
         "staff/establishments/<str:code>/blocked/",
         gateway.blocked,
         name="establishment-blocked",
+    ),
+    path(
+        "staff/establishments/<str:code>/alert-triggers/",
+        conduct_alerts.alert_triggers,
+        name="conduct-triggers",
+    ),
+    path(
+        "staff/establishments/<str:code>/alert-triggers/<str:kind>",
+        conduct_alerts.change_alert_trigger,
+        name="conduct-trigger-change",
+    ),
+    path("staff/conduct/", conduct.incident_list, name="conduct-incidents"),
+    path("staff/conduct/incidents/new", conduct.report_incident, name="conduct-incident-new"),
+    path("staff/conduct/incidents/<int:pk>/", conduct.incident_detail, name="conduct-incident"),
+    path(
+        "staff/conduct/incidents/<int:pk>/move",
+        conduct.move_incident,
+        name="conduct-incident-move",
+    ),
+    path(
+        "staff/conduct/incidents/<int:pk>/sanctions/new",
+        conduct.add_sanction,
+        name="conduct-sanction-new",
+    ),
+    path(
+        "staff/conduct/sanctions/<int:pk>/activate",
+        conduct.activate_sanction,
+        name="conduct-sanction-activate",
+    ),
+    path(
+        "staff/conduct/sanctions/<int:pk>/quash",
+        conduct.quash_sanction,
+        name="conduct-sanction-quash",
+    ),
+    path("staff/conduct/alerts/", conduct_alerts.alert_queue, name="conduct-alerts"),
+    path(
+        "staff/conduct/alerts/<int:pk>/dismiss",
+        conduct_alerts.dismiss_alert,
+        name="conduct-alert-dismiss",
+    ),
+    path(
+        "staff/conduct/alerts/<int:pk>/incident",
+        conduct_alerts.alert_to_incident,
+        name="conduct-alert-incident",
     ),
     path("staff/policy/sites/", policy.site_list, name="policy-sites"),
     path("staff/policy/sites/new", policy.propose_site, name="policy-site-new"),
@@ -160,6 +212,12 @@ urlpatterns = [
     path("portal/requests/", portal_sites.request_list, name="portal-requests"),
     path("portal/requests/new", portal_sites.request_new, name="portal-request-new"),
     path("portal/requests/<int:pk>/", portal_sites.request_detail, name="portal-request"),
+    path("portal/sanctions/", portal_conduct.my_sanctions, name="portal-sanctions"),
+    path(
+        "portal/sanctions/incidents/<int:pk>/appeal",
+        portal_conduct.appeal,
+        name="portal-appeal",
+    ),
     # Where the gateway sends a refused request (squid.conf's deny_info): keep this address.
     path("portal/blocked", portal_blocked.blocked, name="portal-blocked"),
     path(

@@ -196,8 +196,8 @@ def test_it_reads_a_profile_in_a_fixed_number_of_queries(
 ) -> None:
     for code in ("ACCT", "GANG", "ESCAPE", "CYBER"):
         do_add_alert(estate.prisoner_a, code, actor=SETUP)
-    # Two of them ask whether the user may search the audit log and review site requests
-    # (the navigation's links); two read the web access exceptions and whether the user
-    # may propose one; one asks whether the user may read the browsing history.
-    with django_assert_max_num_queries(19):
+    # One asks what the user may do anywhere (the navigation's links); two read the web
+    # access exceptions and whether the user may propose one; one asks whether the user
+    # may read the browsing history, and one whether they may read the conduct record.
+    with django_assert_max_num_queries(20):
         client_a.get("/staff/prisoners/A1234BC/")

@@ -81,6 +81,9 @@ def establishment_detail(request: HttpRequest, code: str) -> HttpResponse:
             )
             .filter(pk=establishment.pk)
             .exists(),
+            "can_review_alerts": Establishment.objects.for_user(request.user, Action.REVIEW_ALERTS)
+            .filter(pk=establishment.pk)
+            .exists(),
         },
     )
 

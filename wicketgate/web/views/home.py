@@ -8,6 +8,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from wicketgate.accounts.roles import Action
+from wicketgate.conduct.codes import AlertStatus
+from wicketgate.conduct.models import ConductAlert, Incident
 from wicketgate.web.decorators import staff_required
 from wicketgate.web.switcher import (
     choose_establishment,
@@ -42,10 +45,23 @@ def home(request: HttpRequest) -> HttpResponse:
         .order_by("name")
     )
     current = current_establishment(request)
+    incidents = Incident.objects.for_user(request.user, Action.REPORT_INCIDENTS).open()
+    alerts = ConductAlert.objects.for_user(request.user, Action.REVIEW_ALERTS).filter(
+        status=AlertStatus.OPEN
+    )
+    if current is not None:
+        incidents = incidents.filter(establishment=current)
+        alerts = alerts.filter(establishment=current)
     return render(
         request,
         "web/staff/home.html",
-        {"establishments": establishments, "current": current},
+        {
+            "establishments": establishments,
+            "current": current,
+            # Counted only if the page shows them (the lists are for some roles alone).
+            "open_incidents": incidents.count,
+            "open_alerts": alerts.count,
+        },
     )
 
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from wicketgate.accounts.roles import Action
+from wicketgate.accounts.scoping import ALL, establishment_ids_for
 from wicketgate.estate.codes import LocationKind
 from wicketgate.estate.models import Location
 from wicketgate.people.models import IncentiveReview, Movement, Prisoner, PrisonerAlert
@@ -139,6 +140,7 @@ def prisoner_profile(request: HttpRequest, prison_number: str) -> HttpResponse:
             "can_view_browsing": Prisoner.objects.for_user(request.user, Action.VIEW_BROWSING)
             .filter(pk=prisoner.pk)
             .exists(),
+            "can_read_conduct": _may_at(request, Action.REPORT_INCIDENTS, prisoner),
             # Revoked or past their last day, exceptions stay listed: why access changed.
             "active_exceptions": [e for e in exceptions if _in_force(e, today)],
             "past_exceptions": [e for e in exceptions if not _in_force(e, today)],
@@ -147,6 +149,11 @@ def prisoner_profile(request: HttpRequest, prison_number: str) -> HttpResponse:
             .exists(),
         },
     )
+
+
+def _may_at(request: HttpRequest, action: str, prisoner: Prisoner) -> bool:
+    ids = establishment_ids_for(request.user, action)
+    return ids is ALL or prisoner.establishment_id in ids
 
 
 def _in_force(exception: PrisonerException, today: dt.date) -> bool:
