@@ -666,3 +666,149 @@ def test_it_updates_the_blocked_page_within_the_content_security_policy(
         assert not refused, refused
     finally:
         context.close()
+
+
+@pytest.fixture
+def conduct_pages(backup_code: str, estate: Estate) -> dict[str, int]:
+    """Incidents at every stage for the prisoner at A, sanctions in force and suspended, an
+    open alert, and the clerk at A a governor (who adjudicates and reviews alerts there).
+    Made before the browser starts. Returns the ids the pages need."""
+    from wicketgate.web.tests import conduct_data
+
+    for code, name in DEFAULT_CATEGORIES:  # flushed with the rest of the database
+        Category.objects.get_or_create(code=code, defaults={"name": name})
+    hearing = conduct_data.incident(estate, "hearing_scheduled")
+    proved = conduct_data.incident(estate, "proved", summary="Shared his PIN with another man")
+    given = conduct_data.sanction(estate)
+    suspended = conduct_data.sanction(estate, suspended=True)
+    from wicketgate.conduct.actions import do_add_sanction
+
+    do_add_sanction(
+        prisoner=estate.prisoner_a,
+        incident=given.incident,
+        service="video",
+        days=7,
+        reason="Showed an unapproved person on a video call",
+        actor=SETUP,
+    )
+    alert = conduct_data.alert(estate)
+    StaffMembership.objects.filter(user=estate.clerk_a).update(role=StaffRole.GOVERNOR)
+    return {
+        "hearing": hearing.pk,
+        "proved": proved.pk,
+        "given_for": given.incident_id or 0,
+        "suspended": suspended.pk,
+        "given": given.pk,
+        "alert": alert.pk,
+    }
+
+
+def test_it_keeps_the_conduct_pages_accessible(
+    conduct_pages: dict[str, int], page: Any, live_server: Any, backup_code: str
+) -> None:
+    url = live_server.url
+    ids = conduct_pages
+    page.goto(f"{url}/staff/conduct/")
+    _sign_in_as_clerk_a(page, backup_code)
+    page.wait_for_url(f"{url}/staff/conduct/")
+    expect(page.get_by_role("link", name="Conduct", exact=True)).to_be_visible()
+    _check(page, "conduct-incidents")
+
+    page.get_by_role("button", name="Report an incident").click()
+    page.get_by_role("button", name="Report incident").click()
+    _expect_title_to_start(page, "Error: Report an incident")
+    _check(page, "conduct-report-errors")
+    three_days_ago = dt.date.today() - dt.timedelta(days=3)  # noqa: DTZ011 - a day, not a moment
+    page.get_by_label("Prison number").fill("A1234BC")
+    page.get_by_label("Day").fill(str(three_days_ago.day))
+    page.get_by_label("Month").fill(str(three_days_ago.month))
+    page.get_by_label("Year").fill(str(three_days_ago.year))
+    page.get_by_label("Time it happened").fill("14:30")
+    page.get_by_label("Web", exact=True).check()
+    page.get_by_label("Summary").fill("Tried to reach a betting site")
+    page.get_by_label("Description").fill("Tried twice from the education block.")
+    page.get_by_role("button", name="Report incident").click()
+    expect(page.get_by_role("link", name="This happened more than 2 days ago.")).to_be_visible()
+    _check(page, "conduct-report-late")
+    page.get_by_label("Why it is being reported late").fill("Found on the weekly log review")
+    page.get_by_role("button", name="Report incident").click()
+    expect(page.get_by_text("reported: Tried to reach a betting site")).to_be_visible()
+    _check(page, "conduct-incident-reported")
+
+    page.goto(f"{url}/staff/conduct/incidents/{ids['hearing']}/")
+    expect(page.get_by_role("heading", name="Record the finding of the hearing")).to_be_visible()
+    _check(page, "conduct-incident-hearing")
+    page.get_by_role("button", name="Record finding").click()
+    _expect_title_to_start(page, "Error:")
+    _check(page, "conduct-incident-finding-errors")
+
+    page.goto(f"{url}/staff/conduct/incidents/{ids['proved']}/sanctions/new")
+    page.get_by_label("Web access").check()
+    page.get_by_label("News").check()
+    page.get_by_label("Number of days").fill("14")
+    page.get_by_label("Reason", exact=True).fill("Looked at news sites during a lockdown")
+    _check(page, "sanction-form")
+    page.get_by_label("Number of days").fill("50")
+    page.get_by_role("button", name="Give sanction").click()
+    expect(page.get_by_role("link", name="The most for A1234BC is 42 days")).to_be_visible()
+    _check(page, "sanction-form-errors")
+    page.get_by_label("Number of days").fill("14")
+    page.get_by_role("button", name="Give sanction").click()
+    expect(page.get_by_text("given: Web access to News from")).to_be_visible()
+    _check(page, "conduct-incident-proved")
+
+    page.goto(f"{url}/staff/conduct/sanctions/{ids['suspended']}/activate")
+    _check(page, "sanction-activate")
+    page.goto(f"{url}/staff/conduct/sanctions/{ids['given']}/quash")
+    _check(page, "sanction-quash")
+
+    page.goto(f"{url}/staff/prisoners/A1234BC/")
+    page.get_by_role("link", name="Conduct: incidents, sanctions and alerts").click()
+    page.wait_for_url(f"{url}/staff/prisoners/A1234BC/conduct/")
+    _check(page, "prisoner-conduct")
+
+    page.get_by_role("link", name="Conduct alerts").click()
+    page.wait_for_url(f"{url}/staff/conduct/alerts/")
+    _check(page, "conduct-alerts")
+    page.get_by_role("link", name="Dismiss", exact=False).first.click()
+    page.get_by_role("button", name="Dismiss alert").click()
+    expect(page.get_by_role("link", name="Enter why the alert needs no action")).to_be_visible()
+    _check(page, "conduct-alert-dismiss-errors")
+    page.get_by_role("link", name="Make it an incident instead").click()
+    expect(page.get_by_label("Prison number")).to_have_value("A1234BC")
+    _check(page, "conduct-alert-incident")
+
+    page.goto(f"{url}/staff/establishments/NGT/")
+    page.get_by_role("link", name="When conduct alerts are raised").click()
+    _check(page, "conduct-triggers")
+    page.get_by_role("link", name="Change session at unusual hours").click()
+    page.get_by_label("Quiet hours start").fill("25:00")
+    page.get_by_role("button", name="Save").click()
+    _expect_title_to_start(page, "Error:")
+    _check(page, "conduct-trigger-errors")
+    page.get_by_role("button", name="Sign out").click()
+
+    page.goto(f"{url}/portal/sign-in")
+    page.get_by_label("Prison number").fill("A1234BC")
+    page.get_by_label("PIN").fill(PRISONER_PIN)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{url}/portal/")
+    page.get_by_role("link", name="My sanctions").click()
+    page.wait_for_url(f"{url}/portal/sanctions/")
+    expect(page.get_by_role("heading", name="Web access to News sites").first).to_be_visible()
+    expect(
+        page.get_by_role(
+            "heading", name="Video calls — calls with your legal adviser are not affected"
+        )
+    ).to_be_visible()
+    _check(page, "portal-my-sanctions")
+    page.get_by_role("link", name="Appeal against this charge").first.click()
+    page.get_by_role("button", name="Send appeal").click()
+    _expect_title_to_start(page, "Error: Appeal against")
+    _check(page, "portal-appeal-errors")
+    page.get_by_label("Why do you think the decision was wrong?").fill(
+        "I was at work in the kitchen when it happened."
+    )
+    page.get_by_role("button", name="Send appeal").click()
+    expect(page.get_by_text("has been sent. You will be told the decision.")).to_be_visible()
+    _check(page, "portal-my-sanctions-appealed")
