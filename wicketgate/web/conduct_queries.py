@@ -36,12 +36,15 @@ def open_first(incidents: IncidentQuerySet) -> IncidentQuerySet:
 
 
 def incident_history(events: AuditEventQuerySet, incident: Incident) -> list[AuditEvent]:
-    """The incident's report and every move since, oldest first, from the audit log."""
+    """The incident's report and every move since, oldest first, from the audit log.
+
+    A move is filed under the prisoner's establishment at the time, so after a transfer
+    the history spans two; the caller has checked that the reader may see the incident.
+    """
     rows = events.filter(
         action__startswith=INCIDENT_EVENTS,
         subject_kind=PRISONER,
         subject_id=str(incident.prisoner_id),
-        establishment_id=incident.establishment_id,
     ).order_by("seq")
     return [event for event in rows if event.details.get("incident") == incident.pk]
 

@@ -776,3 +776,22 @@ def test_it_asks_for_the_finding_when_none_is_chosen(governor: Client, estate: E
         )
     assert response.status_code == 200
     assert "Choose the finding" in error_for(response, "finding-to")
+
+
+def test_it_follows_a_transferred_prisoner_with_their_conduct_record(
+    client_a: Client, estate: Estate
+) -> None:
+    from wicketgate.people.actions import do_transfer_prisoner
+
+    incident = conduct_data.incident(estate, Status.HEARING_SCHEDULED)
+    do_transfer_prisoner(estate.prisoner_a, estate.b, actor=SETUP)
+    governor_b = staff_client(estate, "governor.b", StaffRole.GOVERNOR, where="b")
+    governor_b.post(
+        f"{INCIDENTS}{incident.pk}/move",
+        {"step": "finding", "to": "proved", "notes": "Admitted it"},
+    )
+    page = text(governor_b.get(f"{INCIDENTS}{incident.pk}/"))
+    # The whole history, what was recorded at A and what is recorded at B.
+    assert "Incident reported by test-setup" in page
+    assert "Found proved by governor.b" in page
+    assert client_a.get(f"{INCIDENTS}{incident.pk}/").status_code == 404

@@ -95,7 +95,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     current = current_establishment(request)
     incidents = Incident.objects.for_user(request.user, REPORT)
     if current is not None:
-        incidents = incidents.filter(establishment=current)
+        incidents = incidents.filter(prisoner__establishment=current)
     form = IncidentFilterForm(request.GET if _has_filters(request) else None)
     chosen: dict[str, Any] = {}
     if form.is_bound:
@@ -208,7 +208,9 @@ def move_incident(request: HttpRequest, pk: int) -> HttpResponse:
     if form_class is None:
         messages.error(request, _("Choose what to record."))
         return redirect("web:conduct-incident", pk=incident.pk)
-    if form_class is not AppealForm and not _may(request, ADJUDICATE, incident.establishment_id):
+    if form_class is not AppealForm and not _may(
+        request, ADJUDICATE, incident.prisoner.establishment_id
+    ):
         raise Http404
     form = form_class(request.POST)
     if form.is_valid():
@@ -388,12 +390,12 @@ def prisoner_conduct(request: HttpRequest, prison_number: str) -> HttpResponse:
     sanctions = list(
         Sanction.objects.for_user(request.user, REPORT)
         .filter(prisoner=prisoner)
-        .select_related("incident", "activated_by")
+        .select_related("prisoner", "incident", "activated_by")
     )
     alerts = list(
         ConductAlert.objects.for_user(request.user, Action.REVIEW_ALERTS)
         .filter(prisoner=prisoner)
-        .select_related("incident")
+        .select_related("prisoner", "incident")
     )
     rows = {row.sanction.pk: row for row in _rows(request, sanctions)}
     return render(
@@ -449,6 +451,9 @@ def _sanction_home(sanction: Sanction) -> str:
 
 
 def _may(request: HttpRequest, action: str, establishment_id: int) -> bool:
+    """Whether the user may do ``action`` at an establishment. Conduct records are the
+    business of the prisoner's establishment now (as ``for_user`` scopes them); audit
+    events, of the one where they were recorded."""
     ids = establishment_ids_for(request.user, action)
     return ids is ALL or establishment_id in ids
 
@@ -495,7 +500,7 @@ def _rows(request: HttpRequest, sanctions: list[Sanction]) -> list[SanctionRow]:
                 state_label=str(label),
                 state_colour=colour,
                 restricts=restricts_for_staff(sanction, names),
-                may_adjudicate=_may(request, ADJUDICATE, sanction.establishment_id),
+                may_adjudicate=_may(request, ADJUDICATE, sanction.prisoner.establishment_id),
             )
         )
     return rows
@@ -505,7 +510,7 @@ def _incident_page(
     request: HttpRequest, incident: Incident, *, sent: MoveForm | None = None
 ) -> HttpResponse:
     """The incident, its history and sanctions, and a form for each step it may take next."""
-    may_adjudicate = _may(request, ADJUDICATE, incident.establishment_id)
+    may_adjudicate = _may(request, ADJUDICATE, incident.prisoner.establishment_id)
     steps = TRANSITIONS[incident.status]
     move_forms: list[MoveForm] = []
     for form_class in dict.fromkeys(MOVE_FORMS[step] for step in steps):
@@ -551,9 +556,9 @@ def _incident_page(
         {
             "incident": incident,
             "late_by": incident.reported_at - incident.occurred_at if incident.is_late else None,
-            "history": incident_history(
-                AuditEvent.objects.for_user(request.user, REPORT), incident
-            ),
+            # The history is part of the incident, which the user may read (it follows the
+            # prisoner): what was recorded before a transfer is read where they are now.
+            "history": incident_history(AuditEvent.objects.all(), incident),
             "move_forms": move_forms,
             "form": sent,  # the page's title and error summary speak for the form sent
             "may_adjudicate": may_adjudicate,

@@ -51,7 +51,7 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
     current = current_establishment(request)
     alerts = _alerts(request).filter(status=AlertStatus.OPEN)
     if current is not None:
-        alerts = alerts.filter(establishment=current)
+        alerts = alerts.filter(prisoner__establishment=current)
     alerts = alerts.select_related("prisoner", "establishment").order_by("-last_seen_at", "-pk")
     paginator = Paginator(alerts, PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))

@@ -50,8 +50,8 @@ def home(request: HttpRequest) -> HttpResponse:
         status=AlertStatus.OPEN
     )
     if current is not None:
-        incidents = incidents.filter(establishment=current)
-        alerts = alerts.filter(establishment=current)
+        incidents = incidents.filter(prisoner__establishment=current)
+        alerts = alerts.filter(prisoner__establishment=current)
     return render(
         request,
         "web/staff/home.html",
