@@ -18,17 +18,19 @@ from django.utils import timezone
 from wicketgate.audit.log import Actor, as_actor, record_event
 from wicketgate.audit.models import AuditEvent
 from wicketgate.conduct import limits
+from wicketgate.conduct.alerts import trigger_for
 from wicketgate.conduct.codes import (
     PUNISHABLE,
     REPORT_WITHIN,
     TRANSITIONS,
+    AlertKind,
     AlertStatus,
     IncidentService,
     Service,
     Status,
 )
-from wicketgate.conduct.models import ConductAlert, Incident, Sanction
-from wicketgate.estate.models import Location
+from wicketgate.conduct.models import AlertTrigger, ConductAlert, Incident, Sanction
+from wicketgate.estate.models import Establishment, Location
 from wicketgate.people.models import Prisoner
 from wicketgate.policy.models import Category
 
@@ -427,6 +429,76 @@ def do_dismiss_alert(alert: ConductAlert, *, reason: str, actor: Actor | Any) ->
             details={"alert": locked.pk, "kind": locked.kind, "reason": locked.dismiss_reason},
         )
     return locked
+
+
+TRIGGER_THRESHOLD_MAX = 1000
+TRIGGER_WINDOW_MAX = 24 * 60  # minutes: the scan looks back at most a day for repeats
+TRIGGER_FIELDS = ("enabled", "threshold", "window_minutes", "quiet_from", "quiet_until")
+
+
+def do_set_alert_trigger(
+    establishment: Establishment,
+    kind: str,
+    *,
+    enabled: bool,
+    threshold: int,
+    window_minutes: int,
+    quiet_from: dt.time,
+    quiet_until: dt.time,
+    actor: Actor | Any,
+) -> tuple[AlertTrigger, bool]:
+    """Give ``establishment`` its own trigger for ``kind`` (made from the one in force there
+    if it has none); returns the trigger and whether anything changed."""
+    if kind not in AlertKind.values:
+        raise ConductError(f"kind {kind!r}: expected one of {', '.join(AlertKind.values)}")
+    if not 2 <= threshold <= TRIGGER_THRESHOLD_MAX:
+        raise ConductError(f"threshold {threshold}: between 2 and {TRIGGER_THRESHOLD_MAX} attempts")
+    if not 1 <= window_minutes <= TRIGGER_WINDOW_MAX:
+        raise ConductError(
+            f"window_minutes {window_minutes}: between 1 and {TRIGGER_WINDOW_MAX} minutes"
+        )
+    if quiet_from == quiet_until:
+        raise ConductError("quiet_until: the quiet hours must end at another time than they start")
+    wanted = {
+        "enabled": enabled,
+        "threshold": threshold,
+        "window_minutes": window_minutes,
+        "quiet_from": quiet_from,
+        "quiet_until": quiet_until,
+    }
+    with transaction.atomic():
+        own = (
+            AlertTrigger.objects.select_for_update()
+            .filter(establishment=establishment, kind=kind)
+            .first()
+        )
+        before_trigger = own or trigger_for(kind, establishment.pk)
+        before = {name: getattr(before_trigger, name) for name in TRIGGER_FIELDS}
+        if own is not None and before == wanted:
+            return own, False
+        trigger = own or AlertTrigger(establishment=establishment, kind=kind)
+        for name, value in wanted.items():
+            setattr(trigger, name, value)
+        trigger.save()
+        record_event(
+            "conduct.trigger.change",
+            actor=actor,
+            establishment=establishment,
+            details={
+                "kind": kind,
+                "own_before": own is not None,
+                "before": _trigger_text(before),
+                "after": _trigger_text(wanted),
+            },
+        )
+    return trigger, True
+
+
+def _trigger_text(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: value.strftime("%H:%M") if isinstance(value, dt.time) else value
+        for name, value in values.items()
+    }
 
 
 def _check_evidence(seqs: list[int], prisoner: Prisoner) -> None:

@@ -19,13 +19,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from wicketgate.accounts.roles import Action
-from wicketgate.conduct.actions import ConductError, do_dismiss_alert
+from wicketgate.conduct.actions import ConductError, do_dismiss_alert, do_set_alert_trigger
 from wicketgate.conduct.alerts import trigger_for
 from wicketgate.conduct.codes import AlertKind, AlertStatus, IncidentService
 from wicketgate.conduct.models import AlertTrigger, ConductAlert, ConductAlertQuerySet
 from wicketgate.estate.models import Establishment
 from wicketgate.people.models import Prisoner
-from wicketgate.web.conduct_actions import do_set_alert_trigger
 from wicketgate.web.decorators import may_somewhere, somewhere_required, staff_required
 from wicketgate.web.forms.conduct import AlertTriggerForm, DismissAlertForm
 from wicketgate.web.switcher import current_establishment
