@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "wicketgate.policy",
     "wicketgate.gateway",
     "wicketgate.conduct",
+    "wicketgate.contacts",
     "wicketgate.web",
 ]
 

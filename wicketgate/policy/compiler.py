@@ -22,6 +22,8 @@ from django.db.models import Max
 from django.utils import timezone
 
 from wicketgate.conduct.models import Sanction
+from wicketgate.contacts.codes import LEGAL, LinkStatus
+from wicketgate.contacts.models import ContactLink, ContactRestriction
 from wicketgate.people.models import Prisoner, PrisonerAlert
 from wicketgate.policy.codes import ALL, CLEARANCE_OF, Effect
 from wicketgate.policy.hours import Window, parse_hours
@@ -68,6 +70,10 @@ SCHEMA: dict[str, Any] = {
                         "contact_id": _STRING,
                         "approved": {"type": "Boolean"},
                         "legal": {"type": "Boolean"},
+                        # Restriction codes in force on the pair, and whether the contact
+                        # is a victim of the prisoner's offence.
+                        "restrictions": _STRINGS,
+                        "victim": {"type": "Boolean"},
                     },
                 }
             },
@@ -162,6 +168,22 @@ permit (
   resource is {NAMESPACE}::Contact
 )
 when {{ resource.approved }};
+
+@id("restriction:ban")
+forbid (
+  principal is {NAMESPACE}::Prisoner,
+  action in [{", ".join(f'{NAMESPACE}::Action::"{a}"' for a in CONTACT_ACTIONS.values())}],
+  resource is {NAMESPACE}::Contact
+)
+when {{ resource.restrictions.contains("BAN") }};
+
+@id("restriction:victim")
+forbid (
+  principal is {NAMESPACE}::Prisoner,
+  action in [{", ".join(f'{NAMESPACE}::Action::"{a}"' for a in CONTACT_ACTIONS.values())}],
+  resource is {NAMESPACE}::Contact
+)
+when {{ resource.victim && principal.alerts.contains("VICTIM") }};
 """ + "".join(
     f"""
 @id("sanction:{service}")
@@ -202,6 +224,31 @@ class PrisonerSlice:
     alerts: list[tuple[str, dt.date, dt.date | None]] = field(default_factory=list)
     exceptions: list[tuple[str, str | None, str | None, dt.date, str]] = field(default_factory=list)
     sanctions: list[SanctionFact] = field(default_factory=list)
+    contacts: dict[str, ContactFact] = field(default_factory=dict)  # approved, by contact id
+
+
+@dataclass(frozen=True)
+class ContactFact:
+    """An approved contact of the prisoner, with the restrictions on the pair."""
+
+    link_id: int
+    relationship: str
+    legal: bool
+    expires_on: dt.date | None
+    victim: bool
+    restrictions: tuple[tuple[str, dt.date, dt.date | None], ...]  # code, from, to (inclusive)
+
+    def approved_on(self, day: dt.date) -> bool:
+        return self.expires_on is None or day <= self.expires_on
+
+    def restrictions_on(self, day: dt.date) -> list[str]:
+        return sorted(
+            {
+                code
+                for code, start, end in self.restrictions
+                if start <= day and (end is None or day <= end)
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -440,10 +487,17 @@ def next_sanction_edge(slice_: PrisonerSlice, at: dt.datetime) -> dt.datetime | 
     return min(edges, default=None)
 
 
-def contact_entity(contact_id: str, *, approved: bool, legal: bool) -> dict[str, Any]:
+def contact_entity(fact: ContactFact | None, contact_id: str, day: dt.date) -> dict[str, Any]:
+    """The contact as the prisoner's list has them on ``day`` (not on it: not approved)."""
     return {
         "uid": {"type": f"{NAMESPACE}::Contact", "id": contact_id},
-        "attrs": {"contact_id": contact_id, "approved": approved, "legal": legal},
+        "attrs": {
+            "contact_id": contact_id,
+            "approved": fact is not None and fact.approved_on(day),
+            "legal": fact is not None and fact.legal,
+            "restrictions": fact.restrictions_on(day) if fact is not None else [],
+            "victim": fact is not None and fact.victim,
+        },
         "parents": [],
     }
 
@@ -536,7 +590,29 @@ def _slices(prisoners: Any) -> list[PrisonerSlice]:
             by_pk[prisoner_id].sanctions.append(
                 SanctionFact(sanction_id, service, tuple(codes or ()), starts, ends, reason)
             )
+        _add_contacts(by_pk, chunk)
     return list(by_pk.values())
+
+
+def _add_contacts(by_pk: dict[int, PrisonerSlice], chunk: list[int]) -> None:
+    """Approved links (an expired one is decided from the clock) and their restrictions."""
+    links = ContactLink.objects.filter(prisoner_id__in=chunk, status=LinkStatus.APPROVED)
+    restrictions: dict[int, list[tuple[str, dt.date, dt.date | None]]] = defaultdict(list)
+    for link_id, code, start, end in ContactRestriction.objects.filter(
+        link__in=links, ended_at__isnull=True
+    ).values_list("link_id", "code", "starts_on", "ends_on"):
+        restrictions[link_id].append((code, start, end))
+    for link_id, prisoner_id, contact_id, relationship, expires, victim in links.values_list(
+        "pk", "prisoner_id", "contact_id", "relationship", "expires_on", "victim"
+    ):
+        by_pk[prisoner_id].contacts[str(contact_id)] = ContactFact(
+            link_id,
+            relationship,
+            relationship in LEGAL,
+            expires,
+            victim,
+            tuple(restrictions.get(link_id, ())),
+        )
 
 
 def _validate(prisoners: Any, sites: Any) -> None:

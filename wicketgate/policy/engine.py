@@ -220,16 +220,16 @@ class Engine:
         channel: str,
         contact_id: str,
         *,
-        legal: bool,
-        approved: bool = True,
         at: dt.datetime | None = None,
     ) -> Decision:
         """May the prisoner reach this contact by ``channel`` (video, phone, messages)?
 
         The question video calls, phone calls and messages ask (one Cedar action each,
-        ``compiler.CONTACT_ACTIONS``). Sanctions on the channel forbid it, except for a
-        legal contact, and then the decision says the sanction does not reach them.
-        Raises UnknownPrisoner, or ValueError for an unknown channel.
+        ``compiler.CONTACT_ACTIONS``), on the prisoner's approved contacts in the snapshot.
+        Restrictions (a ban; a victim while a victim no-contact alert is in force) and
+        sanctions on the channel forbid it; a sanction never reaches a legal contact, and
+        then the decision says so. Raises UnknownPrisoner, or ValueError for an unknown
+        channel.
         """
         if channel not in CONTACT_ACTIONS:
             raise ValueError(f"channel {channel!r}: expected one of {', '.join(CONTACT_ACTIONS)}")
@@ -237,15 +237,7 @@ class Engine:
         number = prison_number.strip().upper()
         if number not in snap.prisoners:
             raise UnknownPrisoner(f"no prisoner {prison_number!r}")
-        return evaluate_contact(
-            snap,
-            number,
-            channel,
-            contact_id,
-            legal=legal,
-            approved=approved,
-            at=at or timezone.now(),
-        )
+        return evaluate_contact(snap, number, channel, str(contact_id), at=at or timezone.now())
 
     def _evaluate_shared(
         self, snap: Snapshot, number: str, site: SiteMeta, at: dt.datetime, location: str | None
@@ -344,18 +336,14 @@ def evaluate(
 
 
 def evaluate_contact(
-    snap: Snapshot,
-    number: str,
-    channel: str,
-    contact_id: str,
-    *,
-    legal: bool,
-    approved: bool,
-    at: dt.datetime,
+    snap: Snapshot, number: str, channel: str, contact_id: str, *, at: dt.datetime
 ) -> Decision:
     slice_ = snap.prisoners[number]
     day = at.astimezone(snap.zone).date()
     principal = prisoner_entity(slice_, day, at)
+    fact = slice_.contacts.get(contact_id)
+    contact = contact_entity(fact, contact_id, day)
+    legal = bool(contact["attrs"]["legal"])
     request = {
         "principal": {"type": f"{NAMESPACE}::Prisoner", "id": number},
         "action": f'{NAMESPACE}::Action::"{CONTACT_ACTIONS[channel]}"',
@@ -365,12 +353,16 @@ def evaluate_contact(
     result = cedarpy.is_authorized(
         request,
         snap.policy_set_for(slice_.attrs["establishment"]),
-        [principal, contact_entity(contact_id, approved=approved, legal=legal)],
+        [principal, contact],
     )
-    edge = next_sanction_edge(slice_, at)
+    # Sanctions change at their moment; approvals, restrictions and alerts by the day.
+    midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=snap.zone)
+    edge = min(filter(None, [next_sanction_edge(slice_, at), midnight.astimezone(dt.UTC)]))
     obligations: dict[str, Any] = {"log": "request"}
     if legal:
         obligations["privileged"] = True  # never recorded or monitored
+    elif "CCTV" in contact["attrs"]["restrictions"]:
+        obligations["monitor"] = True
 
     def made(allowed: bool, rules: tuple[str, ...], reasons: tuple[str, ...]) -> Decision:
         return Decision(
@@ -380,7 +372,7 @@ def evaluate_contact(
             obligations,
             version=snap.version,
             decided_at=at,
-            valid_until=edge or at + dt.timedelta(days=1),
+            valid_until=edge,
         )
 
     if result.diagnostics.errors:
@@ -399,8 +391,16 @@ def evaluate_contact(
             )
         return made(True, ids, tuple(reasons))
     if ids:
-        return made(False, ids, tuple(sanction_reason(snap, i, slice_, at) for i in ids))
+        return made(False, ids, tuple(_contact_forbid_reason(snap, i, slice_, at) for i in ids))
     return made(False, (NOT_APPROVED,), ("This person is not an approved contact.",))
+
+
+def _contact_forbid_reason(snap: Snapshot, rule_id: str, slice_: Any, at: dt.datetime) -> str:
+    if rule_id == "restriction:ban":
+        return "Staff have banned contact with this person."
+    if rule_id == "restriction:victim":
+        return "You may not contact this person."
+    return sanction_reason(snap, rule_id, slice_, at)
 
 
 # --- sanctions ---------------------------------------------------------------------------

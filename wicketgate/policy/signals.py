@@ -24,12 +24,20 @@ def prisoner_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 def connect() -> None:
     from wicketgate.conduct.models import Sanction
+    from wicketgate.contacts.models import ContactLink, ContactRestriction
     from wicketgate.estate.models import Establishment
     from wicketgate.people.models import Prisoner, PrisonerAlert
     from wicketgate.policy.models import AccessRule, Category, PrisonerException, Site
 
     policy_models: list[type[Any]] = [Category, Site, AccessRule, Establishment]
-    prisoner_models: list[type[Any]] = [Prisoner, PrisonerAlert, PrisonerException, Sanction]
+    prisoner_models: list[type[Any]] = [
+        Prisoner,
+        PrisonerAlert,
+        PrisonerException,
+        Sanction,
+        ContactLink,
+        ContactRestriction,
+    ]
     for model in policy_models:
         post_save.connect(
             policy_changed, sender=model, dispatch_uid=f"policy-{model.__name__}-save"

@@ -22,6 +22,7 @@ from wicketgate.conduct.actions import (
 from wicketgate.conduct.codes import Status
 from wicketgate.conduct.models import Sanction
 from wicketgate.conduct.tests.conftest import incident_in
+from wicketgate.contacts.tests.conftest import approved_contact
 from wicketgate.gateway.actions import GatewayError, do_open_device_session, do_register_device
 from wicketgate.people.models import Prisoner
 from wicketgate.policy.engine import LEGAL_EXEMPT, Engine
@@ -208,29 +209,31 @@ def test_other_privileges_are_recorded_but_not_the_engines_to_enforce(
 def test_a_contact_sanction_never_reaches_legal_contact_and_the_decision_says_so(
     world: Estate, engine: Engine, channel: str
 ) -> None:
-    before = engine.decide_contact(ALAN, channel, "solicitor-1", legal=True)
+    solicitor = str(approved_contact(world.prisoner_a, "SOLICITOR").contact_id)
+    mother = str(approved_contact(world.prisoner_a, "MOTHER").contact_id)
+    before = engine.decide_contact(ALAN, channel, solicitor)
     assert before.allowed and LEGAL_EXEMPT not in before.rules
     assert before.obligations["privileged"] is True
-    assert engine.decide_contact(ALAN, channel, "mother-1", legal=False).allowed
+    assert engine.decide_contact(ALAN, channel, mother).allowed
     sanction(world.prisoner_a, service=channel, days=10)
-    family = engine.decide_contact(ALAN, channel, "mother-1", legal=False)
+    family = engine.decide_contact(ALAN, channel, mother)
     assert not family.allowed and family.rules == (f"sanction:{channel}",)
-    legal = engine.decide_contact(ALAN, channel, "solicitor-1", legal=True)
+    legal = engine.decide_contact(ALAN, channel, solicitor)
     assert legal.allowed and LEGAL_EXEMPT in legal.rules
     assert "does not apply to your legal adviser" in legal.reasons[-1]
     # A web sanction says nothing of calls, and a call sanction nothing of the web.
     assert engine.decide(ALAN, NEWS).allowed
     other = next(c for c in ("video", "phone", "messages") if c != channel)
-    assert engine.decide_contact(ALAN, other, "mother-1", legal=False).allowed
+    assert engine.decide_contact(ALAN, other, mother).allowed
 
 
-def test_an_unapproved_contact_is_refused_and_a_bad_channel_is_an_error(
+def test_an_unknown_contact_is_refused_and_a_bad_channel_is_an_error(
     world: Estate, engine: Engine
 ) -> None:
-    refused = engine.decide_contact(ALAN, "video", "stranger", legal=False, approved=False)
+    refused = engine.decide_contact(ALAN, "video", "999999")
     assert not refused.allowed and refused.rules == ("contact:not-approved",)
     with pytest.raises(ValueError, match="channel 'fax'"):
-        engine.decide_contact(ALAN, "fax", "x", legal=False)
+        engine.decide_contact(ALAN, "fax", "1")
 
 
 # --- suspended sanctions -------------------------------------------------------------------

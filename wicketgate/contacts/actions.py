@@ -1,0 +1,481 @@
+"""State changes of contacts: registration, identity, links, restrictions. Atomic, audited.
+
+Every change to a link or a restriction logs a policy change for the prisoner (through
+``policy.signals``), so calls, phone and messages, which ask ``Engine.decide_contact``,
+follow within a second.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from wicketgate.accounts.models import User, UserKind
+from wicketgate.audit.log import Actor, as_actor, record_event
+from wicketgate.audit.models import AuditEvent
+from wicketgate.contacts.codes import (
+    LEGAL,
+    OFFICIAL,
+    DocumentType,
+    LinkStatus,
+    Relationship,
+    RestrictionCode,
+)
+from wicketgate.contacts.models import Contact, ContactLink, ContactRestriction
+from wicketgate.people.models import Prisoner
+
+VERIFY_SALT = "wicketgate.contacts.verify-email"
+VERIFY_DAYS = 3
+NO_MATCH = "We could not match those details to anyone. Check the prison number and date of birth."
+
+
+class ContactError(ValueError):
+    """A contact change that cannot be made; the message names the field and says why."""
+
+
+# --- the family portal -----------------------------------------------------------------
+
+
+def do_register_family_member(
+    *,
+    email: str,
+    password: str,
+    given_name: str,
+    family_name: str,
+    date_of_birth: dt.date,
+) -> tuple[Contact, str]:
+    """A family-portal account and its person; returns them and the e-mail verification token.
+
+    Only adults register: a child is added by an approved adult.
+    """
+    email = email.strip().lower()
+    if not given_name.strip() or not family_name.strip():
+        raise ContactError("name: give your first and last names")
+    today = timezone.localdate()
+    person = Contact(
+        given_name=given_name.strip(),
+        family_name=family_name.strip(),
+        date_of_birth=date_of_birth,
+        email=email,
+    )
+    if date_of_birth > today:
+        raise ContactError("date_of_birth: that is in the future")
+    if person.is_child(today):
+        raise ContactError(
+            "date_of_birth: you must be 18 or over to register; an approved adult adds children"
+        )
+    if User.objects.filter(username=email).exists():
+        raise ContactError(f"email: there is already an account for {email}")
+    user = User(
+        username=email,
+        email=email,
+        first_name=person.given_name,
+        last_name=person.family_name,
+        kind=UserKind.FAMILY,
+    )
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ContactError("password: " + "; ".join(exc.messages)) from exc
+    with transaction.atomic():
+        user.set_password(password)
+        user.save()
+        person.user = user
+        person.save()
+        record_event(
+            "contacts.register",
+            actor=Actor.of_user(user),
+            subject=person,
+            details={"email": email},
+        )
+    return person, verification_token(person)
+
+
+def verification_token(contact: Contact) -> str:
+    return signing.dumps({"c": contact.pk, "e": contact.email}, salt=VERIFY_SALT)
+
+
+def do_verify_email(token: str) -> Contact:
+    try:
+        data = signing.loads(token, salt=VERIFY_SALT, max_age=dt.timedelta(days=VERIFY_DAYS))
+    except signing.SignatureExpired as exc:
+        raise ContactError("token: this link has expired; ask for a new one") from exc
+    except signing.BadSignature as exc:
+        raise ContactError("token: this link is not valid") from exc
+    with transaction.atomic():
+        person = Contact.objects.select_for_update().filter(pk=data.get("c")).first()
+        if person is None or person.email != data.get("e"):
+            raise ContactError("token: this link is not valid")
+        if person.email_verified_at is None:
+            person.email_verified_at = timezone.now()
+            person.save(update_fields=["email_verified_at"])
+            record_event("contacts.email.verify", actor=_owner(person), subject=person)
+    return person
+
+
+def do_give_identity(
+    contact: Contact,
+    *,
+    document_type: str,
+    document_number: str,
+    address: str,
+    postcode: str,
+    actor: Actor | Any,
+) -> Contact:
+    """Identity details for staff to check; giving new ones means they are checked afresh."""
+    if document_type not in DocumentType.values:
+        raise ContactError(
+            f"document_type {document_type!r}: expected one of {', '.join(DocumentType.values)}"
+        )
+    number = "".join(document_number.split()).upper()
+    if not 5 <= len(number) <= 40 or not number.isalnum():
+        raise ContactError("document_number: 5 to 40 letters and digits, as on the document")
+    if not address.strip():
+        raise ContactError("address: give your address")
+    if not postcode.strip():
+        raise ContactError("postcode: give your postcode")
+    with transaction.atomic():
+        person = Contact.objects.select_for_update().get(pk=contact.pk)
+        person.document_type = document_type
+        person.document_number = number
+        person.address = address.strip()[:300]
+        person.postcode = postcode.strip().upper()[:10]
+        person.identity_checked_at = None
+        person.identity_checked_by = ""
+        person.save()
+        # The number itself stays out of the audit log: only that it was given.
+        record_event(
+            "contacts.identity.give",
+            actor=actor,
+            subject=person,
+            details={"document_type": document_type},
+        )
+    return person
+
+
+def do_check_identity(contact: Contact, *, actor: Actor | Any) -> Contact:
+    """Staff have seen the document and proof of address and they match."""
+    with transaction.atomic():
+        person = Contact.objects.select_for_update().get(pk=contact.pk)
+        if not person.document_type or not person.address:
+            raise ContactError(f"{person}: no identity details to check yet")
+        person.identity_checked_at = timezone.now()
+        person.identity_checked_by = as_actor(actor).label
+        person.save(update_fields=["identity_checked_at", "identity_checked_by"])
+        record_event("contacts.identity.check", actor=actor, subject=person)
+    return person
+
+
+# --- links to prisoners --------------------------------------------------------------------
+
+
+def do_request_link(
+    contact: Contact,
+    *,
+    prison_number: str,
+    prisoner_date_of_birth: dt.date,
+    relationship: str,
+    actor: Actor | Any,
+) -> ContactLink:
+    """Ask to be on a prisoner's list. Both the number and the date of birth must match;
+    any mismatch gets the same answer, so that nobody can find out who is in prison."""
+    if relationship not in Relationship.values:
+        raise ContactError(f"relationship {relationship!r}: not a relationship")
+    if relationship in OFFICIAL:
+        raise ContactError(
+            "relationship: officials (solicitors, probation, …) are added by the prison's staff"
+        )
+    prisoner = Prisoner.objects.filter(
+        prison_number=prison_number.strip().upper(), date_of_birth=prisoner_date_of_birth
+    ).first()
+    if prisoner is None:
+        # On the record, in its own transaction: repeated guessing shows in the audit log.
+        record_event(
+            "contacts.link.no_match",
+            actor=actor,
+            subject=contact,
+            outcome=AuditEvent.Outcome.DENIED,
+            details={"prison_number": prison_number.strip().upper()[:7]},
+        )
+        raise ContactError(NO_MATCH)
+    with transaction.atomic():
+        if ContactLink.objects.filter(prisoner=prisoner, contact=contact).exists():
+            raise ContactError("you have already asked to be a contact of this person")
+        link = ContactLink.objects.create(
+            prisoner=prisoner,
+            contact=contact,
+            relationship=relationship,
+            requested_by=as_actor(actor).label,
+        )
+        _record(link, "request", actor)
+    return link
+
+
+def do_add_child(
+    adult: ContactLink,
+    *,
+    given_name: str,
+    family_name: str,
+    date_of_birth: dt.date,
+    relationship: str,
+    actor: Actor | Any,
+) -> ContactLink:
+    """An approved adult contact adds a child (under 18) to the same prisoner's list."""
+    if adult.status != LinkStatus.APPROVED:
+        raise ContactError("only an approved contact can add a child")
+    if relationship not in Relationship.values or relationship in OFFICIAL:
+        raise ContactError(f"relationship {relationship!r}: not a family relationship")
+    child = Contact(
+        given_name=given_name.strip(),
+        family_name=family_name.strip(),
+        date_of_birth=date_of_birth,
+        added_by=adult.contact,
+    )
+    if not child.given_name or not child.family_name:
+        raise ContactError("name: give the child's first and last names")
+    if date_of_birth > timezone.localdate() or not child.is_child():
+        raise ContactError("date_of_birth: a child added here must be under 18")
+    with transaction.atomic():
+        child.save()
+        link = ContactLink.objects.create(
+            prisoner=adult.prisoner,
+            contact=child,
+            relationship=relationship,
+            requested_by=as_actor(actor).label,
+        )
+        _record(link, "request", actor, child=True, added_by=adult.contact_id)
+    return link
+
+
+def do_add_official(
+    prisoner: Prisoner,
+    *,
+    given_name: str,
+    family_name: str,
+    relationship: str,
+    actor: Actor | Any,
+    email: str = "",
+    expires_on: dt.date | None = None,
+) -> ContactLink:
+    """Staff add an official (a solicitor, a probation officer, …), approved at once."""
+    if relationship not in OFFICIAL:
+        raise ContactError(f"relationship {relationship!r}: not an official relationship")
+    if not given_name.strip() or not family_name.strip():
+        raise ContactError("name: give the first and last names")
+    with transaction.atomic():
+        person = Contact.objects.create(
+            given_name=given_name.strip(),
+            family_name=family_name.strip(),
+            date_of_birth=dt.date(1900, 1, 1),  # not asked of officials
+            email=email.strip().lower(),
+        )
+        now = timezone.now()
+        link = ContactLink.objects.create(
+            prisoner=prisoner,
+            contact=person,
+            relationship=relationship,
+            status=LinkStatus.APPROVED,
+            requested_by=as_actor(actor).label,
+            decided_at=now,
+            decided_by=as_actor(actor).label,
+            expires_on=expires_on,
+        )
+        _record(link, "add_official", actor, legal=relationship in LEGAL)
+    return link
+
+
+def do_confirm_link(link: ContactLink, *, accept: bool, actor: Actor | Any) -> ContactLink:
+    """The prisoner says whether they know this person and want them on their list."""
+    with transaction.atomic():
+        locked = _locked(link)
+        if locked.status != LinkStatus.REQUESTED:
+            raise ContactError(f"{locked.reference} is {locked.get_status_display().lower()}")
+        locked.status = LinkStatus.CONFIRMED if accept else LinkStatus.REFUSED
+        if accept:
+            locked.confirmed_at = timezone.now()
+        else:
+            locked.decided_at = timezone.now()
+            locked.decided_by = as_actor(actor).label
+            locked.decision_reason = "Declined by the prisoner"
+        locked.save()
+        _record(locked, "confirm" if accept else "decline", actor)
+    return locked
+
+
+def do_decide_link(
+    link: ContactLink,
+    *,
+    approve: bool,
+    actor: Actor | Any,
+    relationship: str | None = None,
+    expires_on: dt.date | None = None,
+    reason: str = "",
+) -> ContactLink:
+    """Staff approve (with the relationship, and an expiry if they set one) or refuse."""
+    if relationship is not None and relationship not in Relationship.values:
+        raise ContactError(f"relationship {relationship!r}: not a relationship")
+    if not approve and not reason.strip():
+        raise ContactError("reason: say why the contact is refused")
+    if expires_on is not None and expires_on < timezone.localdate():
+        raise ContactError("expires_on: that day has passed")
+    with transaction.atomic():
+        locked = _locked(link)
+        if locked.status != LinkStatus.CONFIRMED:
+            raise ContactError(
+                f"{locked.reference} is {locked.get_status_display().lower()}: staff decide "
+                "once the prisoner has confirmed"
+            )
+        person = locked.contact
+        if approve and person.user_id is not None and not person.identity_checked:
+            raise ContactError(f"{person}: check their identity before approving")
+        if approve and person.added_by_id is not None:
+            sponsor = ContactLink.objects.approved().filter(
+                prisoner_id=locked.prisoner_id, contact_id=person.added_by_id
+            )
+            if not sponsor.exists():
+                raise ContactError(
+                    f"{person} was added by {person.added_by}, who is no longer approved"
+                )
+        locked.status = LinkStatus.APPROVED if approve else LinkStatus.REFUSED
+        locked.relationship = relationship or locked.relationship
+        locked.expires_on = expires_on if approve else None
+        locked.decided_at = timezone.now()
+        locked.decided_by = as_actor(actor).label
+        locked.decision_reason = reason.strip()[:300]
+        locked.save()
+        _record(
+            locked,
+            "approve" if approve else "refuse",
+            actor,
+            **({"reason": locked.decision_reason} if locked.decision_reason else {}),
+        )
+    return locked
+
+
+def do_revoke_link(link: ContactLink, *, reason: str, actor: Actor | Any) -> ContactLink:
+    """Take an approved contact off the list: every channel to them stops within a second."""
+    if not reason.strip():
+        raise ContactError("reason: say why the contact is revoked")
+    with transaction.atomic():
+        locked = _locked(link)
+        if locked.status != LinkStatus.APPROVED:
+            raise ContactError(f"{locked.reference} is {locked.get_status_display().lower()}")
+        locked.status = LinkStatus.REVOKED
+        locked.decided_at = timezone.now()
+        locked.decided_by = as_actor(actor).label
+        locked.decision_reason = reason.strip()[:300]
+        locked.save()
+        _record(locked, "revoke", actor, reason=locked.decision_reason)
+        # Children this person added cannot join calls without them: they go too.
+        for child in ContactLink.objects.select_for_update().filter(
+            prisoner_id=locked.prisoner_id,
+            contact__added_by_id=locked.contact_id,
+            status__in=[LinkStatus.APPROVED, LinkStatus.CONFIRMED, LinkStatus.REQUESTED],
+        ):
+            child.status = LinkStatus.REVOKED
+            child.decided_at = locked.decided_at
+            child.decided_by = locked.decided_by
+            child.decision_reason = f"The adult who added them ({locked.reference}) was revoked"
+            child.save()
+            _record(child, "revoke", actor, reason=child.decision_reason)
+    return locked
+
+
+def do_set_victim(link: ContactLink, *, victim: bool, actor: Actor | Any) -> ContactLink:
+    with transaction.atomic():
+        locked = _locked(link)
+        locked.victim = victim
+        locked.save(update_fields=["victim"])
+        _record(locked, "victim", actor, victim=victim)
+    return locked
+
+
+# --- restrictions --------------------------------------------------------------------------
+
+
+def do_add_restriction(
+    link: ContactLink,
+    *,
+    code: str,
+    reason: str,
+    actor: Actor | Any,
+    starts_on: dt.date | None = None,
+    ends_on: dt.date | None = None,
+) -> ContactRestriction:
+    if code not in RestrictionCode.values:
+        raise ContactError(f"code {code!r}: expected one of {', '.join(RestrictionCode.values)}")
+    if not reason.strip():
+        raise ContactError("reason: say why the restriction is needed")
+    start = starts_on or timezone.localdate()
+    if ends_on is not None and ends_on < start:
+        raise ContactError("ends_on: before the restriction starts")
+    with transaction.atomic():
+        locked = _locked(link)
+        restriction = ContactRestriction.objects.create(
+            link=locked,
+            code=code,
+            starts_on=start,
+            ends_on=ends_on,
+            reason=reason.strip()[:300],
+            created_by=as_actor(actor).label,
+        )
+        _record(
+            locked,
+            "restrict",
+            actor,
+            code=code,
+            restriction=restriction.pk,
+            starts_on=start.isoformat(),
+            ends_on=ends_on.isoformat() if ends_on else None,
+            reason=restriction.reason,
+        )
+    return restriction
+
+
+def do_end_restriction(restriction: ContactRestriction, *, actor: Actor | Any) -> None:
+    with transaction.atomic():
+        locked = ContactRestriction.objects.select_for_update().get(pk=restriction.pk)
+        if locked.ended_at is not None:
+            raise ContactError(f"restriction {locked.pk} has already ended")
+        locked.ended_at = timezone.now()
+        locked.save(update_fields=["ended_at"])
+        _record(locked.link, "unrestrict", actor, code=locked.code, restriction=locked.pk)
+
+
+# --- internals ---------------------------------------------------------------------------
+
+
+def _locked(link: ContactLink) -> ContactLink:
+    return (
+        ContactLink.objects.select_for_update(of=("self",))
+        .select_related("prisoner__establishment", "contact")
+        .get(pk=link.pk)
+    )
+
+
+def _record(link: ContactLink, verb: str, actor: Actor | Any, **details: Any) -> None:
+    record_event(
+        f"contacts.link.{verb}",
+        actor=actor,
+        subject=link.prisoner,
+        establishment=link.prisoner.establishment,
+        details={
+            "link": link.pk,
+            "contact": link.contact_id,
+            "relationship": link.relationship,
+            "status": link.status,
+            **details,
+        },
+    )
+
+
+def _owner(person: Contact) -> Actor:
+    if person.user is not None:
+        return Actor.of_user(person.user)
+    return Actor.system("contacts")
