@@ -177,6 +177,7 @@ def load_demo(progress: ProgressFactory | None = None) -> Welcome:
     prisoners = _prisoner_accounts()
     devices = _devices()
     conduct = _conduct(prisoners)
+    _contacts(families, prisoners)
     return Welcome(
         staff=staff,
         families=families,
@@ -551,6 +552,84 @@ def _conduct(prisoners: list[tuple[str, str]]) -> list[str]:
         f"Give one: wicketgate conduct sanction add --prisoner {number} --service web --days 7 "
         "--reason 'Proved charge'  (quash: wicketgate conduct sanction quash ID --reason ...)",
     ]
+
+
+# Who each demo family member is to which demo prisoner (by position in the printed list),
+# and how far their link has got: approved, waiting for staff, waiting for the prisoner.
+DEMO_LINKS = [
+    (0, 0, "MOTHER", "approved"),
+    (1, 1, "FRIEND", "approved"),
+    (2, 2, "PARTNER", "approved"),
+    (3, 0, "FRIEND", "confirmed"),
+    (4, 1, "BROTHER", "requested"),
+]
+
+
+def _contacts(families: list[str], prisoners: list[tuple[str, str]]) -> None:
+    """Each demo family member as a contact with checked identity, on a demo prisoner's
+    list; and a solicitor for the first demo prisoner. Once, however often the demo loads."""
+    from wicketgate.audit.log import record_event
+    from wicketgate.contacts.actions import (
+        do_add_official,
+        do_check_identity,
+        do_confirm_link,
+        do_decide_link,
+        do_give_identity,
+        do_request_link,
+    )
+    from wicketgate.contacts.models import Contact, ContactLink
+
+    if not prisoners:
+        return
+    for family_index, prisoner_index, relationship, stage in DEMO_LINKS:
+        if family_index >= len(families) or prisoner_index >= len(prisoners):
+            continue
+        user = User.objects.get(username=families[family_index])
+        person = Contact.objects.filter(user=user).first()
+        if person is None:
+            person = Contact.objects.create(
+                user=user,
+                given_name=user.first_name,
+                family_name=user.last_name,
+                date_of_birth=dt.date(1960 + 3 * family_index, 4, 1 + family_index),
+                email=user.email,
+                email_verified_at=timezone.now(),
+            )
+            record_event("contacts.register", actor=ACTOR, subject=person)
+            owner = Actor.of_user(user)
+            do_give_identity(
+                person,
+                document_type="passport",
+                document_number=f"DEMO{family_index:05d}",
+                address=f"{family_index + 1} Demo Street, Leeds",
+                postcode="LS1 1AA",
+                actor=owner,
+            )
+            do_check_identity(person, actor=ACTOR)
+        prisoner = Prisoner.objects.get(prison_number=prisoners[prisoner_index][0])
+        if ContactLink.objects.filter(prisoner=prisoner, contact=person).exists():
+            continue
+        link = do_request_link(
+            person,
+            prison_number=prisoner.prison_number,
+            prisoner_date_of_birth=prisoner.date_of_birth,
+            relationship=relationship,
+            actor=Actor.of_user(user),
+        )
+        if stage in ("confirmed", "approved"):
+            do_confirm_link(link, accept=True, actor=ACTOR)
+        if stage == "approved":
+            do_decide_link(link, approve=True, actor=ACTOR)
+    first = Prisoner.objects.get(prison_number=prisoners[0][0])
+    if not ContactLink.objects.filter(prisoner=first, relationship="SOLICITOR").exists():
+        do_add_official(
+            first,
+            given_name="Grace",
+            family_name="Okafor",
+            relationship="SOLICITOR",
+            email="grace.okafor@example.org",
+            actor=ACTOR,
+        )
 
 
 def _prisoner_accounts_listed() -> list[tuple[str, str]]:

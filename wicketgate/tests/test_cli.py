@@ -150,3 +150,10 @@ def test_it_loads_the_same_demo_estate_every_time(db: None) -> None:
     assert sorted(s.state() for s in Sanction.objects.all()) == ["in_force", "suspended"]
     assert sorted(Incident.objects.values_list("status", flat=True)) == ["proved", "reported"]
     assert "wicketgate conduct sanction add --prisoner" in second.output
+    # Family members are contacts: approved, waiting for staff, waiting for the prisoner;
+    # and a solicitor; made once.
+    from wicketgate.contacts.models import ContactLink
+
+    statuses = sorted(ContactLink.objects.values_list("status", flat=True))
+    assert statuses == ["approved", "approved", "approved", "approved", "confirmed", "requested"]
+    assert ContactLink.objects.filter(relationship="SOLICITOR").count() == 1
