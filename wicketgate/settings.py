@@ -258,6 +258,18 @@ STORAGES = {
 }
 WHITENOISE_KEEP_ONLY_HASHED_FILES = False
 
+# --- E-mail (the family portal's verification links) -----------------------------------
+# Without a configured backend, mail is written to files that `make demo` users can read.
+EMAIL_BACKEND = (
+    envstr("WICKETGATE_EMAIL_BACKEND") or "django.core.mail.backends.filebased.EmailBackend"
+)
+EMAIL_FILE_PATH = DATA_DIR / "outbox"
+EMAIL_HOST = envstr("WICKETGATE_EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("WICKETGATE_EMAIL_PORT", 25)
+DEFAULT_FROM_EMAIL = envstr(
+    "WICKETGATE_DEFAULT_FROM_EMAIL", "Wicketgate <no-reply@wicketgate.invalid>"
+)
+
 # --- Django Ninja (API) -------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500

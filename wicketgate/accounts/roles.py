@@ -29,6 +29,7 @@ class Action(models.TextChoices):
     REPORT_INCIDENTS = "report_incidents", "Report incidents and read conduct records"
     ADJUDICATE = "adjudicate", "Hear adjudications, give and quash sanctions"
     REVIEW_ALERTS = "review_alerts", "Review conduct alerts and set their triggers"
+    MANAGE_CONTACTS = "manage_contacts", "Approve contacts, check identity, set restrictions"
 
 
 # Deny by default: an action not listed for a role is refused.
@@ -49,12 +50,13 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             Action.VIEW_BROWSING,
             Action.REPORT_INCIDENTS,
             Action.REVIEW_ALERTS,
+            Action.MANAGE_CONTACTS,
         }
     ),
     StaffRole.EDUCATION: frozenset(
         {Action.VIEW, Action.PROPOSE_POLICY, Action.REVIEW_SITE_REQUESTS, Action.REPORT_INCIDENTS}
     ),
-    StaffRole.VISITS: frozenset({Action.VIEW}),
+    StaffRole.VISITS: frozenset({Action.VIEW, Action.MANAGE_CONTACTS}),
     StaffRole.GOVERNOR: frozenset(
         {
             Action.VIEW,
@@ -69,6 +71,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             Action.REPORT_INCIDENTS,
             Action.ADJUDICATE,
             Action.REVIEW_ALERTS,
+            Action.MANAGE_CONTACTS,
         }
     ),
 }

@@ -15,6 +15,7 @@ from wicketgate.accounts.roles import Action, StaffRole
 from wicketgate.audit.log import record_event
 from wicketgate.audit.models import AuditEvent
 from wicketgate.conduct.codes import Status
+from wicketgate.contacts.codes import LinkStatus
 from wicketgate.people.actions import do_add_alert
 from wicketgate.people.models import Prisoner
 from wicketgate.policy.models import (
@@ -27,7 +28,7 @@ from wicketgate.policy.models import (
 )
 from wicketgate.policy.site_requests import do_request_site
 from wicketgate.testing.personas import PASSWORD, SETUP, Estate
-from wicketgate.web.tests import conduct_data, gateway_data
+from wicketgate.web.tests import conduct_data, contact_data, gateway_data
 
 PROFILE = "/staff/prisoners/A1234BC/"
 
@@ -705,7 +706,78 @@ CONDUCT = [
     ),
 ]
 
-ALL = PAGES + FORMS + AUDIT + SITE_REQUESTS + POLICY + GATEWAY + CONDUCT
+CONTACTS_URL = "/staff/contacts/"
+CONTACTS_ACTION = Action.MANAGE_CONTACTS
+VISITS = StaffRole.VISITS
+
+
+def _contact(estate: Estate, status: str = LinkStatus.CONFIRMED, *, checked: bool = False) -> str:
+    return f"{CONTACTS_URL}{contact_data.link(estate, status, checked=checked).pk}/"
+
+
+def _contacts(
+    name: str,
+    method: str,
+    build: Callable[[Estate], tuple[str, dict[str, Any]]],
+    *,
+    scoped: bool = True,
+) -> Endpoint:
+    """A contacts page: for the visits team, with MANAGE_CONTACTS."""
+    status = 200 if method == "get" else 302
+    return Endpoint(name, method, build, status, scoped=scoped, role=VISITS, action=CONTACTS_ACTION)
+
+
+CONTACTS = [
+    _contacts("contacts waiting", "get", lambda e: (CONTACTS_URL, {}), scoped=False),
+    _contacts("contact link", "get", lambda e: (_contact(e), {})),
+    _contacts("prisoner's contacts", "get", lambda e: (f"{PROFILE}contacts/", {})),
+    _contacts("add an official page", "get", lambda e: (f"{PROFILE}contacts/official", {})),
+    _contacts(
+        "check a contact's identity", "post", lambda e: (f"{_contact(e)}identity-checked", {})
+    ),
+    _contacts(
+        "approve a contact",
+        "post",
+        lambda e: (f"{_contact(e, checked=True)}approve", {"relationship": "MOTHER"}),
+    ),
+    _contacts(
+        "refuse a contact",
+        "post",
+        lambda e: (f"{_contact(e)}refuse", {"reason": "Not known to the prisoner's family"}),
+    ),
+    _contacts(
+        "revoke a contact",
+        "post",
+        lambda e: (
+            f"{_contact(e, LinkStatus.APPROVED)}revoke",
+            {"reason": "Passed items on a visit"},
+        ),
+    ),
+    _contacts("mark a victim", "post", lambda e: (f"{_contact(e)}victim", {"victim": "yes"})),
+    _contacts(
+        "add a contact restriction",
+        "post",
+        lambda e: (
+            f"{_contact(e, LinkStatus.APPROVED)}restrictions/new",
+            {"code": "CCTV", "reason": "Seen passing items"},
+        ),
+    ),
+    _contacts(
+        "end a contact restriction",
+        "post",
+        lambda e: (f"{CONTACTS_URL}restrictions/{contact_data.restriction(e).pk}/end", {}),
+    ),
+    _contacts(
+        "add an official",
+        "post",
+        lambda e: (
+            f"{PROFILE}contacts/official",
+            {"given_name": "Sam", "family_name": "Counsel", "relationship": "SOLICITOR"},
+        ),
+    ),
+]
+
+ALL = PAGES + FORMS + AUDIT + SITE_REQUESTS + POLICY + GATEWAY + CONDUCT + CONTACTS
 SCOPED = [endpoint for endpoint in ALL if endpoint.scoped]
 CHANGES = [endpoint for endpoint in FORMS if endpoint.name != "switch establishment"]
 # Requests that must leave an event in the audit log: every change, and every export.
@@ -713,7 +785,7 @@ RECORDED = [
     *CHANGES,
     *(
         endpoint
-        for endpoint in AUDIT + SITE_REQUESTS + POLICY + GATEWAY + CONDUCT
+        for endpoint in AUDIT + SITE_REQUESTS + POLICY + GATEWAY + CONDUCT + CONTACTS
         if endpoint.method == "post"
     ),
 ]

@@ -198,6 +198,7 @@ def test_it_reads_a_profile_in_a_fixed_number_of_queries(
         do_add_alert(estate.prisoner_a, code, actor=SETUP)
     # One asks what the user may do anywhere (the navigation's links); two read the web
     # access exceptions and whether the user may propose one; one asks whether the user
-    # may read the browsing history, and one whether they may read the conduct record.
-    with django_assert_max_num_queries(20):
+    # may read the browsing history, one whether they may read the conduct record, and
+    # one whether they may manage the prisoner's contacts.
+    with django_assert_max_num_queries(21):
         client_a.get("/staff/prisoners/A1234BC/")

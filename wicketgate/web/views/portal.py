@@ -15,6 +15,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wicketgate.accounts.models import PrisonerAccount, User, UserKind
+from wicketgate.contacts.codes import LinkStatus
+from wicketgate.contacts.models import ContactLink
 from wicketgate.people.models import Prisoner
 from wicketgate.web.decorators import prisoner_required
 from wicketgate.web.forms.auth import PinSignInForm
@@ -94,6 +96,9 @@ def home(request: HttpRequest) -> HttpResponse:
             "prisoner": prisoner,
             "services": services,
             "web_access": establishment.feature("web_access"),
+            "contacts_asking": ContactLink.objects.filter(
+                prisoner=prisoner, status=LinkStatus.REQUESTED
+            ).count(),
         },
     )
 

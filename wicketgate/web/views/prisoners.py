@@ -141,6 +141,7 @@ def prisoner_profile(request: HttpRequest, prison_number: str) -> HttpResponse:
             .filter(pk=prisoner.pk)
             .exists(),
             "can_read_conduct": _may_at(request, Action.REPORT_INCIDENTS, prisoner),
+            "can_manage_contacts": _may_at(request, Action.MANAGE_CONTACTS, prisoner),
             # Revoked or past their last day, exceptions stay listed: why access changed.
             "active_exceptions": [e for e in exceptions if _in_force(e, today)],
             "past_exceptions": [e for e in exceptions if not _in_force(e, today)],

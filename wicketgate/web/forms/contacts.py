@@ -1,0 +1,228 @@
+"""Forms for contacts: a family member registering, giving identity details, asking to
+be a prisoner's contact and adding a child; staff approving, refusing, revoking,
+restricting and adding officials.
+
+They check what was typed; ``contacts.actions`` checks the rules, and its refusals
+(which name the field first, "date_of_birth: …") are shown against that field.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+
+from wicketgate.contacts.actions import ContactError
+from wicketgate.contacts.codes import OFFICIAL, DocumentType, Relationship, RestrictionCode
+from wicketgate.web.forms.base import GovukForm
+from wicketgate.web.forms.fields import GovukDateField
+
+_ACTION_ERROR = re.compile(r"^([a-z_]+)(?: [^:]*)?: (.+)$", re.DOTALL)
+
+SOCIAL_CHOICES = [("", "")] + [
+    (value, label) for value, label in Relationship.choices if value not in OFFICIAL
+]
+OFFICIAL_CHOICES = [("", "")] + [
+    (value, label) for value, label in Relationship.choices if value in OFFICIAL
+]
+
+
+class ContactForm(GovukForm):
+    # Names the actions give their arguments → the field that shows their problems.
+    ACTION_FIELDS: dict[str, str] = {}
+    # Several forms share the staff link page: each keeps its own ids.
+    AUTO_ID = "id_%s"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", self.AUTO_ID)
+        super().__init__(*args, **kwargs)
+
+    def add_action_error(self, error: ContactError) -> None:
+        text = str(error)
+        match = _ACTION_ERROR.match(text)
+        if match:
+            name = self.ACTION_FIELDS.get(match[1], match[1])
+            if name in self.fields:
+                self.add_error(name, capfirst(match[2]))
+                return
+        self.add_error(None, capfirst(text))
+
+
+def _name(label: Any) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=100,
+        error_messages={"required": _("Enter %(label)s") % {"label": str(label).lower()}},
+        widget=forms.TextInput(attrs={"class": "govuk-input--width-20"}),
+    )
+
+
+def _date(label: Any, *, required: bool = True, help_text: Any = "") -> GovukDateField:
+    return GovukDateField(
+        label=label,
+        required=required,
+        help_text=help_text or _("For example, 27 3 1985"),
+        error_messages={"required": _("Enter %(label)s") % {"label": str(label).lower()}},
+    )
+
+
+def _relationship(choices: list[tuple[str, str]], label: Any = None) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=label or _("Relationship"),
+        choices=choices,
+        error_messages={"required": _("Choose the relationship")},
+    )
+
+
+def _reason(label: Any, message: Any) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=300,
+        error_messages={"required": message},
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+# --- the family portal -----------------------------------------------------------------
+
+
+class RegisterForm(ContactForm):
+    ACTION_FIELDS = {"name": "given_name"}
+
+    given_name = _name(_("First name"))
+    family_name = _name(_("Last name"))
+    date_of_birth = _date(_("Your date of birth"))
+    email = forms.EmailField(
+        label=_("Email address"),
+        help_text=_("We will send a link to this address to check it is yours"),
+        error_messages={
+            "required": _("Enter your email address"),
+            "invalid": _("Enter an email address like name@example.com"),
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+    )
+    password = forms.CharField(
+        label=_("Create a password"),
+        help_text=_("At least 12 characters. A few unusual words together work well."),
+        strip=False,
+        error_messages={"required": _("Create a password")},
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+
+class IdentityForm(ContactForm):
+    document_type = forms.ChoiceField(
+        label=_("Which document will you show?"),
+        choices=DocumentType.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose the document you will show")},
+    )
+    document_number = forms.CharField(
+        label=_("Document number"),
+        max_length=40,
+        help_text=_("As printed on the document"),
+        error_messages={"required": _("Enter the document number")},
+        widget=forms.TextInput(attrs={"class": "govuk-input--width-20", "spellcheck": "false"}),
+    )
+    address = forms.CharField(
+        label=_("Your address"),
+        max_length=300,
+        error_messages={"required": _("Enter your address")},
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "street-address"}),
+    )
+    postcode = forms.CharField(
+        label=_("Postcode"),
+        max_length=10,
+        error_messages={"required": _("Enter your postcode")},
+        widget=forms.TextInput(
+            attrs={"class": "govuk-input--width-10", "autocomplete": "postal-code"}
+        ),
+    )
+
+
+class AskForm(ContactForm):
+    prison_number = forms.CharField(
+        label=_("Their prison number"),
+        max_length=7,
+        help_text=_("For example, A1234BC. They can tell you, or find it on a letter from them."),
+        error_messages={"required": _("Enter their prison number")},
+        widget=forms.TextInput(attrs={"class": "govuk-input--width-10", "spellcheck": "false"}),
+    )
+    prisoner_date_of_birth = _date(_("Their date of birth"))
+    relationship = _relationship(SOCIAL_CHOICES, _("What are you to them?"))
+
+
+class ChildForm(ContactForm):
+    ACTION_FIELDS = {"name": "given_name"}
+
+    given_name = _name(_("Child's first name"))
+    family_name = _name(_("Child's last name"))
+    date_of_birth = _date(_("Child's date of birth"))
+    relationship = _relationship(SOCIAL_CHOICES, _("What is the child to them?"))
+
+
+# --- staff -----------------------------------------------------------------------------
+
+
+class ApproveForm(ContactForm):
+    AUTO_ID = "approve_%s"
+
+    relationship = _relationship(Relationship.choices)
+    expires_on = _date(
+        _("Approved until (optional)"),
+        required=False,
+        help_text=_("Leave empty to approve with no end date"),
+    )
+
+
+class RefuseForm(ContactForm):
+    AUTO_ID = "refuse_%s"
+
+    reason = _reason(_("Why is the contact refused?"), _("Say why the contact is refused"))
+
+
+class RevokeForm(ContactForm):
+    AUTO_ID = "revoke_%s"
+
+    reason = _reason(_("Why is the contact revoked?"), _("Say why the contact is revoked"))
+
+
+class RestrictionForm(ContactForm):
+    AUTO_ID = "restriction_%s"
+
+    ACTION_FIELDS = {"code": "code"}
+
+    code = forms.ChoiceField(
+        label=_("Restriction"),
+        choices=[(code, f"{label} ({code})") for code, label in RestrictionCode.choices],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose the restriction")},
+    )
+    starts_on = _date(
+        _("From (optional)"), required=False, help_text=_("Leave empty to start today")
+    )
+    ends_on = _date(
+        _("Until (optional)"), required=False, help_text=_("Leave empty for no end date")
+    )
+    reason = _reason(_("Why is it needed?"), _("Say why the restriction is needed"))
+
+
+class OfficialForm(ContactForm):
+    ACTION_FIELDS = {"name": "given_name"}
+
+    given_name = _name(_("First name"))
+    family_name = _name(_("Last name"))
+    relationship = _relationship(OFFICIAL_CHOICES, _("Role"))
+    email = forms.EmailField(
+        label=_("Email address (optional)"),
+        required=False,
+        error_messages={"invalid": _("Enter an email address like name@example.com")},
+    )
+    expires_on = _date(
+        _("Approved until (optional)"),
+        required=False,
+        help_text=_("Leave empty for no end date"),
+    )

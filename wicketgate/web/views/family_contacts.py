@@ -1,0 +1,172 @@
+"""The family portal's contact pages: registering, confirming the e-mail address, giving
+identity details, asking to be a prisoner's contact and adding a child.
+
+A family member reads and changes only what is theirs: every page goes through the
+person behind the signed-in account, so another family member's link is a 404.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.mail import send_mail
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods
+
+from wicketgate.contacts.actions import (
+    VERIFY_DAYS,
+    ContactError,
+    do_add_child,
+    do_give_identity,
+    do_register_family_member,
+    do_request_link,
+    do_verify_email,
+)
+from wicketgate.contacts.codes import LinkStatus
+from wicketgate.contacts.models import Contact, ContactLink
+from wicketgate.web.contacts_queries import contact_of, links_of
+from wicketgate.web.contacts_text import STATUS
+from wicketgate.web.decorators import family_required
+from wicketgate.web.forms.contacts import AskForm, ChildForm, IdentityForm, RegisterForm
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@never_cache
+@sensitive_post_parameters("password")
+def register(request: HttpRequest) -> HttpResponse:
+    form = RegisterForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        try:
+            person, token = do_register_family_member(
+                email=data["email"],
+                password=data["password"],
+                given_name=data["given_name"],
+                family_name=data["family_name"],
+                date_of_birth=data["date_of_birth"],
+            )
+        except ContactError as exc:
+            form.add_action_error(exc)
+        else:
+            _send_verification(request, person, token)
+            return render(request, "web/family/check_email.html", {"email": person.email})
+    return render(request, "web/family/register.html", {"form": form})
+
+
+@require_GET
+@never_cache
+def verify(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        do_verify_email(token)
+    except ContactError as exc:
+        return render(request, "web/family/verified.html", {"problem": str(exc).split(": ", 1)[-1]})
+    return render(request, "web/family/verified.html", {"problem": ""})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@family_required
+def identity(request: HttpRequest) -> HttpResponse:
+    person = _person(request)
+    initial = {
+        "document_type": person.document_type,
+        "address": person.address,
+        "postcode": person.postcode,
+    }
+    form = IdentityForm(request.POST if request.method == "POST" else None, initial=initial)
+    if form.is_bound and form.is_valid():
+        try:
+            do_give_identity(person, actor=request.user, **form.cleaned_data)
+        except ContactError as exc:
+            form.add_action_error(exc)
+        else:
+            messages.success(
+                request, _("Thank you. Staff will check your identity when you first visit.")
+            )
+            return redirect("web:family-prisoners")
+    return render(request, "web/family/identity.html", {"form": form, "person": person})
+
+
+@require_GET
+@family_required
+def prisoners(request: HttpRequest) -> HttpResponse:
+    person = _person(request)
+    rows = [(link, *STATUS[link.status][::2]) for link in links_of(person)]
+    return render(
+        request,
+        "web/family/prisoners.html",
+        {"person": person, "rows": rows, "approved": LinkStatus.APPROVED},
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@family_required
+def ask(request: HttpRequest) -> HttpResponse:
+    person = _person(request)
+    if person.email_verified_at is None:
+        return render(request, "web/family/ask.html", {"person": person, "unverified": True})
+    form = AskForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        try:
+            do_request_link(
+                person,
+                prison_number=data["prison_number"],
+                prisoner_date_of_birth=data["prisoner_date_of_birth"],
+                relationship=data["relationship"],
+                actor=request.user,
+            )
+        except ContactError as exc:
+            form.add_action_error(exc)
+        else:
+            messages.success(
+                request,
+                _("You have asked to be their contact. They will be asked to confirm it."),
+            )
+            return redirect("web:family-prisoners")
+    return render(request, "web/family/ask.html", {"person": person, "form": form})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@family_required
+def add_child(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _person(request)
+    adult = get_object_or_404(
+        ContactLink.objects.select_related("prisoner", "contact"), pk=pk, contact=person
+    )
+    if adult.status != LinkStatus.APPROVED:
+        raise Http404
+    form = ChildForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        try:
+            do_add_child(adult, actor=request.user, **form.cleaned_data)
+        except ContactError as exc:
+            form.add_action_error(exc)
+        else:
+            messages.success(
+                request,
+                _("%(name)s is added. They will be asked to confirm it, then the prison decides.")
+                % {"name": form.cleaned_data["given_name"]},
+            )
+            return redirect("web:family-prisoners")
+    return render(request, "web/family/add_child.html", {"form": form, "link": adult})
+
+
+def _person(request: HttpRequest) -> Contact:
+    person = contact_of(request.user)
+    if person is None:
+        raise Http404  # an account made by staff, not through registration
+    return person
+
+
+def _send_verification(request: HttpRequest, person: Contact, token: str) -> None:
+    url = request.build_absolute_uri(reverse("web:family-verify", kwargs={"token": token}))
+    body = _(
+        "Hello %(name)s,\n\n"
+        "Confirm your email address for Wicketgate by opening this link:\n\n%(url)s\n\n"
+        "The link works for %(days)s days. If you did not register, you can ignore this email."
+    ) % {"name": person.given_name, "url": url, "days": VERIFY_DAYS}
+    send_mail(_("Confirm your email address"), body, None, [person.email])
