@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "wicketgate.gateway",
     "wicketgate.conduct",
     "wicketgate.contacts",
+    "wicketgate.calls",
     "wicketgate.web",
 ]
 
