@@ -10,8 +10,10 @@ set -euo pipefail
 # janus, kamailio, kiwix-tools, ...); a package is checked with dpkg-query unless
 # `already_provided` below knows a better check for it.
 # squid-openssl is the web gateway; curl drives it in the tests; nginx-light, wrk and
-# squidguard are the gateway benchmark's upstream, load generator and peer.
-DEBIAN_PACKAGES="python3 python3-venv nodejs npm postgresql chromium squid-openssl curl nginx-light wrk squidguard"
+# squidguard are the gateway benchmark's upstream, load generator and peer. janus carries
+# video calls (janus-tools: janus-pp-rec for recordings); iproute2 makes the network
+# namespace the tests run Janus in (ICE never uses loopback).
+DEBIAN_PACKAGES="python3 python3-venv nodejs npm postgresql chromium squid-openssl curl nginx-light wrk squidguard janus janus-tools iproute2"
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 VENV=.venv
@@ -84,6 +86,10 @@ quiet_system_services() {
             /etc/init.d/$service stop >/dev/null 2>&1 || true
         fi
     done
+    # Janus ships a systemd unit only; Wicketgate starts its own Janus with its own config.
+    if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
+        systemctl disable --now janus >/dev/null 2>&1 || true
+    fi
 }
 
 install_python_env() {

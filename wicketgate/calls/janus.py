@@ -1,0 +1,222 @@
+"""Janus (Debian ``janus``, VideoRoom plugin): its configuration, signed tokens, and the
+calls Wicketgate makes to it.
+
+Janus is configured from the templates in ``deploy/janus/`` and started as ``janus -F
+<folder>``. Browsers and devices reach it with signed tokens that Wicketgate makes per
+booking, valid only around the call; rooms are created and destroyed by Wicketgate alone
+(the VideoRoom admin key never leaves the server), one per booking, and joining a room
+needs a room token of its own (``signed_tokens``). Findings behind every choice:
+``docs/research/janus/NOTES.md``.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import secrets
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.template import Context, Engine
+
+TEMPLATES = Path(settings.BASE_DIR) / "deploy" / "janus"
+VIDEOROOM = "janus.plugin.videoroom"
+
+
+class JanusError(RuntimeError):
+    """Janus refused or could not be reached; the message says which and why."""
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# --- tokens --------------------------------------------------------------------------------
+
+
+def sign_token(secret: str, realm: str, descriptors: list[str], expires: dt.datetime) -> str:
+    """Janus's signed token: ``<expiry>,<realm>[,<descriptor>…]:<base64(HMAC-SHA1)>``.
+
+    The expiry is in whole seconds since the epoch; the signature is standard, padded
+    base64 of HMAC-SHA1 over everything before the colon (Janus's ``src/auth.c``).
+    """
+    data = ",".join([str(int(expires.timestamp())), realm, *descriptors])
+    digest = hmac.new(secret.encode(), data.encode(), hashlib.sha1).digest()
+    return f"{data}:{base64.b64encode(digest).decode()}"
+
+
+def core_token(secret: str, expires: dt.datetime, *, booking: int | None = None) -> str:
+    """May use the API and attach to the VideoRoom until ``expires``; names the booking, so
+    that the handles in Janus's events can be tied to it."""
+    extra = [f"wg-booking={booking}"] if booking is not None else []
+    return sign_token(secret, "janus", [VIDEOROOM, *extra], expires)
+
+
+def room_token(secret: str, room: int, expires: dt.datetime) -> str:
+    """May join room ``room`` (created with ``signed_tokens``) until ``expires``."""
+    return sign_token(secret, VIDEOROOM, [f"room={room}"], expires)
+
+
+# --- configuration -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JanusSetup:
+    """Where Janus listens, where its media goes, and its secrets."""
+
+    folder: Path
+    api_address: str  # the HTTP and Admin APIs listen here
+    media_address: str  # the address in SDPs (Janus's own, on the media interface)
+    media_interface: str
+    admin_acl: str  # who may use the Admin API
+    token_secret: str
+    admin_secret: str
+    admin_key: str  # VideoRoom "create" needs it
+    api_port: int = 8088
+    admin_port: int = 7088
+    rtp_ports: str = "20000-20999"
+    event_url: str = ""
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.api_address}:{self.api_port}/janus"
+
+    @property
+    def admin_url(self) -> str:
+        return f"http://{self.api_address}:{self.admin_port}/admin"
+
+    @classmethod
+    def new_secrets(cls) -> dict[str, str]:
+        return {
+            "token_secret": secrets.token_urlsafe(32),
+            "admin_secret": secrets.token_urlsafe(32),
+            "admin_key": secrets.token_urlsafe(32),
+        }
+
+
+def render_config(setup: JanusSetup) -> list[Path]:
+    """Write Janus's configuration files into ``setup.folder`` (mode 0600: they hold secrets)."""
+    setup.folder.mkdir(parents=True, exist_ok=True)
+    engine = Engine(autoescape=False)
+    context = Context({**setup.__dict__, "folder": str(setup.folder)})
+    written = []
+    for template in sorted(TEMPLATES.glob("*.jcfg.template")):
+        target = setup.folder / template.name.removesuffix(".template")
+        text = engine.from_string(template.read_text(encoding="utf-8")).render(context)
+        target.write_text(text, encoding="utf-8")
+        target.chmod(0o600)
+        written.append(target)
+    return written
+
+
+# --- the API -------------------------------------------------------------------------------
+
+
+class JanusClient:
+    """The few requests Wicketgate makes: rooms per booking, participants, moderation,
+    and hanging up through the Admin API."""
+
+    def __init__(self, setup: JanusSetup, *, timeout: float = 5.0) -> None:
+        self.setup = setup
+        self.timeout = timeout
+
+    # Rooms
+
+    def create_room(
+        self, room: int, *, description: str, publishers: int, record_dir: str = ""
+    ) -> None:
+        body: dict[str, Any] = {
+            "request": "create",
+            "room": room,
+            "description": description[:100],
+            "publishers": publishers,
+            "is_private": True,
+            "signed_tokens": True,
+            "admin_key": self.setup.admin_key,
+            "permanent": False,
+            "audiocodec": "opus",
+            "videocodec": "vp8",
+        }
+        if record_dir:
+            body.update({"record": True, "rec_dir": record_dir})
+        self._videoroom(body, expect="created")
+
+    def destroy_room(self, room: int) -> None:
+        self._videoroom({"request": "destroy", "room": room, "secret": ""}, expect="destroyed")
+
+    def room_exists(self, room: int) -> bool:
+        return bool(self._videoroom({"request": "exists", "room": room}).get("exists"))
+
+    def participants(self, room: int) -> list[dict[str, Any]]:
+        data = self._videoroom({"request": "listparticipants", "room": room})
+        return list(data.get("participants") or [])
+
+    # Admin API
+
+    def info(self) -> dict[str, Any]:
+        return self._post(f"{self.setup.api_url}/info", None)
+
+    def admin(self, body: dict[str, Any], path: str = "") -> dict[str, Any]:
+        request = {**body, "transaction": _tx(), "admin_secret": self.setup.admin_secret}
+        reply = self._post(self.setup.admin_url + path, request)
+        if reply.get("janus") == "error":
+            error = reply.get("error") or {}
+            raise JanusError(f"Janus admin: {error.get('reason')}", error.get("code"))
+        return reply
+
+    # internals
+
+    def _videoroom(self, body: dict[str, Any], *, expect: str | None = None) -> dict[str, Any]:
+        """One VideoRoom request on a session of its own, with a token valid for a minute."""
+        expires = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
+        token = core_token(self.setup.token_secret, expires)
+        session = self.call(self.setup.api_url, {"janus": "create"}, token)["data"]["id"]
+        try:
+            handle = self.call(
+                f"{self.setup.api_url}/{session}", {"janus": "attach", "plugin": VIDEOROOM}, token
+            )["data"]["id"]
+            reply = self.call(
+                f"{self.setup.api_url}/{session}/{handle}",
+                {"janus": "message", "body": body},
+                token,
+            )
+        finally:
+            self.call(f"{self.setup.api_url}/{session}", {"janus": "destroy"}, token, check=False)
+        data: dict[str, Any] = (reply.get("plugindata") or {}).get("data") or {}
+        if "error" in data or (expect is not None and data.get("videoroom") != expect):
+            raise JanusError(
+                f"VideoRoom {body['request']}: {data.get('error', data)}", data.get("error_code")
+            )
+        return data
+
+    def call(
+        self, url: str, body: dict[str, Any], token: str, *, check: bool = True
+    ) -> dict[str, Any]:
+        """A Janus API request with ``token``; JanusError with Janus's code when refused."""
+        reply = self._post(url, {**body, "transaction": _tx(), "token": token})
+        if check and reply.get("janus") == "error":
+            error = reply.get("error") or {}
+            raise JanusError(f"Janus: {error.get('reason')}", error.get("code"))
+        return reply
+
+    def _post(self, url: str, body: dict[str, Any] | None) -> dict[str, Any]:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(  # noqa: S310 - Janus's own http:// URL from settings
+            url, data=data, headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                return dict(json.loads(response.read()))
+        except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
+            raise JanusError(f"Janus at {url} cannot be reached: {exc}") from exc
+
+
+def _tx() -> str:
+    return secrets.token_hex(6)
