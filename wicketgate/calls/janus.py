@@ -12,11 +12,13 @@ needs a room token of its own (``signed_tokens``). Findings behind every choice:
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
 import json
 import secrets
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -157,6 +159,45 @@ class JanusClient:
     def participants(self, room: int) -> list[dict[str, Any]]:
         data = self._videoroom({"request": "listparticipants", "room": room})
         return list(data.get("participants") or [])
+
+    def kick_all(self, room: int) -> list[int]:
+        """Hang up every handle in ``room`` and end their sessions; returns the sessions ended.
+
+        Destroying a room stops its media, but leaves the watchers' and subscribers'
+        connections open with no event (NOTES.md §7): they are hung up through the Admin
+        API, and their sessions destroyed half a second later, so that the hang-up reaches
+        each page first.
+        """
+        handles = self.handles_in(room)
+        if self.room_exists(room):
+            self.destroy_room(room)
+        for session, handle in handles:
+            self.admin({"janus": "hangup_webrtc"}, f"/{session}/{handle}")
+        sessions = sorted({session for session, _handle in handles})
+        if sessions:
+            time.sleep(0.5)
+        for session in sessions:
+            with contextlib.suppress(JanusError):  # already gone: its page left on its own
+                self.admin({"janus": "destroy_session"}, f"/{session}")
+        return sessions
+
+    def handles_in(self, room: int) -> list[tuple[int, int]]:
+        """(session, handle) of every VideoRoom handle joined to ``room``."""
+        found = []
+        for session in self.admin({"janus": "list_sessions"}).get("sessions") or []:
+            try:
+                handles = self.admin({"janus": "list_handles"}, f"/{session}").get("handles") or []
+            except JanusError:
+                continue  # ended meanwhile
+            for handle in handles:
+                try:
+                    info = self.admin({"janus": "handle_info"}, f"/{session}/{handle}")
+                except JanusError:
+                    continue
+                specific = (info.get("info") or {}).get("plugin_specific") or {}
+                if specific.get("room") == room:
+                    found.append((int(session), int(handle)))
+        return found
 
     # Admin API
 

@@ -21,6 +21,8 @@ from wicketgate.calls.codes import (
     BookingStatus,
 )
 
+ROOM_BASE = 1_000_000
+
 
 class CallSettings(models.Model):
     """One establishment's local choices; an establishment without a row has the defaults."""
@@ -102,6 +104,13 @@ class Booking(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.CharField(max_length=150, blank=True)
     cancel_reason = models.CharField(max_length=300, blank=True, help_text="The family sees it")
+    # The call itself: its Janus room is opened shortly before the start and destroyed at
+    # the end, or earlier by staff or because someone on it may no longer take part.
+    room_opened_at = models.DateTimeField(null=True, blank=True)
+    recorded = models.BooleanField(default=False)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.CharField(max_length=150, blank=True)
+    end_reason = models.CharField(max_length=300, blank=True)
 
     objects = BookingQuerySet.as_manager()
 
@@ -123,6 +132,15 @@ class Booking(models.Model):
     @property
     def reference(self) -> str:
         return f"VC-{self.pk}"
+
+    @property
+    def room(self) -> int:
+        """The Janus room of this call (VideoRoom room ids are numbers)."""
+        return ROOM_BASE + int(self.pk)
+
+    @property
+    def is_live(self) -> bool:
+        return self.room_opened_at is not None and self.ended_at is None
 
     @property
     def minutes(self) -> int:

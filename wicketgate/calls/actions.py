@@ -1,0 +1,206 @@
+"""A booked call from its room opening to its end. Atomic where the database is touched,
+audited, and always in step with the policy engine.
+
+- ``do_open_call``: a Janus room for the booking, 5 minutes before the start.
+- ``join_tokens``: tokens for the prisoner or one of the booked callers, only from 5
+  minutes before the start to the end, and only while the engine allows that person.
+- ``do_end_call``: the room destroyed and every connection to it hung up (staff, the
+  clock, or someone no longer allowed).
+- ``CallWatcher``: every half second, ends calls at their end time and any call someone on
+  it may no longer take part in (a sanction, a new restriction, a revoked contact).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from typing import Any
+
+from django.db import close_old_connections, transaction
+from django.utils import timezone
+
+from wicketgate.audit.log import Actor, as_actor, record_event
+from wicketgate.calls.codes import BookingStatus
+from wicketgate.calls.janus import JanusClient, JanusError, core_token, room_token
+from wicketgate.calls.models import Booking
+from wicketgate.contacts.codes import LEGAL
+from wicketgate.contacts.models import Contact, ContactLink
+from wicketgate.policy.engine import Engine
+
+log = logging.getLogger(__name__)
+
+JOIN_EARLY = dt.timedelta(minutes=5)
+CHANNEL = "video"
+CLOCK = Actor.system("calls")
+
+
+class CallError(ValueError):
+    """A call cannot be opened, joined or ended; the message says why, in plain words."""
+
+
+def do_open_call(
+    booking: Booking, *, client: JanusClient, now: dt.datetime | None = None
+) -> Booking:
+    """Create the booking's Janus room (recorded unless a legal contact is on the call)."""
+    moment = now or timezone.now()
+    with transaction.atomic():
+        locked = _locked(booking)
+        if locked.status != BookingStatus.BOOKED:
+            raise CallError(f"{locked.reference} is cancelled")
+        if locked.room_opened_at is not None:
+            raise CallError(f"{locked.reference} is already open")
+        if not locked.starts_at - JOIN_EARLY <= moment < locked.ends_at:
+            raise CallError(f"{locked.reference} opens 5 minutes before its start")
+        callers = list(locked.participants.values_list("contact_id", flat=True))
+        legal = ContactLink.objects.filter(
+            prisoner_id=locked.prisoner_id, contact_id__in=callers, relationship__in=LEGAL
+        ).exists()
+        # Calls with legal contacts are never recorded (nor watched).
+        locked.recorded = not legal
+        try:
+            client.create_room(
+                locked.room,
+                description=locked.reference,
+                publishers=len(callers) + 1,
+                record_dir=str(client.setup.folder / "recordings") if locked.recorded else "",
+            )
+        except JanusError:
+            # Made by an earlier attempt whose transaction did not commit: use it.
+            if not client.room_exists(locked.room):
+                raise
+        locked.room_opened_at = moment
+        locked.save(update_fields=["room_opened_at", "recorded"])
+        _record(locked, "open", CLOCK, room=locked.room, recorded=locked.recorded)
+    return locked
+
+
+def join_tokens(
+    booking: Booking,
+    *,
+    engine: Engine,
+    client: JanusClient,
+    contact: Contact | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """What a page needs to join: the server, a core token and a room token, valid to the
+    end of the call. ``contact`` None means the prisoner (from the suite's device)."""
+    moment = now or timezone.now()
+    fresh = Booking.objects.select_related("prisoner").get(pk=booking.pk)
+    if fresh.status != BookingStatus.BOOKED or fresh.ended_at is not None:
+        raise CallError("This call has ended or was cancelled.")
+    opens = timezone.localtime(fresh.starts_at - JOIN_EARLY)
+    ends = timezone.localtime(fresh.ends_at)
+    if not opens <= moment < ends:
+        raise CallError(f"This call can be joined from {opens:%H:%M} until {ends:%H:%M}.")
+    if fresh.room_opened_at is None:
+        raise CallError("This call is not open yet.")
+    callers = list(fresh.participants.values_list("contact_id", flat=True))
+    if contact is not None and contact.pk not in callers:
+        raise CallError("You are not booked on this call.")
+    engine.refresh()
+    asked = [contact.pk] if contact is not None else callers
+    for contact_id in asked:
+        decision = engine.decide_contact(
+            fresh.prisoner.prison_number, CHANNEL, str(contact_id), at=moment
+        )
+        if not decision.allowed:
+            raise CallError(" ".join(decision.reasons))
+    secret = client.setup.token_secret
+    display = "prisoner" if contact is None else f"contact-{contact.pk}"
+    return {
+        "server": client.setup.api_url,
+        "room": fresh.room,
+        "display": display,
+        "core_token": core_token(secret, fresh.ends_at, booking=fresh.pk),
+        "room_token": room_token(secret, fresh.room, fresh.ends_at),
+        "ends_at": fresh.ends_at.isoformat(),
+    }
+
+
+def do_end_call(
+    booking: Booking, *, reason: str, actor: Actor | Any, client: JanusClient
+) -> Booking:
+    """Destroy the room and hang up everyone on it (media stops within a fraction of a second)."""
+    if not reason.strip():
+        raise CallError("reason: say why the call is ended")
+    with transaction.atomic():
+        locked = _locked(booking)
+        if locked.room_opened_at is None or locked.ended_at is not None:
+            raise CallError(f"{locked.reference} is not live")
+        sessions = client.kick_all(locked.room)
+        locked.ended_at = timezone.now()
+        locked.ended_by = as_actor(actor).label
+        locked.end_reason = reason.strip()[:300]
+        locked.save(update_fields=["ended_at", "ended_by", "end_reason"])
+        _record(locked, "end", actor, reason=locked.end_reason, sessions_ended=len(sessions))
+    return locked
+
+
+class CallWatcher:
+    """Keeps live calls in step with the clock and the policy engine."""
+
+    def __init__(self, client: JanusClient, engine: Engine, *, poll: float = 0.5) -> None:
+        self.client = client
+        self.engine = engine
+        self.poll = poll
+
+    def step(self, now: dt.datetime | None = None) -> list[Booking]:
+        """Open rooms that are due, end calls that must end; returns the calls ended."""
+        moment = now or timezone.now()
+        self.engine.refresh()
+        for due in Booking.objects.filter(
+            status=BookingStatus.BOOKED,
+            room_opened_at__isnull=True,
+            starts_at__lte=moment + JOIN_EARLY,
+            ends_at__gt=moment,
+        ):
+            do_open_call(due, client=self.client, now=moment)
+        ended = []
+        for live in Booking.objects.filter(
+            room_opened_at__isnull=False, ended_at__isnull=True
+        ).select_related("prisoner"):
+            reason = self._why_end(live, moment)
+            if reason is not None:
+                ended.append(do_end_call(live, reason=reason, actor=CLOCK, client=self.client))
+        return ended
+
+    def _why_end(self, call: Booking, moment: dt.datetime) -> str | None:
+        if call.status != BookingStatus.BOOKED:
+            return "The booking was cancelled."
+        if moment >= call.ends_at:
+            return "The call reached its end time."
+        for contact_id in call.participants.values_list("contact_id", flat=True):
+            decision = self.engine.decide_contact(
+                call.prisoner.prison_number, CHANNEL, str(contact_id), at=moment
+            )
+            if not decision.allowed:
+                return f"Not allowed any more: {' '.join(decision.reasons)} ({', '.join(decision.rules)})"
+        return None
+
+    def run(self, stopping: threading.Event) -> None:
+        while not stopping.is_set():
+            try:
+                close_old_connections()
+                self.step()
+            except Exception:  # a failed round is retried on the next; it must not stop
+                log.exception("calls: the watcher's round failed")
+            stopping.wait(self.poll)
+
+
+def _locked(booking: Booking) -> Booking:
+    return (
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("prisoner__establishment")
+        .get(pk=booking.pk)
+    )
+
+
+def _record(booking: Booking, verb: str, actor: Actor | Any, **details: Any) -> None:
+    record_event(
+        f"calls.call.{verb}",
+        actor=actor,
+        subject=booking.prisoner,
+        establishment=booking.prisoner.establishment,
+        details={"booking": booking.pk, **details},
+    )

@@ -1,0 +1,192 @@
+"""A call on the real Janus: the room opens before the start, tokens only in the window and
+only for the booked, the call ends at its end time, when staff end it, and within two
+seconds of someone on it no longer being allowed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from wicketgate.audit.models import AuditEvent
+from wicketgate.calls.actions import CallError, CallWatcher, do_end_call, do_open_call, join_tokens
+from wicketgate.calls.booking import do_book_video_call
+from wicketgate.calls.models import Booking, SessionTemplate
+from wicketgate.contacts.actions import do_add_restriction
+from wicketgate.contacts.tests.conftest import STAFF, approved_contact
+from wicketgate.policy.codes import DEFAULT_CATEGORIES
+from wicketgate.policy.engine import Engine
+from wicketgate.policy.models import Category
+from wicketgate.testing.gateway import wait_for
+from wicketgate.testing.janus import RunningJanus, running_janus
+from wicketgate.testing.personas import Estate, build_estate
+
+
+@pytest.fixture(scope="module")
+def janus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningJanus]:
+    with running_janus(Path(tmp_path_factory.mktemp("janus"))) as running:
+        yield running
+
+
+def booked(estate: Estate, *, legal: bool = False) -> Booking:
+    session = SessionTemplate.objects.create(
+        suite=estate.a_video_suite, weekday=1, starts=dt.time(14, 0), minutes=30
+    )
+    day = timezone.localdate() + dt.timedelta(days=3)
+    day += dt.timedelta(days=(1 - day.weekday()) % 7)
+    mother = approved_contact(estate.prisoner_a, "MOTHER").contact
+    others = [approved_contact(estate.prisoner_a, "SOLICITOR").contact] if legal else []
+    return do_book_video_call(
+        prisoner=estate.prisoner_a,
+        session=session,
+        day=day,
+        main_caller=mother,
+        others=others,
+        actor=STAFF,
+        decisions=Engine(refresh_every=0),
+    )
+
+
+def join(janus: RunningJanus, tokens: dict[str, Any]) -> int:
+    """Join the room as a publisher over the API (what janus.js does before WebRTC)."""
+    api, token = tokens["server"], tokens["core_token"]
+    session = janus.client.call(api, {"janus": "create"}, token)["data"]["id"]
+    handle = janus.client.call(
+        f"{api}/{session}", {"janus": "attach", "plugin": "janus.plugin.videoroom"}, token
+    )["data"]["id"]
+    janus.client.call(
+        f"{api}/{session}/{handle}",
+        {
+            "janus": "message",
+            "body": {
+                "request": "join",
+                "ptype": "publisher",
+                "room": tokens["room"],
+                "display": tokens["display"],
+                "token": tokens["room_token"],
+            },
+        },
+        token,
+    )
+    return int(session)
+
+
+@pytest.mark.django_db
+def test_the_room_opens_five_minutes_before_and_only_the_booked_may_join(
+    estate: Estate, janus: RunningJanus
+) -> None:
+    call = booked(estate)
+    engine = Engine(refresh_every=0)
+    early = call.starts_at - dt.timedelta(minutes=6)
+    with pytest.raises(CallError, match="opens 5 minutes before its start"):
+        do_open_call(call, client=janus.client, now=early)
+    opened = do_open_call(call, client=janus.client, now=call.starts_at - dt.timedelta(minutes=5))
+    assert janus.client.room_exists(call.room) and opened.recorded
+    with pytest.raises(CallError, match="already open"):
+        do_open_call(call, client=janus.client, now=call.starts_at)
+    mother = call.main_caller
+    with pytest.raises(CallError, match="can be joined from 13:55 until 14:30"):
+        join_tokens(call, engine=engine, client=janus.client, contact=mother, now=early)
+    stranger = approved_contact(estate.prisoner_a, "FRIEND").contact
+    with pytest.raises(CallError, match="not booked on this call"):
+        join_tokens(call, engine=engine, client=janus.client, contact=stranger, now=call.starts_at)
+    during = call.starts_at + dt.timedelta(minutes=1)
+    family = join_tokens(call, engine=engine, client=janus.client, contact=mother, now=during)
+    prisoner = join_tokens(call, engine=engine, client=janus.client, now=during)
+    join(janus, family)
+    join(janus, prisoner)
+    # A room token made for another room does not let anyone in (Janus checks it).
+    forged = family["room_token"].replace(f"room={call.room}", "room=1")
+    join(janus, {**family, "display": "intruder", "room_token": forged})
+
+    def displays() -> set[str]:
+        return {p["display"] for p in janus.client.participants(call.room)}
+
+    wait_for(lambda: len(displays()) >= 2)
+    time.sleep(0.3)
+    assert displays() == {f"contact-{mother.pk}", "prisoner"}
+    ended = do_end_call(call, reason="Staff: test over", actor=STAFF, client=janus.client)
+    assert not janus.client.room_exists(call.room) and janus.client.handles_in(call.room) == []
+    assert ended.end_reason == "Staff: test over"
+    with pytest.raises(CallError, match="ended"):
+        join_tokens(call, engine=engine, client=janus.client, contact=mother, now=during)
+    assert list(
+        AuditEvent.objects.filter(action__startswith="calls.call.")
+        .order_by("seq")
+        .values_list("action", flat=True)
+    ) == ["calls.call.open", "calls.call.end"]
+
+
+@pytest.mark.django_db
+def test_a_call_with_a_legal_contact_is_never_recorded(estate: Estate, janus: RunningJanus) -> None:
+    call = booked(estate, legal=True)
+    assert not do_open_call(call, client=janus.client, now=call.starts_at).recorded
+    do_end_call(call, reason="done", actor=STAFF, client=janus.client)
+
+
+@pytest.mark.django_db
+def test_the_watcher_opens_due_rooms_and_ends_calls_at_their_end_time(
+    estate: Estate, janus: RunningJanus
+) -> None:
+    call = booked(estate)
+    watcher = CallWatcher(janus.client, Engine(refresh_every=0))
+    assert watcher.step(now=call.starts_at - dt.timedelta(minutes=10)) == []
+    watcher.step(now=call.starts_at - dt.timedelta(minutes=4))
+    call.refresh_from_db()
+    assert call.is_live and janus.client.room_exists(call.room)
+    assert watcher.step(now=call.ends_at - dt.timedelta(seconds=1)) == []
+    [ended] = watcher.step(now=call.ends_at)
+    assert ended.end_reason == "The call reached its end time." and ended.ended_by == "calls"
+    assert not janus.client.room_exists(call.room)
+
+
+@pytest.fixture
+def world(transactional_db: Any) -> Estate:
+    for code, name in DEFAULT_CATEGORIES:
+        Category.objects.get_or_create(code=code, defaults={"name": name})
+    return build_estate()
+
+
+def test_a_new_ban_ends_a_live_call_within_two_seconds(world: Estate, janus: RunningJanus) -> None:
+    call = booked(world)
+    watcher = CallWatcher(janus.client, Engine(refresh_every=0), poll=0.25)
+    now = timezone.now()
+    # The call is live now (opened and ended through the same actions the clock uses).
+    Booking.objects.filter(pk=call.pk).update(
+        starts_at=now - dt.timedelta(minutes=1), ends_at=now + dt.timedelta(minutes=29)
+    )
+    call.refresh_from_db()
+    do_open_call(call, client=janus.client)
+    family = join_tokens(
+        call, engine=Engine(refresh_every=0), client=janus.client, contact=call.main_caller
+    )
+    join(janus, family)
+    stopping = threading.Event()
+    thread = threading.Thread(target=watcher.run, args=(stopping,), daemon=True)
+    thread.start()
+    try:
+        time.sleep(0.6)
+        call.refresh_from_db()
+        assert call.ended_at is None  # allowed: the call goes on
+        link = call.main_caller.links.get(prisoner=world.prisoner_a)
+        do_add_restriction(link, code="BAN", reason="Threats on the call", actor=STAFF)
+        banned_at = time.monotonic()
+
+        def ended() -> bool:
+            call.refresh_from_db()
+            return call.ended_at is not None
+
+        waited = wait_for(ended, seconds=5)
+        assert waited < 2.0, f"ended after {waited:.2f} s"
+        assert "banned" in call.end_reason and "restriction:ban" in call.end_reason
+        assert janus.client.handles_in(call.room) == [] and not janus.client.room_exists(call.room)
+        assert time.monotonic() - banned_at < 3
+    finally:
+        stopping.set()
+        thread.join(5)
