@@ -22,10 +22,10 @@ from wicketgate.web.forms.fields import GovukDateField
 
 _ACTION_ERROR = re.compile(r"^([a-z_]+)(?: [^:]*)?: (.+)$", re.DOTALL)
 
-SOCIAL_CHOICES = [("", "")] + [
+SOCIAL_CHOICES = [("", _("Choose"))] + [
     (value, label) for value, label in Relationship.choices if value not in OFFICIAL
 ]
-OFFICIAL_CHOICES = [("", "")] + [
+OFFICIAL_CHOICES = [("", _("Choose"))] + [
     (value, label) for value, label in Relationship.choices if value in OFFICIAL
 ]
 
@@ -69,7 +69,7 @@ def _date(label: Any, *, required: bool = True, help_text: Any = "") -> GovukDat
     )
 
 
-def _relationship(choices: list[tuple[str, str]], label: Any = None) -> forms.ChoiceField:
+def _relationship(choices: list[tuple[str, Any]], label: Any = None) -> forms.ChoiceField:
     return forms.ChoiceField(
         label=label or _("Relationship"),
         choices=choices,
@@ -197,7 +197,10 @@ class RestrictionForm(ContactForm):
 
     code = forms.ChoiceField(
         label=_("Restriction"),
-        choices=[(code, f"{label} ({code})") for code, label in RestrictionCode.choices],
+        choices=[
+            (code, label if label.upper() == code else f"{label} ({code})")
+            for code, label in RestrictionCode.choices
+        ],
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose the restriction")},
     )

@@ -812,3 +812,108 @@ def test_it_keeps_the_conduct_pages_accessible(
     page.get_by_role("button", name="Send appeal").click()
     expect(page.get_by_text("has been sent. You will be told the decision.")).to_be_visible()
     _check(page, "portal-my-sanctions-appealed")
+
+
+@pytest.fixture
+def contact_pages(backup_code: str, estate: Estate) -> dict[str, int]:
+    """A contact waiting for staff (identity given, not checked), an approved one with a
+    restriction, and the clerk at A on the visits team. Made before the browser starts."""
+    from wicketgate.contacts.actions import do_add_official, do_add_restriction
+    from wicketgate.contacts.codes import LinkStatus
+    from wicketgate.web.tests import contact_data
+
+    waiting = contact_data.link(estate)
+    contact_data.person("omar@example.org", given_name="Omar")
+    approved = contact_data.link(estate, LinkStatus.APPROVED, email="omar@example.org")
+    do_add_restriction(approved, code="CCTV", reason="Seen passing items", actor=SETUP)
+    do_add_official(
+        estate.prisoner_a,
+        given_name="Sam",
+        family_name="Counsel",
+        relationship="SOLICITOR",
+        actor=SETUP,
+    )
+    StaffMembership.objects.filter(user=estate.clerk_a).update(role=StaffRole.VISITS)
+    return {"waiting": waiting.pk, "approved": approved.pk}
+
+
+def test_it_keeps_the_contact_pages_accessible(
+    contact_pages: dict[str, int], page: Any, live_server: Any, backup_code: str
+) -> None:
+    from wicketgate.web.tests.contact_data import PASSWORD as FAMILY_PASSWORD
+
+    url = live_server.url
+    ids = contact_pages
+    page.goto(f"{url}/staff/contacts/")
+    _sign_in_as_clerk_a(page, backup_code)
+    page.wait_for_url(f"{url}/staff/contacts/")
+    expect(page.get_by_role("link", name="Contacts", exact=True)).to_be_visible()
+    _check(page, "contacts-queue")
+
+    page.get_by_role("link", name=f"CON-{ids['waiting']}").click()
+    expect(page.get_by_role("heading", name="Rita Ashdown")).to_be_visible()
+    _check(page, "contact-link")
+    page.get_by_role("button", name="Approve").click()
+    expect(page.get_by_role("link", name="check their identity before approving")).to_be_visible()
+    _expect_title_to_start(page, "Error:")
+    _check(page, "contact-link-errors")
+    page.get_by_role("button", name="Identity checked").click()
+    expect(page.get_by_text("identity is checked")).to_be_visible()
+    page.get_by_role("button", name="Approve").click()
+    expect(page.get_by_text("is approved")).to_be_visible()
+    _check(page, "contact-link-approved")
+
+    page.goto(f"{url}/staff/contacts/{ids['approved']}/")
+    page.get_by_text("Add a restriction").click()
+    page.get_by_role("button", name="Add restriction").click()
+    _expect_title_to_start(page, "Error:")
+    _check(page, "contact-restriction-errors")
+
+    page.goto(f"{url}/staff/prisoners/A1234BC/")
+    page.get_by_role("link", name="Contacts", exact=True).last.click()
+    page.wait_for_url(f"{url}/staff/prisoners/A1234BC/contacts/")
+    _check(page, "prisoner-contacts")
+    page.get_by_role("button", name="Add an official").click()
+    page.get_by_role("button", name="Add official").click()
+    _expect_title_to_start(page, "Error: Add an official")
+    _check(page, "add-official-errors")
+    page.get_by_role("button", name="Sign out").click()
+
+    page.goto(f"{url}/family/register")
+    page.get_by_role("button", name="Create account").click()
+    _expect_title_to_start(page, "Error: Create an account")
+    _check(page, "family-register-errors")
+
+    page.goto(f"{url}/family/sign-in")
+    page.get_by_label("Email address").fill("rita@example.org")
+    page.get_by_label("Password").fill(FAMILY_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{url}/family/")
+    page.get_by_role("link", name="Your prisoners").first.click()
+    expect(page.get_by_text("Approved", exact=True)).to_be_visible()
+    _check(page, "family-prisoners")
+    page.get_by_role("button", name="Ask to be a contact").click()
+    _check(page, "family-ask")
+    page.get_by_label("Their prison number").fill("A1234BC")
+    page.get_by_label("Day").fill("1")
+    page.get_by_label("Month").fill("1")
+    page.get_by_label("Year").fill("1990")
+    page.get_by_label("What are you to them?").select_option("SISTER")
+    page.get_by_role("button", name="Ask to be a contact").click()
+    expect(page.get_by_role("link", name="We could not match those details")).to_be_visible()
+    _check(page, "family-ask-no-match")
+    page.goto(f"{url}/family/identity")
+    _check(page, "family-identity")
+    page.goto(f"{url}/family/prisoners/")
+    page.get_by_role("link", name="Add a child").click()
+    _check(page, "family-add-child")
+    page.get_by_role("button", name="Sign out").click()
+
+    page.goto(f"{url}/portal/sign-in")
+    page.get_by_label("Prison number").fill("A1234BC")
+    page.get_by_label("PIN").fill(PRISONER_PIN)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{url}/portal/")
+    page.get_by_role("link", name="My contacts").click()
+    expect(page.get_by_text("Privileged", exact=True)).to_be_visible()
+    _check(page, "portal-contacts")

@@ -271,7 +271,8 @@ def _link_page(request: HttpRequest, link: ContactLink, **sent: ContactForm) -> 
             "deciding": link.status == LinkStatus.CONFIRMED,
             "approved": link.status == LinkStatus.APPROVED,
             "restrictions": [(r, r.in_force(today)) for r in link.restrictions.all()],
-            "sent": next(iter(sent.values()), None),
+            # The form sent with errors, for the error summary and the page title.
+            "form": next(iter(sent.values()), None),
             **forms,
         },
     )
