@@ -146,6 +146,18 @@ WICKETGATE_AUDIT_SIGNING_KEY_FILE = envstr("WICKETGATE_AUDIT_SIGNING_KEY_FILE") 
 )
 WICKETGATE_AUDIT_SPOOL_DIR = Path(envstr("WICKETGATE_AUDIT_SPOOL_DIR") or DATA_DIR / "audit-spool")
 
+# --- Video calls (Janus) ------------------------------------------------------------------
+# Janus's configuration and secrets (generated once, mode 0600) live here; its HTTP API
+# listens on WICKETGATE_JANUS_ADDRESS, which is also the address its media uses: ICE never
+# uses loopback, so in production this is an address on the secure network (the tests put
+# Janus in a network namespace of its own). WICKETGATE_JANUS_URL is the API as browsers
+# and suite devices reach it.
+WICKETGATE_JANUS_DIR = Path(envstr("WICKETGATE_JANUS_DIR") or DATA_DIR / "janus")
+WICKETGATE_JANUS_ADDRESS = envstr("WICKETGATE_JANUS_ADDRESS") or "127.0.0.1"
+WICKETGATE_JANUS_INTERFACE = envstr("WICKETGATE_JANUS_INTERFACE") or "lo"
+WICKETGATE_JANUS_ADMIN_ACL = envstr("WICKETGATE_JANUS_ADMIN_ACL") or "127.0.0.1"
+WICKETGATE_JANUS_URL = envstr("WICKETGATE_JANUS_URL") or ""
+
 # --- Web gateway (Squid and its helpers) ------------------------------------------------
 # Where Squid listens; where the gateway keeps its configuration, logs and helper socket
 # (Squid's helpers run as the unprivileged `proxy` user, so every folder above it must be
@@ -247,6 +259,8 @@ STATICFILES_DIRS = [
     NODE_MODULES / "@ministryofjustice/frontend/moj/assets",
     ("govuk", NODE_MODULES / "govuk-frontend/dist/govuk"),
     ("moj", NODE_MODULES / "@ministryofjustice/frontend/moj"),
+    ("janus", NODE_MODULES / "janus-gateway/npm/src"),
+    ("webrtc-adapter", NODE_MODULES / "webrtc-adapter/out"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

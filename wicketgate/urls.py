@@ -2,5 +2,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path("api/v1/", include("wicketgate.api.urls")),
+    path("", include("wicketgate.calls.urls")),
     path("", include("wicketgate.web.urls")),
 ]

@@ -30,12 +30,19 @@ class Action(models.TextChoices):
     ADJUDICATE = "adjudicate", "Hear adjudications, give and quash sanctions"
     REVIEW_ALERTS = "review_alerts", "Review conduct alerts and set their triggers"
     MANAGE_CONTACTS = "manage_contacts", "Approve contacts, check identity, set restrictions"
+    OVERSEE_CALLS = "oversee_calls", "Watch live video calls and end them"
 
 
 # Deny by default: an action not listed for a role is refused.
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     StaffRole.WING_OFFICER: frozenset(
-        {Action.VIEW, Action.CHANGE, Action.SUPERVISE_DEVICES, Action.REPORT_INCIDENTS}
+        {
+            Action.VIEW,
+            Action.CHANGE,
+            Action.SUPERVISE_DEVICES,
+            Action.REPORT_INCIDENTS,
+            Action.OVERSEE_CALLS,
+        }
     ),
     StaffRole.SECURITY: frozenset(
         {
@@ -51,6 +58,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             Action.REPORT_INCIDENTS,
             Action.REVIEW_ALERTS,
             Action.MANAGE_CONTACTS,
+            Action.OVERSEE_CALLS,
         }
     ),
     StaffRole.EDUCATION: frozenset(
@@ -72,6 +80,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             Action.ADJUDICATE,
             Action.REVIEW_ALERTS,
             Action.MANAGE_CONTACTS,
+            Action.OVERSEE_CALLS,
         }
     ),
 }

@@ -109,9 +109,31 @@ def join_tokens(
     secret = client.setup.token_secret
     display = "prisoner" if contact is None else f"contact-{contact.pk}"
     return {
-        "server": client.setup.api_url,
+        "server": client.setup.browser_url,
         "room": fresh.room,
         "display": display,
+        "core_token": core_token(secret, fresh.ends_at, booking=fresh.pk),
+        "room_token": room_token(secret, fresh.room, fresh.ends_at),
+        "ends_at": fresh.ends_at.isoformat(),
+    }
+
+
+def watch_tokens(
+    booking: Booking, *, client: JanusClient, watcher: str, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """Tokens for a member of staff to watch (subscribe only, never seen: they never publish).
+    Calls with legal contacts are never watched."""
+    moment = now or timezone.now()
+    fresh = Booking.objects.get(pk=booking.pk)
+    if not fresh.is_live or moment >= fresh.ends_at:
+        raise CallError("This call is not live.")
+    if not fresh.recorded:
+        raise CallError("Calls with legal advisers are privileged: they are never watched.")
+    secret = client.setup.token_secret
+    return {
+        "server": client.setup.browser_url,
+        "room": fresh.room,
+        "display": f"staff-{watcher}",
         "core_token": core_token(secret, fresh.ends_at, booking=fresh.pk),
         "room_token": room_token(secret, fresh.room, fresh.ends_at),
         "ends_at": fresh.ends_at.isoformat(),

@@ -85,10 +85,15 @@ class JanusSetup:
     admin_port: int = 7088
     rtp_ports: str = "20000-20999"
     event_url: str = ""
+    public_url: str = ""  # the API as browsers reach it, if not api_url
 
     @property
     def api_url(self) -> str:
         return f"http://{self.api_address}:{self.api_port}/janus"
+
+    @property
+    def browser_url(self) -> str:
+        return self.public_url or self.api_url
 
     @property
     def admin_url(self) -> str:
@@ -101,6 +106,31 @@ class JanusSetup:
             "admin_secret": secrets.token_urlsafe(32),
             "admin_key": secrets.token_urlsafe(32),
         }
+
+
+def configured() -> JanusClient:
+    """The installation's Janus, from settings; its secrets made once into its folder."""
+    folder = Path(settings.WICKETGATE_JANUS_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    keys_file = folder / "secrets.json"
+    if not keys_file.exists():
+        keys_file.touch(mode=0o600)
+        keys_file.write_text(json.dumps(JanusSetup.new_secrets()), encoding="utf-8")
+    keys = json.loads(keys_file.read_text(encoding="utf-8"))
+    address = settings.WICKETGATE_JANUS_ADDRESS
+    return JanusClient(
+        JanusSetup(
+            folder=folder / "conf",
+            api_address=address,
+            media_address=address,
+            media_interface=settings.WICKETGATE_JANUS_INTERFACE,
+            admin_acl=settings.WICKETGATE_JANUS_ADMIN_ACL,
+            token_secret=keys["token_secret"],
+            admin_secret=keys["admin_secret"],
+            admin_key=keys["admin_key"],
+            public_url=settings.WICKETGATE_JANUS_URL,
+        )
+    )
 
 
 def render_config(setup: JanusSetup) -> list[Path]:

@@ -1,0 +1,196 @@
+/* A Wicketgate video call page (janus.js 1.x, Janus 1.1 multistream VideoRoom).
+ *
+ * The page asks Wicketgate for its tokens (which it refuses outside the call's window or
+ * for anyone no longer allowed), then joins the booking's room: "publish" sends camera and
+ * microphone and receives everyone else; "watch" (staff) only receives, and is never seen,
+ * since it never publishes. window.WG_CALL holds the state the browser tests read.
+ */
+'use strict';
+
+(function () {
+  const root = document.getElementById('call');
+  const statusLine = document.getElementById('call-status');
+  const mode = root.dataset.mode;
+  const state = window.WG_CALL = { mode, state: 'init', errors: [], subs: {}, published: false };
+  let janus = null;
+  let tokens = null;
+  let privateId = null;
+
+  function say(text, status) {
+    statusLine.textContent = text;
+    if (status) state.state = status;
+  }
+  function fail(text) {
+    state.errors.push(String(text));
+    say(String(text), 'error');
+  }
+  function withToken(body) {
+    body.token = tokens.room_token;
+    return body;
+  }
+
+  fetch(root.dataset.tokensUrl, {
+    method: 'POST',
+    headers: { 'X-CSRFToken': root.dataset.csrf },
+    credentials: 'same-origin',
+  })
+    .then((response) => response.json().then((body) => ({ ok: response.ok, body })))
+    .then(({ ok, body }) => {
+      if (!ok) {
+        fail(body.error || 'This call cannot be joined.');
+        state.refused = body.error || true;
+        return;
+      }
+      tokens = body;
+      Janus.init({ debug: false, callback: connect });
+    })
+    .catch((error) => fail('Cannot reach Wicketgate: ' + error));
+
+  function connect() {
+    janus = new Janus({
+      server: tokens.server,
+      token: tokens.core_token,
+      success: () => (mode === 'watch' ? watch() : publish()),
+      error: (error) => fail('The call service is not available: ' + error),
+      destroyed: () => say('The call has ended.', 'ended'),
+    });
+  }
+
+  /* --- taking part ------------------------------------------------------------------ */
+
+  function publish() {
+    let handle = null;
+    janus.attach({
+      plugin: 'janus.plugin.videoroom',
+      success: (h) => {
+        handle = h;
+        h.send({ message: withToken({ request: 'join', ptype: 'publisher', room: tokens.room, display: tokens.display }) });
+      },
+      error: (error) => fail(error),
+      onmessage: (message, jsep) => {
+        const event = message.videoroom;
+        if (event === 'joined') {
+          privateId = message.private_id;
+          say('You are on the call.', 'joined');
+          handle.createOffer({
+            tracks: [
+              { type: 'audio', capture: true, recv: false },
+              { type: 'video', capture: { width: 320, height: 240 }, recv: false },
+            ],
+            success: (offer) => {
+              handle.send({ message: { request: 'configure', audio: true, video: true }, jsep: offer });
+              state.published = true;
+            },
+            error: (error) => fail('Camera or microphone: ' + error),
+          });
+          (message.publishers || []).forEach((p) => subscribe([{ feed: p.id }], p.display));
+        } else if (event === 'event') {
+          (message.publishers || []).forEach((p) => subscribe([{ feed: p.id }], p.display));
+          if (message.error) fail(message.error);
+          if (message.leaving === 'ok') say('You have left the call.', 'left');
+        } else if (event === 'destroyed') {
+          say('The call has ended.', 'ended');
+        }
+        if (jsep) handle.handleRemoteJsep({ jsep });
+      },
+      onlocaltrack: (track, on) => {
+        if (!on || track.kind !== 'video') return;
+        const video = document.createElement('video');
+        video.muted = true; video.autoplay = true; video.playsInline = true;
+        video.srcObject = new MediaStream([track]);
+        document.getElementById('local').appendChild(video);
+      },
+      onremotetrack: () => {},
+      oncleanup: () => say('The call has ended.', 'ended'),
+    });
+  }
+
+  function watch() {
+    let handle = null;
+    janus.attach({
+      plugin: 'janus.plugin.videoroom',
+      success: (h) => {
+        handle = h;
+        const look = () => handle.send({
+          message: { request: 'listparticipants', room: tokens.room },
+          success: (reply) => {
+            const feeds = (reply.participants || []).filter((p) => p.publisher);
+            if (feeds.length > 0 && Object.keys(state.subs).length === 0) {
+              say('Watching.', 'watching');
+              subscribe(feeds.map((p) => ({ feed: p.id })), 'all');
+            } else if (feeds.length === 0) {
+              setTimeout(look, 500);
+            }
+          },
+          error: () => setTimeout(look, 1000),
+        });
+        look();
+      },
+      error: (error) => fail(error),
+      onmessage: () => {},
+    });
+  }
+
+  /* --- receiving ----------------------------------------------------------------------- */
+
+  function subscribe(streams, label) {
+    const key = streams.map((s) => s.feed).join('-');
+    if (state.subs[key]) return;
+    const sub = state.subs[key] = { label, framesDecoded: 0, pc: null };
+    let handle = null;
+    janus.attach({
+      plugin: 'janus.plugin.videoroom',
+      success: (h) => {
+        handle = h;
+        const body = withToken({ request: 'join', ptype: 'subscriber', room: tokens.room, streams });
+        if (privateId) body.private_id = privateId;
+        h.send({ message: body });
+      },
+      error: (error) => fail(error),
+      onmessage: (message, jsep) => {
+        if (message.error) fail(message.error);
+        if (!jsep) return;
+        handle.createAnswer({
+          jsep,
+          tracks: [{ type: 'data' }],
+          success: (answer) => handle.send({ message: { request: 'start', room: tokens.room }, jsep: answer }),
+          error: (error) => fail(error),
+        });
+      },
+      onremotetrack: (track, mid, on) => {
+        // janus.js reports a track again when the subscription is updated: one element a mid.
+        const id = 'remote-' + key + '-' + mid;
+        let element = document.getElementById(id);
+        if (!on) {
+          if (element) element.remove();
+          return;
+        }
+        if (!element) {
+          element = document.createElement(track.kind === 'video' ? 'video' : 'audio');
+          element.id = id;
+          element.autoplay = true; element.muted = track.kind === 'video'; element.playsInline = true;
+          document.getElementById('remote').appendChild(element);
+        }
+        element.srcObject = new MediaStream([track]);
+        sub.pc = handle.webrtcStuff && handle.webrtcStuff.pc;
+      },
+      oncleanup: () => { sub.closed = true; },
+    });
+  }
+
+  /* Frames decoded from everyone else, for the page's tests and for staff to see. */
+  async function sample() {
+    for (const sub of Object.values(state.subs)) {
+      if (!sub.pc || sub.pc.connectionState === 'closed') continue;
+      try {
+        const report = await sub.pc.getStats();
+        let frames = 0;
+        report.forEach((r) => { if (r.type === 'inbound-rtp' && r.kind === 'video') frames += r.framesDecoded || 0; });
+        sub.framesDecoded = frames;
+      } catch (error) { /* closed meanwhile */ }
+    }
+    state.framesDecoded = Object.values(state.subs).reduce((n, s) => n + s.framesDecoded, 0);
+    setTimeout(sample, 250);
+  }
+  sample();
+}());

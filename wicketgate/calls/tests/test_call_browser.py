@@ -1,0 +1,184 @@
+"""A whole call in real browsers on the real Janus: the prisoner and a family member see
+each other (frames decoded on each side), a member of staff watches unseen and ends the
+call, and media stops on both sides; a page opened outside the call's window is refused.
+
+Janus runs in a network namespace of its own (ICE never uses loopback), the browsers in
+this one: Debian's Chromium with a fake camera and microphone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from playwright.sync_api import sync_playwright
+
+from wicketgate.calls.actions import do_open_call
+from wicketgate.calls.booking import do_book_video_call
+from wicketgate.calls.models import Booking, SessionTemplate
+from wicketgate.contacts.tests.conftest import STAFF, approved_contact
+from wicketgate.policy.codes import DEFAULT_CATEGORIES
+from wicketgate.policy.engine import Engine
+from wicketgate.policy.models import Category
+from wicketgate.testing.browser import CHROMIUM, CHROMIUM_ARGS
+from wicketgate.testing.janus import RunningJanus, running_janus
+from wicketgate.testing.personas import Estate, build_estate, sign_in_staff
+
+MEDIA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+
+
+@pytest.fixture
+def janus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningJanus]:
+    with running_janus(tmp_path) as running:
+        monkeypatch.setattr("wicketgate.calls.views.configured", lambda: running.client)
+        yield running
+
+
+@pytest.fixture
+def world(transactional_db: Any) -> Estate:
+    for code, name in DEFAULT_CATEGORIES:
+        Category.objects.get_or_create(code=code, defaults={"name": name})
+    return build_estate()
+
+
+def book(world: Estate, *, live: bool) -> Booking:
+    session = SessionTemplate.objects.get_or_create(
+        suite=world.a_video_suite, weekday=1, starts=dt.time(14, 0), minutes=30, capacity=4
+    )[0]
+    day = timezone.localdate() + dt.timedelta(days=3)
+    day += dt.timedelta(days=(1 - day.weekday()) % 7)
+    mother = (
+        world.prisoner_a.contact_links.filter(relationship="MOTHER").first()
+        or approved_contact(world.prisoner_a, "MOTHER")
+    ).contact
+    booking = do_book_video_call(
+        prisoner=world.prisoner_a,
+        session=session,
+        day=day if live else day + dt.timedelta(weeks=1),
+        main_caller=mother,
+        actor=STAFF,
+        decisions=Engine(refresh_every=0),
+    )
+    if live:  # now, rather than next week: the clock is not ours to move in a browser
+        now = timezone.now()
+        Booking.objects.filter(pk=booking.pk).update(
+            starts_at=now - dt.timedelta(minutes=1), ends_at=now + dt.timedelta(minutes=29)
+        )
+        booking.refresh_from_db()
+    return booking
+
+
+def orm(read: Any) -> Any:
+    """Database reads from inside Playwright's block (its sync API runs an event loop, where
+    Django refuses the ORM): in a thread of their own."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(read).result()
+
+
+def ended(pk: int) -> Booking:
+    return orm(lambda: Booking.objects.get(pk=pk))
+
+
+def cookies(client: Client, url: str) -> list[dict[str, Any]]:
+    return [
+        {"name": name, "value": morsel.value, "url": url} for name, morsel in client.cookies.items()
+    ]
+
+
+def frames(page: Any) -> int:
+    return int(page.evaluate("() => (window.WG_CALL && window.WG_CALL.framesDecoded) || 0"))
+
+
+def wait_until(check: Any, seconds: float = 30, pages: dict[str, Any] | None = None) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            states = {
+                who: page.evaluate(
+                    "() => JSON.stringify({s: window.WG_CALL && window.WG_CALL.state, "
+                    "e: window.WG_CALL && window.WG_CALL.errors, f: window.WG_CALL && "
+                    "window.WG_CALL.framesDecoded, t: document.getElementById('call-status')"
+                    ".textContent})"
+                )
+                for who, page in (pages or {}).items()
+            }
+            raise AssertionError(f"timed out: {states}")
+        time.sleep(0.25)
+
+
+def test_a_call_in_browsers_watched_and_ended_by_staff(
+    world: Estate, janus: RunningJanus, live_server: Any
+) -> None:
+    shots = Path("/tmp/wicketgate-shots")  # noqa: S108 -- a fixed place for people to look
+    shots.mkdir(parents=True, exist_ok=True)
+    call = book(world, live=True)
+    later = book(world, live=False)
+    do_open_call(call, client=janus.client)
+    family_client, prisoner_client = Client(), Client()
+    family_client.force_login(
+        call.main_caller.user, backend="wicketgate.accounts.backends.PasswordBackend"
+    )
+    prisoner_client.force_login(
+        world.prisoner_user, backend="wicketgate.accounts.backends.PrisonerPinBackend"
+    )
+    staff_client = sign_in_staff(Client(), world.clerk_a)
+    base = live_server.url
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=[*CHROMIUM_ARGS, *MEDIA]
+        )
+        try:
+            pages = {}
+            for who, client, path in (
+                ("family", family_client, f"/family/calls/{call.pk}/"),
+                ("prisoner", prisoner_client, f"/portal/calls/{call.pk}/"),
+                ("staff", staff_client, f"/staff/calls/{call.pk}/"),
+            ):
+                context = browser.new_context()  # one each: janus.js holds a long poll open
+                context.add_cookies(cookies(client, base))
+                page = context.new_page()
+                page.goto(base + path)
+                pages[who] = page
+            family, prisoner, staff = pages["family"], pages["prisoner"], pages["staff"]
+            # Each side decodes the other's video; the watcher decodes both.
+            wait_until(lambda: frames(family) > 30 and frames(prisoner) > 30, pages=pages)
+            wait_until(lambda: frames(staff) > 30, pages=pages)
+            displays = {p["display"] for p in janus.client.participants(call.room)}
+            assert displays == {f"contact-{call.main_caller.pk}", "prisoner"}  # staff unseen
+            videos = "() => document.querySelectorAll('#remote video').length"
+            assert (staff.evaluate(videos), family.evaluate(videos)) == (2, 1)
+            staff.screenshot(path=str(shots / "call-staff.png"), full_page=True)
+            family.screenshot(path=str(shots / "call-family.png"), full_page=True)
+            # Staff end the call: media stops on both sides.
+            staff.fill("#end-reason", "Unapproved person on screen")
+            ended_at = time.monotonic()
+            staff.click("text=End the call")
+            wait_until(lambda: ended(call.pk).ended_at is not None, 10)
+            time.sleep(1.0)
+            stopped = {
+                who: frames(page) for who, page in (("family", family), ("prisoner", prisoner))
+            }
+            time.sleep(1.5)
+            for who, page in (("family", family), ("prisoner", prisoner)):
+                assert frames(page) == stopped[who], f"{who} still decoding after the end"
+            assert time.monotonic() - ended_at < 10
+            assert ended(call.pk).end_reason == "Unapproved person on screen"
+            # A page opened outside its call's window gets no tokens, and says why.
+            context = browser.new_context()
+            context.add_cookies(cookies(family_client, base))
+            early = context.new_page()
+            early.goto(base + f"/family/calls/{later.pk}/")
+            wait_until(
+                lambda: early.evaluate("() => window.WG_CALL && window.WG_CALL.state") == "error",
+                10,
+            )
+            assert "can be joined from" in early.inner_text("#call-status")
+        finally:
+            browser.close()

@@ -1,0 +1,72 @@
+"""Who may open a call's page: the booked family member, the prisoner, staff who oversee
+calls where the prisoner is held; anyone else a 404. Tokens only as the rules allow."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from wicketgate.calls.booking import do_book_video_call
+from wicketgate.calls.models import Booking, SessionTemplate
+from wicketgate.contacts.tests.conftest import STAFF, approved_contact
+from wicketgate.policy.engine import Engine
+from wicketgate.testing.personas import Estate
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def call(estate: Estate) -> Booking:
+    session = SessionTemplate.objects.create(
+        suite=estate.a_video_suite, weekday=1, starts=dt.time(14, 0), minutes=30
+    )
+    day = timezone.localdate() + dt.timedelta(days=3)
+    day += dt.timedelta(days=(1 - day.weekday()) % 7)
+    return do_book_video_call(
+        prisoner=estate.prisoner_a,
+        session=session,
+        day=day,
+        main_caller=approved_contact(estate.prisoner_a, "MOTHER").contact,
+        actor=STAFF,
+        decisions=Engine(refresh_every=0),
+    )
+
+
+def signed_in(user: Any, backend: str = "PasswordBackend") -> Client:
+    client = Client()
+    client.force_login(user, backend=f"wicketgate.accounts.backends.{backend}")
+    return client
+
+
+def test_the_booked_family_member_the_prisoner_and_overseeing_staff_open_it(
+    call: Booking, estate: Estate, client_a: Client
+) -> None:
+    family = signed_in(call.main_caller.user)
+    prisoner = signed_in(estate.prisoner_user, "PrisonerPinBackend")
+    for client, path in (
+        (family, f"/family/calls/{call.pk}/"),
+        (prisoner, f"/portal/calls/{call.pk}/"),
+        (client_a, f"/staff/calls/{call.pk}/"),
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "connect-src 'self' http://127.0.0.1:8088" in response["Content-Security-Policy"]
+    # Not yet open: the page is there, the tokens are not.
+    refused = family.post(f"/family/calls/{call.pk}/tokens")
+    assert refused.status_code == 409 and "can be joined from" in refused.json()["error"]
+
+
+def test_everyone_else_gets_a_404(call: Booking, estate: Estate, client_b: Client) -> None:
+    other_family = signed_in(approved_contact(estate.prisoner_a, "FRIEND").contact.user)
+    assert other_family.get(f"/family/calls/{call.pk}/").status_code == 404
+    assert other_family.post(f"/family/calls/{call.pk}/tokens").status_code == 404
+    assert client_b.get(f"/staff/calls/{call.pk}/").status_code == 404
+    assert client_b.post(f"/staff/calls/{call.pk}/end", {"reason": "x"}).status_code == 404
+    family = signed_in(call.main_caller.user)
+    assert family.get(f"/portal/calls/{call.pk}/").status_code == 404  # not a prisoner
+    assert family.get(f"/staff/calls/{call.pk}/").status_code == 404
+    assert Client().get(f"/family/calls/{call.pk}/").status_code == 302  # to sign in

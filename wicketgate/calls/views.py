@@ -1,0 +1,147 @@
+"""The call pages: the family member and the prisoner join, staff watch and end.
+
+Each page is the same template and script (``calls/call.js``); what differs is who may
+open it and what its token request returns. Anyone else gets a 404. The page asks for its
+tokens when it opens, so a page opened outside the call's window shows why it cannot
+join, and tokens are never put in a page that could be cached.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from wicketgate.accounts.models import PrisonerAccount
+from wicketgate.accounts.roles import Action
+from wicketgate.audit.log import Actor
+from wicketgate.calls.actions import CallError, do_end_call, join_tokens, watch_tokens
+from wicketgate.calls.janus import JanusError, configured
+from wicketgate.calls.models import Booking
+from wicketgate.policy.engine import engine
+from wicketgate.web.decorators import family_required, prisoner_required, staff_required
+
+
+def _family_booking(request: HttpRequest, pk: int) -> Booking:
+    contact = getattr(request.user, "contact", None)
+    if contact is None:
+        raise Http404
+    return get_object_or_404(Booking.objects.filter(participants__contact=contact), pk=pk)
+
+
+def _prisoner_booking(request: HttpRequest, pk: int) -> Booking:
+    account = PrisonerAccount.objects.filter(user_id=int(request.user.pk or 0)).first()
+    if account is None:
+        raise Http404
+    return get_object_or_404(Booking.objects.filter(prisoner_id=account.prisoner_id), pk=pk)
+
+
+def _staff_booking(request: HttpRequest, pk: int) -> Booking:
+    return get_object_or_404(
+        Booking.objects.for_user(request.user, Action.OVERSEE_CALLS).select_related("prisoner"),
+        pk=pk,
+    )
+
+
+@require_GET
+@family_required
+def family_call(request: HttpRequest, pk: int) -> HttpResponse:
+    booking = _family_booking(request, pk)
+    return _page(request, booking, "publish", "calls:family-tokens")
+
+
+@require_POST
+@family_required
+def family_tokens(request: HttpRequest, pk: int) -> HttpResponse:
+    booking = _family_booking(request, pk)
+    return _tokens(
+        lambda client: join_tokens(
+            booking,
+            engine=engine(),
+            client=client,
+            contact=request.user.contact,  # type: ignore[union-attr]
+        )
+    )
+
+
+@require_GET
+@prisoner_required
+def prisoner_call(request: HttpRequest, pk: int) -> HttpResponse:
+    booking = _prisoner_booking(request, pk)
+    return _page(request, booking, "publish", "calls:prisoner-tokens")
+
+
+@require_POST
+@prisoner_required
+def prisoner_tokens(request: HttpRequest, pk: int) -> HttpResponse:
+    booking = _prisoner_booking(request, pk)
+    return _tokens(lambda client: join_tokens(booking, engine=engine(), client=client))
+
+
+@require_GET
+@staff_required
+def staff_watch(request: HttpRequest, pk: int) -> HttpResponse:
+    booking = _staff_booking(request, pk)
+    return _page(request, booking, "watch", "calls:staff-tokens")
+
+
+@require_POST
+@staff_required
+def staff_tokens(request: HttpRequest, pk: int) -> HttpResponse:
+    booking = _staff_booking(request, pk)
+    return _tokens(
+        lambda client: watch_tokens(booking, client=client, watcher=str(request.user.pk))
+    )
+
+
+@require_POST
+@staff_required
+def staff_end(request: HttpRequest, pk: int) -> HttpResponse:
+    booking = _staff_booking(request, pk)
+    reason = request.POST.get("reason", "").strip()
+    try:
+        do_end_call(
+            booking,
+            reason=reason or "Ended by staff",
+            actor=Actor.of_user(request.user),
+            client=configured(),
+        )
+    except (CallError, JanusError) as exc:
+        return render(
+            request,
+            "calls/call.html",
+            _context(request, booking, "watch", "calls:staff-tokens", error=str(exc)),
+            status=409,
+        )
+    return redirect("calls:staff-watch", pk=booking.pk)
+
+
+def _page(request: HttpRequest, booking: Booking, mode: str, tokens: str) -> HttpResponse:
+    response = render(request, "calls/call.html", _context(request, booking, mode, tokens))
+    # The page talks to Janus's API, on its own origin.
+    origin = urlsplit(configured().setup.browser_url)
+    response._csp_update = {"connect-src": [f"{origin.scheme}://{origin.netloc}"]}  # type: ignore[attr-defined]
+    return response
+
+
+def _context(
+    request: HttpRequest, booking: Booking, mode: str, tokens: str, *, error: str = ""
+) -> dict[str, Any]:
+    from django.urls import reverse
+
+    return {
+        "booking": booking,
+        "mode": mode,
+        "tokens_url": reverse(tokens, kwargs={"pk": booking.pk}),
+        "error": error,
+    }
+
+
+def _tokens(make: Any) -> HttpResponse:
+    try:
+        return JsonResponse(make(configured()))
+    except CallError as exc:
+        return JsonResponse({"error": str(exc)}, status=409)
