@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from wicketgate.calls.cli import calls
 from wicketgate.conduct.cli import conduct
 from wicketgate.gateway.cli import gateway
 from wicketgate.lib.cli import EXIT_REFUSED, Refused
@@ -714,6 +715,7 @@ def demo_load() -> None:
 
 main.add_command(gateway)  # the web gateway's commands live with the gateway app
 main.add_command(conduct)  # so do conduct's
+main.add_command(calls)  # and the video calls'
 
 if __name__ == "__main__":
     main()

@@ -157,6 +157,9 @@ WICKETGATE_JANUS_ADDRESS = envstr("WICKETGATE_JANUS_ADDRESS") or "127.0.0.1"
 WICKETGATE_JANUS_INTERFACE = envstr("WICKETGATE_JANUS_INTERFACE") or "lo"
 WICKETGATE_JANUS_ADMIN_ACL = envstr("WICKETGATE_JANUS_ADMIN_ACL") or "127.0.0.1"
 WICKETGATE_JANUS_URL = envstr("WICKETGATE_JANUS_URL") or ""
+# The web app as Janus reaches it, for Janus's events (joined, media up, hung up, …),
+# which go to the audit log.
+WICKETGATE_JANUS_EVENTS_TO = envstr("WICKETGATE_JANUS_EVENTS_TO") or "http://127.0.0.1:8000"
 
 # --- Web gateway (Squid and its helpers) ------------------------------------------------
 # Where Squid listens; where the gateway keeps its configuration, logs and helper socket

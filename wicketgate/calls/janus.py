@@ -86,6 +86,7 @@ class JanusSetup:
     rtp_ports: str = "20000-20999"
     event_url: str = ""
     public_url: str = ""  # the API as browsers reach it, if not api_url
+    events_key: str = ""  # in the path Janus posts its events to: only Janus knows it
 
     @property
     def api_url(self) -> str:
@@ -105,6 +106,7 @@ class JanusSetup:
             "token_secret": secrets.token_urlsafe(32),
             "admin_secret": secrets.token_urlsafe(32),
             "admin_key": secrets.token_urlsafe(32),
+            "events_key": secrets.token_urlsafe(24),
         }
 
 
@@ -116,8 +118,9 @@ def configured() -> JanusClient:
     if not keys_file.exists():
         keys_file.touch(mode=0o600)
         keys_file.write_text(json.dumps(JanusSetup.new_secrets()), encoding="utf-8")
-    keys = json.loads(keys_file.read_text(encoding="utf-8"))
+    keys = {**JanusSetup.new_secrets(), **json.loads(keys_file.read_text(encoding="utf-8"))}
     address = settings.WICKETGATE_JANUS_ADDRESS
+    events_base = str(settings.WICKETGATE_JANUS_EVENTS_TO).rstrip("/")
     return JanusClient(
         JanusSetup(
             folder=folder / "conf",
@@ -129,6 +132,10 @@ def configured() -> JanusClient:
             admin_secret=keys["admin_secret"],
             admin_key=keys["admin_key"],
             public_url=settings.WICKETGATE_JANUS_URL,
+            events_key=keys["events_key"],
+            event_url=f"{events_base}/calls/janus-events/{keys['events_key']}"
+            if events_base
+            else "",
         )
     )
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from wicketgate.calls import views
+from wicketgate.calls import events, views
 
 app_name = "calls"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("staff/calls/<int:pk>/", views.staff_watch, name="staff-watch"),
     path("staff/calls/<int:pk>/tokens", views.staff_tokens, name="staff-tokens"),
     path("staff/calls/<int:pk>/end", views.staff_end, name="staff-end"),
+    path("calls/janus-events/<str:key>", events.janus_events, name="janus-events"),
 ]

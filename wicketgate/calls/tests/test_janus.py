@@ -101,3 +101,28 @@ def test_rooms_are_created_and_destroyed_by_wicketgate_only(janus: RunningJanus)
     )
     assert "error" in reply["plugindata"]["data"]
     assert not client.room_exists(9002)
+
+
+def test_the_installation_config_is_written_with_its_secrets_kept_private(
+    settings: object, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from wicketgate.cli import main
+
+    settings.WICKETGATE_JANUS_DIR = tmp_path / "janus"  # type: ignore[attr-defined]
+    result = CliRunner().invoke(main, ["calls", "config"])
+    assert result.exit_code == 0, result.output
+    written = {Path(line).name: Path(line) for line in result.output.split()}
+    assert set(written) == {
+        "janus.jcfg",
+        "janus.plugin.videoroom.jcfg",
+        "janus.transport.http.jcfg",
+        "janus.eventhandler.sampleevh.jcfg",
+    }
+    assert all(path.stat().st_mode & 0o077 == 0 for path in written.values())
+    core = written["janus.jcfg"].read_text()
+    assert "token_auth = true" in core and 'token_auth_secret = "' in core
+    assert "{{" not in core and "{%" not in core
+    events = written["janus.eventhandler.sampleevh.jcfg"].read_text()
+    assert "enabled = true" in events and "/calls/janus-events/" in events

@@ -24,6 +24,10 @@
     state.errors.push(String(text));
     say(String(text), 'error');
   }
+  /* Names the call and who this is in Janus's events, which Wicketgate records. */
+  function opaque() {
+    return 'wg-' + tokens.room + '-' + tokens.display;
+  }
   function withToken(body) {
     body.token = tokens.room_token;
     return body;
@@ -62,6 +66,7 @@
     let handle = null;
     janus.attach({
       plugin: 'janus.plugin.videoroom',
+      opaqueId: opaque(),
       success: (h) => {
         handle = h;
         h.send({ message: withToken({ request: 'join', ptype: 'publisher', room: tokens.room, display: tokens.display }) });
@@ -109,6 +114,7 @@
     let handle = null;
     janus.attach({
       plugin: 'janus.plugin.videoroom',
+      opaqueId: opaque(),
       success: (h) => {
         handle = h;
         const look = () => handle.send({
@@ -140,6 +146,7 @@
     let handle = null;
     janus.attach({
       plugin: 'janus.plugin.videoroom',
+      opaqueId: opaque(),
       success: (h) => {
         handle = h;
         const body = withToken({ request: 'join', ptype: 'subscriber', room: tokens.room, streams });
