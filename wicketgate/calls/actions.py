@@ -159,6 +159,38 @@ def do_end_call(
     return locked
 
 
+TRACKS = {"audio": "0", "video": "1"}  # the call page publishes audio, then video
+
+
+def do_moderate_call(
+    booking: Booking,
+    *,
+    participant: int,
+    track: str,
+    mute: bool,
+    actor: Actor | Any,
+    client: JanusClient,
+) -> None:
+    """Staff mute someone's microphone or pause their camera on a live call (or undo it)."""
+    if track not in TRACKS:
+        raise CallError(f"track {track!r}: expected audio or video")
+    fresh = Booking.objects.select_related("prisoner__establishment").get(pk=booking.pk)
+    if not fresh.is_live:
+        raise CallError(f"{fresh.reference} is not live")
+    on_call = {int(p["id"]): p.get("display", "") for p in client.participants(fresh.room)}
+    if participant not in on_call:
+        raise CallError("That person is not on the call any more.")
+    client.moderate(fresh.room, participant, TRACKS[track], mute=mute)
+    _record(
+        fresh,
+        "moderate",
+        actor,
+        who=on_call[participant],
+        track=track,
+        mute=mute,
+    )
+
+
 class CallWatcher:
     """Keeps live calls in step with the clock and the policy engine."""
 

@@ -197,6 +197,14 @@ class JanusClient:
         data = self._videoroom({"request": "listparticipants", "room": room})
         return list(data.get("participants") or [])
 
+    def moderate(self, room: int, participant: int, mid: str, *, mute: bool) -> None:
+        """Stop (or restart) one of a participant's tracks for everybody: staff mute a
+        microphone or pause a camera. Unmuted video comes back with the next key frame."""
+        self._videoroom(
+            {"request": "moderate", "room": room, "id": participant, "mid": mid, "mute": mute},
+            expect="success",
+        )
+
     def kick_all(self, room: int) -> list[int]:
         """Hang up every handle in ``room`` and end their sessions; returns the sessions ended.
 

@@ -12,5 +12,6 @@ urlpatterns = [
     path("staff/calls/<int:pk>/", views.staff_watch, name="staff-watch"),
     path("staff/calls/<int:pk>/tokens", views.staff_tokens, name="staff-tokens"),
     path("staff/calls/<int:pk>/end", views.staff_end, name="staff-end"),
+    path("staff/calls/<int:pk>/moderate", views.staff_moderate, name="staff-moderate"),
     path("calls/janus-events/<str:key>", events.janus_events, name="janus-events"),
 ]

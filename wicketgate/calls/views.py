@@ -13,12 +13,19 @@ from urllib.parse import urlsplit
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from wicketgate.accounts.models import PrisonerAccount
 from wicketgate.accounts.roles import Action
 from wicketgate.audit.log import Actor
-from wicketgate.calls.actions import CallError, do_end_call, join_tokens, watch_tokens
+from wicketgate.calls.actions import (
+    CallError,
+    do_end_call,
+    do_moderate_call,
+    join_tokens,
+    watch_tokens,
+)
 from wicketgate.calls.janus import JanusError, configured
 from wicketgate.calls.models import Booking
 from wicketgate.policy.engine import engine
@@ -119,6 +126,25 @@ def staff_end(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("calls:staff-watch", pk=booking.pk)
 
 
+@require_POST
+@staff_required
+def staff_moderate(request: HttpRequest, pk: int) -> HttpResponse:
+    booking = _staff_booking(request, pk)
+    try:
+        do_moderate_call(
+            booking,
+            participant=int(request.POST.get("participant", "0") or 0),
+            track=request.POST.get("track", ""),
+            mute=request.POST.get("mute") == "1",
+            actor=Actor.of_user(request.user),
+            client=configured(),
+        )
+    except (CallError, JanusError, ValueError) as exc:
+        context = _context(request, booking, "watch", "calls:staff-tokens", error=str(exc))
+        return render(request, "calls/call.html", context, status=409)
+    return redirect("calls:staff-watch", pk=booking.pk)
+
+
 def _page(request: HttpRequest, booking: Booking, mode: str, tokens: str) -> HttpResponse:
     response = render(request, "calls/call.html", _context(request, booking, mode, tokens))
     # The page talks to Janus's API, on its own origin.
@@ -132,11 +158,22 @@ def _context(
 ) -> dict[str, Any]:
     from django.urls import reverse
 
+    participants: list[dict[str, Any]] = []
+    if mode == "watch" and booking.is_live:
+        try:
+            participants = configured().participants(booking.room)
+        except JanusError as exc:
+            error = error or str(exc)
     return {
         "booking": booking,
         "mode": mode,
         "tokens_url": reverse(tokens, kwargs={"pk": booking.pk}),
         "error": error,
+        "participants": [p for p in participants if p.get("publisher")],
+        "tracks": [
+            ("audio", _("Mute"), _("Unmute")),
+            ("video", _("Pause video"), _("Resume video")),
+        ],
     }
 
 

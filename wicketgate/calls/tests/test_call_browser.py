@@ -9,6 +9,7 @@ this one: Debian's Chromium with a fake camera and microphone.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +21,7 @@ from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import sync_playwright
 
+from wicketgate.audit.models import AuditEvent
 from wicketgate.calls.actions import do_open_call
 from wicketgate.calls.booking import do_book_video_call
 from wicketgate.calls.models import Booking, SessionTemplate
@@ -156,6 +158,30 @@ def test_a_call_in_browsers_watched_and_ended_by_staff(
             assert (staff.evaluate(videos), family.evaluate(videos)) == (2, 1)
             staff.screenshot(path=str(shots / "call-staff.png"), full_page=True)
             family.screenshot(path=str(shots / "call-family.png"), full_page=True)
+            # Staff pause the family member's camera: the prisoner stops receiving their
+            # video; resumed, it comes back (with the next key frame).
+            family_display = f"contact-{call.main_caller.pk}"
+            staff.reload()
+            staff.get_by_role("button", name=f"Pause video {family_display}").click()
+            time.sleep(1.0)
+            paused = frames(prisoner)
+            time.sleep(1.5)
+            assert frames(prisoner) == paused, "video still arriving while paused"
+            assert frames(family) > 0
+            staff.get_by_role("button", name=f"Resume video {family_display}").click()
+            wait_until(lambda: frames(prisoner) > paused + 10, 10, pages=pages)
+            moderated = orm(
+                lambda: list(
+                    AuditEvent.objects.filter(action="calls.call.moderate")
+                    .order_by("seq")
+                    .values_list("details_json", flat=True)
+                )
+            )
+            assert [(json.loads(d)["track"], json.loads(d)["mute"]) for d in moderated] == [
+                ("video", True),
+                ("video", False),
+            ]
+            wait_until(lambda: frames(staff) > 0, pages=pages)
             # Staff end the call: media stops on both sides.
             staff.fill("#end-reason", "Unapproved person on screen")
             ended_at = time.monotonic()
