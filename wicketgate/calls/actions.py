@@ -21,6 +21,7 @@ from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 from wicketgate.audit.log import Actor, as_actor, record_event
+from wicketgate.calls.booking import settings_for
 from wicketgate.calls.codes import BookingStatus
 from wicketgate.calls.janus import JanusClient, JanusError, core_token, room_token
 from wicketgate.calls.models import Booking
@@ -58,6 +59,13 @@ def do_open_call(
         ).exists()
         # Calls with legal contacts are never recorded (nor watched).
         locked.recorded = not legal
+        one_way = set(settings_for(locked.prisoner.establishment_id).one_way_alerts or ())
+        in_force = set(
+            locked.prisoner.active_alerts(timezone.localdate(locked.starts_at)).values_list(
+                "code__code", flat=True
+            )
+        )
+        locked.one_way = bool(one_way & in_force)
         try:
             client.create_room(
                 locked.room,
@@ -70,8 +78,15 @@ def do_open_call(
             if not client.room_exists(locked.room):
                 raise
         locked.room_opened_at = moment
-        locked.save(update_fields=["room_opened_at", "recorded"])
-        _record(locked, "open", CLOCK, room=locked.room, recorded=locked.recorded)
+        locked.save(update_fields=["room_opened_at", "recorded", "one_way"])
+        _record(
+            locked,
+            "open",
+            CLOCK,
+            room=locked.room,
+            recorded=locked.recorded,
+            one_way=locked.one_way,
+        )
     return locked
 
 
@@ -115,6 +130,8 @@ def join_tokens(
         "core_token": core_token(secret, fresh.ends_at, booking=fresh.pk),
         "room_token": room_token(secret, fresh.room, fresh.ends_at),
         "ends_at": fresh.ends_at.isoformat(),
+        # One-way calls: the prisoner's page takes only the callers' sound.
+        "receive_video": not (contact is None and fresh.one_way),
     }
 
 

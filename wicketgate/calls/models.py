@@ -37,6 +37,9 @@ class CallSettings(models.Model):
     window_days = models.PositiveIntegerField(default=DEFAULT_WINDOW_DAYS)
     # Prisoners with any of these alerts in force cannot have video calls.
     ineligible_alerts = models.JSONField(default=list, blank=True)
+    # Prisoners with any of these alerts in force have one-way calls: their callers see
+    # and hear them, and they hear their callers but do not see them.
+    one_way_alerts = models.JSONField(default=list, blank=True)
 
     def __str__(self) -> str:
         return f"Video-call settings for {self.establishment_id}"
@@ -108,6 +111,7 @@ class Booking(models.Model):
     # the end, or earlier by staff or because someone on it may no longer take part.
     room_opened_at = models.DateTimeField(null=True, blank=True)
     recorded = models.BooleanField(default=False)
+    one_way = models.BooleanField(default=False, help_text="The prisoner does not see the callers")
     ended_at = models.DateTimeField(null=True, blank=True)
     ended_by = models.CharField(max_length=150, blank=True)
     end_reason = models.CharField(max_length=300, blank=True)

@@ -208,3 +208,50 @@ def test_a_call_in_browsers_watched_and_ended_by_staff(
             assert "can be joined from" in early.inner_text("#call-status")
         finally:
             browser.close()
+
+
+def test_a_one_way_call_lets_the_prisoner_hear_but_not_see_the_callers(
+    world: Estate, janus: RunningJanus, live_server: Any
+) -> None:
+    from wicketgate.calls.models import CallSettings
+    from wicketgate.people.actions import do_add_alert
+    from wicketgate.people.models import AlertCode
+    from wicketgate.testing.personas import SETUP
+
+    AlertCode.objects.get_or_create(code="HARASS", defaults={"description": "Harassment"})
+    CallSettings.objects.create(establishment=world.a, one_way_alerts=["HARASS"])
+    do_add_alert(world.prisoner_a, "HARASS", actor=SETUP)
+    call = book(world, live=True)
+    assert do_open_call(call, client=janus.client).one_way
+    family_client, prisoner_client = Client(), Client()
+    family_client.force_login(
+        call.main_caller.user, backend="wicketgate.accounts.backends.PasswordBackend"
+    )
+    prisoner_client.force_login(
+        world.prisoner_user, backend="wicketgate.accounts.backends.PrisonerPinBackend"
+    )
+    base = live_server.url
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=[*CHROMIUM_ARGS, *MEDIA]
+        )
+        try:
+            pages = {}
+            for who, client, path in (
+                ("family", family_client, f"/family/calls/{call.pk}/"),
+                ("prisoner", prisoner_client, f"/portal/calls/{call.pk}/"),
+            ):
+                context = browser.new_context()
+                context.add_cookies(cookies(client, base))
+                page = context.new_page()
+                page.goto(base + path)
+                pages[who] = page
+            family, prisoner = pages["family"], pages["prisoner"]
+            wait_until(lambda: frames(family) > 30, pages=pages)
+            audio = "() => document.querySelectorAll('#remote audio').length"
+            wait_until(lambda: prisoner.evaluate(audio) >= 1, 10, pages=pages)
+            time.sleep(1.0)
+            assert frames(prisoner) == 0
+            assert prisoner.evaluate("() => document.querySelectorAll('#remote video').length") == 0
+        finally:
+            browser.close()

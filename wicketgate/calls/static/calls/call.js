@@ -88,9 +88,9 @@
             },
             error: (error) => fail('Camera or microphone: ' + error),
           });
-          (message.publishers || []).forEach((p) => subscribe([{ feed: p.id }], p.display));
+          (message.publishers || []).forEach((p) => subscribe(feedStreams(p), p.display));
         } else if (event === 'event') {
-          (message.publishers || []).forEach((p) => subscribe([{ feed: p.id }], p.display));
+          (message.publishers || []).forEach((p) => subscribe(feedStreams(p), p.display));
           if (message.error) fail(message.error);
           if (message.leaving === 'ok') say('You have left the call.', 'left');
         } else if (event === 'destroyed') {
@@ -139,7 +139,16 @@
 
   /* --- receiving ----------------------------------------------------------------------- */
 
+  /* Everything a publisher sends, or on a one-way call (the prisoner's side) their sound only. */
+  function feedStreams(publisher) {
+    if (tokens.receive_video !== false) return [{ feed: publisher.id }];
+    return (publisher.streams || [])
+      .filter((s) => s.type === 'audio')
+      .map((s) => ({ feed: publisher.id, mid: s.mid }));
+  }
+
   function subscribe(streams, label) {
+    if (streams.length === 0) return;
     const key = streams.map((s) => s.feed).join('-');
     if (state.subs[key]) return;
     const sub = state.subs[key] = { label, framesDecoded: 0, pc: null };
