@@ -160,6 +160,8 @@ WICKETGATE_JANUS_URL = envstr("WICKETGATE_JANUS_URL") or ""
 # The web app as Janus reaches it, for Janus's events (joined, media up, hung up, …),
 # which go to the audit log.
 WICKETGATE_JANUS_EVENTS_TO = envstr("WICKETGATE_JANUS_EVENTS_TO") or "http://127.0.0.1:8000"
+# How long recordings of calls are kept (calls with legal contacts are never recorded).
+WICKETGATE_CALL_RECORDING_DAYS = envint("WICKETGATE_CALL_RECORDING_DAYS", 90, minimum=1)
 
 # --- Web gateway (Squid and its helpers) ------------------------------------------------
 # Where Squid listens; where the gateway keeps its configuration, logs and helper socket

@@ -31,6 +31,7 @@ class Action(models.TextChoices):
     REVIEW_ALERTS = "review_alerts", "Review conduct alerts and set their triggers"
     MANAGE_CONTACTS = "manage_contacts", "Approve contacts, check identity, set restrictions"
     OVERSEE_CALLS = "oversee_calls", "Watch live video calls and end them"
+    VIEW_RECORDINGS = "view_recordings", "Play recordings of video calls"
 
 
 # Deny by default: an action not listed for a role is refused.
@@ -59,6 +60,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             Action.REVIEW_ALERTS,
             Action.MANAGE_CONTACTS,
             Action.OVERSEE_CALLS,
+            Action.VIEW_RECORDINGS,
         }
     ),
     StaffRole.EDUCATION: frozenset(
@@ -81,6 +83,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             Action.REVIEW_ALERTS,
             Action.MANAGE_CONTACTS,
             Action.OVERSEE_CALLS,
+            Action.VIEW_RECORDINGS,
         }
     ),
 }

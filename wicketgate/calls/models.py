@@ -164,3 +164,29 @@ class Participant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact_id} on {self.booking_id}"
+
+
+class RecordingQuerySet(ScopedQuerySet):
+    establishment_field = "booking__prisoner__establishment"
+
+
+class Recording(models.Model):
+    """One track of a recorded call, converted from Janus's .mjr with janus-pp-rec; kept
+    until ``delete_after`` (the retention period), then deleted by the clock."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="recordings")
+    kind = models.CharField(max_length=5, choices=[("audio", "Audio"), ("video", "Video")])
+    who = models.CharField(max_length=60, help_text="Janus's participant id")
+    path = models.CharField(max_length=500)
+    size = models.PositiveBigIntegerField(default=0)
+    made_at = models.DateTimeField(auto_now_add=True)
+    delete_after = models.DateTimeField()
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RecordingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["booking_id", "who", "kind"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.who} on {self.booking_id}"

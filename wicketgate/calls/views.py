@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -27,7 +27,8 @@ from wicketgate.calls.actions import (
     watch_tokens,
 )
 from wicketgate.calls.janus import JanusError, configured
-from wicketgate.calls.models import Booking
+from wicketgate.calls.models import Booking, Recording
+from wicketgate.calls.recordings import record_viewing
 from wicketgate.policy.engine import engine
 from wicketgate.web.decorators import family_required, prisoner_required, staff_required
 
@@ -143,6 +144,22 @@ def staff_moderate(request: HttpRequest, pk: int) -> HttpResponse:
         context = _context(request, booking, "watch", "calls:staff-tokens", error=str(exc))
         return render(request, "calls/call.html", context, status=409)
     return redirect("calls:staff-watch", pk=booking.pk)
+
+
+@require_GET
+@staff_required
+def staff_recording(request: HttpRequest, pk: int, recording: int) -> FileResponse:
+    """A recording of a call, to staff who may play them; each viewing is audited."""
+    found = get_object_or_404(
+        Recording.objects.for_user(request.user, Action.VIEW_RECORDINGS)
+        .filter(deleted_at__isnull=True)
+        .select_related("booking__prisoner__establishment"),
+        pk=recording,
+        booking_id=pk,
+    )
+    record_viewing(found, Actor.of_user(request.user))
+    content_type = "audio/ogg" if found.kind == "audio" else "video/webm"
+    return FileResponse(open(found.path, "rb"), content_type=content_type)  # noqa: SIM115
 
 
 def _page(request: HttpRequest, booking: Booking, mode: str, tokens: str) -> HttpResponse:

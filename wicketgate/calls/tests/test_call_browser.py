@@ -25,6 +25,7 @@ from wicketgate.audit.models import AuditEvent
 from wicketgate.calls.actions import do_open_call
 from wicketgate.calls.booking import do_book_video_call
 from wicketgate.calls.models import Booking, SessionTemplate
+from wicketgate.calls.recordings import do_collect_recordings, recordings_folder
 from wicketgate.contacts.tests.conftest import STAFF, approved_contact
 from wicketgate.policy.codes import DEFAULT_CATEGORIES
 from wicketgate.policy.engine import Engine
@@ -122,6 +123,7 @@ def test_a_call_in_browsers_watched_and_ended_by_staff(
     shots.mkdir(parents=True, exist_ok=True)
     call = book(world, live=True)
     later = book(world, live=False)
+    recordings: list[Any] = []
     do_open_call(call, client=janus.client)
     family_client, prisoner_client = Client(), Client()
     family_client.force_login(
@@ -196,6 +198,14 @@ def test_a_call_in_browsers_watched_and_ended_by_staff(
                 assert frames(page) == stopped[who], f"{who} still decoding after the end"
             assert time.monotonic() - ended_at < 10
             assert ended(call.pk).end_reason == "Unapproved person on screen"
+            # The call was recorded: each publisher's sound and video, converted, kept for the
+            # retention period, played only by staff with the permission, each time audited.
+            made = orm(
+                lambda: do_collect_recordings(ended(call.pk), recordings_folder(janus.setup.folder))
+            )
+            assert sorted(r.kind for r in made) == ["audio", "audio", "video", "video"]
+            assert all(r.size > 1000 and Path(r.path).exists() for r in made)
+            recordings.extend(made)
             # A page opened outside its call's window gets no tokens, and says why.
             context = browser.new_context()
             context.add_cookies(cookies(family_client, base))
@@ -208,6 +218,25 @@ def test_a_call_in_browsers_watched_and_ended_by_staff(
             assert "can be joined from" in early.inner_text("#call-status")
         finally:
             browser.close()
+    video = next(r for r in recordings if r.kind == "video")
+    assert 0 < (video.delete_after - timezone.now()).days <= 90
+    path = f"/staff/calls/{call.pk}/recordings/{video.pk}"
+    assert staff_client.get(path).status_code == 404  # a wing officer may not play them
+    from wicketgate.accounts.roles import StaffRole
+    from wicketgate.testing.personas import staff_client as new_staff
+
+    security = new_staff(world, "sec.a", StaffRole.SECURITY)
+    response = security.get(path)
+    assert response.status_code == 200 and response["Content-Type"] == "video/webm"
+    assert b"".join(response.streaming_content)[:4] == b"\x1aE\xdf\xa3"  # a WebM (EBML) file
+    assert (
+        AuditEvent.objects.filter(action="calls.recording.view", actor_label="sec.a").count() == 1
+    )
+    assert new_staff(world, "sec.b", StaffRole.SECURITY, "b").get(path).status_code == 404
+    from wicketgate.calls.recordings import do_delete_expired_recordings
+
+    assert do_delete_expired_recordings(now=max(r.delete_after for r in recordings)) == 4
+    assert not Path(video.path).exists() and security.get(path).status_code == 404
 
 
 def test_a_one_way_call_lets_the_prisoner_hear_but_not_see_the_callers(
