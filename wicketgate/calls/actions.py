@@ -24,7 +24,7 @@ from wicketgate.audit.log import Actor, as_actor, record_event
 from wicketgate.calls.booking import settings_for
 from wicketgate.calls.codes import BookingStatus
 from wicketgate.calls.janus import JanusClient, JanusError, core_token, room_token
-from wicketgate.calls.models import Booking
+from wicketgate.calls.models import Booking, CallNote
 from wicketgate.contacts.codes import LEGAL
 from wicketgate.contacts.models import Contact, ContactLink
 from wicketgate.policy.engine import Engine
@@ -206,6 +206,18 @@ def do_moderate_call(
         track=track,
         mute=mute,
     )
+
+
+def do_add_call_note(booking: Booking, *, text: str, actor: Actor | Any) -> CallNote:
+    if not text.strip():
+        raise CallError("note: write something")
+    with transaction.atomic():
+        fresh = Booking.objects.select_related("prisoner__establishment").get(pk=booking.pk)
+        note = CallNote.objects.create(
+            booking=fresh, written_by=as_actor(actor).label, text=text.strip()[:5000]
+        )
+        _record(fresh, "note", actor, note=note.pk)
+    return note
 
 
 class CallWatcher:

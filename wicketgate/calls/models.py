@@ -190,3 +190,18 @@ class Recording(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} of {self.who} on {self.booking_id}"
+
+
+class CallNote(models.Model):
+    """What a member of staff watching a call noted down."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="notes")
+    written_by = models.CharField(max_length=150)
+    written_at = models.DateTimeField(auto_now_add=True)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["written_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Note on {self.booking_id} by {self.written_by}"

@@ -13,6 +13,7 @@ urlpatterns = [
     path("staff/calls/<int:pk>/tokens", views.staff_tokens, name="staff-tokens"),
     path("staff/calls/<int:pk>/end", views.staff_end, name="staff-end"),
     path("staff/calls/<int:pk>/moderate", views.staff_moderate, name="staff-moderate"),
+    path("staff/calls/<int:pk>/notes", views.staff_note, name="staff-note"),
     path(
         "staff/calls/<int:pk>/recordings/<int:recording>",
         views.staff_recording,

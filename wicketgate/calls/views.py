@@ -21,6 +21,7 @@ from wicketgate.accounts.roles import Action
 from wicketgate.audit.log import Actor
 from wicketgate.calls.actions import (
     CallError,
+    do_add_call_note,
     do_end_call,
     do_moderate_call,
     join_tokens,
@@ -146,6 +147,20 @@ def staff_moderate(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("calls:staff-watch", pk=booking.pk)
 
 
+@require_POST
+@staff_required
+def staff_note(request: HttpRequest, pk: int) -> HttpResponse:
+    booking = _staff_booking(request, pk)
+    try:
+        do_add_call_note(
+            booking, text=request.POST.get("text", ""), actor=Actor.of_user(request.user)
+        )
+    except CallError as exc:
+        context = _context(request, booking, "watch", "calls:staff-tokens", error=str(exc))
+        return render(request, "calls/call.html", context, status=400)
+    return redirect("calls:staff-watch", pk=booking.pk)
+
+
 @require_GET
 @staff_required
 def staff_recording(request: HttpRequest, pk: int, recording: int) -> FileResponse:
@@ -187,6 +202,14 @@ def _context(
         "tokens_url": reverse(tokens, kwargs={"pk": booking.pk}),
         "error": error,
         "participants": [p for p in participants if p.get("publisher")],
+        "notes": list(booking.notes.all()) if mode == "watch" else [],
+        "recordings": list(
+            Recording.objects.for_user(request.user, Action.VIEW_RECORDINGS).filter(
+                booking=booking, deleted_at__isnull=True
+            )
+        )
+        if mode == "watch"
+        else [],
         "tracks": [
             ("audio", _("Mute"), _("Unmute")),
             ("video", _("Pause video"), _("Resume video")),

@@ -70,3 +70,23 @@ def test_everyone_else_gets_a_404(call: Booking, estate: Estate, client_b: Clien
     assert family.get(f"/portal/calls/{call.pk}/").status_code == 404  # not a prisoner
     assert family.get(f"/staff/calls/{call.pk}/").status_code == 404
     assert Client().get(f"/family/calls/{call.pk}/").status_code == 302  # to sign in
+
+
+def test_staff_write_notes_and_after_the_end_can_report_an_incident(
+    call: Booking, client_a: Client, client_b: Client
+) -> None:
+    from wicketgate.audit.models import AuditEvent
+
+    assert client_a.post(f"/staff/calls/{call.pk}/notes", {"text": " "}).status_code == 400
+    response = client_a.post(f"/staff/calls/{call.pk}/notes", {"text": "Second adult in view"})
+    assert response.status_code == 302
+    assert client_b.post(f"/staff/calls/{call.pk}/notes", {"text": "x"}).status_code == 404
+    page = client_a.get(f"/staff/calls/{call.pk}/").content.decode()
+    assert "Second adult in view" in page and "End the call" in page
+    assert AuditEvent.objects.filter(action="calls.call.note").count() == 1
+    Booking.objects.filter(pk=call.pk).update(
+        room_opened_at=timezone.now(), ended_at=timezone.now(), end_reason="Rule broken"
+    )
+    page = client_a.get(f"/staff/calls/{call.pk}/").content.decode()
+    assert "Rule broken" in page and "End the call" not in page
+    assert f"/staff/conduct/incidents/new?prisoner={call.prisoner.prison_number}" in page
