@@ -9,12 +9,14 @@ from wicketgate.web.views import (
     contacts,
     establishments,
     family,
+    family_calls,
     family_contacts,
     gateway,
     home,
     policy,
     portal,
     portal_blocked,
+    portal_calls,
     portal_conduct,
     portal_contacts,
     portal_sites,
@@ -253,6 +255,7 @@ urlpatterns = [
         name="portal-appeal",
     ),
     path("portal/contacts/", portal_contacts.my_contacts, name="portal-contacts"),
+    path("portal/video-calls/", portal_calls.my_calls, name="portal-calls"),
     path(
         "portal/contacts/<int:pk>/confirm", portal_contacts.confirm, name="portal-contact-confirm"
     ),
@@ -269,6 +272,9 @@ urlpatterns = [
     path("family/verify/<str:token>", family_contacts.verify, name="family-verify"),
     path("family/identity", family_contacts.identity, name="family-identity"),
     path("family/prisoners/", family_contacts.prisoners, name="family-prisoners"),
+    path("family/video-calls/", family_calls.my_calls, name="family-calls"),
+    path("family/video-calls/book", family_calls.choose_prisoner, name="family-call-choose"),
+    path("family/video-calls/book/<int:pk>", family_calls.book, name="family-call-book"),
     path("family/prisoners/ask", family_contacts.ask, name="family-ask"),
     path(
         "family/prisoners/<int:pk>/children/new",

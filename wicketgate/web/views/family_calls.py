@@ -1,0 +1,131 @@
+"""The family portal's video calls: booking one with a prisoner you are an approved
+contact of, and your calls (upcoming, with Join at the time; cancelled, with why).
+
+Every read goes through the person behind the signed-in account: a prisoner they are not
+an approved contact of, or another family's booking, is a 404.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from wicketgate.calls.booking import BookingError, do_book_video_call
+from wicketgate.calls.codes import BookingStatus
+from wicketgate.calls.models import SessionTemplate
+from wicketgate.contacts.models import Contact, ContactLink
+from wicketgate.web.calls_queries import (
+    Slot,
+    approved_prisoners_of,
+    coming_slots,
+    family_bookings,
+    may_join,
+    upcoming,
+)
+from wicketgate.web.contacts_queries import contact_of
+from wicketgate.web.decorators import family_required
+from wicketgate.web.forms.calls import BookCallForm
+
+
+@require_GET
+@family_required
+def my_calls(request: HttpRequest) -> HttpResponse:
+    person = _person(request)
+    bookings = family_bookings(person)
+    now = timezone.now()
+    return render(
+        request,
+        "web/calls/family_calls.html",
+        {
+            "upcoming": [(b, may_join(b, now)) for b in upcoming(bookings, now)],
+            "cancelled": [b for b in bookings if b.status == BookingStatus.CANCELLED],
+            "can_book": bool(approved_prisoners_of(person)),
+        },
+    )
+
+
+@require_GET
+@family_required
+def choose_prisoner(request: HttpRequest) -> HttpResponse:
+    person = _person(request)
+    return render(
+        request, "web/calls/family_choose.html", {"prisoners": approved_prisoners_of(person)}
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@family_required
+def book(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _person(request)
+    prisoner = next((p for p in approved_prisoners_of(person) if p.pk == pk), None)
+    if prisoner is None:
+        raise Http404
+    slots = coming_slots(prisoner)
+    # Only the children you added: other people's links are not yours to see.
+    children = [
+        link.contact
+        for link in ContactLink.objects.approved()
+        .filter(prisoner=prisoner, contact__added_by=person)
+        .select_related("contact")
+    ]
+    form = BookCallForm(
+        request.POST if request.method == "POST" else None,
+        slots=[(s.value, slot_label(s)) for s in slots],
+        others=[(str(c.pk), c.full_name) for c in children],
+    )
+    if form.is_bound and form.is_valid():
+        session, day = parse_slot(form.cleaned_data["slot"], prisoner.establishment_id)
+        chosen = set(form.cleaned_data.get("others", []))
+        try:
+            booking = do_book_video_call(
+                prisoner=prisoner,
+                session=session,
+                day=day,
+                main_caller=person,
+                others=[c for c in children if str(c.pk) in chosen],
+                actor=request.user,
+            )
+        except BookingError as exc:
+            form.add_action_error(exc)
+        else:
+            messages.success(
+                request,
+                _("Your call %(ref)s with %(name)s is booked.")
+                % {"ref": booking.reference, "name": prisoner.full_name},
+            )
+            return redirect("web:family-calls")
+    return render(
+        request,
+        "web/calls/family_book.html",
+        {"form": form, "prisoner": prisoner, "no_slots": not slots},
+    )
+
+
+def slot_label(slot: Slot) -> str:
+    starts = timezone.localtime(slot.starts)
+    places = _("full") if slot.free == 0 else _("%(n)s place(s) free") % {"n": slot.free}
+    return (
+        f"{starts:%A %-d %B, %H:%M} ({slot.session.minutes} min, "
+        f"{slot.session.suite.name or slot.session.suite.code}) — {places}"
+    )
+
+
+def parse_slot(value: str, establishment_id: int) -> tuple[SessionTemplate, dt.date]:
+    pk, day = value.split(":", 1)
+    session = SessionTemplate.objects.select_related("suite").get(
+        pk=int(pk), suite__establishment_id=establishment_id
+    )
+    return session, dt.date.fromisoformat(day)
+
+
+def _person(request: HttpRequest) -> Contact:
+    person = contact_of(request.user)
+    if person is None:
+        raise Http404
+    return person

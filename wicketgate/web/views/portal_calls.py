@@ -1,0 +1,32 @@
+"""The prisoner portal's video calls: my upcoming calls, who is on them, and Join at the
+time. Reads go through the signed-in prisoner only."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from wicketgate.calls.codes import BookingStatus
+from wicketgate.calls.models import Booking
+from wicketgate.web.calls_queries import may_join
+from wicketgate.web.decorators import prisoner_required
+from wicketgate.web.views.portal import signed_in_prisoner
+
+
+@require_GET
+@prisoner_required
+def my_calls(request: HttpRequest) -> HttpResponse:
+    prisoner = signed_in_prisoner(request)
+    now = timezone.now()
+    bookings = (
+        Booking.objects.filter(prisoner=prisoner, status=BookingStatus.BOOKED, ends_at__gt=now)
+        .prefetch_related("participants__contact")
+        .order_by("starts_at", "pk")
+    )
+    return render(
+        request,
+        "web/calls/portal_calls.html",
+        {"rows": [(b, may_join(b, now)) for b in bookings]},
+    )
