@@ -211,7 +211,8 @@ class JanusClient:
         Destroying a room stops its media, but leaves the watchers' and subscribers'
         connections open with no event (NOTES.md §7): they are hung up through the Admin
         API, and their sessions destroyed half a second later, so that the hang-up reaches
-        each page first.
+        each page first. The handles are found before the room goes: after it, they no
+        longer say which room they were in.
         """
         handles = self.handles_in(room)
         if self.room_exists(room):

@@ -111,8 +111,12 @@ def test_the_room_opens_five_minutes_before_and_only_the_booked_may_join(
     wait_for(lambda: len(displays()) >= 2)
     time.sleep(0.3)
     assert displays() == {f"contact-{mother.pk}", "prisoner"}
+    joined = {session for session, _handle in janus.client.handles_in(call.room)}
+    assert len(joined) == 2
     ended = do_end_call(call, reason="Staff: test over", actor=STAFF, client=janus.client)
-    assert not janus.client.room_exists(call.room) and janus.client.handles_in(call.room) == []
+    assert not janus.client.room_exists(call.room)
+    left = set(janus.client.admin({"janus": "list_sessions"}).get("sessions") or [])
+    assert not joined & left  # every session on the call was ended
     assert ended.end_reason == "Staff: test over"
     with pytest.raises(CallError, match="ended"):
         join_tokens(call, engine=engine, client=janus.client, contact=mother, now=during)
