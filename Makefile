@@ -56,6 +56,10 @@ bench: install
 	$(BIN)/python benchmarks/audit_log.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/policy_engine.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/gateway.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/calls.py
+
+bench-calls: install
+	$(BIN)/python benchmarks/calls.py $(BENCH_ARGS)
 
 bench-policy: install
 	$(BIN)/python benchmarks/policy_engine.py $(BENCH_ARGS)
