@@ -16,7 +16,7 @@ WITH_DATA_DIR = data_dir=$$(mktemp -d -t wicketgate-data-XXXXXX); \
 
 header = @printf '\n==> %s\n' $(1)
 
-.PHONY: help install demo test lint bench bench-policy bench-gateway clean
+.PHONY: help install demo test lint bench bench-policy bench-gateway bench-calls clean
 
 help:
 	@echo "make install   Debian packages, .venv and node_modules (scripts/bootstrap.sh)"
@@ -26,6 +26,7 @@ help:
 	@echo "make bench     audit log, policy engine and web gateway benchmarks (BENCH_ARGS=--quick)"
 	@echo "make bench-policy  the policy engine benchmark alone, on SQLite (BENCH_ARGS=--quick)"
 	@echo "make bench-gateway the web gateway benchmark alone: Squid, squidGuard, Wicketgate (root; BENCH_ARGS=--quick)"
+	@echo "make bench-calls   the video-call benchmark alone: Janus CPU per call, end-call time (root)"
 	@echo "make clean     remove .venv, node_modules and data"
 
 install:
