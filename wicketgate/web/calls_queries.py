@@ -72,8 +72,15 @@ def coming_slots(prisoner: Prisoner, now: dt.datetime | None = None) -> list[Slo
 
 
 def approved_prisoners_of(contact: Contact) -> list[Prisoner]:
-    links = ContactLink.objects.approved().filter(contact=contact).select_related("prisoner")
-    return sorted({link.prisoner for link in links}, key=lambda p: (p.family_name, p.pk))
+    """The prisoners a family member may book calls with: approved for them, at an
+    establishment that has video calls on."""
+    links = (
+        ContactLink.objects.approved()
+        .filter(contact=contact)
+        .select_related("prisoner__establishment")
+    )
+    found = {link.prisoner for link in links if link.prisoner.establishment.feature("video_calls")}
+    return sorted(found, key=lambda p: (p.family_name, p.pk))
 
 
 def family_bookings(contact: Contact) -> list[Booking]:

@@ -23,6 +23,8 @@ from wicketgate.web.views import (
     prisoner_changes,
     prisoners,
     site_requests,
+    staff_call_settings,
+    staff_calls,
 )
 
 app_name = "web"
@@ -179,6 +181,29 @@ urlpatterns = [
         name="conduct-alert-incident",
     ),
     path("staff/contacts/", contacts.queue, name="contacts"),
+    path("staff/video-calls/", staff_calls.bookings, name="staff-calls"),
+    path("staff/video-calls/<int:pk>/cancel", staff_calls.cancel, name="staff-call-cancel"),
+    path("staff/video-calls/live/", staff_calls.live, name="staff-calls-live"),
+    path(
+        "staff/establishments/<str:code>/video-calls/sessions/",
+        staff_call_settings.sessions,
+        name="staff-call-sessions",
+    ),
+    path(
+        "staff/establishments/<str:code>/video-calls/sessions/<int:pk>/deactivate",
+        staff_call_settings.deactivate_session,
+        name="staff-call-session-deactivate",
+    ),
+    path(
+        "staff/establishments/<str:code>/video-calls/settings",
+        staff_call_settings.call_settings,
+        name="staff-call-settings",
+    ),
+    path(
+        "staff/prisoners/<str:prison_number>/video-calls/book",
+        staff_calls.book,
+        name="staff-call-book",
+    ),
     path("staff/contacts/<int:pk>/", contacts.link_detail, name="contact-link"),
     path(
         "staff/contacts/<int:pk>/identity-checked",

@@ -16,6 +16,7 @@ from wicketgate.audit.log import record_event
 from wicketgate.audit.models import AuditEvent
 from wicketgate.conduct.codes import Status
 from wicketgate.contacts.codes import LinkStatus
+from wicketgate.estate.codes import IncentiveLevel
 from wicketgate.people.actions import do_add_alert
 from wicketgate.people.models import Prisoner
 from wicketgate.policy.models import (
@@ -28,7 +29,7 @@ from wicketgate.policy.models import (
 )
 from wicketgate.policy.site_requests import do_request_site
 from wicketgate.testing.personas import PASSWORD, SETUP, Estate
-from wicketgate.web.tests import conduct_data, contact_data, gateway_data
+from wicketgate.web.tests import call_data, conduct_data, contact_data, gateway_data
 
 PROFILE = "/staff/prisoners/A1234BC/"
 
@@ -777,7 +778,77 @@ CONTACTS = [
     ),
 ]
 
-ALL = PAGES + FORMS + AUDIT + SITE_REQUESTS + POLICY + GATEWAY + CONDUCT + CONTACTS
+CALLS_URL = "/staff/video-calls/"
+CALL_BOOK_URL = f"{PROFILE}video-calls/book"
+SESSIONS_URL = "/staff/establishments/NGT/video-calls/sessions/"
+SETTINGS_URL = "/staff/establishments/NGT/video-calls/settings"
+
+
+def _rita(estate: Estate) -> int:
+    return contact_data.link(estate, LinkStatus.APPROVED).contact.pk
+
+
+CALLS = [
+    _contacts("video calls", "get", lambda e: (CALLS_URL, {}), scoped=False),
+    _contacts("book a video call page", "get", lambda e: (CALL_BOOK_URL, {})),
+    _contacts(
+        "cancel a video call page",
+        "get",
+        lambda e: (f"{CALLS_URL}{call_data.booking(e).pk}/cancel", {}),
+    ),
+    _contacts(
+        "book a video call",
+        "post",
+        lambda e: (CALL_BOOK_URL, {"slot": call_data.slot_value(e), "main_caller": _rita(e)}),
+    ),
+    _contacts(
+        "cancel a video call",
+        "post",
+        lambda e: (f"{CALLS_URL}{call_data.booking(e).pk}/cancel", {"reason": "Suite closed"}),
+    ),
+    _contacts("video-call sessions", "get", lambda e: (SESSIONS_URL, {})),
+    _contacts("video-call settings page", "get", lambda e: (SETTINGS_URL, {})),
+    _contacts(
+        "add a video-call session",
+        "post",
+        lambda e: (
+            SESSIONS_URL,
+            {
+                "suite": e.a_video_suite.pk,
+                "weekday": 3,
+                "starts": "10:00",
+                "minutes": 30,
+                "capacity": 1,
+            },
+        ),
+    ),
+    _contacts(
+        "stop offering a video-call session",
+        "post",
+        lambda e: (f"{SESSIONS_URL}{call_data.session(e).pk}/deactivate", {}),
+    ),
+    _contacts(
+        "change video-call settings",
+        "post",
+        lambda e: (
+            SETTINGS_URL,
+            {
+                **{f"minutes_{level}": 60 for level in IncentiveLevel.values},
+                "lead_hours": 24,
+                "window_days": 21,
+            },
+        ),
+    ),
+    Endpoint(
+        "live calls",
+        "get",
+        lambda e: (f"{CALLS_URL}live/", {}),
+        scoped=False,
+        action=Action.OVERSEE_CALLS,
+    ),
+]
+
+ALL = PAGES + FORMS + AUDIT + SITE_REQUESTS + POLICY + GATEWAY + CONDUCT + CONTACTS + CALLS
 SCOPED = [endpoint for endpoint in ALL if endpoint.scoped]
 CHANGES = [endpoint for endpoint in FORMS if endpoint.name != "switch establishment"]
 # Requests that must leave an event in the audit log: every change, and every export.
@@ -785,7 +856,7 @@ RECORDED = [
     *CHANGES,
     *(
         endpoint
-        for endpoint in AUDIT + SITE_REQUESTS + POLICY + GATEWAY + CONDUCT + CONTACTS
+        for endpoint in AUDIT + SITE_REQUESTS + POLICY + GATEWAY + CONDUCT + CONTACTS + CALLS
         if endpoint.method == "post"
     ),
 ]

@@ -917,3 +917,82 @@ def test_it_keeps_the_contact_pages_accessible(
     page.get_by_role("link", name="My contacts").click()
     expect(page.get_by_text("Privileged", exact=True)).to_be_visible()
     _check(page, "portal-contacts")
+
+
+@pytest.fixture
+def call_pages(backup_code: str, estate: Estate) -> dict[str, int]:
+    """A weekly session at A, a call in progress (for the live list) and Rita approved;
+    the clerk at A a governor, who books, sets up and oversees calls. Made before the
+    browser starts."""
+    from django.utils import timezone
+
+    from wicketgate.calls.models import Booking
+    from wicketgate.web.tests import call_data
+
+    booking = call_data.booking(estate)
+    now = timezone.now()
+    Booking.objects.filter(pk=booking.pk).update(
+        starts_at=now - dt.timedelta(minutes=5),
+        ends_at=now + dt.timedelta(minutes=25),
+        room_opened_at=now - dt.timedelta(minutes=10),
+        recorded=True,
+    )
+    StaffMembership.objects.filter(user=estate.clerk_a).update(role=StaffRole.GOVERNOR)
+    return {"booking": booking.pk, "prisoner": estate.prisoner_a.pk}
+
+
+def test_it_keeps_the_video_call_pages_accessible(
+    call_pages: dict[str, int], page: Any, live_server: Any, backup_code: str
+) -> None:
+    from wicketgate.web.tests.contact_data import PASSWORD as FAMILY_PASSWORD
+
+    url = live_server.url
+    page.goto(f"{url}/staff/video-calls/")
+    _sign_in_as_clerk_a(page, backup_code)
+    page.wait_for_url(f"{url}/staff/video-calls/")
+    expect(page.get_by_role("link", name="Live calls", exact=True)).to_be_visible()
+    _check(page, "staff-calls")
+    page.get_by_label("Book a call for a prisoner").fill("A1234BC")
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"{url}/staff/prisoners/A1234BC/video-calls/book")
+    page.get_by_role("button", name="Book the call").click()
+    _expect_title_to_start(page, "Error: Book a video call")
+    _check(page, "staff-call-book-errors")
+    page.goto(f"{url}/staff/video-calls/{call_pages['booking']}/cancel")
+    page.get_by_role("button", name="Cancel the call").click()
+    _expect_title_to_start(page, "Error: Cancel a video call")
+    _check(page, "staff-call-cancel-errors")
+    page.goto(f"{url}/staff/establishments/NGT/video-calls/sessions/")
+    _check(page, "staff-call-sessions")
+    page.goto(f"{url}/staff/establishments/NGT/video-calls/settings")
+    _check(page, "staff-call-settings")
+    page.get_by_role("link", name="Live calls", exact=True).click()
+    expect(page.get_by_role("link", name=f"Watch VC-{call_pages['booking']}")).to_be_visible()
+    _check(page, "staff-calls-live")
+    page.get_by_role("button", name="Sign out").click()
+
+    page.goto(f"{url}/family/sign-in")
+    page.get_by_label("Email address").fill("rita@example.org")
+    page.get_by_label("Password").fill(FAMILY_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{url}/family/")
+    page.get_by_role("link", name="Video calls").first.click()
+    expect(page.get_by_role("link", name=f"Join VC-{call_pages['booking']}")).to_be_visible()
+    _check(page, "family-calls")
+    page.get_by_role("button", name="Book a video call").click()
+    _check(page, "family-call-choose")
+    page.get_by_role("link", name="Alan").first.click()
+    _check(page, "family-call-book")
+    page.get_by_role("button", name="Book the call").click()
+    _expect_title_to_start(page, "Error: Book a video call")
+    _check(page, "family-call-book-errors")
+    page.get_by_role("button", name="Sign out").click()
+
+    page.goto(f"{url}/portal/sign-in")
+    page.get_by_label("Prison number").fill("A1234BC")
+    page.get_by_label("PIN").fill(PRISONER_PIN)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{url}/portal/")
+    page.get_by_role("link", name="Video calls").first.click()
+    expect(page.get_by_role("link", name=f"Join VC-{call_pages['booking']}")).to_be_visible()
+    _check(page, "portal-calls")

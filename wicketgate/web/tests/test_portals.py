@@ -29,7 +29,7 @@ def test_it_signs_a_prisoner_in_with_their_pin(client_anon: Client, estate: Esta
     assert response["Location"] == "/portal/"
     home = client_anon.get("/portal/").content.decode()
     assert "Hello, Alan" in home
-    assert "Video calls with the family and friends on your approved list" in home
+    assert 'href="/portal/video-calls/">Video calls</a>' in home
     event = AuditEvent.objects.get(action="accounts.sign_in", outcome="success")
     assert event.details["portal"] == "prisoner"
 

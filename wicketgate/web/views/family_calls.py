@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from wicketgate.calls.booking import BookingError, do_book_video_call
@@ -109,7 +110,11 @@ def book(request: HttpRequest, pk: int) -> HttpResponse:
 
 def slot_label(slot: Slot) -> str:
     starts = timezone.localtime(slot.starts)
-    places = _("full") if slot.free == 0 else _("%(n)s place(s) free") % {"n": slot.free}
+    places = (
+        _("full")
+        if slot.free == 0
+        else ngettext("%(n)s place free", "%(n)s places free", slot.free) % {"n": slot.free}
+    )
     return (
         f"{starts:%A %-d %B, %H:%M} ({slot.session.minutes} min, "
         f"{slot.session.suite.name or slot.session.suite.code}) — {places}"

@@ -96,6 +96,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "prisoner": prisoner,
             "services": services,
             "web_access": establishment.feature("web_access"),
+            "video_calls": establishment.feature("video_calls"),
             "contacts_asking": ContactLink.objects.filter(
                 prisoner=prisoner, status=LinkStatus.REQUESTED
             ).count(),

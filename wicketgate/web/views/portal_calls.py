@@ -3,7 +3,7 @@ time. Reads go through the signed-in prisoner only."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -19,6 +19,8 @@ from wicketgate.web.views.portal import signed_in_prisoner
 @prisoner_required
 def my_calls(request: HttpRequest) -> HttpResponse:
     prisoner = signed_in_prisoner(request)
+    if not prisoner.establishment.feature("video_calls"):
+        raise Http404
     now = timezone.now()
     bookings = (
         Booking.objects.filter(prisoner=prisoner, status=BookingStatus.BOOKED, ends_at__gt=now)
