@@ -8,7 +8,6 @@ this one: Debian's Chromium with a fake camera and microphone.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import time
 from collections.abc import Iterator
@@ -23,12 +22,10 @@ from playwright.sync_api import sync_playwright
 
 from wicketgate.audit.models import AuditEvent
 from wicketgate.calls.actions import do_open_call
-from wicketgate.calls.booking import do_book_video_call
-from wicketgate.calls.models import Booking, SessionTemplate
+from wicketgate.calls.models import Booking
 from wicketgate.calls.recordings import do_collect_recordings, recordings_folder
-from wicketgate.contacts.tests.conftest import STAFF, approved_contact
+from wicketgate.calls.tests.conftest import booked
 from wicketgate.policy.codes import DEFAULT_CATEGORIES
-from wicketgate.policy.engine import Engine
 from wicketgate.policy.models import Category
 from wicketgate.testing.browser import CHROMIUM, CHROMIUM_ARGS
 from wicketgate.testing.janus import RunningJanus, running_janus
@@ -51,33 +48,6 @@ def world(transactional_db: Any) -> Estate:
     return build_estate()
 
 
-def book(world: Estate, *, live: bool) -> Booking:
-    session = SessionTemplate.objects.get_or_create(
-        suite=world.a_video_suite, weekday=1, starts=dt.time(14, 0), minutes=30, capacity=4
-    )[0]
-    day = timezone.localdate() + dt.timedelta(days=3)
-    day += dt.timedelta(days=(1 - day.weekday()) % 7)
-    mother = (
-        world.prisoner_a.contact_links.filter(relationship="MOTHER").first()
-        or approved_contact(world.prisoner_a, "MOTHER")
-    ).contact
-    booking = do_book_video_call(
-        prisoner=world.prisoner_a,
-        session=session,
-        day=day if live else day + dt.timedelta(weeks=1),
-        main_caller=mother,
-        actor=STAFF,
-        decisions=Engine(refresh_every=0),
-    )
-    if live:  # now, rather than next week: the clock is not ours to move in a browser
-        now = timezone.now()
-        Booking.objects.filter(pk=booking.pk).update(
-            starts_at=now - dt.timedelta(minutes=1), ends_at=now + dt.timedelta(minutes=29)
-        )
-        booking.refresh_from_db()
-    return booking
-
-
 def orm(read: Any) -> Any:
     """Database reads from inside Playwright's block (its sync API runs an event loop, where
     Django refuses the ORM): in a thread of their own."""
@@ -93,6 +63,19 @@ def cookies(client: Client, url: str) -> list[dict[str, Any]]:
     return [
         {"name": name, "value": morsel.value, "url": url} for name, morsel in client.cookies.items()
     ]
+
+
+def open_pages(browser: Any, base: str, **who: tuple[Client, str]) -> dict[str, Any]:
+    """A page each, signed in as that client, in a browser context of its own (janus.js
+    holds a long poll open, and Chromium allows 6 connections a host per context)."""
+    pages = {}
+    for name, (client, path) in who.items():
+        context = browser.new_context()
+        context.add_cookies(cookies(client, base))
+        page = context.new_page()
+        page.goto(base + path)
+        pages[name] = page
+    return pages
 
 
 def frames(page: Any) -> int:
@@ -121,8 +104,8 @@ def test_a_call_in_browsers_watched_and_ended_by_staff(
 ) -> None:
     shots = Path("/tmp/wicketgate-shots")  # noqa: S108 -- a fixed place for people to look
     shots.mkdir(parents=True, exist_ok=True)
-    call = book(world, live=True)
-    later = book(world, live=False)
+    call = booked(world, live=True)
+    later = booked(world, weeks=1)
     recordings: list[Any] = []
     do_open_call(call, client=janus.client)
     family_client, prisoner_client = Client(), Client()
@@ -139,17 +122,13 @@ def test_a_call_in_browsers_watched_and_ended_by_staff(
             executable_path=str(CHROMIUM), headless=True, args=[*CHROMIUM_ARGS, *MEDIA]
         )
         try:
-            pages = {}
-            for who, client, path in (
-                ("family", family_client, f"/family/calls/{call.pk}/"),
-                ("prisoner", prisoner_client, f"/portal/calls/{call.pk}/"),
-                ("staff", staff_client, f"/staff/calls/{call.pk}/"),
-            ):
-                context = browser.new_context()  # one each: janus.js holds a long poll open
-                context.add_cookies(cookies(client, base))
-                page = context.new_page()
-                page.goto(base + path)
-                pages[who] = page
+            pages = open_pages(
+                browser,
+                base,
+                family=(family_client, f"/family/calls/{call.pk}/"),
+                prisoner=(prisoner_client, f"/portal/calls/{call.pk}/"),
+                staff=(staff_client, f"/staff/calls/{call.pk}/"),
+            )
             family, prisoner, staff = pages["family"], pages["prisoner"], pages["staff"]
             # Each side decodes the other's video; the watcher decodes both.
             wait_until(lambda: frames(family) > 30 and frames(prisoner) > 30, pages=pages)
@@ -250,7 +229,7 @@ def test_a_one_way_call_lets_the_prisoner_hear_but_not_see_the_callers(
     AlertCode.objects.get_or_create(code="HARASS", defaults={"description": "Harassment"})
     CallSettings.objects.create(establishment=world.a, one_way_alerts=["HARASS"])
     do_add_alert(world.prisoner_a, "HARASS", actor=SETUP)
-    call = book(world, live=True)
+    call = booked(world, live=True)
     assert do_open_call(call, client=janus.client).one_way
     family_client, prisoner_client = Client(), Client()
     family_client.force_login(
@@ -265,16 +244,12 @@ def test_a_one_way_call_lets_the_prisoner_hear_but_not_see_the_callers(
             executable_path=str(CHROMIUM), headless=True, args=[*CHROMIUM_ARGS, *MEDIA]
         )
         try:
-            pages = {}
-            for who, client, path in (
-                ("family", family_client, f"/family/calls/{call.pk}/"),
-                ("prisoner", prisoner_client, f"/portal/calls/{call.pk}/"),
-            ):
-                context = browser.new_context()
-                context.add_cookies(cookies(client, base))
-                page = context.new_page()
-                page.goto(base + path)
-                pages[who] = page
+            pages = open_pages(
+                browser,
+                base,
+                family=(family_client, f"/family/calls/{call.pk}/"),
+                prisoner=(prisoner_client, f"/portal/calls/{call.pk}/"),
+            )
             family, prisoner = pages["family"], pages["prisoner"]
             wait_until(lambda: frames(family) > 30, pages=pages)
             audio = "() => document.querySelectorAll('#remote audio').length"

@@ -3,37 +3,17 @@ calls where the prisoner is held; anyone else a 404. Tokens only as the rules al
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 
-from wicketgate.calls.booking import do_book_video_call
-from wicketgate.calls.models import Booking, SessionTemplate
-from wicketgate.contacts.tests.conftest import STAFF, approved_contact
-from wicketgate.policy.engine import Engine
+from wicketgate.calls.models import Booking
+from wicketgate.contacts.tests.conftest import approved_contact
 from wicketgate.testing.personas import Estate
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def call(estate: Estate) -> Booking:
-    session = SessionTemplate.objects.create(
-        suite=estate.a_video_suite, weekday=1, starts=dt.time(14, 0), minutes=30
-    )
-    day = timezone.localdate() + dt.timedelta(days=3)
-    day += dt.timedelta(days=(1 - day.weekday()) % 7)
-    return do_book_video_call(
-        prisoner=estate.prisoner_a,
-        session=session,
-        day=day,
-        main_caller=approved_contact(estate.prisoner_a, "MOTHER").contact,
-        actor=STAFF,
-        decisions=Engine(refresh_every=0),
-    )
 
 
 def signed_in(user: Any, backend: str = "PasswordBackend") -> Client:

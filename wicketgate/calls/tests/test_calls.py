@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from wicketgate.audit.models import AuditEvent
 from wicketgate.calls.actions import CallError, CallWatcher, do_end_call, do_open_call, join_tokens
-from wicketgate.calls.booking import do_book_video_call
-from wicketgate.calls.models import Booking, SessionTemplate
+from wicketgate.calls.models import Booking
+from wicketgate.calls.tests.conftest import booked
 from wicketgate.contacts.actions import do_add_restriction
 from wicketgate.contacts.tests.conftest import STAFF, approved_contact
 from wicketgate.policy.codes import DEFAULT_CATEGORIES
@@ -32,25 +32,6 @@ from wicketgate.testing.personas import Estate, build_estate
 def janus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningJanus]:
     with running_janus(Path(tmp_path_factory.mktemp("janus"))) as running:
         yield running
-
-
-def booked(estate: Estate, *, legal: bool = False) -> Booking:
-    session = SessionTemplate.objects.create(
-        suite=estate.a_video_suite, weekday=1, starts=dt.time(14, 0), minutes=30
-    )
-    day = timezone.localdate() + dt.timedelta(days=3)
-    day += dt.timedelta(days=(1 - day.weekday()) % 7)
-    mother = approved_contact(estate.prisoner_a, "MOTHER").contact
-    others = [approved_contact(estate.prisoner_a, "SOLICITOR").contact] if legal else []
-    return do_book_video_call(
-        prisoner=estate.prisoner_a,
-        session=session,
-        day=day,
-        main_caller=mother,
-        others=others,
-        actor=STAFF,
-        decisions=Engine(refresh_every=0),
-    )
 
 
 def join(janus: RunningJanus, tokens: dict[str, Any]) -> int:

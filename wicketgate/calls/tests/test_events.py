@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -12,32 +11,15 @@ from django.test import Client
 from django.utils import timezone
 
 from wicketgate.audit.models import AuditEvent
-from wicketgate.calls.booking import do_book_video_call
 from wicketgate.calls.janus import configured
-from wicketgate.calls.models import Booking, SessionTemplate
-from wicketgate.contacts.tests.conftest import STAFF, approved_contact
-from wicketgate.policy.engine import Engine
-from wicketgate.testing.personas import Estate
+from wicketgate.calls.models import Booking
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def call(estate: Estate, settings: Any, tmp_path: Path) -> Booking:
+@pytest.fixture(autouse=True)
+def _janus_dir(settings: Any, tmp_path: Path) -> None:
     settings.WICKETGATE_JANUS_DIR = tmp_path / "janus"
-    session = SessionTemplate.objects.create(
-        suite=estate.a_video_suite, weekday=1, starts=dt.time(14, 0), minutes=30
-    )
-    day = timezone.localdate() + dt.timedelta(days=3)
-    day += dt.timedelta(days=(1 - day.weekday()) % 7)
-    return do_book_video_call(
-        prisoner=estate.prisoner_a,
-        session=session,
-        day=day,
-        main_caller=approved_contact(estate.prisoner_a, "MOTHER").contact,
-        actor=STAFF,
-        decisions=Engine(refresh_every=0),
-    )
 
 
 def janus_posts(call: Booking) -> list[dict[str, Any]]:

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from wicketgate.calls.booking import do_book_video_call
+from wicketgate.calls.models import Booking, SessionTemplate
+from wicketgate.contacts.tests.conftest import STAFF, approved_contact
+from wicketgate.policy.engine import Engine
+from wicketgate.testing.personas import Estate
+
+
+def booked(estate: Estate, *, legal: bool = False, live: bool = False, weeks: int = 0) -> Booking:
+    """A call for the prisoner at A with their mother (and their solicitor if ``legal``),
+    booked through the rules for a Tuesday 14:00 session; ``live`` moves it to now, as the
+    clock cannot be moved for a browser or for Janus."""
+    session, _ = SessionTemplate.objects.get_or_create(
+        suite=estate.a_video_suite, weekday=1, starts=dt.time(14, 0), minutes=30, capacity=4
+    )
+    day = timezone.localdate() + dt.timedelta(days=3)
+    day += dt.timedelta(days=(1 - day.weekday()) % 7, weeks=weeks)
+    link = estate.prisoner_a.contact_links.filter(relationship="MOTHER").first()
+    mother = (link or approved_contact(estate.prisoner_a, "MOTHER")).contact
+    others = [approved_contact(estate.prisoner_a, "SOLICITOR").contact] if legal else []
+    booking = do_book_video_call(
+        prisoner=estate.prisoner_a,
+        session=session,
+        day=day,
+        main_caller=mother,
+        others=others,
+        actor=STAFF,
+        decisions=Engine(refresh_every=0),
+    )
+    if live:
+        now = timezone.now()
+        Booking.objects.filter(pk=booking.pk).update(
+            starts_at=now - dt.timedelta(minutes=1), ends_at=now + dt.timedelta(minutes=29)
+        )
+        booking.refresh_from_db()
+    return booking
+
+
+@pytest.fixture
+def call(estate: Estate) -> Booking:
+    return booked(estate)
