@@ -39,6 +39,16 @@ def _audit_guards_lifted_for_flush(request: pytest.FixtureRequest) -> Iterator[N
 
 
 @pytest.fixture(autouse=True)
+def _fresh_policy_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test its own process-wide engine: the database is rolled back between tests, so
+    policy-change ids come round again and an engine kept from an earlier test could take
+    a new change for one it has already seen."""
+    from wicketgate.policy import engine as engine_module
+
+    monkeypatch.setattr(engine_module, "_engine", engine_module.Engine(refresh_every=0))
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     # Argon2 is deliberately slow; tests that are not about hashing need not pay for it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
