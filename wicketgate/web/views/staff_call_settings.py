@@ -1,7 +1,7 @@
 """Staff pages for an establishment's video-call sessions and settings.
 
 Both need ``MANAGE_CONTACTS`` at the establishment, read through ``for_user``, so another
-establishment's page is a 404; changes go through ``web.calls_settings``, which records
+establishment's page is a 404; changes go through ``calls.offer``, which records
 them.
 """
 
@@ -17,15 +17,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 from wicketgate.accounts.roles import Action
 from wicketgate.calls.booking import settings_for
 from wicketgate.calls.models import SessionTemplate
-from wicketgate.estate.codes import IncentiveLevel
-from wicketgate.estate.models import Establishment, Location
-from wicketgate.people.models import AlertCode
-from wicketgate.web.calls_settings import (
+from wicketgate.calls.offer import (
     CallSettingsError,
     do_add_call_session,
     do_deactivate_call_session,
     do_set_call_settings,
 )
+from wicketgate.estate.codes import IncentiveLevel
+from wicketgate.estate.models import Establishment, Location
+from wicketgate.people.models import AlertCode
 from wicketgate.web.decorators import staff_required
 from wicketgate.web.forms.calls import CallSettingsForm, SessionForm
 

@@ -1,5 +1,5 @@
-"""Changes to an establishment's video-call settings and sessions, until the calls app
-has its own: each atomic, each writing its audit row."""
+"""What an establishment offers for video calls: its settings (allowances, lead time,
+window, alerts) and its weekly sessions. Each change atomic, each writing its audit row."""
 
 from __future__ import annotations
 
