@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from typing import Any
 
 from django.db import close_old_connections, transaction
@@ -221,12 +222,23 @@ def do_add_call_note(booking: Booking, *, text: str, actor: Actor | Any) -> Call
 
 
 class CallWatcher:
-    """Keeps live calls in step with the clock and the policy engine."""
+    """Keeps live calls in step with the clock and the policy engine.
 
-    def __init__(self, client: JanusClient, engine: Engine, *, poll: float = 0.5) -> None:
+    Fails closed: if it cannot complete a round (database or policy unreachable) for
+    ``grace`` seconds, nothing says the calls are still allowed, so it ends every call it
+    last knew to be live, in Janus directly; the record catches up once the database is
+    back (the next good round finds those calls' rooms gone and ends them there too).
+    """
+
+    def __init__(
+        self, client: JanusClient, engine: Engine, *, poll: float = 0.5, grace: float = 5.0
+    ) -> None:
         self.client = client
         self.engine = engine
         self.poll = poll
+        self.grace = grace
+        self.live_rooms: set[int] = set()  # as of the last good round
+        self.closed_blind: set[int] = set()  # ended in Janus while the record could not be
 
     def step(self, now: dt.datetime | None = None) -> list[Booking]:
         """Open rooms that are due, end calls that must end; returns the calls ended."""
@@ -240,12 +252,19 @@ class CallWatcher:
         ):
             do_open_call(due, client=self.client, now=moment)
         ended = []
+        still: set[int] = set()
         for live in Booking.objects.filter(
             room_opened_at__isnull=False, ended_at__isnull=True
         ).select_related("prisoner"):
             reason = self._why_end(live, moment)
+            if live.room in self.closed_blind:
+                reason = "Ended when its checks could not be made (the call watcher failed closed)."
             if reason is not None:
                 ended.append(do_end_call(live, reason=reason, actor=CLOCK, client=self.client))
+            else:
+                still.add(live.room)
+        self.live_rooms = still
+        self.closed_blind.clear()
         return ended
 
     def _why_end(self, call: Booking, moment: dt.datetime) -> str | None:
@@ -262,13 +281,32 @@ class CallWatcher:
         return None
 
     def run(self, stopping: threading.Event) -> None:
+        last_good = time.monotonic()
         while not stopping.is_set():
             try:
                 close_old_connections()
                 self.step()
+                last_good = time.monotonic()
             except Exception:  # a failed round is retried on the next; it must not stop
                 log.exception("calls: the watcher's round failed")
+                if time.monotonic() - last_good >= self.grace and self.live_rooms:
+                    self.fail_closed()
             stopping.wait(self.poll)
+
+    def fail_closed(self) -> None:
+        """End, in Janus, every call the watcher can no longer vouch for."""
+        for room in sorted(self.live_rooms):
+            try:
+                self.client.kick_all(room)
+                self.live_rooms.discard(room)
+                self.closed_blind.add(room)
+                log.error(
+                    "calls: ended room %s: the watcher could not check it for %s s",
+                    room,
+                    self.grace,
+                )
+            except JanusError:
+                log.exception("calls: could not end room %s", room)
 
 
 def _locked(booking: Booking) -> Booking:

@@ -175,3 +175,31 @@ def test_a_new_ban_ends_a_live_call_within_two_seconds(world: Estate, janus: Run
     finally:
         stopping.set()
         thread.join(5)
+
+
+@pytest.mark.django_db
+def test_the_watcher_fails_closed_when_it_cannot_check_the_calls(
+    estate: Estate, janus: RunningJanus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    call = booked(estate)
+    watcher = CallWatcher(janus.client, Engine(refresh_every=0), poll=0.05, grace=0.3)
+    watcher.step(now=call.starts_at - dt.timedelta(minutes=4))  # opens the room
+    watcher.step(now=call.starts_at)  # a good round: the call is live and allowed
+    assert watcher.live_rooms == {call.room} and janus.client.room_exists(call.room)
+
+    def unreachable(now: object = None) -> list[Booking]:
+        raise ConnectionError("database unreachable")
+
+    monkeypatch.setattr(watcher, "step", unreachable)
+    stopping = threading.Event()
+    thread = threading.Thread(target=watcher.run, args=(stopping,), daemon=True)
+    thread.start()
+    try:
+        assert wait_for(lambda: not janus.client.room_exists(call.room), seconds=5) < 2
+    finally:
+        stopping.set()
+        thread.join(5)
+    monkeypatch.undo()
+    # Back again: the record catches up with what was done in Janus.
+    [ended] = watcher.step(now=call.starts_at + dt.timedelta(minutes=1))
+    assert ended.pk == call.pk and "failed closed" in ended.end_reason
