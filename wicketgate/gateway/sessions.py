@@ -13,7 +13,7 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 
 from wicketgate.gateway.models import DeviceSession, hash_secret
 
@@ -78,12 +78,18 @@ class SessionTable:
 
     def refresh(self) -> bool:
         """Reload if any session opened or closed since the last look; True if it did."""
-        open_sessions = self._scoped(DeviceSession.objects.filter(closed_at__isnull=True))
-        signature_row = open_sessions.aggregate(count=Count("pk"), newest=Max("pk"))
-        newest_any = self._scoped(DeviceSession.objects.all()).aggregate(newest=Max("pk"))["newest"]
-        signature = (signature_row["count"], newest_any)
+        # The signature is one statement (one snapshot), read before the rows: if a session
+        # opens or closes between the two, the rows are newer than the signature kept and
+        # the next look reloads. (Read in two statements, a session opening between them
+        # gave a signature that matched the later state with it closed again: it stayed
+        # accepted after it had been ended.)
+        row = self._scoped(DeviceSession.objects.all()).aggregate(
+            count=Count("pk", filter=Q(closed_at__isnull=True)), newest=Max("pk")
+        )
+        signature = (row["count"], row["newest"])
         if signature == self._signature:
             return False
+        open_sessions = self._scoped(DeviceSession.objects.filter(closed_at__isnull=True))
         rows = open_sessions.values_list(
             "pk",
             "username",
