@@ -82,6 +82,12 @@ def frames(page: Any) -> int:
     return int(page.evaluate("() => (window.WG_CALL && window.WG_CALL.framesDecoded) || 0"))
 
 
+def videos_decoding(page: Any, at_least: int = 30) -> int:
+    """How many of the videos the page receives have decoded more than ``at_least`` frames."""
+    per_video = page.evaluate("() => (window.WG_CALL && window.WG_CALL.framesPerVideo) || []")
+    return sum(1 for decoded in per_video if decoded > at_least)
+
+
 def wait_until(check: Any, seconds: float = 30, pages: dict[str, Any] | None = None) -> None:
     deadline = time.monotonic() + seconds
     while not check():
@@ -131,8 +137,11 @@ def test_a_call_in_browsers_watched_and_ended_by_staff(
             )
             family, prisoner, staff = pages["family"], pages["prisoner"], pages["staff"]
             # Each side decodes the other's video; the watcher decodes both.
-            wait_until(lambda: frames(family) > 30 and frames(prisoner) > 30, pages=pages)
-            wait_until(lambda: frames(staff) > 30, pages=pages)
+            wait_until(
+                lambda: videos_decoding(family) == 1 and videos_decoding(prisoner) == 1,
+                pages=pages,
+            )
+            wait_until(lambda: videos_decoding(staff) == 2, pages=pages)
             displays = {p["display"] for p in janus.client.participants(call.room)}
             assert displays == {f"contact-{call.main_caller.pk}", "prisoner"}  # staff unseen
             videos = "() => document.querySelectorAll('#remote video').length"

@@ -200,12 +200,18 @@
       if (!sub.pc || sub.pc.connectionState === 'closed') continue;
       try {
         const report = await sub.pc.getStats();
-        let frames = 0;
-        report.forEach((r) => { if (r.type === 'inbound-rtp' && r.kind === 'video') frames += r.framesDecoded || 0; });
-        sub.framesDecoded = frames;
+        const perStream = {};
+        report.forEach((r) => {
+          if (r.type === 'inbound-rtp' && r.kind === 'video') perStream[r.mid || r.id] = r.framesDecoded || 0;
+        });
+        sub.perStream = perStream;
+        sub.framesDecoded = Object.values(perStream).reduce((n, f) => n + f, 0);
       } catch (error) { /* closed meanwhile */ }
     }
-    state.framesDecoded = Object.values(state.subs).reduce((n, s) => n + s.framesDecoded, 0);
+    const subs = Object.values(state.subs);
+    state.framesDecoded = subs.reduce((n, s) => n + s.framesDecoded, 0);
+    /* Frames decoded of each video received, so a test can tell one feed from two. */
+    state.framesPerVideo = subs.flatMap((s) => Object.values(s.perStream || {}));
     setTimeout(sample, 250);
   }
   sample();
