@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -43,7 +44,8 @@ class Contact(models.Model):
     date_of_birth = models.DateField()
     email = models.EmailField(blank=True)
     email_verified_at = models.DateTimeField(null=True, blank=True)
-    # Identity: the least staff need to check it. No document image is kept.
+    # Identity: the least staff need to check it. No document image is kept here: a copy,
+    # where an establishment asks for one, is an ``IdentityImage`` on the link.
     document_type = models.CharField(max_length=20, choices=DocumentType.choices, blank=True)
     document_number = models.CharField(max_length=40, blank=True)
     address = models.CharField(max_length=300, blank=True)
@@ -167,3 +169,64 @@ class ContactRestriction(models.Model):
             and self.starts_on <= on
             and (self.ends_on is None or on <= self.ends_on)
         )
+
+
+# --- copies of identity documents (see contacts.documents) ----------------------------------
+
+IDENTITY_IMAGE_DAYS = 30
+IDENTITY_IMAGE_MAX_DAYS = 365
+
+
+class ContactSettings(models.Model):
+    """One establishment's choices about contacts; one without a row keeps no copies."""
+
+    establishment = models.OneToOneField(
+        "estate.Establishment", on_delete=models.CASCADE, related_name="contact_settings"
+    )
+    # Off unless the establishment turns it on: the identity details are the minimum.
+    keep_identity_images = models.BooleanField(default=False)
+    identity_image_days = models.PositiveSmallIntegerField(
+        default=IDENTITY_IMAGE_DAYS,
+        validators=[MinValueValidator(1), MaxValueValidator(IDENTITY_IMAGE_MAX_DAYS)],
+    )
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "contact settings"
+
+    def __str__(self) -> str:
+        return f"Contact settings for {self.establishment_id}"
+
+
+class IdentityImageQuerySet(ScopedQuerySet):
+    establishment_field = "link__prisoner__establishment"
+
+    def live(self) -> IdentityImageQuerySet:
+        return self.filter(deleted_at__isnull=True)
+
+
+class IdentityImage(models.Model):
+    """A photo or scan of a family member's identity document, sent for one link at an
+    establishment that keeps them; encrypted (``contacts.documents``), deleted by
+    ``delete_after`` at the latest. The row stays, without the ciphertext, as the record."""
+
+    link = models.ForeignKey(ContactLink, on_delete=models.PROTECT, related_name="identity_images")
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField(help_text="Bytes, before encryption")
+    sha256 = models.CharField(max_length=64, help_text="Of the plaintext")
+    # nonce + AES-GCM ciphertext and tag; emptied when the image is deleted.
+    ciphertext = models.BinaryField(default=b"", editable=False)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    delete_after = models.DateTimeField()
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_because = models.CharField(max_length=20, blank=True)
+
+    objects = IdentityImageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-uploaded_at", "-pk"]
+        indexes = [models.Index(fields=["deleted_at", "delete_after"], name="identity_image_due")]
+
+    def __str__(self) -> str:
+        return f"Identity image {self.pk} for {self.link_id}"
