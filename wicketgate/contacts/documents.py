@@ -36,6 +36,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +136,14 @@ def links_taking_images(contact: Contact) -> QuerySet[ContactLink]:
 
 def takes_images(link: ContactLink) -> bool:
     return links_taking_images(link.contact).filter(pk=link.pk).exists()
+
+
+def image_days(links: Iterable[ContactLink]) -> int:
+    """The longest a copy sent now for ``links`` may be kept, in days (0 for no links)."""
+    return max(
+        (settings_for(link.prisoner.establishment).identity_image_days for link in links),
+        default=0,
+    )
 
 
 # --- sending a copy --------------------------------------------------------------------
