@@ -6,6 +6,7 @@ was changed); 2 wrong usage (unknown option, missing argument).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shlex
 import sys
@@ -56,11 +57,18 @@ def main() -> None:
     show_default=True,
     help="Start the web gateway (Squid) on WICKETGATE_GATEWAY_LISTEN too.",
 )
-def up(host: str, port: int, workers: int, no_migrate: bool, gateway: bool) -> None:
+@click.option(
+    "--calls/--no-calls",
+    default=True,
+    show_default=True,
+    help="Start Janus and the call watcher too (needs WICKETGATE_JANUS_NAMESPACE or a "
+    "non-loopback WICKETGATE_JANUS_ADDRESS).",
+)
+def up(host: str, port: int, workers: int, no_migrate: bool, gateway: bool, calls: bool) -> None:
     """Start the whole platform in the foreground; Ctrl-C stops everything it started."""
     _setup_django()
     _prepare(migrate=not no_migrate)
-    sys.exit(_run_services(host, port, workers, gateway=gateway))
+    sys.exit(_run_services(host, port, workers, gateway=gateway, calls=calls))
 
 
 @main.command()
@@ -91,11 +99,67 @@ def _prepare(*, migrate: bool) -> None:
     call_command("collectstatic", interactive=False, verbosity=0)
 
 
-def _run_services(host: str, port: int, workers: int, *, gateway: bool = True) -> int:
+def _run_services(
+    host: str, port: int, workers: int, *, gateway: bool = True, calls: bool = True
+) -> int:
     """Run every component under one supervisor; when one stops, all stop."""
     from honcho.manager import Manager
 
+    from wicketgate.calls.netns import Link, remove
+
     manager = Manager()
+    binds = [f"{_bind_host(host)}:{port}"]
+    link: Link | None = None
+    if calls:
+        link, janus_bind = _prepare_calls(host, port)
+        if janus_bind is not None:
+            binds += janus_bind
+            command = [str(Path(sys.executable).with_name("wicketgate")), "calls", "run"]
+            manager.add_process("calls", shlex.join(command), env=dict(os.environ))
+    try:
+        return _supervise(manager, host, port, workers, binds, gateway=gateway)
+    finally:
+        if link is not None:
+            remove(link)
+
+
+def _prepare_calls(host: str, port: int) -> tuple[Any, list[str] | None]:
+    """Janus's network (its namespace, if it has one) and where the web app must listen for
+    its events; ``(None, None)`` when calls are not configured on this machine."""
+    from django.conf import settings
+
+    from wicketgate.calls.netns import NamespaceError, create, link_for
+    from wicketgate.calls.server import JANUS
+
+    namespace = settings.WICKETGATE_JANUS_NAMESPACE
+    if not namespace and ipaddress.ip_address(settings.WICKETGATE_JANUS_ADDRESS).is_loopback:
+        click.echo(
+            "wicketgate: video calls are off: Janus cannot carry media on loopback. Set "
+            "WICKETGATE_JANUS_ADDRESS (and _INTERFACE) to the secure network's, or "
+            "WICKETGATE_JANUS_NAMESPACE to run it in a network namespace on this machine (root)."
+        )
+        return None, None
+    if not Path(JANUS).exists():
+        raise Refused(
+            f"{JANUS} is not installed: run `make install` (it installs janus), "
+            "or start without video calls: wicketgate up --no-calls"
+        )
+    if not namespace:
+        os.environ.setdefault("WICKETGATE_JANUS_EVENTS_TO", f"http://{_bind_host(host)}:{port}")
+        return None, []
+    try:
+        link = link_for(namespace, settings.WICKETGATE_JANUS_NETWORK)
+        create(link)
+    except NamespaceError as exc:
+        raise Refused(f"{exc} (or start without video calls: wicketgate up --no-calls)") from None
+    # Janus posts its events to this machine's end of the pair: the web app listens there too.
+    os.environ.setdefault("WICKETGATE_JANUS_EVENTS_TO", f"http://{link.host_address}:{port}")
+    return link, [f"{link.host_address}:{port}"]
+
+
+def _supervise(
+    manager: Any, host: str, port: int, workers: int, binds: list[str], *, gateway: bool
+) -> int:
     if gateway:
         _check_gateway_can_start()
         env = dict(os.environ)
@@ -108,8 +172,7 @@ def _run_services(host: str, port: int, workers: int, *, gateway: bool = True) -
         "-m",
         "gunicorn",
         "wicketgate.wsgi:application",
-        "--bind",
-        f"{_bind_host(host)}:{port}",
+        *[part for bind in binds for part in ("--bind", bind)],
         "--workers",
         str(workers),
         "--access-logfile",

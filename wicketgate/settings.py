@@ -7,6 +7,7 @@ turns that off for a plain-HTTP loopback demo.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import dj_database_url
@@ -152,14 +153,30 @@ WICKETGATE_AUDIT_SPOOL_DIR = Path(envstr("WICKETGATE_AUDIT_SPOOL_DIR") or DATA_D
 # uses loopback, so in production this is an address on the secure network (the tests put
 # Janus in a network namespace of its own). WICKETGATE_JANUS_URL is the API as browsers
 # and suite devices reach it.
+# On one machine (the demo), WICKETGATE_JANUS_NAMESPACE names a network namespace that
+# `wicketgate up` makes (as root) for Janus, joined to this machine by a veth pair on
+# WICKETGATE_JANUS_NETWORK (a /30: the first address this machine's end, the second
+# Janus's); the addresses below then default to that pair's, and the web app listens on
+# this machine's end too, for Janus's events. Nothing off the machine can reach either.
 WICKETGATE_JANUS_DIR = Path(envstr("WICKETGATE_JANUS_DIR") or DATA_DIR / "janus")
-WICKETGATE_JANUS_ADDRESS = envstr("WICKETGATE_JANUS_ADDRESS") or "127.0.0.1"
-WICKETGATE_JANUS_INTERFACE = envstr("WICKETGATE_JANUS_INTERFACE") or "lo"
-WICKETGATE_JANUS_ADMIN_ACL = envstr("WICKETGATE_JANUS_ADMIN_ACL") or "127.0.0.1"
+WICKETGATE_JANUS_NAMESPACE = envstr("WICKETGATE_JANUS_NAMESPACE") or ""
+WICKETGATE_JANUS_NETWORK = envstr("WICKETGATE_JANUS_NETWORK") or "10.78.250.0/30"
+_janus_here, _janus_there = (
+    [str(a) for a in ipaddress.IPv4Network(WICKETGATE_JANUS_NETWORK).hosts()][:2]
+    if WICKETGATE_JANUS_NAMESPACE
+    else ("127.0.0.1", "127.0.0.1")
+)
+WICKETGATE_JANUS_ADDRESS = envstr("WICKETGATE_JANUS_ADDRESS") or _janus_there
+WICKETGATE_JANUS_INTERFACE = envstr("WICKETGATE_JANUS_INTERFACE") or (
+    f"{WICKETGATE_JANUS_NAMESPACE}j" if WICKETGATE_JANUS_NAMESPACE else "lo"
+)
+WICKETGATE_JANUS_ADMIN_ACL = envstr("WICKETGATE_JANUS_ADMIN_ACL") or _janus_here
 WICKETGATE_JANUS_URL = envstr("WICKETGATE_JANUS_URL") or ""
 # The web app as Janus reaches it, for Janus's events (joined, media up, hung up, …),
-# which go to the audit log.
-WICKETGATE_JANUS_EVENTS_TO = envstr("WICKETGATE_JANUS_EVENTS_TO") or "http://127.0.0.1:8000"
+# which go to the audit log. (`wicketgate up` sets it to its own port when not given.)
+WICKETGATE_JANUS_EVENTS_TO = envstr("WICKETGATE_JANUS_EVENTS_TO") or f"http://{_janus_here}:8000"
+if WICKETGATE_JANUS_NAMESPACE and _janus_here not in ALLOWED_HOSTS:
+    ALLOWED_HOSTS = [*ALLOWED_HOSTS, _janus_here]  # Janus posts its events to this end
 # How long recordings of calls are kept (calls with legal contacts are never recorded).
 WICKETGATE_CALL_RECORDING_DAYS = envint("WICKETGATE_CALL_RECORDING_DAYS", 90, minimum=1)
 

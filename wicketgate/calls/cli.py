@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import subprocess
 import threading
 from typing import Any
 
@@ -11,8 +10,6 @@ import click
 
 from wicketgate.lib.cli import Refused
 from wicketgate.lib.cli import setup_django as _setup_django
-
-JANUS = "/usr/bin/janus"
 
 
 @click.group()
@@ -34,41 +31,45 @@ def calls_config() -> None:
 @calls.command(name="run")
 def calls_run() -> None:
     """Janus, from our configuration, and the watcher that opens rooms before each call and
-    ends calls at their end time or when someone on them is no longer allowed."""
+    ends calls at their end time or when someone on them is no longer allowed.
+
+    With WICKETGATE_JANUS_NAMESPACE set, Janus runs in that network namespace (made here if
+    `wicketgate up` has not made it already; needs root)."""
     _setup_django()
+    from django.conf import settings
+
     from wicketgate.calls.actions import CallWatcher
-    from wicketgate.calls.janus import JanusError, configured, render_config
+    from wicketgate.calls.janus import configured, render_config
+    from wicketgate.calls.netns import NamespaceError, create, exists, link_for, remove
+    from wicketgate.calls.server import JanusStartError, start, stop
     from wicketgate.policy.engine import Engine
 
     client = configured()
     render_config(client.setup)
+    link = made = None
     try:
-        janus = subprocess.Popen([JANUS, "-F", str(client.setup.folder)])  # noqa: S603
-    except OSError as exc:
-        raise Refused(
-            f"cannot start Janus ({JANUS}): {exc}; install the Debian package janus"
-        ) from exc
+        if settings.WICKETGATE_JANUS_NAMESPACE:
+            link = link_for(settings.WICKETGATE_JANUS_NAMESPACE, settings.WICKETGATE_JANUS_NETWORK)
+            if not exists(link):
+                create(link)
+                made = link
+        janus = start(client, link=link, output=None)
+    except (NamespaceError, JanusStartError) as exc:
+        if made is not None:
+            remove(made)
+        raise Refused(str(exc)) from None
     stopping = threading.Event()
 
-    def stop(*_: Any) -> None:
+    def on_signal(*_: Any) -> None:
         stopping.set()
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    for _attempt in range(100):
-        try:
-            client.info()
-            break
-        except JanusError:
-            if janus.poll() is not None:
-                raise Refused(f"Janus exited ({janus.returncode}); see its output above") from None
-            stopping.wait(0.2)
-    click.echo(f"Janus on {client.setup.api_url}; calls watched every 0.5 s")
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    where = f" (network namespace {link.namespace})" if link else ""
+    click.echo(f"Janus on {client.setup.api_url}{where}; calls watched every 0.5 s")
     try:
         CallWatcher(client, Engine(refresh_every=0)).run(stopping)
     finally:
-        janus.terminate()
-        try:
-            janus.wait(10)
-        except subprocess.TimeoutExpired:
-            janus.kill()
+        stop(janus)
+        if made is not None:
+            remove(made)

@@ -134,3 +134,76 @@ def test_it_serves_on_loopback_with_migrations_applied_and_stops_on_ctrl_c(tmp_p
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", gateway_port), timeout=1).close()
     shutil.rmtree(gateway_dir, ignore_errors=True)
+
+
+@pytest.mark.skipif(
+    not WICKETGATE.exists() or os.geteuid() != 0 or not Path("/usr/bin/janus").exists(),
+    reason="Janus in a network namespace needs root and the janus package (make install)",
+)
+def test_it_starts_janus_in_its_own_network_namespace_and_takes_it_down(tmp_path: Path) -> None:
+    port = free_port()
+    namespace = f"wgup{os.getpid() % 100000}"
+    octet = os.getpid() % 200 + 20
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env |= {
+        "WICKETGATE_DATA_DIR": str(tmp_path),
+        "WICKETGATE_JANUS_NAMESPACE": namespace,
+        "WICKETGATE_JANUS_NETWORK": f"10.79.{octet}.0/30",
+    }
+    here, janus = f"10.79.{octet}.1", f"10.79.{octet}.2"
+    process = subprocess.Popen(  # noqa: S603 - our own console script
+        [str(WICKETGATE), "up", "--port", str(port), "--workers", "1", "--no-gateway"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(  # noqa: S310 - this machine's end of the pair
+                    f"http://{janus}:8088/janus/info", timeout=2
+                ) as response:
+                    info = json.loads(response.read())
+                break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                assert process.poll() is None, process.stdout.read() if process.stdout else ""
+                assert time.monotonic() < deadline, "Janus did not answer"
+                time.sleep(0.3)
+        assert info["janus"] == "server_info"
+        # From inside Janus's namespace the web app answers on this machine's end of the
+        # pair: where Janus posts its events (and the host name is allowed there).
+        deadline = time.monotonic() + 30
+        while True:
+            done = subprocess.run(  # noqa: S603
+                ["ip", "netns", "exec", namespace, "curl", "-s", "-o", "/dev/null", "-w",
+                 "%{http_code}", f"http://{here}:{port}/healthz"],  # noqa: S607
+                capture_output=True, text=True, check=False,
+            )  # fmt: skip
+            if done.stdout == "200":
+                break
+            assert time.monotonic() < deadline, f"web app not reachable from Janus: {done}"
+            time.sleep(0.3)
+        # The web app is on loopback and that end only, not on this machine's other addresses.
+        addresses = subprocess.run(
+            ["ip", "-4", "-o", "addr", "show"],
+            capture_output=True,
+            text=True,
+            check=True,  # noqa: S607
+        ).stdout.split()
+        others = [
+            word.split("/")[0]
+            for word in addresses
+            if "/" in word and not word.startswith(("127.", here))
+        ]
+        for address in others:
+            with pytest.raises(OSError):
+                socket.create_connection((address, port), timeout=1).close()
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode in (0, 130), output
+    assert f"network namespace {namespace}" in output
+    listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True)  # noqa: S607
+    assert namespace not in listed.stdout  # taken down with everything else
