@@ -92,6 +92,7 @@ def run(data: Path, counts: list[int], seconds: float, ends: int) -> dict[str, A
     from wicketgate.calls.actions import do_open_call
     from wicketgate.calls.booking import do_book_video_call
     from wicketgate.calls.models import Booking, SessionTemplate
+    from wicketgate.calls.tests.conftest import suite_terminal
     from wicketgate.contacts.tests.conftest import STAFF, approved_contact
     from wicketgate.people.models import Prisoner
     from wicketgate.policy.engine import Engine
@@ -100,6 +101,7 @@ def run(data: Path, counts: list[int], seconds: float, ends: int) -> dict[str, A
     from wicketgate.testing.personas import SETUP, build_estate, sign_in_staff
 
     estate = build_estate()
+    suite_terminal(estate)  # the prisoners' pages join from the suite's terminal (loopback)
     session = SessionTemplate.objects.create(
         suite=estate.a_video_suite, weekday=1, starts=dt.time(14, 0), minutes=60, capacity=50
     )

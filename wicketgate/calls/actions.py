@@ -28,6 +28,7 @@ from wicketgate.calls.janus import JanusClient, JanusError, core_token, room_tok
 from wicketgate.calls.models import Booking, CallNote
 from wicketgate.contacts.codes import LEGAL
 from wicketgate.contacts.models import Contact, ContactLink
+from wicketgate.gateway.models import Device
 from wicketgate.policy.engine import Engine
 
 log = logging.getLogger(__name__)
@@ -97,12 +98,15 @@ def join_tokens(
     engine: Engine,
     client: JanusClient,
     contact: Contact | None = None,
+    device_address: str | None = None,
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """What a page needs to join: the server, a core token and a room token, valid to the
-    end of the call. ``contact`` None means the prisoner (from the suite's device)."""
+    end of the call. ``contact`` None means the prisoner, who joins only from a device
+    registered in the booking's video suite (a secure area): ``device_address`` is where
+    the request came from, and must be that device's registered address."""
     moment = now or timezone.now()
-    fresh = Booking.objects.select_related("prisoner").get(pk=booking.pk)
+    fresh = Booking.objects.select_related("prisoner", "suite").get(pk=booking.pk)
     if fresh.status != BookingStatus.BOOKED or fresh.ended_at is not None:
         raise CallError("This call has ended or was cancelled.")
     opens = timezone.localtime(fresh.starts_at - JOIN_EARLY)
@@ -114,6 +118,11 @@ def join_tokens(
     callers = list(fresh.participants.values_list("contact_id", flat=True))
     if contact is not None and contact.pk not in callers:
         raise CallError("You are not booked on this call.")
+    if contact is None and not _from_suite(fresh, device_address):
+        raise CallError(
+            f"Join this call from the video suite ({fresh.suite.name or fresh.suite.code}): "
+            "staff will take you there."
+        )
     engine.refresh()
     asked = [contact.pk] if contact is not None else callers
     for contact_id in asked:
@@ -134,6 +143,15 @@ def join_tokens(
         # One-way calls: the prisoner's page takes only the callers' sound.
         "receive_video": not (contact is None and fresh.one_way),
     }
+
+
+def _from_suite(booking: Booking, address: str | None) -> bool:
+    """Whether ``address`` is that of an active device registered in the call's suite."""
+    return bool(address) and (
+        Device.objects.filter(location_id=booking.suite_id, retired_at__isnull=True)
+        .filter(address=address)
+        .exists()
+    )
 
 
 def watch_tokens(

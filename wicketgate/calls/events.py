@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from wicketgate.audit.log import Actor, PendingEvent, append_events
 from wicketgate.calls.janus import configured
-from wicketgate.calls.models import ROOM_BASE, Booking
+from wicketgate.calls.models import Booking
 
 JANUS = Actor.system("janus")
 PLUGIN_EVENTS = {"joined", "published", "unpublished", "leaving", "kicked", "destroyed"}
@@ -56,9 +56,9 @@ def record_janus_events(events: list[dict[str, Any]]) -> int:
         return 0
     bookings = {
         booking.room: booking
-        for booking in Booking.objects.filter(
-            pk__in={room - ROOM_BASE for room, *_ in found}
-        ).select_related("prisoner")
+        for booking in Booking.objects.filter(room__in={room for room, *_ in found}).select_related(
+            "prisoner"
+        )
     }
     pending = [
         PendingEvent(
@@ -87,7 +87,7 @@ def _what(event: dict[str, Any]) -> tuple[int, str, dict[str, Any]] | None:
         data = body.get("data") or {}
         name = data.get("event") or data.get("videoroom")
         room = data.get("room")
-        if name in PLUGIN_EVENTS and isinstance(room, int) and room > ROOM_BASE:
+        if name in PLUGIN_EVENTS and isinstance(room, int):
             details = {k: data[k] for k in ("display", "id", "reason") if k in data}
             return room, str(name), details
     if event.get("type") == 16:

@@ -9,6 +9,7 @@ three more approved contacts; the checks are in ``booking.py``.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -21,7 +22,14 @@ from wicketgate.calls.codes import (
     BookingStatus,
 )
 
-ROOM_BASE = 1_000_000
+# Janus VideoRoom rooms are numbers. Each call's is drawn at random from [2**40, 2**53)
+# (below 2**53 so that JavaScript holds it exactly): a token for one call says nothing
+# about any other call's room.
+ROOM_LOW, ROOM_HIGH = 2**40, 2**53
+
+
+def new_room() -> int:
+    return ROOM_LOW + secrets.randbelow(ROOM_HIGH - ROOM_LOW)
 
 
 class CallSettings(models.Model):
@@ -109,6 +117,7 @@ class Booking(models.Model):
     cancel_reason = models.CharField(max_length=300, blank=True, help_text="The family sees it")
     # The call itself: its Janus room is opened shortly before the start and destroyed at
     # the end, or earlier by staff or because someone on it may no longer take part.
+    room = models.BigIntegerField(unique=True, default=new_room, editable=False)
     room_opened_at = models.DateTimeField(null=True, blank=True)
     recorded = models.BooleanField(default=False)
     one_way = models.BooleanField(default=False, help_text="The prisoner does not see the callers")
@@ -136,11 +145,6 @@ class Booking(models.Model):
     @property
     def reference(self) -> str:
         return f"VC-{self.pk}"
-
-    @property
-    def room(self) -> int:
-        """The Janus room of this call (VideoRoom room ids are numbers)."""
-        return ROOM_BASE + int(self.pk)
 
     @property
     def is_live(self) -> bool:

@@ -61,7 +61,7 @@ def do_register_device(
     if location.kind in (LocationKind.WING, LocationKind.LANDING):
         raise GatewayError(
             f"location {location.code} is a {location.kind.lower()}: register the device in a cell, "
-            "kiosk area, education room, library or workshop"
+            "kiosk area, education room, library, workshop or video suite"
         )
     key = new_secret()
     with transaction.atomic():

@@ -22,6 +22,7 @@ class DeviceKind(models.TextChoices):
     LAPTOP = "laptop", "In-cell laptop"
     KIOSK = "kiosk", "Wing kiosk"
     PC = "pc", "Education-room PC"
+    SUITE = "suite", "Video-suite terminal"  # the prisoner joins video calls from it
 
 
 class CloseReason(models.TextChoices):

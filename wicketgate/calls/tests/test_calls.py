@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -16,10 +17,12 @@ from django.utils import timezone
 
 from wicketgate.audit.models import AuditEvent
 from wicketgate.calls.actions import CallError, CallWatcher, do_end_call, do_open_call, join_tokens
-from wicketgate.calls.models import Booking
-from wicketgate.calls.tests.conftest import booked
+from wicketgate.calls.models import ROOM_HIGH, ROOM_LOW, Booking
+from wicketgate.calls.tests.conftest import SUITE_TERMINAL_ADDRESS as SUITE_ADDRESS
+from wicketgate.calls.tests.conftest import booked, suite_terminal
 from wicketgate.contacts.actions import do_add_restriction
 from wicketgate.contacts.tests.conftest import STAFF, approved_contact
+from wicketgate.gateway.actions import do_register_device, do_retire_device
 from wicketgate.policy.codes import DEFAULT_CATEGORIES
 from wicketgate.policy.engine import Engine
 from wicketgate.policy.models import Category
@@ -59,6 +62,47 @@ def join(janus: RunningJanus, tokens: dict[str, Any]) -> int:
 
 
 @pytest.mark.django_db
+def test_each_call_has_a_room_number_drawn_at_random(estate: Estate) -> None:
+    """One call's tokens name its room; they must say nothing of any other call's."""
+    first, second = booked(estate), booked(estate, weeks=1)
+    rooms = {first.room, second.room}
+    assert len(rooms) == 2
+    assert all(ROOM_LOW <= room < ROOM_HIGH for room in rooms)
+    assert abs(first.room - second.room) > 1_000_000  # not a counter
+
+
+@pytest.mark.django_db
+def test_the_prisoner_joins_only_from_a_terminal_registered_in_the_calls_suite(
+    estate: Estate,
+) -> None:
+    call = booked(estate, live=True)
+    Booking.objects.filter(pk=call.pk).update(room_opened_at=timezone.now())
+    client: Any = SimpleNamespace(setup=SimpleNamespace(token_secret="s", browser_url="http://j"))
+
+    def tokens(address: str) -> dict[str, Any]:
+        return join_tokens(
+            call, engine=Engine(refresh_every=0), client=client, device_address=address
+        )
+
+    assert tokens(SUITE_ADDRESS)["display"] == "prisoner"
+    # A device elsewhere in the establishment (a kiosk on the wing) is not the suite.
+    do_register_device(
+        device_id="NGT-KIOSK-9",
+        establishment=estate.a,
+        location=estate.a_cell,
+        kind="kiosk",
+        actor=STAFF,
+        address="10.9.9.9",
+    )
+    with pytest.raises(CallError, match="from the video suite"):
+        tokens("10.9.9.9")
+    # A retired terminal no longer lets anyone join from it.
+    do_retire_device(suite_terminal(estate), actor=STAFF)
+    with pytest.raises(CallError, match="from the video suite"):
+        tokens(SUITE_ADDRESS)
+
+
+@pytest.mark.django_db
 def test_the_room_opens_five_minutes_before_and_only_the_booked_may_join(
     estate: Estate, janus: RunningJanus
 ) -> None:
@@ -79,7 +123,15 @@ def test_the_room_opens_five_minutes_before_and_only_the_booked_may_join(
         join_tokens(call, engine=engine, client=janus.client, contact=stranger, now=call.starts_at)
     during = call.starts_at + dt.timedelta(minutes=1)
     family = join_tokens(call, engine=engine, client=janus.client, contact=mother, now=during)
-    prisoner = join_tokens(call, engine=engine, client=janus.client, now=during)
+    # The prisoner joins only from the suite's registered terminal.
+    for elsewhere in (None, "10.1.2.3"):
+        with pytest.raises(CallError, match="from the video suite"):
+            join_tokens(
+                call, engine=engine, client=janus.client, now=during, device_address=elsewhere
+            )
+    prisoner = join_tokens(
+        call, engine=engine, client=janus.client, now=during, device_address=SUITE_ADDRESS
+    )
     join(janus, family)
     join(janus, prisoner)
     # A room token made for another room does not let anyone in (Janus checks it).
