@@ -33,8 +33,10 @@ install:
 	$(call header,"install (scripts/bootstrap.sh)")
 	bash scripts/bootstrap.sh
 
+# Janus runs in a network namespace of its own on this machine (ICE never uses loopback).
 demo: install
-	WICKETGATE_SECURE_COOKIES=0 $(BIN)/wicketgate demo
+	WICKETGATE_SECURE_COOKIES=0 WICKETGATE_JANUS_NAMESPACE=$${WICKETGATE_JANUS_NAMESPACE-wgjanus} \
+		$(BIN)/wicketgate demo
 
 test: install
 	$(call header,"ruff check")

@@ -149,6 +149,7 @@ class Welcome:
     counts: dict[str, int]
     devices: list[tuple[str, str, str]] = field(default_factory=list)  # id, where, prisoner
     conduct: list[str] = field(default_factory=list)  # what the demo's conduct records show
+    calls: list[str] = field(default_factory=list)  # the demo's video calls
 
 
 def load_demo(progress: ProgressFactory | None = None) -> Welcome:
@@ -178,12 +179,14 @@ def load_demo(progress: ProgressFactory | None = None) -> Welcome:
     devices = _devices()
     conduct = _conduct(prisoners)
     _contacts(families, prisoners)
+    calls = _video_calls(families, prisoners)
     return Welcome(
         staff=staff,
         families=families,
         prisoners=prisoners,
         devices=devices,
         conduct=conduct,
+        calls=calls,
         counts={"establishments": len(ESTABLISHMENTS), "prisoners": Prisoner.objects.count()},
     )
 
@@ -229,6 +232,10 @@ def print_welcome(welcome: Welcome, *, base_url: str, echo: Callable[[str], None
             f"    curl -x http://{settings.WICKETGATE_GATEWAY_LISTEN} -U USERNAME:PASSWORD http://www.nhs.uk/"
         )
         echo(f"  or: wicketgate gateway session open --prisoner {number} --device {device_id}")
+    if welcome.calls:
+        echo("Video calls (Janus):")
+        for line in welcome.calls:
+            echo(f"  {line}")
     if welcome.conduct:
         echo("Conduct (incidents, sanctions, alerts):")
         for line in welcome.conduct:
@@ -630,6 +637,98 @@ def _contacts(families: list[str], prisoners: list[tuple[str, str]]) -> None:
             email="grace.okafor@example.org",
             actor=ACTOR,
         )
+
+
+DEMO_SESSIONS = [(dt.time(9, 30), 30), (dt.time(14, 0), 30), (dt.time(18, 0), 60)]
+WATCHERS = ["officer", "security", "governor"]  # the demo staff who may oversee calls
+DEMO_TERMINAL_ADDRESS = "127.0.0.1"  # the demo runs on one machine: its browser is the suite's
+
+
+def _video_calls(families: list[str], prisoners: list[tuple[str, str]]) -> list[str]:
+    """Sessions every day in each establishment's video suite, the suite's terminal, and a
+    call for the first demo family starting now (the demo's own one-off session), so that a
+    call can be tried at once: the family page in one browser window, the prisoner portal
+    in another (it is the suite's terminal: the demo's is this machine)."""
+    from wicketgate.calls.booking import BookingError, do_book_video_call
+    from wicketgate.calls.models import Booking, SessionTemplate
+    from wicketgate.calls.offer import do_add_call_session, do_deactivate_call_session
+    from wicketgate.contacts.models import ContactLink
+
+    for spec in ESTABLISHMENTS:
+        suite = Location.objects.get(code=f"{spec.code}-VS1")
+        if not SessionTemplate.objects.filter(suite=suite).exists():
+            for weekday in range(7):
+                for starts, minutes in DEMO_SESSIONS:
+                    do_add_call_session(
+                        suite,
+                        weekday=weekday,
+                        starts=starts,
+                        minutes=minutes,
+                        capacity=3,
+                        actor=ACTOR,
+                    )
+        terminal = f"{spec.code}-VS1-T1"
+        if not Device.objects.filter(device_id=terminal).exists():
+            do_register_device(
+                device_id=terminal,
+                establishment=suite.establishment,
+                location=suite,
+                kind=DeviceKind.SUITE,
+                actor=ACTOR,
+                address=DEMO_TERMINAL_ADDRESS,
+            )
+    if not families or not prisoners:
+        return []
+    link = (
+        ContactLink.objects.filter(contact__user__username=families[0], status="approved")
+        .select_related("prisoner__establishment", "contact")
+        .first()
+    )
+    if link is None:
+        return []
+    prisoner, caller = link.prisoner, link.contact
+    now = timezone.localtime()
+    call = (
+        Booking.objects.live()
+        .filter(prisoner=prisoner, ends_at__gt=now + dt.timedelta(minutes=10))
+        .order_by("starts_at")
+        .first()
+    )
+    if call is None or call.starts_at > now + dt.timedelta(hours=1):
+        # A one-off session from the last half hour, 60 minutes: booked as if the day
+        # before (the lead time), then no longer offered.
+        starts = now.replace(minute=now.minute - now.minute % 30, second=0, microsecond=0)
+        suite = Location.objects.get(code=f"{prisoner.establishment.code}-VS1")
+        session = do_add_call_session(
+            suite,
+            weekday=starts.weekday(),
+            starts=starts.time(),
+            minutes=60,
+            capacity=1,
+            actor=ACTOR,
+        )
+        try:
+            call = do_book_video_call(
+                prisoner=prisoner,
+                session=session,
+                day=starts.date(),
+                main_caller=caller,
+                actor=ACTOR,
+                now=starts - dt.timedelta(days=1),
+            )
+        except BookingError as exc:
+            return [f"No demo call now: {exc}"]
+        finally:
+            do_deactivate_call_session(session, actor=ACTOR)
+    begins, ends = timezone.localtime(call.starts_at), timezone.localtime(call.ends_at)
+    return [
+        f"{caller.email} and {prisoner.prison_number} have a call {begins:%H:%M}-{ends:%H:%M} today:",
+        "  sign in as each (two browser windows) and open Video calls, then Join.",
+        "  Staff watch it under Live calls: "
+        + ", ".join(f"{prisoner.establishment.code.lower()}.{who}" for who in WATCHERS)
+        + ".",
+        "Sessions every day at 09:30, 14:00 (30 min) and 18:00 (60 min) in each video suite.",
+    ]
 
 
 def _prisoner_accounts_listed() -> list[tuple[str, str]]:

@@ -139,10 +139,29 @@ def test_it_loads_the_same_demo_estate_every_time(db: None) -> None:
     from wicketgate.gateway.actions import device_by_key
     from wicketgate.gateway.models import Device
 
-    devices = list(Device.objects.order_by("device_id").values_list("device_id", flat=True))
+    devices = list(
+        Device.objects.exclude(kind="suite")
+        .order_by("device_id")
+        .values_list("device_id", flat=True)
+    )
     assert len(devices) == 3 and all(device in second.output for device in devices)
     assert all(device_by_key(device, DEMO_DEVICE_KEY) is not None for device in devices)
-    assert Device.objects.get(establishment__code="RVS").kind == "laptop"  # in-cell laptops there
+    assert Device.objects.exclude(kind="suite").get(establishment__code="RVS").kind == "laptop"
+    # Video calls: each suite with its terminal and daily sessions, and a call on now for the
+    # first demo family member, booked once however often the demo loads.
+    from wicketgate.calls.models import Booking, SessionTemplate
+
+    terminals = Device.objects.filter(kind="suite")
+    assert sorted(terminals.values_list("location__code", flat=True)) == [
+        "NGT-VS1",
+        "RVS-VS1",
+        "WBK-VS1",
+    ]
+    assert SessionTemplate.objects.filter(active=True).count() == 3 * 7 * 3
+    (call,) = Booking.objects.all()
+    assert call.starts_at <= timezone.now() < call.ends_at
+    assert call.main_caller.email == "fay.ashdown@example.org"
+    assert "fay.ashdown@example.org and A1032CJ have a call" in second.output
     # Conduct records to look at, made once: a sanction in force, one suspended, and an
     # incident waiting for its hearing.
     from wicketgate.conduct.models import Incident, Sanction
