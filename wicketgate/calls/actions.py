@@ -133,6 +133,7 @@ def join_tokens(
             raise CallError(" ".join(decision.reasons))
     secret = client.setup.token_secret
     display = "prisoner" if contact is None else f"contact-{contact.pk}"
+    _clear_earlier_join(client, fresh.room, display)
     return {
         "server": client.setup.browser_url,
         "room": fresh.room,
@@ -143,6 +144,18 @@ def join_tokens(
         # One-way calls: the prisoner's page takes only the callers' sound.
         "receive_video": not (contact is None and fresh.one_way),
     }
+
+
+def _clear_earlier_join(client: JanusClient, room: int, display: str) -> None:
+    """Someone asking to join again (a page reloaded, a browser that crashed) takes the place
+    of their earlier join, which Janus would otherwise keep until its session times out,
+    the room full meanwhile (it has a publisher place for each person booked)."""
+    try:
+        earlier = [p for p in client.participants(room) if p.get("display") == display]
+        for participant in earlier:
+            client.kick(room, int(participant["id"]))
+    except JanusError as exc:
+        raise CallError(f"The call service cannot be reached: {exc}") from exc
 
 
 def _from_suite(booking: Booking, address: str | None) -> bool:

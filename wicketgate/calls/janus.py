@@ -205,6 +205,12 @@ class JanusClient:
             expect="success",
         )
 
+    def kick(self, room: int, participant: int) -> None:
+        """Take one participant out of the room (their page is told it was kicked)."""
+        self._videoroom(
+            {"request": "kick", "room": room, "id": participant, "secret": ""}, expect="success"
+        )
+
     def kick_all(self, room: int) -> list[int]:
         """Hang up every handle in ``room`` and end their sessions; returns the sessions ended.
 

@@ -77,7 +77,10 @@ def test_the_prisoner_joins_only_from_a_terminal_registered_in_the_calls_suite(
 ) -> None:
     call = booked(estate, live=True)
     Booking.objects.filter(pk=call.pk).update(room_opened_at=timezone.now())
-    client: Any = SimpleNamespace(setup=SimpleNamespace(token_secret="s", browser_url="http://j"))
+    client: Any = SimpleNamespace(
+        setup=SimpleNamespace(token_secret="s", browser_url="http://j"),
+        participants=lambda room: [],  # nobody on the call yet
+    )
 
     def tokens(address: str) -> dict[str, Any]:
         return join_tokens(
@@ -100,6 +103,38 @@ def test_the_prisoner_joins_only_from_a_terminal_registered_in_the_calls_suite(
     do_retire_device(suite_terminal(estate), actor=STAFF)
     with pytest.raises(CallError, match="from the video suite"):
         tokens(SUITE_ADDRESS)
+
+
+@pytest.mark.django_db
+def test_joining_again_takes_the_place_of_the_earlier_join(
+    estate: Estate, janus: RunningJanus
+) -> None:
+    """A reloaded page or a crashed browser must not leave the room full (one publisher
+    place each) until Janus times the old session out."""
+    call = booked(estate)
+    do_open_call(call, client=janus.client, now=call.starts_at)
+    engine, during = Engine(refresh_every=0), call.starts_at + dt.timedelta(minutes=1)
+    mother = call.main_caller
+
+    def on_call() -> list[str]:
+        return sorted(p["display"] for p in janus.client.participants(call.room))
+
+    def ids() -> set[int]:
+        return {int(p["id"]) for p in janus.client.participants(call.room)}
+
+    seen: set[int] = set()
+    for _attempt in range(2):  # the first page, then the same person's page reloaded
+        join(
+            janus, join_tokens(call, engine=engine, client=janus.client, contact=mother, now=during)
+        )
+        prisoner = join_tokens(
+            call, engine=engine, client=janus.client, now=during, device_address=SUITE_ADDRESS
+        )
+        join(janus, prisoner)
+        wait_for(lambda: len(on_call()) == 2 and not ids() & seen)  # both joined anew
+        assert on_call() == [f"contact-{mother.pk}", "prisoner"]
+        seen |= ids()
+    do_end_call(call, reason="Test over", actor=STAFF, client=janus.client)
 
 
 @pytest.mark.django_db
