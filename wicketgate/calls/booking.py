@@ -20,6 +20,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from wicketgate.accounts.models import UserKind
 from wicketgate.audit.log import Actor, as_actor, record_event
 from wicketgate.calls.codes import ADULT_AGE, MAX_OTHER_CALLERS, BookingStatus
 from wicketgate.calls.models import Booking, CallSettings, Participant, SessionTemplate
@@ -107,32 +108,63 @@ def do_book_video_call(
     return booking
 
 
-def do_cancel_booking(booking: Booking, *, reason: str, actor: Actor | Any) -> Booking:
-    """Cancel with a reason the family sees; the minutes go back to the allowance."""
-    if not reason.strip():
+def do_cancel_booking(
+    booking: Booking, *, reason: str, actor: Actor | Any, now: dt.datetime | None = None
+) -> Booking:
+    """Cancel with a reason the family sees; the minutes go back to the allowance.
+
+    Staff may cancel until the call ends (the call watcher then closes a live room). A
+    family member may cancel only a call they are the main caller of, and only before it
+    starts; their reason is optional, since the call is theirs to call off.
+    """
+    moment = now or timezone.now()
+    who = as_actor(actor)
+    family = who.kind == UserKind.FAMILY
+    if not family and not reason.strip():
         raise BookingError("reason: say why, for the family")
     with transaction.atomic():
         locked = (
             Booking.objects.select_for_update(of=("self",))
-            .select_related("prisoner__establishment")
+            .select_related("prisoner__establishment", "main_caller")
             .get(pk=booking.pk)
         )
         if locked.status != BookingStatus.BOOKED:
             raise BookingError(f"{locked.reference} is already cancelled")
+        if locked.ended_at is not None or moment >= locked.ends_at:
+            raise BookingError(f"{locked.reference} has ended")
+        if family:
+            if str(locked.main_caller.user_id) != who.id:
+                raise BookingError("booking: only the main caller can cancel this call")
+            if moment >= locked.starts_at:
+                raise BookingError(
+                    "booking: the call has started, so it can no longer be cancelled"
+                )
         locked.status = BookingStatus.CANCELLED
-        locked.cancelled_at = timezone.now()
-        locked.cancelled_by = as_actor(actor).label
+        locked.cancelled_at = moment
+        locked.cancelled_by = who.label
         locked.cancel_reason = reason.strip()[:300]
         locked.save()
         record_event(
             "calls.booking.cancel",
-            actor=actor,
+            actor=who,
             subject=locked.prisoner,
             establishment=locked.prisoner.establishment,
-            details={"booking": locked.pk, "reason": locked.cancel_reason},
+            details={"booking": locked.pk, "reason": locked.cancel_reason, "by": who.kind},
         )
     booking.status, booking.cancel_reason = locked.status, locked.cancel_reason
+    booking.cancelled_by = locked.cancelled_by
     return locked
+
+
+def cancelled_by_family(booking: Booking) -> bool:
+    """Whether the main caller called the call off (``cancelled_by`` keeps the canceller's
+    user name, and a family account's is theirs alone)."""
+    user = booking.main_caller.user
+    return (
+        booking.status == BookingStatus.CANCELLED
+        and user is not None
+        and booking.cancelled_by == user.username
+    )
 
 
 # --- the checks ----------------------------------------------------------------------------

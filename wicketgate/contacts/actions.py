@@ -32,6 +32,10 @@ from wicketgate.people.models import Prisoner
 
 VERIFY_SALT = "wicketgate.contacts.verify-email"
 VERIFY_DAYS = 3
+REGISTER = "contacts.register"  # as do_register_family_member records it
+RESEND = "contacts.email.resend"
+RESEND_EVERY = dt.timedelta(minutes=1)
+RESEND_PER_HOUR = 5
 NO_MATCH = "We could not match those details to anyone. Check the prison number and date of birth."
 
 
@@ -117,6 +121,56 @@ def do_verify_email(token: str) -> Contact:
             person.save(update_fields=["email_verified_at"])
             record_event("contacts.email.verify", actor=_owner(person), subject=person)
     return person
+
+
+def do_resend_verification(
+    email: str, *, actor: Actor | Any | None = None, now: dt.datetime | None = None
+) -> tuple[Contact, str] | None:
+    """A fresh verification token for a registered family account whose address is not
+    yet confirmed; None when there is nothing to send (no such account, or confirmed).
+
+    The page that asks answers the same whichever it is, so it cannot be used to find out
+    who has an account. At most one link a minute and ``RESEND_PER_HOUR`` an hour go to
+    an address (the one sent at registration counts), so it cannot be used to flood one.
+    Links sent earlier keep working until they expire: tokens are signed, not stored, and
+    each only confirms this address for this person, as the new one does.
+    """
+    moment = now or timezone.now()
+    address = email.strip().lower()
+    with transaction.atomic():
+        person = (
+            Contact.objects.select_for_update()
+            .select_related("user")
+            .filter(
+                email=address,
+                email_verified_at__isnull=True,
+                user__username=address,
+                user__kind=UserKind.FAMILY,
+                user__is_active=True,
+            )
+            .first()
+        )
+        if person is None:
+            return None
+        sent = sorted(
+            AuditEvent.objects.filter(
+                action__in=(REGISTER, RESEND),
+                subject_kind=Contact._meta.label_lower,
+                subject_id=str(person.pk),
+                occurred_at__gt=moment - dt.timedelta(hours=1),
+            ).values_list("occurred_at", flat=True)
+        )
+        if sent and sent[-1] > moment - RESEND_EVERY:
+            raise ContactError("email: we sent a link less than a minute ago; wait and try again")
+        if len(sent) >= RESEND_PER_HOUR:
+            raise ContactError("email: we have sent several links this hour; try again later")
+        record_event(
+            RESEND,
+            actor=actor or Actor.system("web"),
+            subject=person,
+            details={"email": address},
+        )
+    return person, verification_token(person)
 
 
 def do_give_identity(

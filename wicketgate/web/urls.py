@@ -295,11 +295,13 @@ urlpatterns = [
     path("family/sign-out", family.sign_out, name="family-sign-out"),
     path("family/register", family_contacts.register, name="family-register"),
     path("family/verify/<str:token>", family_contacts.verify, name="family-verify"),
+    path("family/verify-again", family_contacts.resend, name="family-verify-again"),
     path("family/identity", family_contacts.identity, name="family-identity"),
     path("family/prisoners/", family_contacts.prisoners, name="family-prisoners"),
     path("family/video-calls/", family_calls.my_calls, name="family-calls"),
     path("family/video-calls/book", family_calls.choose_prisoner, name="family-call-choose"),
     path("family/video-calls/book/<int:pk>", family_calls.book, name="family-call-book"),
+    path("family/video-calls/<int:pk>/cancel", family_calls.cancel, name="family-call-cancel"),
     path("family/prisoners/ask", family_contacts.ask, name="family-ask"),
     path(
         "family/prisoners/<int:pk>/children/new",

@@ -95,6 +95,18 @@ class CancelCallForm(CallForm):
     )
 
 
+class FamilyCancelCallForm(CallForm):
+    ACTION_FIELDS = {"reason": "reason"}
+
+    reason = forms.CharField(
+        label=_("Why are you cancelling? (optional)"),
+        help_text=_("The prison sees this"),
+        required=False,
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 WEEKDAYS = [
     (0, _("Monday")),
     (1, _("Tuesday")),

@@ -113,6 +113,18 @@ class RegisterForm(ContactForm):
     )
 
 
+class ResendVerificationForm(ContactForm):
+    email = forms.EmailField(
+        label=_("Email address"),
+        help_text=_("The address you registered with"),
+        error_messages={
+            "required": _("Enter your email address"),
+            "invalid": _("Enter an email address like name@example.com"),
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+    )
+
+
 class IdentityForm(ContactForm):
     document_type = forms.ChoiceField(
         label=_("Which document will you show?"),

@@ -848,6 +848,26 @@ CALLS = [
     ),
 ]
 
+# The family portal's pages about one family's records, for test_family_call_cancel.py:
+# Rita (the main caller) gets ``owner_status``; another family member, staff and a
+# prisoner get a 404, and a visitor is sent to the family sign-in. Not in ALL, which is
+# the staff site.
+FAMILY_CALLS_URL = "/family/video-calls/"
+
+FAMILY = [
+    Endpoint(
+        "family: cancel a video call page",
+        "get",
+        lambda e: (f"{FAMILY_CALLS_URL}{call_data.booking(e).pk}/cancel", {}),
+    ),
+    Endpoint(
+        "family: cancel a video call",
+        "post",
+        lambda e: (f"{FAMILY_CALLS_URL}{call_data.booking(e).pk}/cancel", {"reason": "Unwell"}),
+        owner_status=302,
+    ),
+]
+
 ALL = PAGES + FORMS + AUDIT + SITE_REQUESTS + POLICY + GATEWAY + CONDUCT + CONTACTS + CALLS
 SCOPED = [endpoint for endpoint in ALL if endpoint.scoped]
 CHANGES = [endpoint for endpoint in FORMS if endpoint.name != "switch establishment"]

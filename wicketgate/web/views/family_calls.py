@@ -1,5 +1,6 @@
 """The family portal's video calls: booking one with a prisoner you are an approved
-contact of, and your calls (upcoming, with Join at the time; cancelled, with why).
+contact of, your calls (upcoming, with Join at the time; cancelled, with why), and
+cancelling one you are the main caller of before it starts.
 
 Every read goes through the person behind the signed-in account: a prisoner they are not
 an approved contact of, or another family's booking, is a 404.
@@ -11,15 +12,20 @@ import datetime as dt
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
-from wicketgate.calls.booking import BookingError, do_book_video_call
+from wicketgate.calls.booking import (
+    BookingError,
+    cancelled_by_family,
+    do_book_video_call,
+    do_cancel_booking,
+)
 from wicketgate.calls.codes import BookingStatus
-from wicketgate.calls.models import SessionTemplate
+from wicketgate.calls.models import Booking, SessionTemplate
 from wicketgate.contacts.models import Contact, ContactLink
 from wicketgate.web.calls_queries import (
     Slot,
@@ -31,7 +37,7 @@ from wicketgate.web.calls_queries import (
 )
 from wicketgate.web.contacts_queries import contact_of
 from wicketgate.web.decorators import family_required
-from wicketgate.web.forms.calls import BookCallForm
+from wicketgate.web.forms.calls import BookCallForm, FamilyCancelCallForm
 
 
 @require_GET
@@ -44,8 +50,13 @@ def my_calls(request: HttpRequest) -> HttpResponse:
         request,
         "web/calls/family_calls.html",
         {
-            "upcoming": [(b, may_join(b, now)) for b in upcoming(bookings, now)],
-            "cancelled": [b for b in bookings if b.status == BookingStatus.CANCELLED],
+            "upcoming": [
+                (b, may_join(b, now), b.main_caller_id == person.pk and now < b.starts_at)
+                for b in upcoming(bookings, now)
+            ],
+            "cancelled": [
+                (b, cancel_note(b, person)) for b in bookings if b.status == BookingStatus.CANCELLED
+            ],
             "can_book": bool(approved_prisoners_of(person)),
         },
     )
@@ -106,6 +117,51 @@ def book(request: HttpRequest, pk: int) -> HttpResponse:
         "web/calls/family_book.html",
         {"form": form, "prisoner": prisoner, "no_slots": not slots},
     )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@family_required
+def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _person(request)
+    # Only the main caller's own coming calls: anyone else's, or one that is over or
+    # already cancelled, is a 404. Once it has started it stays, and the page says so.
+    booking = get_object_or_404(
+        Booking.objects.filter(
+            main_caller=person, status=BookingStatus.BOOKED, ends_at__gt=timezone.now()
+        ).select_related("prisoner"),
+        pk=pk,
+    )
+    form = FamilyCancelCallForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        try:
+            do_cancel_booking(booking, reason=form.cleaned_data["reason"], actor=request.user)
+        except BookingError as exc:
+            form.add_action_error(exc)
+        else:
+            messages.success(
+                request,
+                _("Your call %(ref)s with %(name)s is cancelled.")
+                % {"ref": booking.reference, "name": booking.prisoner.full_name},
+            )
+            return redirect("web:family-calls")
+    return render(
+        request,
+        "web/calls/family_cancel.html",
+        {"form": form, "booking": booking, "started": timezone.now() >= booking.starts_at},
+    )
+
+
+def cancel_note(booking: Booking, person: Contact) -> str:
+    """Why a call was cancelled, as the family reads it: the prison's reason, or who in
+    the family called it off (and why, if they said)."""
+    if not cancelled_by_family(booking):
+        return booking.cancel_reason
+    who = (
+        _("You cancelled this call")
+        if booking.main_caller_id == person.pk
+        else _("%(name)s cancelled this call") % {"name": booking.main_caller.full_name}
+    )
+    return f"{who}: {booking.cancel_reason}" if booking.cancel_reason else who
 
 
 def slot_label(slot: Slot) -> str:

@@ -1,5 +1,6 @@
-"""The family portal's contact pages: registering, confirming the e-mail address, giving
-identity details, asking to be a prisoner's contact and adding a child.
+"""The family portal's contact pages: registering, confirming the e-mail address (and
+sending the link again), giving identity details, asking to be a prisoner's contact and
+adding a child.
 
 A family member reads and changes only what is theirs: every page goes through the
 person behind the signed-in account, so another family member's link is a 404.
@@ -24,6 +25,7 @@ from wicketgate.contacts.actions import (
     do_give_identity,
     do_register_family_member,
     do_request_link,
+    do_resend_verification,
     do_verify_email,
 )
 from wicketgate.contacts.codes import LinkStatus
@@ -31,7 +33,13 @@ from wicketgate.contacts.models import Contact, ContactLink
 from wicketgate.web.contacts_queries import contact_of, links_of
 from wicketgate.web.contacts_text import STATUS
 from wicketgate.web.decorators import family_required
-from wicketgate.web.forms.contacts import AskForm, ChildForm, IdentityForm, RegisterForm
+from wicketgate.web.forms.contacts import (
+    AskForm,
+    ChildForm,
+    IdentityForm,
+    RegisterForm,
+    ResendVerificationForm,
+)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -65,6 +73,26 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
     except ContactError as exc:
         return render(request, "web/family/verified.html", {"problem": str(exc).split(": ", 1)[-1]})
     return render(request, "web/family/verified.html", {"problem": ""})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@never_cache
+def resend(request: HttpRequest) -> HttpResponse:
+    """Send the confirmation link again. The answer is the same whether or not the address
+    has an account, is confirmed already, or was sent a link a moment ago: only who reads
+    that mailbox learns which."""
+    form = ResendVerificationForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        email = form.cleaned_data["email"].strip().lower()
+        asker = request.user if request.user.is_authenticated else None
+        try:
+            found = do_resend_verification(email, actor=asker)
+        except ContactError:
+            found = None  # too soon: the link already on its way will do
+        if found is not None:
+            _send_verification(request, *found)
+        return render(request, "web/family/check_email.html", {"email": email, "again": True})
+    return render(request, "web/family/resend.html", {"form": form})
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
