@@ -697,12 +697,12 @@ def _video_calls(families: list[str], prisoners: list[tuple[str, str]]) -> list[
     if call is None or call.starts_at > now + dt.timedelta(hours=1):
         # A one-off session from the last half hour, 60 minutes: booked as if the day
         # before (the lead time), then no longer offered.
-        starts = now.replace(minute=now.minute - now.minute % 30, second=0, microsecond=0)
+        slot = now.replace(minute=now.minute - now.minute % 30, second=0, microsecond=0)
         suite = Location.objects.get(code=f"{prisoner.establishment.code}-VS1")
         session = do_add_call_session(
             suite,
-            weekday=starts.weekday(),
-            starts=starts.time(),
+            weekday=slot.weekday(),
+            starts=slot.time(),
             minutes=60,
             capacity=1,
             actor=ACTOR,
@@ -711,10 +711,10 @@ def _video_calls(families: list[str], prisoners: list[tuple[str, str]]) -> list[
             call = do_book_video_call(
                 prisoner=prisoner,
                 session=session,
-                day=starts.date(),
+                day=slot.date(),
                 main_caller=caller,
                 actor=ACTOR,
-                now=starts - dt.timedelta(days=1),
+                now=slot - dt.timedelta(days=1),
             )
         except BookingError as exc:
             return [f"No demo call now: {exc}"]
