@@ -155,6 +155,20 @@ def test_rita_sees_why_a_call_was_cancelled(
     assert "The suite is closed" in rita.get("/family/video-calls/").content.decode()
 
 
+def test_the_prisoner_sees_a_cancelled_call_and_who_called_it_off(
+    estate: Estate, client_prisoner: Client, session: SessionTemplate
+) -> None:
+    by_prison = booked(estate, session)
+    do_cancel_booking(by_prison, reason="The suite is closed", actor=SETUP)
+    page = client_prisoner.get("/portal/video-calls/").content.decode()
+    assert "The prison cancelled this call. The suite is closed" in page
+    assert f"/portal/calls/{by_prison.pk}/" not in page
+    by_family = booked(estate, session)
+    do_cancel_booking(by_family, reason="Car broke down", actor=by_family.main_caller.user)
+    page = client_prisoner.get("/portal/video-calls/").content.decode()
+    assert f"{by_family.main_caller.full_name} cancelled this call. Car broke down" in page
+
+
 def test_another_family_member_sees_none_of_it(
     estate: Estate, client_family: Client, session: SessionTemplate
 ) -> None:

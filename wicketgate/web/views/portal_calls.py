@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from wicketgate.calls.booking import cancelled_by_family
 from wicketgate.calls.codes import BookingStatus
 from wicketgate.calls.models import Booking
 from wicketgate.web.calls_queries import may_join
@@ -22,13 +23,20 @@ def my_calls(request: HttpRequest) -> HttpResponse:
     if not prisoner.establishment.feature("video_calls"):
         raise Http404
     now = timezone.now()
+    # Calls still to come, and those called off that would have been: the prisoner hears
+    # why, and who called it off (the family or the prison).
     bookings = (
-        Booking.objects.filter(prisoner=prisoner, status=BookingStatus.BOOKED, ends_at__gt=now)
+        Booking.objects.filter(
+            prisoner=prisoner,
+            status__in=[BookingStatus.BOOKED, BookingStatus.CANCELLED],
+            ends_at__gt=now,
+        )
+        .select_related("main_caller__user")
         .prefetch_related("participants__contact")
         .order_by("starts_at", "pk")
     )
     return render(
         request,
         "web/calls/portal_calls.html",
-        {"rows": [(b, may_join(b, now)) for b in bookings]},
+        {"rows": [(b, may_join(b, now), cancelled_by_family(b)) for b in bookings]},
     )
