@@ -3,5 +3,6 @@ from django.urls import include, path
 urlpatterns = [
     path("api/v1/", include("wicketgate.api.urls")),
     path("", include("wicketgate.calls.urls")),
+    path("", include("wicketgate.contacts.urls")),
     path("", include("wicketgate.web.urls")),
 ]

@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy as _
 
 from wicketgate.contacts.actions import ContactError
 from wicketgate.contacts.codes import OFFICIAL, DocumentType, Relationship, RestrictionCode
+from wicketgate.contacts.documents import MAX_BYTES, content_type_of
+from wicketgate.contacts.models import IDENTITY_IMAGE_MAX_DAYS
 from wicketgate.web.forms.base import GovukForm
 from wicketgate.web.forms.fields import GovukDateField
 
@@ -155,6 +157,47 @@ class IdentityForm(ContactForm):
     )
 
 
+class IdentityImageForm(IdentityForm):
+    """Identity details, with a copy of the document where the prison keeps copies.
+
+    Where none does (``takes_images`` false) the page does not show the field, and a file
+    sent anyway is refused."""
+
+    document_image = forms.FileField(
+        label=_("A photo or scan of the document (optional)"),
+        required=False,
+        help_text=_("A JPEG, PNG or PDF file, smaller than 5 MB"),
+        widget=forms.ClearableFileInput(
+            attrs={"class": "govuk-file-upload", "accept": ".jpg,.jpeg,.png,.pdf"}
+        ),
+    )
+
+    def __init__(self, *args: Any, takes_images: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.takes_images = takes_images
+
+    def clean_document_image(self) -> bytes | None:
+        upload = self.cleaned_data.get("document_image")
+        if not upload:
+            return None
+        if not self.takes_images:
+            # The field is not on the page: the refusal goes at the top of it.
+            self.add_error(
+                None, _("The prison does not keep copies of documents: bring the document with you")
+            )
+            return None
+        if upload.size > MAX_BYTES:
+            raise forms.ValidationError(
+                _("The photo or scan of the document must be smaller than 5 MB")
+            )
+        data = b"".join(upload.chunks())
+        if content_type_of(data) is None:
+            raise forms.ValidationError(
+                _("The photo or scan of the document must be a JPEG, PNG or PDF file")
+            )
+        return data
+
+
 class AskForm(ContactForm):
     prison_number = forms.CharField(
         label=_("Their prison number"),
@@ -240,4 +283,29 @@ class OfficialForm(ContactForm):
         _("Approved until (optional)"),
         required=False,
         help_text=_("Leave empty for no end date"),
+    )
+
+
+class ContactSettingsForm(ContactForm):
+    keep_identity_images = forms.TypedChoiceField(
+        label=_("Keep copies of family members' identity documents?"),
+        help_text=_(
+            "Family members may then send a photo or scan of the document they will show. "
+            "Copies are kept encrypted and deleted once staff have checked the identity, "
+            "or after the number of days below."
+        ),
+        choices=[("yes", _("Yes")), ("no", _("No"))],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose whether to keep copies")},
+    )
+    identity_image_days = forms.IntegerField(
+        label=_("Delete copies after (days)"),
+        min_value=1,
+        max_value=IDENTITY_IMAGE_MAX_DAYS,
+        error_messages={
+            "required": _("Enter the number of days"),
+            "invalid": _("Enter the number of days as a whole number"),
+        },
+        widget=forms.NumberInput(attrs={"class": "govuk-input--width-4"}),
     )

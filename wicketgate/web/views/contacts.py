@@ -31,7 +31,8 @@ from wicketgate.contacts.actions import (
     do_set_victim,
 )
 from wicketgate.contacts.codes import LinkStatus
-from wicketgate.contacts.models import ContactLink, ContactRestriction
+from wicketgate.contacts.documents import do_purge_identity_images
+from wicketgate.contacts.models import ContactLink, ContactRestriction, IdentityImage
 from wicketgate.people.models import Prisoner
 from wicketgate.web.contacts_queries import links_for_prisoner, waiting_for_staff
 from wicketgate.web.contacts_text import STATUS, identity_status
@@ -80,6 +81,8 @@ def check_identity(request: HttpRequest, pk: int) -> HttpResponse:
     except ContactError as exc:
         messages.error(request, capfirst(str(exc)))
     else:
+        # The check was what a copy of the document was for: none is kept beyond it.
+        do_purge_identity_images(contact=link.contact, actor=request.user)
         messages.success(
             request, _("%(name)s's identity is checked.") % {"name": link.contact.full_name}
         )
@@ -271,6 +274,7 @@ def _link_page(request: HttpRequest, link: ContactLink, **sent: ContactForm) -> 
             "deciding": link.status == LinkStatus.CONFIRMED,
             "approved": link.status == LinkStatus.APPROVED,
             "restrictions": [(r, r.in_force(today)) for r in link.restrictions.all()],
+            "identity_images": IdentityImage.objects.live().filter(link=link).defer("ciphertext"),
             # The form sent with errors, for the error summary and the page title.
             "form": next(iter(sent.values()), None),
             **forms,

@@ -22,13 +22,18 @@ from wicketgate.contacts.actions import (
     VERIFY_DAYS,
     ContactError,
     do_add_child,
-    do_give_identity,
     do_register_family_member,
     do_request_link,
     do_resend_verification,
     do_verify_email,
 )
 from wicketgate.contacts.codes import LinkStatus
+from wicketgate.contacts.documents import (
+    do_give_identity_with_image,
+    image_days,
+    links_taking_images,
+    takes_images,
+)
 from wicketgate.contacts.models import Contact, ContactLink
 from wicketgate.web.contacts_queries import contact_of, links_of
 from wicketgate.web.contacts_text import STATUS
@@ -36,7 +41,7 @@ from wicketgate.web.decorators import family_required
 from wicketgate.web.forms.contacts import (
     AskForm,
     ChildForm,
-    IdentityForm,
+    IdentityImageForm,
     RegisterForm,
     ResendVerificationForm,
 )
@@ -104,10 +109,18 @@ def identity(request: HttpRequest) -> HttpResponse:
         "address": person.address,
         "postcode": person.postcode,
     }
-    form = IdentityForm(request.POST if request.method == "POST" else None, initial=initial)
+    # A copy of the document only for a prison that keeps them (contacts.documents).
+    image_links = list(links_taking_images(person))
+    posted = request.method == "POST"
+    form = IdentityImageForm(
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        initial=initial,
+        takes_images=bool(image_links),
+    )
     if form.is_bound and form.is_valid():
         try:
-            do_give_identity(person, actor=request.user, **form.cleaned_data)
+            do_give_identity_with_image(person, actor=request.user, **form.cleaned_data)
         except ContactError as exc:
             form.add_action_error(exc)
         else:
@@ -115,7 +128,16 @@ def identity(request: HttpRequest) -> HttpResponse:
                 request, _("Thank you. Staff will check your identity when you first visit.")
             )
             return redirect("web:family-prisoners")
-    return render(request, "web/family/identity.html", {"form": form, "person": person})
+    return render(
+        request,
+        "web/family/identity.html",
+        {
+            "form": form,
+            "person": person,
+            "takes_images": bool(image_links),
+            "image_days": image_days(image_links),
+        },
+    )
 
 
 @require_GET
@@ -140,7 +162,7 @@ def ask(request: HttpRequest) -> HttpResponse:
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         try:
-            do_request_link(
+            link = do_request_link(
                 person,
                 prison_number=data["prison_number"],
                 prisoner_date_of_birth=data["prisoner_date_of_birth"],
@@ -154,6 +176,12 @@ def ask(request: HttpRequest) -> HttpResponse:
                 request,
                 _("You have asked to be their contact. They will be asked to confirm it."),
             )
+            if takes_images(link) and not person.identity_checked:
+                messages.info(
+                    request,
+                    _("This prison also takes a photo or scan of your identity document."),
+                )
+                return redirect("web:family-identity")
             return redirect("web:family-prisoners")
     return render(request, "web/family/ask.html", {"person": person, "form": form})
 
