@@ -16,6 +16,8 @@ from wicketgate.audit.log import record_event
 from wicketgate.audit.models import AuditEvent
 from wicketgate.conduct.codes import Status
 from wicketgate.contacts.codes import LinkStatus
+from wicketgate.contacts.documents import do_add_identity_image, do_set_contact_settings
+from wicketgate.contacts.models import IdentityImage
 from wicketgate.estate.codes import IncentiveLevel
 from wicketgate.people.actions import do_add_alert
 from wicketgate.people.models import Prisoner
@@ -716,6 +718,21 @@ def _contact(estate: Estate, status: str = LinkStatus.CONFIRMED, *, checked: boo
     return f"{CONTACTS_URL}{contact_data.link(estate, status, checked=checked).pk}/"
 
 
+CONTACT_SETTINGS_URL = "/staff/establishments/NGT/contact-settings"
+
+
+def _identity_image(estate: Estate) -> str:
+    """A copy of Rita's document, kept for her link at A (which keeps copies)."""
+    link = contact_data.link(estate)
+    image = IdentityImage.objects.live().filter(link=link).first()
+    if image is None:
+        do_set_contact_settings(
+            estate.a, keep_identity_images=True, identity_image_days=30, actor=SETUP
+        )
+        image = do_add_identity_image(link, data=b"%PDF-1.7 a scan", actor=SETUP)
+    return f"{CONTACTS_URL}{link.pk}/identity-images/{image.pk}"
+
+
 def _contacts(
     name: str,
     method: str,
@@ -775,6 +792,25 @@ CONTACTS = [
             f"{PROFILE}contacts/official",
             {"given_name": "Sam", "family_name": "Counsel", "relationship": "SOLICITOR"},
         ),
+    ),
+    _contacts("see a copy of an identity document", "get", lambda e: (_identity_image(e), {})),
+    Endpoint(
+        "contact settings page",
+        "get",
+        lambda e: (CONTACT_SETTINGS_URL, {}),
+        role=GOVERNOR,
+        action=Action.MANAGE_ESTABLISHMENT,
+    ),
+    Endpoint(
+        "change contact settings",
+        "post",
+        lambda e: (
+            CONTACT_SETTINGS_URL,
+            {"keep_identity_images": "yes", "identity_image_days": "30"},
+        ),
+        302,
+        role=GOVERNOR,
+        action=Action.MANAGE_ESTABLISHMENT,
     ),
 ]
 
