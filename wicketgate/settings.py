@@ -95,9 +95,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # failing half-way through a transaction with "database is locked".
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        # secure_delete: deleted rows (a copy of an identity document, once its time is up)
+        # are overwritten, not left in the file's free pages.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+        "PRAGMA secure_delete=ON;",
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Uploads stay in memory, never in a temporary file, cut off past the largest file taken.
+FILE_UPLOAD_HANDLERS = ["wicketgate.lib.uploads.BoundedMemoryUploadHandler"]
 
 # --- Authentication -----------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -59,8 +59,9 @@ from wicketgate.contacts.models import (
 )
 from wicketgate.estate.models import Establishment
 from wicketgate.lib.env import secret_from_data_dir
+from wicketgate.lib.uploads import MAX_BYTES as UPLOAD_MAX_BYTES
 
-MAX_BYTES = 5 * 1024 * 1024
+MAX_BYTES = UPLOAD_MAX_BYTES  # what the upload handler keeps at most, plus one byte
 # First bytes → content type. Nothing else is taken: no SVG, HTML or office files.
 MAGIC = [
     (b"\xff\xd8\xff", "image/jpeg"),

@@ -131,7 +131,7 @@ def test_joining_again_takes_the_place_of_the_earlier_join(
             call, engine=engine, client=janus.client, now=during, device_address=SUITE_ADDRESS
         )
         join(janus, prisoner)
-        wait_for(lambda: len(on_call()) == 2 and not ids() & seen)  # both joined anew
+        wait_for(lambda before=frozenset(seen): len(on_call()) == 2 and not ids() & before)
         assert on_call() == [f"contact-{mother.pk}", "prisoner"]
         seen |= ids()
     do_end_call(call, reason="Test over", actor=STAFF, client=janus.client)

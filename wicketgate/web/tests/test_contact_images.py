@@ -167,8 +167,10 @@ def test_the_identity_check_deletes_the_copy(visits: Client, estate: Estate) -> 
     assert url not in visits.get(f"/staff/contacts/{link.pk}/").content.decode()
 
 
-def test_the_governor_turns_copies_on(governor: Client, estate: Estate) -> None:
+def test_the_governor_turns_copies_on(governor: Client, visits: Client, estate: Estate) -> None:
     url = "/staff/establishments/NGT/contact-settings"
+    assert url in governor.get("/staff/establishments/NGT/").content.decode()  # linked there
+    assert url not in visits.get("/staff/establishments/NGT/").content.decode()
     assert governor.get(url).status_code == 200
     response = governor.post(url, {"keep_identity_images": "yes", "identity_image_days": "7"})
     assert response.status_code == 302

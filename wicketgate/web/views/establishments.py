@@ -84,6 +84,9 @@ def establishment_detail(request: HttpRequest, code: str) -> HttpResponse:
             "can_review_alerts": Establishment.objects.for_user(request.user, Action.REVIEW_ALERTS)
             .filter(pk=establishment.pk)
             .exists(),
+            "can_manage": Establishment.objects.for_user(request.user, Action.MANAGE_ESTABLISHMENT)
+            .filter(pk=establishment.pk)
+            .exists(),
         },
     )
 
