@@ -29,6 +29,8 @@ from wicketgate.policy.codes import ALL, CLEARANCE_OF, Effect
 from wicketgate.policy.hours import Window, parse_hours
 from wicketgate.policy.models import AccessRule, Category, PolicyChange, PrisonerException, Site
 
+ADULT_AGE = 18  # a contact under it is a child
+
 NAMESPACE = "Wicketgate"
 VALIDATE_CHUNK = 5000
 BROWSE = f'{NAMESPACE}::Action::"browse"'
@@ -74,6 +76,10 @@ SCHEMA: dict[str, Any] = {
                         # is a victim of the prisoner's offence.
                         "restrictions": _STRINGS,
                         "victim": {"type": "Boolean"},
+                        # Under 18 on the day; and, if so, not yet vetted (a CHILD
+                        # restriction on their pair, or on the adult who added them).
+                        "child": {"type": "Boolean"},
+                        "unvetted": {"type": "Boolean"},
                     },
                 }
             },
@@ -184,6 +190,22 @@ forbid (
   resource is {NAMESPACE}::Contact
 )
 when {{ resource.victim && principal.alerts.contains("VICTIM") }};
+
+@id("restriction:child-alert")
+forbid (
+  principal is {NAMESPACE}::Prisoner,
+  action in [{", ".join(f'{NAMESPACE}::Action::"{a}"' for a in CONTACT_ACTIONS.values())}],
+  resource is {NAMESPACE}::Contact
+)
+when {{ resource.child && principal.alerts.contains("CHILD") }};
+
+@id("restriction:child-vetting")
+forbid (
+  principal is {NAMESPACE}::Prisoner,
+  action in [{", ".join(f'{NAMESPACE}::Action::"{a}"' for a in CONTACT_ACTIONS.values())}],
+  resource is {NAMESPACE}::Contact
+)
+when {{ resource.unvetted }};
 """ + "".join(
     f"""
 @id("sanction:{service}")
@@ -237,6 +259,8 @@ class ContactFact:
     expires_on: dt.date | None
     victim: bool
     restrictions: tuple[tuple[str, dt.date, dt.date | None], ...]  # code, from, to (inclusive)
+    born: dt.date | None = None
+    escort_id: str | None = None  # a child's: the adult who added them
 
     def approved_on(self, day: dt.date) -> bool:
         return self.expires_on is None or day <= self.expires_on
@@ -487,16 +511,30 @@ def next_sanction_edge(slice_: PrisonerSlice, at: dt.datetime) -> dt.datetime | 
     return min(edges, default=None)
 
 
-def contact_entity(fact: ContactFact | None, contact_id: str, day: dt.date) -> dict[str, Any]:
-    """The contact as the prisoner's list has them on ``day`` (not on it: not approved)."""
+def contact_entity(
+    fact: ContactFact | None,
+    contact_id: str,
+    day: dt.date,
+    escort: ContactFact | None = None,
+) -> dict[str, Any]:
+    """The contact as the prisoner's list has them on ``day`` (not on it: not approved).
+
+    A child (under 18 that day) is unvetted while a CHILD restriction ("child visitors to
+    be vetted") is in force on their own pair or on the pair of ``escort``, the adult who
+    added them: staff end the restriction once they have vetted the child."""
+    restrictions = fact.restrictions_on(day) if fact is not None else []
+    child = fact is not None and fact.born is not None and _age(fact.born, day) < ADULT_AGE
+    escort_restrictions = escort.restrictions_on(day) if escort is not None else []
     return {
         "uid": {"type": f"{NAMESPACE}::Contact", "id": contact_id},
         "attrs": {
             "contact_id": contact_id,
             "approved": fact is not None and fact.approved_on(day),
             "legal": fact is not None and fact.legal,
-            "restrictions": fact.restrictions_on(day) if fact is not None else [],
+            "restrictions": restrictions,
             "victim": fact is not None and fact.victim,
+            "child": child,
+            "unvetted": child and "CHILD" in {*restrictions, *escort_restrictions},
         },
         "parents": [],
     }
@@ -602,8 +640,24 @@ def _add_contacts(by_pk: dict[int, PrisonerSlice], chunk: list[int]) -> None:
         link__in=links, ended_at__isnull=True
     ).values_list("link_id", "code", "starts_on", "ends_on"):
         restrictions[link_id].append((code, start, end))
-    for link_id, prisoner_id, contact_id, relationship, expires, victim in links.values_list(
-        "pk", "prisoner_id", "contact_id", "relationship", "expires_on", "victim"
+    for (
+        link_id,
+        prisoner_id,
+        contact_id,
+        relationship,
+        expires,
+        victim,
+        born,
+        escort_id,
+    ) in links.values_list(
+        "pk",
+        "prisoner_id",
+        "contact_id",
+        "relationship",
+        "expires_on",
+        "victim",
+        "contact__date_of_birth",
+        "contact__added_by_id",
     ):
         by_pk[prisoner_id].contacts[str(contact_id)] = ContactFact(
             link_id,
@@ -612,6 +666,8 @@ def _add_contacts(by_pk: dict[int, PrisonerSlice], chunk: list[int]) -> None:
             expires,
             victim,
             tuple(restrictions.get(link_id, ())),
+            born,
+            str(escort_id) if escort_id is not None else None,
         )
 
 

@@ -342,7 +342,8 @@ def evaluate_contact(
     day = at.astimezone(snap.zone).date()
     principal = prisoner_entity(slice_, day, at)
     fact = slice_.contacts.get(contact_id)
-    contact = contact_entity(fact, contact_id, day)
+    escort = slice_.contacts.get(fact.escort_id) if fact and fact.escort_id else None
+    contact = contact_entity(fact, contact_id, day, escort)
     legal = bool(contact["attrs"]["legal"])
     request = {
         "principal": {"type": f"{NAMESPACE}::Prisoner", "id": number},
@@ -400,6 +401,10 @@ def _contact_forbid_reason(snap: Snapshot, rule_id: str, slice_: Any, at: dt.dat
         return "Staff have banned contact with this person."
     if rule_id == "restriction:victim":
         return "You may not contact this person."
+    if rule_id == "restriction:child-alert":
+        return "You may not be in contact with anyone under 18 (a child contact restriction)."
+    if rule_id == "restriction:child-vetting":
+        return "Staff have to vet this child before they can be in contact with you."
     return sanction_reason(snap, rule_id, slice_, at)
 
 

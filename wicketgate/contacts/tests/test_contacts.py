@@ -277,6 +277,61 @@ def test_revoking_an_adult_revokes_the_children_they_added(estate: Estate, engin
     assert json.loads(revokes.last().details_json)["reason"].startswith("The adult who added")  # type: ignore[union-attr]
 
 
+def _child_of(adult: ContactLink, born: dt.date) -> ContactLink:
+    child = do_add_child(
+        adult,
+        given_name="Ava",
+        family_name="Ashdown",
+        date_of_birth=born,
+        relationship="DAUGHTER",
+        actor=Actor.of_user(adult.contact.user),
+    )
+    do_confirm_link(child, accept=True, actor=PRISONER)
+    do_decide_link(child, approve=True, actor=STAFF)
+    return child
+
+
+def test_a_child_contact_restriction_alert_stops_contact_with_children_only(
+    estate: Estate, engine: Engine
+) -> None:
+    adult = approved_contact(estate.prisoner_a, "PARTNER")
+    today = timezone.localdate()
+    born = today.replace(year=today.year - 18) + dt.timedelta(days=1)  # 18 tomorrow
+    child = _child_of(adult, born)
+    assert engine.decide_contact(ALAN, "video", str(child.contact_id)).allowed  # no alert
+    do_add_alert(estate.prisoner_a, "CHILD", actor=SETUP)
+    for channel in ("video", "phone", "messages"):
+        decision = engine.decide_contact(ALAN, channel, str(child.contact_id))
+        assert not decision.allowed and decision.rules == ("restriction:child-alert",)
+        assert "under 18" in decision.reasons[0]
+    assert engine.decide_contact(ALAN, "video", str(adult.contact_id)).allowed
+    # The day they turn 18 they are not a child: decided from the day, no change needed.
+    tomorrow = timezone.now() + dt.timedelta(days=1)
+    assert engine.decide_contact(ALAN, "video", str(child.contact_id), at=tomorrow).allowed
+
+
+@pytest.mark.parametrize("on", ["child", "adult"])
+def test_a_child_to_be_vetted_is_stopped_until_staff_end_the_restriction(
+    estate: Estate, engine: Engine, on: str
+) -> None:
+    """CHILD ("child visitors to be vetted") on the child's own pair, or on the pair of the
+    adult who added them, stops the child; never the adult; ended, the child is vetted."""
+    adult = approved_contact(estate.prisoner_a, "PARTNER")
+    today = timezone.localdate()
+    child = _child_of(adult, today.replace(year=today.year - 9))
+    restriction = do_add_restriction(
+        child if on == "child" else adult, code="CHILD", reason="Not yet vetted", actor=STAFF
+    )
+    decision = engine.decide_contact(ALAN, "video", str(child.contact_id))
+    assert not decision.allowed and decision.rules == ("restriction:child-vetting",)
+    assert decision.reasons == (
+        "Staff have to vet this child before they can be in contact with you.",
+    )
+    assert engine.decide_contact(ALAN, "video", str(adult.contact_id)).allowed
+    do_end_restriction(restriction, actor=STAFF)
+    assert engine.decide_contact(ALAN, "video", str(child.contact_id)).allowed
+
+
 def test_a_verification_link_expires_after_three_days(
     estate: Estate, monkeypatch: pytest.MonkeyPatch
 ) -> None:
