@@ -254,7 +254,9 @@ def run(data: Path, counts: list[int], seconds: float, ends: int) -> dict[str, A
                 "prisoner": (frames(inmate), time.monotonic()),
             }
             clicked = time.monotonic()
-            staff.click("text=End the call")
+            # Without no_wait_after the click waits for the form's navigation, by which time
+            # media has often stopped: the loop below would start too late to see it stop.
+            staff.click("text=End the call", no_wait_after=True)
             watch_until = clicked + 4.0
             while time.monotonic() < watch_until:
                 for who, page in (("family", family), ("prisoner", inmate)):
