@@ -13,8 +13,6 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, Q
-
 from wicketgate.gateway.models import DeviceSession, hash_secret
 
 
@@ -42,7 +40,7 @@ class SessionTable:
     def __init__(self, establishment_ids: set[int] | None = None) -> None:
         self.establishment_ids = establishment_ids
         self._sessions: dict[str, LiveSession] = {}
-        self._signature: tuple[int, int | None] | None = None
+        self._signature: frozenset[int] | None = None
         self._active: dict[str, dt.datetime] = {}  # username -> last request seen here
         self._lock = threading.Lock()
 
@@ -78,16 +76,20 @@ class SessionTable:
 
     def refresh(self) -> bool:
         """Reload if any session opened or closed since the last look; True if it did."""
-        # The signature is one statement (one snapshot), read before the rows: if a session
-        # opens or closes between the two, the rows are newer than the signature kept and
-        # the next look reloads. (Read in two statements, a session opening between them
-        # gave a signature that matched the later state with it closed again: it stayed
-        # accepted after it had been ended.)
-        row = self._scoped(DeviceSession.objects.all()).aggregate(
-            count=Count("pk", filter=Q(closed_at__isnull=True)), newest=Max("pk")
+        # Compare the ids of the open sessions now (one statement) with the ids of the rows
+        # the table holds: reload when they differ. The table's own ids are what is kept,
+        # not the ids read before loading, so a session opening and closing again around a
+        # load is still noticed. (A count with the highest id was not enough: on
+        # PostgreSQL ids are handed out at insert, so a session opened with a lower id,
+        # committed after a higher one together with the close of an earlier session, left
+        # both unchanged, and the closed session stayed accepted.) Open sessions are few:
+        # one a device in use.
+        now_open = frozenset(
+            self._scoped(DeviceSession.objects.filter(closed_at__isnull=True)).values_list(
+                "pk", flat=True
+            )
         )
-        signature = (row["count"], row["newest"])
-        if signature == self._signature:
+        if now_open == self._signature:
             return False
         open_sessions = self._scoped(DeviceSession.objects.filter(closed_at__isnull=True))
         rows = open_sessions.values_list(
@@ -108,7 +110,7 @@ class SessionTable:
         )
         self._sessions = {row[1]: LiveSession(*row) for row in rows}
         self._active = {name: at for name, at in self._active.items() if name in self._sessions}
-        self._signature = signature
+        self._signature = frozenset(session.pk for session in self._sessions.values())
         return True
 
     def write_activity(self) -> int:

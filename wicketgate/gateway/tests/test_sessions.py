@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -12,8 +13,9 @@ from wicketgate.gateway.actions import (
     do_open_device_session,
     do_register_device,
 )
-from wicketgate.gateway.models import CloseReason
+from wicketgate.gateway.models import CloseReason, DeviceSession
 from wicketgate.gateway.sessions import SessionTable
+from wicketgate.people.models import Prisoner
 from wicketgate.testing.personas import SETUP, Estate
 
 
@@ -66,3 +68,38 @@ def test_it_reloads_only_when_a_session_opens_or_closes(estate: Estate) -> None:
     assert not table.refresh()
     do_close_device_session(session, reason=CloseReason.ENDED_BY_STAFF, actor=SETUP)
     assert table.refresh() and table.get(session.username) is None
+
+
+def test_a_close_with_an_open_of_a_lower_id_is_seen(estate: Estate) -> None:
+    """On PostgreSQL ids are handed out at insert, not at commit: a session can open with a
+    lower id than one already seen, in the same transaction as the close of an earlier
+    session (a new session on a device closes the old one). The open count and the highest
+    id are then unchanged; the closed session must still be dropped."""
+    laptop, _ = do_register_device(
+        device_id="NGT-LT-1", establishment=estate.a, location=estate.a_cell, kind="laptop",
+        actor=SETUP,
+    )  # fmt: skip
+    kiosk, _ = do_register_device(
+        device_id="NGT-KIOSK-1", establishment=estate.a, location=estate.a_cell, kind="kiosk",
+        actor=SETUP,
+    )  # fmt: skip
+    neighbour = Prisoner.objects.create(
+        prison_number="A7777AA", given_name="Neil", family_name="Nash",
+        date_of_birth=dt.date(1988, 8, 8), establishment=estate.a, location=estate.a_cell,
+        security_category="B", incentive_level="STD", legal_status="SENTENCED",
+    )  # fmt: skip
+    first, _ = do_open_device_session(prisoner=estate.prisoner_a, device=laptop, actor=SETUP)
+    other, _ = do_open_device_session(prisoner=neighbour, device=kiosk, actor=SETUP)
+    highest = other.pk + 1000
+    DeviceSession.objects.filter(pk=other.pk).update(id=highest)  # committed earlier, higher id
+    table = SessionTable()
+    table.refresh()
+    assert table.get(first.username) is not None
+    # Later the prisoner signs in again on the laptop (the first session closes), and the
+    # new session's id falls below the highest seen: the open count and highest id stay.
+    again, _ = do_open_device_session(prisoner=estate.prisoner_a, device=laptop, actor=SETUP)
+    DeviceSession.objects.filter(pk=again.pk).update(id=highest - 1)
+    assert DeviceSession.objects.get(pk=first.pk).closed_at is not None
+    assert table.refresh()
+    assert table.get(first.username) is None
+    assert table.get(again.username) is not None
