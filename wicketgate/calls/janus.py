@@ -179,6 +179,11 @@ class JanusClient:
             "is_private": True,
             "signed_tokens": True,
             "admin_key": self.setup.admin_key,
+            # Without a room secret anyone with a call's tokens could kick, mute, end it,
+            # switch off its recording or lock staff out (edit): the secret never leaves
+            # the server, and recording can only be changed with it.
+            "secret": self.room_secret(room),
+            "lock_record": True,
             "permanent": False,
             "audiocodec": "opus",
             "videocodec": "vp8",
@@ -187,8 +192,17 @@ class JanusClient:
             body.update({"record": True, "rec_dir": record_dir})
         self._videoroom(body, expect="created")
 
+    def room_secret(self, room: int) -> str:
+        """The room's secret, derived from the VideoRoom admin key (kept by nobody else)."""
+        return hmac.new(
+            self.setup.admin_key.encode(), f"room-secret:{room}".encode(), hashlib.sha256
+        ).hexdigest()
+
     def destroy_room(self, room: int) -> None:
-        self._videoroom({"request": "destroy", "room": room, "secret": ""}, expect="destroyed")
+        self._videoroom(
+            {"request": "destroy", "room": room, "secret": self.room_secret(room)},
+            expect="destroyed",
+        )
 
     def room_exists(self, room: int) -> bool:
         return bool(self._videoroom({"request": "exists", "room": room}).get("exists"))
@@ -201,14 +215,22 @@ class JanusClient:
         """Stop (or restart) one of a participant's tracks for everybody: staff mute a
         microphone or pause a camera. Unmuted video comes back with the next key frame."""
         self._videoroom(
-            {"request": "moderate", "room": room, "id": participant, "mid": mid, "mute": mute},
+            {
+                "request": "moderate",
+                "room": room,
+                "id": participant,
+                "mid": mid,
+                "mute": mute,
+                "secret": self.room_secret(room),
+            },
             expect="success",
         )
 
     def kick(self, room: int, participant: int) -> None:
         """Take one participant out of the room (their page is told it was kicked)."""
         self._videoroom(
-            {"request": "kick", "room": room, "id": participant, "secret": ""}, expect="success"
+            {"request": "kick", "room": room, "id": participant, "secret": self.room_secret(room)},
+            expect="success",
         )
 
     def kick_all(self, room: int) -> list[int]:

@@ -105,6 +105,55 @@ def test_the_prisoner_joins_only_from_a_terminal_registered_in_the_calls_suite(
         tokens(SUITE_ADDRESS)
 
 
+def as_caller(janus: RunningJanus, tokens: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """A VideoRoom request sent with a caller's own tokens, as their browser could."""
+    api, token = tokens["server"], tokens["core_token"]
+    session = janus.client.call(api, {"janus": "create"}, token)["data"]["id"]
+    handle = janus.client.call(
+        f"{api}/{session}", {"janus": "attach", "plugin": "janus.plugin.videoroom"}, token
+    )["data"]["id"]
+    reply = janus.client.call(
+        f"{api}/{session}/{handle}", {"janus": "message", "body": body}, token
+    )
+    return dict((reply.get("plugindata") or {}).get("data") or {})
+
+
+@pytest.mark.django_db
+def test_a_callers_tokens_cannot_kick_mute_end_or_stop_recording_the_call(
+    estate: Estate, janus: RunningJanus
+) -> None:
+    call = booked(estate)
+    do_open_call(call, client=janus.client, now=call.starts_at)
+    engine, during = Engine(refresh_every=0), call.starts_at + dt.timedelta(minutes=1)
+    family = join_tokens(
+        call, engine=engine, client=janus.client, contact=call.main_caller, now=during
+    )
+    join(janus, family)
+    join(
+        janus,
+        join_tokens(
+            call, engine=engine, client=janus.client, now=during, device_address=SUITE_ADDRESS
+        ),
+    )
+    wait_for(lambda: len(janus.client.participants(call.room)) == 2)
+    prisoner = next(p for p in janus.client.participants(call.room) if p["display"] == "prisoner")
+    room = call.room
+    for body in (
+        {"request": "kick", "room": room, "id": prisoner["id"]},
+        {"request": "kick", "room": room, "id": prisoner["id"], "secret": ""},
+        {"request": "moderate", "room": room, "id": prisoner["id"], "mid": "0", "mute": True},
+        {"request": "enable_recording", "room": room, "record": False},
+        {"request": "edit", "room": room, "new_secret": "mine"},
+        {"request": "destroy", "room": room},
+    ):
+        answer = as_caller(janus, family, body)
+        assert "error" in answer, (body, answer)
+    assert janus.client.room_exists(room)
+    assert len(janus.client.participants(room)) == 2  # nobody was kicked
+    ended = do_end_call(call, reason="Test over", actor=STAFF, client=janus.client)
+    assert ended.ended_at is not None and not janus.client.room_exists(room)
+
+
 @pytest.mark.django_db
 def test_joining_again_takes_the_place_of_the_earlier_join(
     estate: Estate, janus: RunningJanus
