@@ -1,16 +1,17 @@
-"""Each call's Janus room is a random number kept with the booking (it was 1,000,000 plus
-the booking's id: one call's token told anyone the rooms of every other call)."""
+"""Each new call's Janus room is a random number kept with the booking (it was 1,000,000
+plus the booking's id: one call's token told anyone the rooms of every other call).
+
+Bookings made before keep the number they had: a call live while this runs has its room
+in Janus under that number, and the audit log's records of earlier calls name it."""
 
 from django.db import migrations, models
 
 import wicketgate.calls.models
 
 
-def draw_rooms(apps, schema_editor):  # type: ignore[no-untyped-def]
+def keep_rooms(apps, schema_editor):  # type: ignore[no-untyped-def]
     Booking = apps.get_model("calls", "Booking")
-    for booking in Booking.objects.filter(room__isnull=True).only("pk"):
-        booking.room = wicketgate.calls.models.new_room()
-        booking.save(update_fields=["room"])
+    Booking.objects.filter(room__isnull=True).update(room=1_000_000 + models.F("pk"))
 
 
 class Migration(migrations.Migration):
@@ -22,7 +23,7 @@ class Migration(migrations.Migration):
             name="room",
             field=models.BigIntegerField(null=True, editable=False),
         ),
-        migrations.RunPython(draw_rooms, migrations.RunPython.noop),
+        migrations.RunPython(keep_rooms, migrations.RunPython.noop),
         migrations.AlterField(
             model_name="booking",
             name="room",
