@@ -92,7 +92,7 @@ def run(data: Path, counts: list[int], seconds: float, ends: int) -> dict[str, A
     from wicketgate.calls.actions import do_open_call
     from wicketgate.calls.booking import do_book_video_call
     from wicketgate.calls.models import Booking, SessionTemplate
-    from wicketgate.calls.tests.conftest import suite_terminal
+    from wicketgate.calls.tests.conftest import at_the_suite
     from wicketgate.contacts.tests.conftest import STAFF, approved_contact
     from wicketgate.people.models import Prisoner
     from wicketgate.policy.engine import Engine
@@ -101,7 +101,6 @@ def run(data: Path, counts: list[int], seconds: float, ends: int) -> dict[str, A
     from wicketgate.testing.personas import SETUP, build_estate, sign_in_staff
 
     estate = build_estate()
-    suite_terminal(estate)  # the prisoners' pages join from the suite's terminal (loopback)
     session = SessionTemplate.objects.create(
         suite=estate.a_video_suite, weekday=1, starts=dt.time(14, 0), minutes=60, capacity=50
     )
@@ -134,6 +133,8 @@ def run(data: Path, counts: list[int], seconds: float, ends: int) -> dict[str, A
             starts_at=now - dt.timedelta(minutes=1), ends_at=now + dt.timedelta(minutes=59)
         )
         booking.refresh_from_db()
+        # Signed in on a terminal of their own in the suite (one session a device).
+        at_the_suite(estate, prisoner, number=int(prisoner.prison_number[1:5]) + 1)
         return booking
 
     server = LiveServerThread("localhost", StaticFilesHandler, port=0)

@@ -22,13 +22,14 @@ from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 from wicketgate.audit.log import Actor, as_actor, record_event
+from wicketgate.audit.models import AuditEvent
 from wicketgate.calls.booking import settings_for
 from wicketgate.calls.codes import BookingStatus
 from wicketgate.calls.janus import JanusClient, JanusError, core_token, room_token
 from wicketgate.calls.models import Booking, CallNote
 from wicketgate.contacts.codes import LEGAL
 from wicketgate.contacts.models import Contact, ContactLink
-from wicketgate.gateway.models import Device
+from wicketgate.gateway.models import DeviceSession
 from wicketgate.policy.engine import Engine
 
 log = logging.getLogger(__name__)
@@ -98,13 +99,14 @@ def join_tokens(
     engine: Engine,
     client: JanusClient,
     contact: Contact | None = None,
-    device_address: str | None = None,
+    actor: Actor | Any | None = None,
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """What a page needs to join: the server, a core token and a room token, valid to the
-    end of the call. ``contact`` None means the prisoner, who joins only from a device
-    registered in the booking's video suite (a secure area): ``device_address`` is where
-    the request came from, and must be that device's registered address."""
+    end of the call. ``contact`` None means the prisoner, who joins only while signed in on
+    a device in the booking's video suite (a secure area): their live device session, the
+    one the device opened with its key and their PIN, is on a terminal there. (One session
+    a prisoner: while it is on the suite's terminal, no other device of theirs has one.)"""
     moment = now or timezone.now()
     fresh = Booking.objects.select_related("prisoner", "suite").get(pk=booking.pk)
     if fresh.status != BookingStatus.BOOKED or fresh.ended_at is not None:
@@ -118,7 +120,15 @@ def join_tokens(
     callers = list(fresh.participants.values_list("contact_id", flat=True))
     if contact is not None and contact.pk not in callers:
         raise CallError("You are not booked on this call.")
-    if contact is None and not _from_suite(fresh, device_address):
+    if contact is None and not _at_suite(fresh):
+        record_event(
+            "calls.call.join-refused",
+            actor=actor or CLOCK,
+            subject=fresh.prisoner,
+            establishment=fresh.prisoner.establishment,
+            outcome=AuditEvent.Outcome.DENIED,
+            details={"booking": fresh.pk, "why": "not signed in on a terminal in the suite"},
+        )
         raise CallError(
             f"Join this call from the video suite ({fresh.suite.name or fresh.suite.code}): "
             "staff will take you there."
@@ -158,11 +168,16 @@ def _clear_earlier_join(client: JanusClient, room: int, display: str) -> None:
         raise CallError(f"The call service cannot be reached: {exc}") from exc
 
 
-def _from_suite(booking: Booking, address: str | None) -> bool:
-    """Whether ``address`` is that of an active device registered in the call's suite."""
-    return bool(address) and (
-        Device.objects.filter(location_id=booking.suite_id, retired_at__isnull=True)
-        .filter(address=address)
+def _at_suite(booking: Booking) -> bool:
+    """Whether the prisoner's device session, live now, is on an active device in the call's
+    suite."""
+    return (
+        DeviceSession.objects.live()
+        .filter(
+            prisoner_id=booking.prisoner_id,
+            device__location_id=booking.suite_id,
+            device__retired_at__isnull=True,
+        )
         .exists()
     )
 

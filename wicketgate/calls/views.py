@@ -87,9 +87,8 @@ def prisoner_call(request: HttpRequest, pk: int) -> HttpResponse:
 @prisoner_required
 def prisoner_tokens(request: HttpRequest, pk: int) -> HttpResponse:
     booking = _prisoner_booking(request, pk)
-    address = request.META.get("REMOTE_ADDR")  # gunicorn serves directly: the device's own
     return _tokens(
-        lambda client: join_tokens(booking, engine=engine(), client=client, device_address=address)
+        lambda client: join_tokens(booking, engine=engine(), client=client, actor=request.user)
     )
 
 

@@ -641,14 +641,13 @@ def _contacts(families: list[str], prisoners: list[tuple[str, str]]) -> None:
 
 DEMO_SESSIONS = [(dt.time(9, 30), 30), (dt.time(14, 0), 30), (dt.time(18, 0), 60)]
 WATCHERS = ["officer", "security", "governor"]  # the demo staff who may oversee calls
-DEMO_TERMINAL_ADDRESS = "127.0.0.1"  # the demo runs on one machine: its browser is the suite's
 
 
 def _video_calls(families: list[str], prisoners: list[tuple[str, str]]) -> list[str]:
     """Sessions every day in each establishment's video suite, the suite's terminal, and a
     call for the first demo family starting now (the demo's own one-off session), so that a
     call can be tried at once: the family page in one browser window, the prisoner portal
-    in another (it is the suite's terminal: the demo's is this machine)."""
+    in another, the prisoner signed in on the suite's terminal (a device session)."""
     from wicketgate.calls.booking import BookingError, do_book_video_call
     from wicketgate.calls.models import Booking, SessionTemplate
     from wicketgate.calls.offer import do_add_call_session, do_deactivate_call_session
@@ -675,7 +674,6 @@ def _video_calls(families: list[str], prisoners: list[tuple[str, str]]) -> list[
                 location=suite,
                 kind=DeviceKind.SUITE,
                 actor=ACTOR,
-                address=DEMO_TERMINAL_ADDRESS,
             )
     if not families or not prisoners:
         return []
@@ -720,10 +718,20 @@ def _video_calls(families: list[str], prisoners: list[tuple[str, str]]) -> list[
             return [f"No demo call now: {exc}"]
         finally:
             do_deactivate_call_session(session, actor=ACTOR)
+    # The prisoner joins only while signed in on a terminal in the suite: sign them in on
+    # it now (a device session, as the terminal's agent does with their PIN).
+    from wicketgate.gateway.actions import do_open_device_session
+
+    suite_device = Device.objects.get(device_id=f"{prisoner.establishment.code}-VS1-T1")
+    do_open_device_session(prisoner=prisoner, device=suite_device, actor=ACTOR)
     begins, ends = timezone.localtime(call.starts_at), timezone.localtime(call.ends_at)
     return [
         f"{caller.email} and {prisoner.prison_number} have a call {begins:%H:%M}-{ends:%H:%M} today:",
         "  sign in as each (two browser windows) and open Video calls, then Join.",
+        f"  {prisoner.prison_number} is signed in on the suite's terminal {suite_device.device_id} "
+        "(a prisoner joins only from there); after",
+        "  15 idle minutes sign in again: wicketgate gateway session open "
+        f"--prisoner {prisoner.prison_number} --device {suite_device.device_id}",
         "  Staff watch it under Live calls: "
         + ", ".join(f"{prisoner.establishment.code.lower()}.{who}" for who in WATCHERS)
         + ".",

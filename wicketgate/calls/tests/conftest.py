@@ -8,35 +8,43 @@ from django.utils import timezone
 from wicketgate.calls.booking import do_book_video_call
 from wicketgate.calls.models import Booking, SessionTemplate
 from wicketgate.contacts.tests.conftest import STAFF, approved_contact
-from wicketgate.gateway.actions import do_register_device
+from wicketgate.gateway.actions import do_open_device_session, do_register_device
 from wicketgate.gateway.models import Device
+from wicketgate.people.models import Prisoner
 from wicketgate.policy.engine import Engine
 from wicketgate.testing.personas import Estate
 
-SUITE_TERMINAL_ADDRESS = "127.0.0.1"  # the browsers' (the tests' live server is on loopback)
 
-
-def suite_terminal(estate: Estate) -> Device:
-    """The device the prisoner joins calls from, in establishment A's video suite."""
-    found = Device.objects.filter(device_id="NGT-VS1-T1").first()
+def suite_terminal(estate: Estate, number: int = 1) -> Device:
+    """A terminal prisoners join calls from, in establishment A's video suite."""
+    device_id = f"NGT-VS1-T{number}"
+    found = Device.objects.filter(device_id=device_id).first()
     if found is not None:
         return found
     device, _key = do_register_device(
-        device_id="NGT-VS1-T1",
+        device_id=device_id,
         establishment=estate.a,
         location=estate.a_video_suite,
         kind="suite",
         actor=STAFF,
-        address=SUITE_TERMINAL_ADDRESS,
     )
     return device
+
+
+def at_the_suite(estate: Estate, prisoner: Prisoner | None = None, number: int = 1) -> None:
+    """The prisoner signed in on a terminal in the suite (a device session opened with the
+    device and their PIN), as they must be to join a call."""
+    do_open_device_session(
+        prisoner=prisoner or estate.prisoner_a,
+        device=suite_terminal(estate, number),
+        actor=STAFF,
+    )
 
 
 def booked(estate: Estate, *, legal: bool = False, live: bool = False, weeks: int = 0) -> Booking:
     """A call for the prisoner at A with their mother (and their solicitor if ``legal``),
     booked through the rules for a Tuesday 14:00 session; ``live`` moves it to now, as the
-    clock cannot be moved for a browser or for Janus. The suite has its terminal."""
-    suite_terminal(estate)
+    clock cannot be moved for a browser or for Janus."""
     session, _ = SessionTemplate.objects.get_or_create(
         suite=estate.a_video_suite, weekday=1, starts=dt.time(14, 0), minutes=30, capacity=4
     )

@@ -24,7 +24,7 @@ from wicketgate.audit.models import AuditEvent
 from wicketgate.calls.actions import do_open_call
 from wicketgate.calls.models import Booking
 from wicketgate.calls.recordings import do_collect_recordings, recordings_folder
-from wicketgate.calls.tests.conftest import booked
+from wicketgate.calls.tests.conftest import at_the_suite, booked
 from wicketgate.policy.codes import DEFAULT_CATEGORIES
 from wicketgate.policy.models import Category
 from wicketgate.testing.browser import CHROMIUM, CHROMIUM_ARGS
@@ -111,6 +111,7 @@ def test_a_call_in_browsers_watched_and_ended_by_staff(
     shots = Path("/tmp/wicketgate-shots")  # noqa: S108 -- a fixed place for people to look
     shots.mkdir(parents=True, exist_ok=True)
     call = booked(world, live=True)
+    at_the_suite(world)  # the prisoner signed in on the suite's terminal
     later = booked(world, weeks=1)
     recordings: list[Any] = []
     do_open_call(call, client=janus.client)
@@ -239,6 +240,7 @@ def test_a_one_way_call_lets_the_prisoner_hear_but_not_see_the_callers(
     CallSettings.objects.create(establishment=world.a, one_way_alerts=["HARASS"])
     do_add_alert(world.prisoner_a, "HARASS", actor=SETUP)
     call = booked(world, live=True)
+    at_the_suite(world)  # the prisoner signed in on the suite's terminal
     assert do_open_call(call, client=janus.client).one_way
     family_client, prisoner_client = Client(), Client()
     family_client.force_login(

@@ -18,11 +18,15 @@ from django.utils import timezone
 from wicketgate.audit.models import AuditEvent
 from wicketgate.calls.actions import CallError, CallWatcher, do_end_call, do_open_call, join_tokens
 from wicketgate.calls.models import ROOM_HIGH, ROOM_LOW, Booking
-from wicketgate.calls.tests.conftest import SUITE_TERMINAL_ADDRESS as SUITE_ADDRESS
-from wicketgate.calls.tests.conftest import booked, suite_terminal
+from wicketgate.calls.tests.conftest import at_the_suite, booked
 from wicketgate.contacts.actions import do_add_restriction
 from wicketgate.contacts.tests.conftest import STAFF, approved_contact
-from wicketgate.gateway.actions import do_register_device, do_retire_device
+from wicketgate.gateway.actions import (
+    do_close_device_session,
+    do_open_device_session,
+    do_register_device,
+)
+from wicketgate.gateway.models import CloseReason, Device, DeviceSession
 from wicketgate.policy.codes import DEFAULT_CATEGORIES
 from wicketgate.policy.engine import Engine
 from wicketgate.policy.models import Category
@@ -72,7 +76,7 @@ def test_each_call_has_a_room_number_drawn_at_random(estate: Estate) -> None:
 
 
 @pytest.mark.django_db
-def test_the_prisoner_joins_only_from_a_terminal_registered_in_the_calls_suite(
+def test_the_prisoner_joins_only_while_signed_in_on_a_terminal_in_the_calls_suite(
     estate: Estate,
 ) -> None:
     call = booked(estate, live=True)
@@ -82,27 +86,37 @@ def test_the_prisoner_joins_only_from_a_terminal_registered_in_the_calls_suite(
         participants=lambda room: [],  # nobody on the call yet
     )
 
-    def tokens(address: str) -> dict[str, Any]:
-        return join_tokens(
-            call, engine=Engine(refresh_every=0), client=client, device_address=address
-        )
+    def tokens() -> dict[str, Any]:
+        return join_tokens(call, engine=Engine(refresh_every=0), client=client, actor=STAFF)
 
-    assert tokens(SUITE_ADDRESS)["display"] == "prisoner"
-    # A device elsewhere in the establishment (a kiosk on the wing) is not the suite.
-    do_register_device(
+    def refused() -> None:
+        with pytest.raises(CallError, match="from the video suite"):
+            tokens()
+
+    refused()  # not signed in on any device
+    # Signed in on a kiosk on the wing: not the suite.
+    kiosk, _key = do_register_device(
         device_id="NGT-KIOSK-9",
         establishment=estate.a,
         location=estate.a_cell,
         kind="kiosk",
         actor=STAFF,
-        address="10.9.9.9",
     )
-    with pytest.raises(CallError, match="from the video suite"):
-        tokens("10.9.9.9")
-    # A retired terminal no longer lets anyone join from it.
-    do_retire_device(suite_terminal(estate), actor=STAFF)
-    with pytest.raises(CallError, match="from the video suite"):
-        tokens(SUITE_ADDRESS)
+    do_open_device_session(prisoner=estate.prisoner_a, device=kiosk, actor=STAFF)
+    refused()
+    # On the suite's terminal (which ends the kiosk session: one session a prisoner).
+    at_the_suite(estate)
+    assert tokens()["display"] == "prisoner"
+    # The session ended (signed out, idle, lockdown): refused again.
+    session = DeviceSession.objects.live().get(prisoner=estate.prisoner_a)
+    do_close_device_session(session, reason=CloseReason.SIGNED_OUT, actor=STAFF)
+    refused()
+    # A retired terminal lets nobody join from it, even with a session on it left open.
+    at_the_suite(estate)
+    Device.objects.filter(device_id="NGT-VS1-T1").update(retired_at=timezone.now())
+    refused()
+    denied = AuditEvent.objects.filter(action="calls.call.join-refused")
+    assert denied.count() == 4 and {e.outcome for e in denied} == {"denied"}
 
 
 def as_caller(janus: RunningJanus, tokens: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
@@ -124,6 +138,7 @@ def test_a_callers_tokens_cannot_kick_mute_end_or_stop_recording_the_call(
 ) -> None:
     call = booked(estate)
     do_open_call(call, client=janus.client, now=call.starts_at)
+    at_the_suite(estate)
     engine, during = Engine(refresh_every=0), call.starts_at + dt.timedelta(minutes=1)
     family = join_tokens(
         call, engine=engine, client=janus.client, contact=call.main_caller, now=during
@@ -131,9 +146,7 @@ def test_a_callers_tokens_cannot_kick_mute_end_or_stop_recording_the_call(
     join(janus, family)
     join(
         janus,
-        join_tokens(
-            call, engine=engine, client=janus.client, now=during, device_address=SUITE_ADDRESS
-        ),
+        join_tokens(call, engine=engine, client=janus.client, now=during),
     )
     wait_for(lambda: len(janus.client.participants(call.room)) == 2)
     prisoner = next(p for p in janus.client.participants(call.room) if p["display"] == "prisoner")
@@ -162,6 +175,7 @@ def test_joining_again_takes_the_place_of_the_earlier_join(
     place each) until Janus times the old session out."""
     call = booked(estate)
     do_open_call(call, client=janus.client, now=call.starts_at)
+    at_the_suite(estate)
     engine, during = Engine(refresh_every=0), call.starts_at + dt.timedelta(minutes=1)
     mother = call.main_caller
 
@@ -176,9 +190,7 @@ def test_joining_again_takes_the_place_of_the_earlier_join(
         join(
             janus, join_tokens(call, engine=engine, client=janus.client, contact=mother, now=during)
         )
-        prisoner = join_tokens(
-            call, engine=engine, client=janus.client, now=during, device_address=SUITE_ADDRESS
-        )
+        prisoner = join_tokens(call, engine=engine, client=janus.client, now=during)
         join(janus, prisoner)
         wait_for(lambda before=frozenset(seen): len(on_call()) == 2 and not ids() & before)
         assert on_call() == [f"contact-{mother.pk}", "prisoner"]
@@ -199,6 +211,7 @@ def test_the_room_opens_five_minutes_before_and_only_the_booked_may_join(
     assert janus.client.room_exists(call.room) and opened.recorded
     with pytest.raises(CallError, match="already open"):
         do_open_call(call, client=janus.client, now=call.starts_at)
+    at_the_suite(estate)
     mother = call.main_caller
     with pytest.raises(CallError, match="can be joined from 13:55 until 14:30"):
         join_tokens(call, engine=engine, client=janus.client, contact=mother, now=early)
@@ -207,15 +220,8 @@ def test_the_room_opens_five_minutes_before_and_only_the_booked_may_join(
         join_tokens(call, engine=engine, client=janus.client, contact=stranger, now=call.starts_at)
     during = call.starts_at + dt.timedelta(minutes=1)
     family = join_tokens(call, engine=engine, client=janus.client, contact=mother, now=during)
-    # The prisoner joins only from the suite's registered terminal.
-    for elsewhere in (None, "10.1.2.3"):
-        with pytest.raises(CallError, match="from the video suite"):
-            join_tokens(
-                call, engine=engine, client=janus.client, now=during, device_address=elsewhere
-            )
-    prisoner = join_tokens(
-        call, engine=engine, client=janus.client, now=during, device_address=SUITE_ADDRESS
-    )
+    at_the_suite(estate)  # the prisoner is signed in on the suite's terminal
+    prisoner = join_tokens(call, engine=engine, client=janus.client, now=during)
     join(janus, family)
     join(janus, prisoner)
     # A room token made for another room does not let anyone in (Janus checks it).
