@@ -101,8 +101,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "PRAGMA secure_delete=ON;",
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# Uploads stay in memory, never in a temporary file, cut off past the largest file taken.
+# Uploads stay in memory, never in a temporary file, cut off past the largest file taken;
+# one file a request (no form takes more), so a request holds at most about 5 MB.
 FILE_UPLOAD_HANDLERS = ["wicketgate.lib.uploads.BoundedMemoryUploadHandler"]
+DATA_UPLOAD_MAX_NUMBER_FILES = 1
 
 # --- Authentication -----------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -63,8 +63,10 @@ def do_open_call(
         # Calls with legal contacts are never recorded (nor watched).
         locked.recorded = not legal
         one_way = set(settings_for(locked.prisoner.establishment_id).one_way_alerts or ())
+        # The risk as it stands when the room opens (an alert from today counts, even for
+        # a call that started just before midnight).
         in_force = set(
-            locked.prisoner.active_alerts(timezone.localdate(locked.starts_at)).values_list(
+            locked.prisoner.active_alerts(timezone.localdate(moment)).values_list(
                 "code__code", flat=True
             )
         )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 
+import pytest
+from django.core.exceptions import TooManyFilesSent
 from django.core.files.uploadedfile import InMemoryUploadedFile
 from django.test import RequestFactory
 
@@ -28,3 +30,12 @@ def test_a_file_over_the_limit_is_cut_one_byte_past_it() -> None:
     kept = files_of(b"x" * (MAX_BYTES + 4 * 1024 * 1024))["document_image"]
     assert isinstance(kept, InMemoryUploadedFile)
     assert kept.size == MAX_BYTES + 1 and len(kept.read()) == MAX_BYTES + 1
+
+
+def test_more_than_one_file_in_a_request_is_refused() -> None:
+    """Each file may hold 5 MB in memory: one a request keeps a request's memory bounded."""
+    first, second = io.BytesIO(b"a"), io.BytesIO(b"b")
+    first.name, second.name = "one.jpg", "two.jpg"
+    request = RequestFactory().post("/anywhere", {"one": first, "two": second})
+    with pytest.raises(TooManyFilesSent):
+        request.FILES  # noqa: B018 - parsing the body is what is refused

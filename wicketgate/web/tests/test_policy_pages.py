@@ -5,6 +5,7 @@ test_access.py (see endpoints.POLICY); here is what each one does.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +29,7 @@ RULES = "/staff/policy/rules/"
 PROPOSALS = "/staff/policy/proposals/"
 WHY = "/staff/policy/why/"
 ALAN = "A1234BC"
+THURSDAY_DATE = dt.date(2026, 11, 26)
 THURSDAY = {"on_day": "26", "on_month": "11", "on_year": "2026"}
 
 
@@ -340,7 +342,8 @@ def test_why_explains_a_denied_request_and_the_facts_behind_it(
     load_policy(
         "exceptions:\n  - {prisoner: A1234BC, forbid: {category: NEWS}, until: 2099-01-31, reason: Misuse}\n"
     )
-    do_add_alert(estate.prisoner_a, "CYBER", actor=SETUP)
+    # In force on the Thursday asked about (a fixed date; today is later).
+    do_add_alert(estate.prisoner_a, "CYBER", actor=SETUP, starts_on=THURSDAY_DATE)
     late = why(client_a, "https://www.open.edu/openlearn/", "22:00")
     assert '<h2 class="govuk-heading-m" id="answer">Not allowed</h2>' in late
     assert "default:deny" in late and "Education sites are open Mon–Fri 08:00–20:00" in late
