@@ -521,10 +521,13 @@ def contact_entity(
 
     A child (under 18 that day) is unvetted while a CHILD restriction ("child visitors to
     be vetted") is in force on their own pair or on the pair of ``escort``, the adult who
-    added them: staff end the restriction once they have vetted the child."""
+    added them (staff end the restriction once they have vetted the child), or while that
+    adult is not an approved contact of the prisoner (fail closed)."""
     restrictions = fact.restrictions_on(day) if fact is not None else []
     child = fact is not None and fact.born is not None and _age(fact.born, day) < ADULT_AGE
     escort_restrictions = escort.restrictions_on(day) if escort is not None else []
+    if fact is not None and fact.escort_id is not None and escort is None:
+        escort_restrictions = ["CHILD"]  # added by an adult no longer on the list: not vetted
     return {
         "uid": {"type": f"{NAMESPACE}::Contact", "id": contact_id},
         "attrs": {

@@ -277,6 +277,15 @@ def test_revoking_an_adult_revokes_the_children_they_added(estate: Estate, engin
     assert json.loads(revokes.last().details_json)["reason"].startswith("The adult who added")  # type: ignore[union-attr]
 
 
+def _years_ago(years: int, *, tomorrow: bool = False) -> dt.date:
+    """The birthday ``years`` ago today (or tomorrow), 28 February for 29 February."""
+    day = timezone.localdate() + dt.timedelta(days=1 if tomorrow else 0)
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
 def _child_of(adult: ContactLink, born: dt.date) -> ContactLink:
     child = do_add_child(
         adult,
@@ -295,8 +304,7 @@ def test_a_child_contact_restriction_alert_stops_contact_with_children_only(
     estate: Estate, engine: Engine
 ) -> None:
     adult = approved_contact(estate.prisoner_a, "PARTNER")
-    today = timezone.localdate()
-    born = today.replace(year=today.year - 18) + dt.timedelta(days=1)  # 18 tomorrow
+    born = _years_ago(18, tomorrow=True)  # 18 tomorrow
     child = _child_of(adult, born)
     assert engine.decide_contact(ALAN, "video", str(child.contact_id)).allowed  # no alert
     do_add_alert(estate.prisoner_a, "CHILD", actor=SETUP)
@@ -317,8 +325,7 @@ def test_a_child_to_be_vetted_is_stopped_until_staff_end_the_restriction(
     """CHILD ("child visitors to be vetted") on the child's own pair, or on the pair of the
     adult who added them, stops the child; never the adult; ended, the child is vetted."""
     adult = approved_contact(estate.prisoner_a, "PARTNER")
-    today = timezone.localdate()
-    child = _child_of(adult, today.replace(year=today.year - 9))
+    child = _child_of(adult, _years_ago(9))
     restriction = do_add_restriction(
         child if on == "child" else adult, code="CHILD", reason="Not yet vetted", actor=STAFF
     )
@@ -330,6 +337,18 @@ def test_a_child_to_be_vetted_is_stopped_until_staff_end_the_restriction(
     assert engine.decide_contact(ALAN, "video", str(adult.contact_id)).allowed
     do_end_restriction(restriction, actor=STAFF)
     assert engine.decide_contact(ALAN, "video", str(child.contact_id)).allowed
+
+
+def test_a_child_whose_adult_is_no_longer_on_the_list_is_not_vetted(
+    estate: Estate, engine: Engine
+) -> None:
+    """Revoking the adult revokes the child; should the child's link outlive the adult's by
+    any other route (a data fix), the child is stopped, not waved through."""
+    adult = approved_contact(estate.prisoner_a, "PARTNER")
+    child = _child_of(adult, _years_ago(9))
+    ContactLink.objects.filter(pk=adult.pk).update(status=LinkStatus.REFUSED)
+    decision = engine.decide_contact(ALAN, "video", str(child.contact_id))
+    assert not decision.allowed and decision.rules == ("restriction:child-vetting",)
 
 
 def test_a_verification_link_expires_after_three_days(
