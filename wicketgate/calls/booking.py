@@ -108,6 +108,9 @@ def do_book_video_call(
     return booking
 
 
+STAFF_SIDE = {UserKind.STAFF, "operator", "system"}  # besides the main caller, who may cancel
+
+
 def do_cancel_booking(
     booking: Booking, *, reason: str, actor: Actor | Any, now: dt.datetime | None = None
 ) -> Booking:
@@ -120,6 +123,8 @@ def do_cancel_booking(
     moment = now or timezone.now()
     who = as_actor(actor)
     family = who.kind == UserKind.FAMILY
+    if not family and who.kind not in STAFF_SIDE:  # a prisoner, or anyone else: never
+        raise BookingError("booking: only staff or the main caller can cancel a call")
     if not family and not reason.strip():
         raise BookingError("reason: say why, for the family")
     with transaction.atomic():

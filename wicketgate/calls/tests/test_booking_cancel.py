@@ -69,6 +69,17 @@ def test_another_caller_on_the_call_may_not_cancel_it(
     assert not AuditEvent.objects.filter(action="calls.booking.cancel").exists()
 
 
+def test_a_prisoner_may_not_cancel_a_call(
+    estate: Estate, session: SessionTemplate, mother: Contact
+) -> None:
+    booking = book(estate, session, mother)
+    with pytest.raises(BookingError, match="only staff or the main caller"):
+        do_cancel_booking(
+            booking, reason="Changed my mind", actor=Actor.of_user(estate.prisoner_user)
+        )
+    assert Booking.objects.get(pk=booking.pk).status == "booked"
+
+
 def test_the_family_may_not_cancel_once_the_call_has_started_staff_until_it_ends(
     estate: Estate, session: SessionTemplate, mother: Contact
 ) -> None:

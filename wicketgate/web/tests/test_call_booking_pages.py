@@ -111,15 +111,17 @@ def test_it_shows_the_allowance_and_lead_time_against_the_session(
     ).content.decode()
     assert "over their allowance" in page and 'id="id_slot_error"' in page
     CallSettings.objects.filter(establishment=estate.a).update(monthly_minutes={})
-    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    # Two hours from now, whatever the time of day: inside the 24-hour lead time.
+    in_two_hours = timezone.localtime() + dt.timedelta(hours=2)
     soon = SessionTemplate.objects.create(
         suite=estate.a_video_suite,
-        weekday=tomorrow.weekday(),
-        starts=dt.time(0, 30),
+        weekday=in_two_hours.weekday(),
+        starts=in_two_hours.time().replace(second=0, microsecond=0),
         minutes=30,
     )
     page = rita.post(
-        f"/family/video-calls/book/{estate.prisoner_a.pk}", {"slot": slot_value(soon, tomorrow)}
+        f"/family/video-calls/book/{estate.prisoner_a.pk}",
+        {"slot": slot_value(soon, in_two_hours.date())},
     ).content.decode()
     assert "Select a valid choice" in page  # too soon: not offered at all
     assert not Booking.objects.exists()
