@@ -44,6 +44,14 @@ def calls_run() -> None:
     from wicketgate.calls.server import JanusStartError, start, stop
     from wicketgate.policy.engine import Engine
 
+    stopping = threading.Event()
+
+    def on_signal(*_: Any) -> None:
+        stopping.set()
+
+    # Before Janus starts: a stop asked for while it starts still stops it, cleanly.
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     client = configured()
     render_config(client.setup)
     link = made = None
@@ -58,13 +66,6 @@ def calls_run() -> None:
         if made is not None:
             remove(made)
         raise Refused(str(exc)) from None
-    stopping = threading.Event()
-
-    def on_signal(*_: Any) -> None:
-        stopping.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
     where = f" (network namespace {link.namespace})" if link else ""
     click.echo(f"Janus on {client.setup.api_url}{where}; calls watched every 0.5 s")
     try:

@@ -8,9 +8,11 @@ nothing outside it can reach them. Needs root (``ip netns``, ``ip link``).
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import shutil
+import signal
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -103,7 +105,18 @@ def exists(link: Link) -> bool:
 
 
 def remove(link: Link) -> None:
-    """Take the namespace and the pair away (either end going takes the other)."""
+    """Take the namespace and the pair away (either end going takes the other), ending
+    anything still running in it first: a namespace whose name is gone but which still has
+    a process in it lives on unseen."""
+    done = subprocess.run(  # noqa: S603
+        ["ip", "netns", "pids", link.namespace],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    for pid in done.stdout.split():
+        with contextlib.suppress(ProcessLookupError, ValueError):
+            os.kill(int(pid), signal.SIGKILL)
     _ip("netns", "del", link.namespace, check=False)
     _ip("link", "del", link.host_interface, check=False)
 

@@ -207,3 +207,56 @@ def test_it_starts_janus_in_its_own_network_namespace_and_takes_it_down(tmp_path
     assert f"network namespace {namespace}" in output
     listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True)  # noqa: S607
     assert namespace not in listed.stdout  # taken down with everything else
+
+
+@pytest.mark.skipif(
+    not WICKETGATE.exists() or os.geteuid() != 0 or not Path("/usr/bin/janus").exists(),
+    reason="Janus in a network namespace needs root and the janus package (make install)",
+)
+def test_janus_does_not_outlive_a_killed_call_service(tmp_path: Path) -> None:
+    """SIGKILL gives `wicketgate calls run` no chance to stop Janus: the kernel must (a
+    Janus left running would go on carrying, and recording, calls nobody watches)."""
+    from wicketgate.calls.netns import link_for, remove
+
+    namespace = f"wgkill{os.getpid() % 10000}"
+    octet = os.getpid() % 200 + 20
+    link = link_for(namespace, f"10.80.{octet}.0/30")
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env |= {
+        "WICKETGATE_DATA_DIR": str(tmp_path),
+        "WICKETGATE_JANUS_NAMESPACE": namespace,
+        "WICKETGATE_JANUS_NETWORK": f"10.80.{octet}.0/30",
+    }
+    subprocess.run([str(WICKETGATE), "migrate"], env=env, check=True, capture_output=True)  # noqa: S603
+    process = subprocess.Popen(  # noqa: S603 - our own console script
+        [str(WICKETGATE), "calls", "run"], env=env, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    info = f"http://{link.janus_address}:8088/janus/info"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(info, timeout=2):  # noqa: S310 - the veth pair
+                    break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                assert process.poll() is None and time.monotonic() < deadline
+                time.sleep(0.3)
+        process.kill()
+        process.wait(10)
+        deadline = time.monotonic() + 10
+        while True:
+            left = subprocess.run(
+                ["ip", "netns", "pids", namespace],
+                capture_output=True,
+                text=True,
+                check=False,  # noqa: S607
+            ).stdout.split()
+            if not left:
+                break
+            assert time.monotonic() < deadline, f"still running in {namespace}: {left}"
+            time.sleep(0.2)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        remove(link)
