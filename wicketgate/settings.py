@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from wicketgate.lib.env import envbool, envint, envlist, envstr, secret_from_data_dir
 
@@ -168,11 +169,15 @@ WICKETGATE_AUDIT_SPOOL_DIR = Path(envstr("WICKETGATE_AUDIT_SPOOL_DIR") or DATA_D
 WICKETGATE_JANUS_DIR = Path(envstr("WICKETGATE_JANUS_DIR") or DATA_DIR / "janus")
 WICKETGATE_JANUS_NAMESPACE = envstr("WICKETGATE_JANUS_NAMESPACE") or ""
 WICKETGATE_JANUS_NETWORK = envstr("WICKETGATE_JANUS_NETWORK") or "10.78.250.0/30"
-_janus_here, _janus_there = (
-    [str(a) for a in ipaddress.IPv4Network(WICKETGATE_JANUS_NETWORK).hosts()][:2]
-    if WICKETGATE_JANUS_NAMESPACE
-    else ("127.0.0.1", "127.0.0.1")
-)
+_janus_here, _janus_there = "127.0.0.1", "127.0.0.1"
+if WICKETGATE_JANUS_NAMESPACE:
+    try:
+        _janus_net = ipaddress.IPv4Network(WICKETGATE_JANUS_NETWORK)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"WICKETGATE_JANUS_NETWORK: {exc}") from None
+    if _janus_net.prefixlen != 30:  # noqa: PLR2004 - two addresses: this end, Janus's
+        raise ImproperlyConfigured("WICKETGATE_JANUS_NETWORK: give a /30 (two addresses)")
+    _janus_here, _janus_there = (str(a) for a in _janus_net.hosts())
 WICKETGATE_JANUS_ADDRESS = envstr("WICKETGATE_JANUS_ADDRESS") or _janus_there
 WICKETGATE_JANUS_INTERFACE = envstr("WICKETGATE_JANUS_INTERFACE") or (
     f"{WICKETGATE_JANUS_NAMESPACE}j" if WICKETGATE_JANUS_NAMESPACE else "lo"

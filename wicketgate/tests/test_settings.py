@@ -76,3 +76,29 @@ def test_it_is_safe_by_default(tmp_path: Path) -> None:
 def test_it_takes_postgresql_from_database_url(tmp_path: Path) -> None:
     out = settings_in_a_fresh_process(tmp_path, DATABASE_URL="postgres://u:p@127.0.0.1:5999/wg")
     assert out.split()[3] == "postgresql"
+
+
+@pytest.mark.parametrize(
+    ("network", "says"),
+    [("bad", "Expected 4 octets"), ("10.78.0.0/24", "give a /30"), ("10.78.0.0/30", None)],
+)
+def test_the_janus_namespace_network_is_checked(
+    tmp_path: Path, network: str, says: str | None
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WICKETGATE_", "DATABASE_URL"))}
+    env |= {
+        "WICKETGATE_DATA_DIR": str(tmp_path),
+        "WICKETGATE_JANUS_NAMESPACE": "wgtest",
+        "WICKETGATE_JANUS_NETWORK": network,
+        "DJANGO_SETTINGS_MODULE": "wicketgate.settings",
+    }
+    code = "import django.conf as c; print(c.settings.WICKETGATE_JANUS_ADDRESS)"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)  # noqa: S603
+    if says is None:
+        assert done.stdout.strip() == "10.78.0.2"  # Janus's end of the pair
+    else:
+        assert (
+            done.returncode != 0
+            and "WICKETGATE_JANUS_NETWORK: " in done.stderr
+            and says in done.stderr
+        )
