@@ -94,8 +94,9 @@ def do_set_contact_settings(
 ) -> ContactSettings:
     """Turn copies of identity documents on or off, and set how long they are kept.
 
-    Turning them off deletes the copies already kept at once. A new number of days
-    applies to copies sent from now on.
+    Turning them off deletes the copies already kept at once. Fewer days apply to the
+    copies already kept too (those now past it are deleted at once); more days apply only
+    to copies sent from now on.
     """
     if not 1 <= identity_image_days <= IDENTITY_IMAGE_MAX_DAYS:
         raise ContactError(f"identity_image_days: between 1 and {IDENTITY_IMAGE_MAX_DAYS} days")
@@ -122,6 +123,16 @@ def do_set_contact_settings(
             },
         )
         if not keep_identity_images:
+            do_purge_identity_images(establishment=establishment, actor=actor)
+        else:
+            # A shorter retention applies to the copies already kept too (a longer one
+            # does not lengthen theirs: they were sent under the shorter promise).
+            for kept in IdentityImage.objects.filter(
+                link__prisoner__establishment=establishment, deleted_at__isnull=True
+            ).only("pk", "uploaded_at", "delete_after"):
+                sooner = kept.uploaded_at + dt.timedelta(days=identity_image_days)
+                if sooner < kept.delete_after:
+                    IdentityImage.objects.filter(pk=kept.pk).update(delete_after=sooner)
             do_purge_identity_images(establishment=establishment, actor=actor)
     return found
 
@@ -295,9 +306,10 @@ def _delete(
     image: IdentityImage, reason: str, actor: Actor | Any, *, now: dt.datetime | None = None
 ) -> None:
     image.ciphertext = b""
+    image.sha256 = ""  # a fingerprint of the document outlives nothing else of it
     image.deleted_at = now or timezone.now()
     image.deleted_because = reason
-    image.save(update_fields=["ciphertext", "deleted_at", "deleted_because"])
+    image.save(update_fields=["ciphertext", "sha256", "deleted_at", "deleted_because"])
     record_event(
         "contacts.identity_image.delete",
         actor=actor,

@@ -163,11 +163,29 @@ def test_it_deletes_a_copy_past_its_retention(estate: Estate) -> None:
     assert do_purge_identity_images(now=timezone.now() + dt.timedelta(days=3, minutes=1)) == 1
     image.refresh_from_db()
     assert image.deleted_at is not None
-    assert (image.deleted_because, bytes(image.ciphertext)) == ("expired", b"")
+    assert (image.deleted_because, bytes(image.ciphertext), image.sha256) == ("expired", b"", "")
     event = AuditEvent.objects.get(action="contacts.identity_image.delete")
     assert event.details["reason"] == "expired"
     with pytest.raises(ContactError):
         do_view_identity_image(image, actor=STAFF)
+
+
+def test_a_shorter_retention_applies_to_copies_already_kept(estate: Estate) -> None:
+    switch_on(estate, days=30)
+    kept = do_add_identity_image(asked(estate), data=PNG, actor=STAFF)
+    IdentityImage.objects.filter(pk=kept.pk).update(
+        uploaded_at=timezone.now() - dt.timedelta(days=10)
+    )
+    switch_on(estate, days=20)  # longer than its age: kept, until 20 days from upload
+    kept.refresh_from_db()
+    assert kept.deleted_at is None
+    assert kept.delete_after - kept.uploaded_at == dt.timedelta(days=20)
+    switch_on(estate, days=60)  # longer again: not lengthened
+    kept.refresh_from_db()
+    assert kept.delete_after - kept.uploaded_at == dt.timedelta(days=20)
+    switch_on(estate, days=7)  # shorter than its age: deleted at once
+    kept.refresh_from_db()
+    assert kept.deleted_at is not None and kept.deleted_because == "expired"
 
 
 def test_it_deletes_a_copy_once_the_identity_is_checked(estate: Estate) -> None:
