@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -43,6 +44,11 @@ class ContactError(ValueError):
     """A contact change that cannot be made; the message names the field and says why."""
 
 
+class AlreadyRegistered(ContactError):
+    """The address has an account already: the page says the same as for a new one, and
+    the address's owner is told by e-mail."""
+
+
 # --- the family portal -----------------------------------------------------------------
 
 
@@ -74,8 +80,6 @@ def do_register_family_member(
         raise ContactError(
             "date_of_birth: you must be 18 or over to register; an approved adult adds children"
         )
-    if User.objects.filter(username=email).exists():
-        raise ContactError(f"email: there is already an account for {email}")
     user = User(
         username=email,
         email=email,
@@ -87,6 +91,19 @@ def do_register_family_member(
         validate_password(password, user)
     except ValidationError as exc:
         raise ContactError("password: " + "; ".join(exc.messages)) from exc
+    # Checked after everything else, and at the same cost as registering (the password is
+    # hashed either way): whether an address has an account here says that someone it
+    # belongs to has a relative or friend in prison. The page answers the same; only the
+    # mailbox's owner hears which (``AlreadyRegistered``).
+    if User.objects.filter(username=email).exists():
+        make_password(password)
+        record_event(
+            "contacts.register",
+            actor=Actor.system("family-portal"),
+            outcome=AuditEvent.Outcome.DENIED,
+            details={"email": email, "why": "already registered"},
+        )
+        raise AlreadyRegistered(f"email: there is already an account for {email}")
     with transaction.atomic():
         user.set_password(password)
         user.save()

@@ -5,6 +5,7 @@ restrict; each sees only what is theirs."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from django.core import mail
@@ -12,6 +13,7 @@ from django.test import Client
 
 from wicketgate.accounts.models import User
 from wicketgate.accounts.roles import StaffRole
+from wicketgate.audit.models import AuditEvent
 from wicketgate.contacts.actions import NO_MATCH
 from wicketgate.contacts.codes import LinkStatus
 from wicketgate.contacts.models import Contact, ContactLink
@@ -72,6 +74,43 @@ def test_it_registers_and_sends_a_link_that_confirms_the_email(
     assert b"Email address confirmed" in response.content
     person.refresh_from_db()
     assert person.email_verified_at is not None
+
+
+def test_registering_an_address_with_an_account_looks_the_same_and_tells_its_owner(
+    client_anon: Client, estate: Estate
+) -> None:
+    """Whether an address has an account here says that its owner has someone in prison:
+    the page must not tell; the owner hears by e-mail."""
+    first = client_anon.post("/family/register", REGISTRATION)
+    again = Client().post(
+        "/family/register",
+        {**REGISTRATION, "given_name": "Someone", "password": "x-another-long-pass-7"},
+    )
+    assert again.status_code == first.status_code == 200
+
+    def page(response: Any) -> str:
+        html = response.content.decode()
+        html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+        return re.sub(r'nonce="[^"]+"', "", html)  # fresh for every response
+
+    assert page(again) == page(first)
+    assert User.objects.filter(username="rita.new@example.org").count() == 1
+    assert Contact.objects.get(email="rita.new@example.org").given_name == "Rita"
+    notice = mail.outbox[-1]
+    assert notice.to == ["rita.new@example.org"] and "already have one" in notice.body
+    refused = AuditEvent.objects.filter(action="contacts.register", outcome="denied")
+    assert refused.count() == 1
+
+
+def test_a_weak_password_is_named_whether_or_not_the_address_has_an_account(
+    client_anon: Client, estate: Estate
+) -> None:
+    client_anon.post("/family/register", REGISTRATION)
+    for email in ("rita.new@example.org", "nobody.yet@example.org"):
+        response = Client().post(
+            "/family/register", {**REGISTRATION, "email": email, "password": "short"}
+        )
+        assert b'id="id_password_error"' in response.content, email
 
 
 def test_it_shows_a_registration_refusal_against_its_field(

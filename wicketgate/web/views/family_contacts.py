@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from wicketgate.contacts.actions import (
     VERIFY_DAYS,
+    AlreadyRegistered,
     ContactError,
     do_add_child,
     do_register_family_member,
@@ -62,6 +63,11 @@ def register(request: HttpRequest) -> HttpResponse:
                 family_name=data["family_name"],
                 date_of_birth=data["date_of_birth"],
             )
+        except AlreadyRegistered:
+            # The same page as for a new account: only the address's owner hears which.
+            email = data["email"].strip().lower()
+            _send_already_registered(request, email)
+            return render(request, "web/family/check_email.html", {"email": email})
         except ContactError as exc:
             form.add_action_error(exc)
         else:
@@ -216,6 +222,17 @@ def _person(request: HttpRequest) -> Contact:
     if person is None:
         raise Http404  # an account made by staff, not through registration
     return person
+
+
+def _send_already_registered(request: HttpRequest, email: str) -> None:
+    sign_in = request.build_absolute_uri(reverse("web:family-sign-in"))
+    body = _(
+        "Hello,\n\n"
+        "Someone, perhaps you, tried to create a Wicketgate account with this email "
+        "address. You already have one: sign in at\n\n%(url)s\n\n"
+        "If it was not you, you can ignore this email: nothing has changed."
+    ) % {"url": sign_in}
+    send_mail(_("You already have an account"), body, None, [email])
 
 
 def _send_verification(request: HttpRequest, person: Contact, token: str) -> None:
