@@ -244,17 +244,27 @@ def do_add_identity_image(link: ContactLink, *, data: bytes, actor: Actor | Any)
 
 
 def do_view_identity_image(image: IdentityImage, *, actor: Actor | Any) -> bytes:
-    """The plaintext of a copy still kept, for staff already allowed to see it; audited."""
-    if image.deleted_at is not None or not image.ciphertext:
-        raise ContactError(f"image {image.pk}: deleted")
-    data = decrypt(bytes(image.ciphertext), link_id=image.link_id)
-    record_event(
-        "contacts.identity_image.view",
-        actor=actor,
-        subject=image.link.contact,
-        establishment=image.link.prisoner.establishment,
-        details={"link": image.link_id, "image": image.pk, "content_type": image.content_type},
-    )
+    """The plaintext of a copy still kept, for staff already allowed to see it; audited.
+
+    Read afresh under a lock, in the transaction that audits the viewing: a deletion running
+    at the same moment either comes first (and this refuses) or waits until it is done.
+    """
+    with transaction.atomic():
+        fresh = (
+            IdentityImage.objects.select_for_update(of=("self",))
+            .select_related("link__contact", "link__prisoner__establishment")
+            .get(pk=image.pk)
+        )
+        if fresh.deleted_at is not None or not fresh.ciphertext:
+            raise ContactError(f"image {fresh.pk}: deleted")
+        data = decrypt(bytes(fresh.ciphertext), link_id=fresh.link_id)
+        record_event(
+            "contacts.identity_image.view",
+            actor=actor,
+            subject=fresh.link.contact,
+            establishment=fresh.link.prisoner.establishment,
+            details={"link": fresh.link_id, "image": fresh.pk, "content_type": fresh.content_type},
+        )
     return data
 
 

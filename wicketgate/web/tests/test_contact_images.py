@@ -167,6 +167,31 @@ def test_the_identity_check_deletes_the_copy(visits: Client, estate: Estate) -> 
     assert url not in visits.get(f"/staff/contacts/{link.pk}/").content.decode()
 
 
+def test_the_check_deletes_another_prisons_copy_in_the_systems_name(
+    visits: Client, estate: Estate
+) -> None:
+    """Staff act for their own establishment: a copy kept at another is deleted too (the
+    check is of the person), but not in their name."""
+    link, _url = image_url(estate)
+    do_set_contact_settings(
+        estate.b, keep_identity_images=True, identity_image_days=14, actor=SETUP
+    )
+    there = ContactLink.objects.create(
+        prisoner=estate.prisoner_b, contact=link.contact, relationship="MOTHER",
+        status="requested", requested_by="test",
+    )  # fmt: skip
+    do_add_identity_image(there, data=PNG, actor=SETUP)
+    assert visits.post(f"/staff/contacts/{link.pk}/identity-checked").status_code == 302
+    deletions = {
+        event.establishment_id: (event.actor_kind, event.details["reason"])
+        for event in AuditEvent.objects.filter(action="contacts.identity_image.delete")
+    }
+    assert deletions == {
+        estate.a.pk: ("staff", "checked"),
+        estate.b.pk: ("system", "checked"),
+    }
+
+
 def test_the_governor_turns_copies_on(governor: Client, visits: Client, estate: Estate) -> None:
     url = "/staff/establishments/NGT/contact-settings"
     assert url in governor.get("/staff/establishments/NGT/").content.decode()  # linked there

@@ -31,6 +31,7 @@ from wicketgate.contacts.actions import (
     do_set_victim,
 )
 from wicketgate.contacts.codes import LinkStatus
+from wicketgate.contacts.documents import CLOCK as PURGE_ELSEWHERE
 from wicketgate.contacts.documents import do_purge_identity_images
 from wicketgate.contacts.models import ContactLink, ContactRestriction, IdentityImage
 from wicketgate.people.models import Prisoner
@@ -81,8 +82,14 @@ def check_identity(request: HttpRequest, pk: int) -> HttpResponse:
     except ContactError as exc:
         messages.error(request, capfirst(str(exc)))
     else:
-        # The check was what a copy of the document was for: none is kept beyond it.
-        do_purge_identity_images(contact=link.contact, actor=request.user)
+        # The check was what a copy of the document was for: none is kept beyond it. Copies
+        # here go in this member of staff's name; those another establishment keeps, in the
+        # system's (staff here act for this establishment only).
+        establishment = link.prisoner.establishment
+        do_purge_identity_images(
+            contact=link.contact, establishment=establishment, actor=request.user
+        )
+        do_purge_identity_images(contact=link.contact, actor=PURGE_ELSEWHERE)
         messages.success(
             request, _("%(name)s's identity is checked.") % {"name": link.contact.full_name}
         )
