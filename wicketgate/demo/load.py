@@ -648,7 +648,7 @@ def _video_calls(families: list[str], prisoners: list[tuple[str, str]]) -> list[
     call for the first demo family starting now (the demo's own one-off session), so that a
     call can be tried at once: the family page in one browser window, the prisoner portal
     in another, the prisoner signed in on the suite's terminal (a device session)."""
-    from wicketgate.calls.booking import BookingError, do_book_video_call
+    from wicketgate.calls.booking import BookingError, do_book_video_call, do_cancel_booking
     from wicketgate.calls.models import Booking, SessionTemplate
     from wicketgate.calls.offer import do_add_call_session, do_deactivate_call_session
     from wicketgate.contacts.models import ContactLink
@@ -718,6 +718,11 @@ def _video_calls(families: list[str], prisoners: list[tuple[str, str]]) -> list[
             return [f"No demo call now: {exc}"]
         finally:
             do_deactivate_call_session(session, actor=ACTOR)
+        if not call.starts_at <= timezone.now() < call.ends_at:
+            # The hour the clocks go back happens twice: a slot in it can land in the
+            # other one. Say so rather than offer a call that is not on.
+            do_cancel_booking(call, reason="Demo: the clocks changed", actor=ACTOR)
+            return ["No demo call now (the clocks are changing): load the demo again later."]
     # The prisoner joins only while signed in on a terminal in the suite: sign them in on
     # it now (a device session, as the terminal's agent does with their PIN).
     from wicketgate.gateway.actions import do_open_device_session
