@@ -209,14 +209,23 @@ def watch_tokens(
 def do_end_call(
     booking: Booking, *, reason: str, actor: Actor | Any, client: JanusClient
 ) -> Booking:
-    """Destroy the room and hang up everyone on it (media stops within a fraction of a second)."""
+    """Destroy the room and hang up everyone on it (media stops within a fraction of a second).
+
+    Janus first, outside any transaction (hanging up takes most of a second, and no
+    database lock is held over a network call); then the record, under its lock. Should the
+    record fail after the room is gone, the call has stopped all the same (fail closed),
+    and the watcher records it at its end time.
+    """
     if not reason.strip():
         raise CallError("reason: say why the call is ended")
+    fresh = Booking.objects.get(pk=booking.pk)
+    if fresh.room_opened_at is None or fresh.ended_at is not None:
+        raise CallError(f"{fresh.reference} is not live")
+    sessions = client.kick_all(fresh.room)
     with transaction.atomic():
         locked = _locked(booking)
-        if locked.room_opened_at is None or locked.ended_at is not None:
-            raise CallError(f"{locked.reference} is not live")
-        sessions = client.kick_all(locked.room)
+        if locked.ended_at is not None:  # ended meanwhile, by someone else
+            return locked
         locked.ended_at = timezone.now()
         locked.ended_by = as_actor(actor).label
         locked.end_reason = reason.strip()[:300]
