@@ -96,7 +96,7 @@ def run(data: Path, counts: list[int], seconds: float, ends: int) -> dict[str, A
     from wicketgate.contacts.tests.conftest import STAFF, approved_contact
     from wicketgate.people.models import Prisoner
     from wicketgate.policy.engine import Engine
-    from wicketgate.testing.browser import CHROMIUM, CHROMIUM_ARGS
+    from wicketgate.testing.browser import launch_chromium
     from wicketgate.testing.janus import running_janus
     from wicketgate.testing.personas import SETUP, build_estate, sign_in_staff
 
@@ -154,14 +154,9 @@ def run(data: Path, counts: list[int], seconds: float, ends: int) -> dict[str, A
         mock.patch("wicketgate.calls.views.configured", lambda: janus.client),
         sync_playwright() as playwright,
     ):
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                *CHROMIUM_ARGS,
-                "--use-fake-device-for-media-stream",
-                "--use-fake-ui-for-media-stream",
-            ],
+        browser = launch_chromium(
+            playwright,
+            args=["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"],
         )
 
         def signed_in(prisoner: Any, mother: Any) -> tuple[Client, Client]:

@@ -12,8 +12,9 @@ set -euo pipefail
 # squid-openssl is the web gateway; curl drives it in the tests; nginx-light, wrk and
 # squidguard are the gateway benchmark's upstream, load generator and peer. janus carries
 # video calls (janus-tools: janus-pp-rec for recordings); iproute2 makes the network
-# namespace the tests run Janus in (ICE never uses loopback).
-DEBIAN_PACKAGES="python3 python3-venv nodejs npm postgresql chromium squid-openssl curl nginx-light wrk squidguard janus janus-tools iproute2"
+# namespace the tests run Janus in (ICE never uses loopback). faketime (libfaketime) runs
+# the suite again at moments ahead of today, so no test can lean on today's date.
+DEBIAN_PACKAGES="python3 python3-venv nodejs npm postgresql chromium squid-openssl curl nginx-light wrk squidguard janus janus-tools iproute2 faketime"
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 VENV=.venv

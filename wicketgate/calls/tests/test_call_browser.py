@@ -27,9 +27,11 @@ from wicketgate.calls.recordings import do_collect_recordings, recordings_folder
 from wicketgate.calls.tests.conftest import at_the_suite, booked
 from wicketgate.policy.codes import DEFAULT_CATEGORIES
 from wicketgate.policy.models import Category
-from wicketgate.testing.browser import CHROMIUM, CHROMIUM_ARGS
+from wicketgate.testing.browser import launch_chromium
 from wicketgate.testing.janus import RunningJanus, running_janus
 from wicketgate.testing.personas import Estate, build_estate, sign_in_staff
+
+pytestmark = pytest.mark.browser
 
 MEDIA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
 
@@ -125,9 +127,7 @@ def test_a_call_in_browsers_watched_and_ended_by_staff(
     staff_client = sign_in_staff(Client(), world.clerk_a)
     base = live_server.url
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=[*CHROMIUM_ARGS, *MEDIA]
-        )
+        browser = launch_chromium(playwright, args=MEDIA)
         try:
             pages = open_pages(
                 browser,
@@ -251,9 +251,7 @@ def test_a_one_way_call_lets_the_prisoner_hear_but_not_see_the_callers(
     )
     base = live_server.url
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=[*CHROMIUM_ARGS, *MEDIA]
-        )
+        browser = launch_chromium(playwright, args=MEDIA)
         try:
             pages = open_pages(
                 browser,

@@ -13,7 +13,7 @@ from playwright.sync_api import sync_playwright
 from wicketgate.gateway.actions import do_open_device_session, do_register_device
 from wicketgate.policy.codes import DEFAULT_CATEGORIES
 from wicketgate.policy.models import Category, SiteRequest
-from wicketgate.testing.browser import CHROMIUM, CHROMIUM_ARGS
+from wicketgate.testing.browser import launch_chromium
 from wicketgate.testing.gateway import RunningGateway, running_gateway, wait_for
 from wicketgate.testing.personas import PRISONER_PIN, SETUP, Estate, build_estate
 
@@ -68,10 +68,8 @@ def test_a_refused_page_shows_the_block_page_with_the_reason_and_an_allowed_one_
 ) -> None:
     gateway, username, password = behind_gateway
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
+        browser = launch_chromium(
+            playwright,
             proxy={"server": gateway.proxy, "username": username, "password": password},
         )
         try:
