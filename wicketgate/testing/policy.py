@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from wicketgate.estate.models import Establishment
 from wicketgate.people.models import AlertCode, Prisoner
@@ -47,6 +50,12 @@ rules:
 
 THURSDAY_10 = "2026-11-26T10:00:00+00:00"
 THURSDAY_22 = "2026-11-26T22:00:00+00:00"
+# The policy tests ask about moments in the week of Thursday 26 November 2026 (GMT, so
+# London time is UTC), and import exceptions that end in it or soon after. They run
+# with the clock frozen on that week's Monday, so that an import's "not in the past"
+# checks, and anything else that reads "now", see the week the test means.
+POLICY_WEEK = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
+IN_THE_POLICY_WEEK = pytest.mark.time_machine(POLICY_WEEK, tick=False)
 
 
 def known() -> Known:

@@ -4,8 +4,10 @@ sanctions), eligibility, allowance, capacity, overlapping bookings, cancelling."
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
 from wicketgate.audit.log import Actor
@@ -25,6 +27,7 @@ from wicketgate.testing.personas import SETUP, Estate
 pytestmark = pytest.mark.django_db
 
 FAMILY = Actor("family", "1", "fay@example.org")
+LONDON = ZoneInfo("Europe/London")
 
 
 def next_weekday(weekday: int, *, after_days: int = 3) -> dt.date:
@@ -94,7 +97,7 @@ def test_the_main_caller_is_an_adult_whose_identity_is_checked(
         approved_contact(estate.prisoner_a, "PARTNER"),
         given_name="Ava",
         family_name="Ashdown",
-        date_of_birth=today.replace(year=today.year - 10),
+        date_of_birth=today - relativedelta(years=10),
         relationship="DAUGHTER",
         actor=STAFF,
     )
@@ -159,14 +162,15 @@ def test_a_video_sanction_at_the_time_of_the_call_refuses_it(
     book(estate, session, mother)  # the call is after that one-day sanction has ended
 
 
+@pytest.mark.time_machine(dt.datetime(2027, 3, 1, 9, 0, tzinfo=LONDON), tick=False)
 def test_an_ineligibility_alert_refuses_and_the_allowance_counts_the_month(
     estate: Estate, session: SessionTemplate, mother: Contact
 ) -> None:
     CallSettings.objects.create(
         establishment=estate.a, ineligible_alerts=["ESCAPE"], monthly_minutes={"STD": 60}
     )
-    # Booked on 1 March 2027 for the Tuesdays of March, and one in April.
-    now = dt.datetime(2027, 3, 1, 9, 0, tzinfo=timezone.get_current_timezone())
+    # Booked on 1 March 2027 for the Tuesdays of March, and one in April (asked for later).
+    now = timezone.now()
     march = [dt.date(2027, 3, 9), dt.date(2027, 3, 16), dt.date(2027, 3, 23)]
     first = book(estate, session, mother, day=march[0], now=now)
     book(estate, session, mother, day=march[1], now=now)

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
 from wicketgate.audit.log import Actor
@@ -28,6 +29,7 @@ from wicketgate.people.models import Prisoner
 from wicketgate.policy.engine import LEGAL_EXEMPT, Engine
 from wicketgate.policy.models import Category, PolicyChange, PrisonerException
 from wicketgate.testing.personas import SETUP, Estate
+from wicketgate.testing.policy import THURSDAY_10
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +44,7 @@ def young(estate: Estate, *, age: int = 17, category: str = "YOI_CLOSED") -> Pri
         prison_number="Y1234YY",
         given_name="Yan",
         family_name="Young",
-        date_of_birth=today.replace(year=today.year - age) - dt.timedelta(days=30),
+        date_of_birth=today - relativedelta(years=age, days=30),
         establishment=estate.a,
         security_category=category,
         incentive_level="STD",
@@ -130,20 +132,13 @@ def test_a_web_sanction_denies_at_once_and_says_until_when(world: Estate, engine
     assert engine.decide("B2345CD", NEWS).allowed  # nobody else
 
 
+@pytest.mark.time_machine(THURSDAY_10, tick=False)  # in the learning rule's hours
 def test_a_category_sanction_stops_only_those_categories(world: Estate, engine: Engine) -> None:
     sanction(world.prisoner_a, categories=["NEWS"])
     news = engine.decide(ALAN, NEWS)
     assert not news.allowed and news.rules == ("sanction:web-category",)
     assert "your access to News sites" in news.reasons[0]
-    thursday = dt.datetime(2026, 11, 26, 10, tzinfo=dt.UTC)  # open hours for learning
-    assert engine.decide(
-        ALAN, "https://www.open.edu/", at=thursday + _since(thursday), location="CELL"
-    ).allowed
-
-
-def _since(day: dt.datetime) -> dt.timedelta:
-    """Whole weeks from ``day`` to now: the same weekday and hour, after the sanction began."""
-    return dt.timedelta(weeks=max(0, (timezone.now() - day).days // 7 + 1))
+    assert engine.decide(ALAN, "https://www.open.edu/", location="CELL").allowed
 
 
 def test_it_ends_by_itself_at_the_exact_moment_with_no_job(world: Estate, engine: Engine) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from zoneinfo import ZoneInfo
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from django.core import signing
 from django.utils import timezone
 
@@ -39,6 +41,8 @@ from wicketgate.testing.personas import SETUP, Estate
 pytestmark = pytest.mark.django_db
 
 ALAN = "A1234BC"
+LONDON = ZoneInfo("Europe/London")
+TICK = dt.timedelta(microseconds=1)
 PRISONER = Actor("prisoner", "p", ALAN)
 
 
@@ -83,7 +87,7 @@ def test_children_weak_passwords_and_second_accounts_are_refused_and_nothing_is_
 ) -> None:
     today = timezone.localdate()
     with pytest.raises(ContactError, match="date_of_birth: you must be 18 or over"):
-        register(born=today.replace(year=today.year - 17))
+        register(born=today - relativedelta(years=17))
     with pytest.raises(ContactError, match="^password: "):
         do_register_family_member(
             email="a@example.org",
@@ -259,7 +263,7 @@ def test_revoking_an_adult_revokes_the_children_they_added(estate: Estate, engin
         adult,
         given_name="Ava",
         family_name="Ashdown",
-        date_of_birth=today.replace(year=today.year - 9),
+        date_of_birth=today - relativedelta(years=9),
         relationship="DAUGHTER",
         actor=Actor.of_user(adult.contact.user),
     )
@@ -277,13 +281,9 @@ def test_revoking_an_adult_revokes_the_children_they_added(estate: Estate, engin
     assert json.loads(revokes.last().details_json)["reason"].startswith("The adult who added")  # type: ignore[union-attr]
 
 
-def _years_ago(years: int, *, tomorrow: bool = False) -> dt.date:
-    """The birthday ``years`` ago today (or tomorrow), 28 February for 29 February."""
-    day = timezone.localdate() + dt.timedelta(days=1 if tomorrow else 0)
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
+def _years_ago(years: int) -> dt.date:
+    """This day ``years`` ago (28 February for 29 February)."""
+    return timezone.localdate() - relativedelta(years=years)
 
 
 def _child_of(adult: ContactLink, born: dt.date) -> ContactLink:
@@ -300,12 +300,12 @@ def _child_of(adult: ContactLink, born: dt.date) -> ContactLink:
     return child
 
 
+@pytest.mark.time_machine(dt.datetime(2027, 6, 14, 12, tzinfo=LONDON), tick=False)
 def test_a_child_contact_restriction_alert_stops_contact_with_children_only(
     estate: Estate, engine: Engine
 ) -> None:
     adult = approved_contact(estate.prisoner_a, "PARTNER")
-    born = _years_ago(18, tomorrow=True)  # 18 tomorrow
-    child = _child_of(adult, born)
+    child = _child_of(adult, dt.date(2009, 6, 15))  # 18 tomorrow
     assert engine.decide_contact(ALAN, "video", str(child.contact_id)).allowed  # no alert
     do_add_alert(estate.prisoner_a, "CHILD", actor=SETUP)
     for channel in ("video", "phone", "messages"):
@@ -314,8 +314,24 @@ def test_a_child_contact_restriction_alert_stops_contact_with_children_only(
         assert "under 18" in decision.reasons[0]
     assert engine.decide_contact(ALAN, "video", str(adult.contact_id)).allowed
     # The day they turn 18 they are not a child: decided from the day, no change needed.
-    tomorrow = timezone.now() + dt.timedelta(days=1)
-    assert engine.decide_contact(ALAN, "video", str(child.contact_id), at=tomorrow).allowed
+    birthday = dt.datetime(2027, 6, 15, tzinfo=LONDON)
+    assert not engine.decide_contact(
+        ALAN, "video", str(child.contact_id), at=birthday - TICK
+    ).allowed
+    assert engine.decide_contact(ALAN, "video", str(child.contact_id), at=birthday).allowed
+
+
+@pytest.mark.time_machine(dt.datetime(2030, 2, 28, 12, tzinfo=LONDON), tick=False)
+def test_someone_born_on_29_february_is_18_from_1_march_in_a_year_without_one(
+    estate: Estate, engine: Engine
+) -> None:
+    adult = approved_contact(estate.prisoner_a, "PARTNER")
+    child = _child_of(adult, dt.date(2012, 2, 29))
+    do_add_alert(estate.prisoner_a, "CHILD", actor=SETUP)
+    on_the_28th = engine.decide_contact(ALAN, "video", str(child.contact_id))
+    assert not on_the_28th.allowed and on_the_28th.rules == ("restriction:child-alert",)
+    first_of_march = dt.datetime(2030, 3, 1, tzinfo=LONDON)
+    assert engine.decide_contact(ALAN, "video", str(child.contact_id), at=first_of_march).allowed
 
 
 @pytest.mark.parametrize("on", ["child", "adult"])

@@ -14,7 +14,9 @@ from wicketgate.people.actions import do_add_alert, do_review_incentive_level
 from wicketgate.policy.access import CategoryAccess, Grant, SiteAccess, Status, what_i_can_use
 from wicketgate.policy.engine import Engine, UnknownPrisoner
 from wicketgate.testing.personas import SETUP, Estate
-from wicketgate.testing.policy import THURSDAY_10, THURSDAY_22
+from wicketgate.testing.policy import IN_THE_POLICY_WEEK, THURSDAY_10, THURSDAY_22
+
+pytestmark = IN_THE_POLICY_WEEK
 
 ALAN = "A1234BC"  # STD at NGT, category B
 BILAL = "B2345CD"  # ENH at RVS, category C

@@ -14,7 +14,9 @@ from wicketgate.policy.engine import Engine, UnknownPrisoner
 from wicketgate.policy.hosts import BadResource
 from wicketgate.policy.models import Site
 from wicketgate.testing.personas import SETUP, Estate
-from wicketgate.testing.policy import THURSDAY_10, THURSDAY_22
+from wicketgate.testing.policy import IN_THE_POLICY_WEEK, THURSDAY_10, THURSDAY_22
+
+pytestmark = IN_THE_POLICY_WEEK
 
 ALAN = "A1234BC"  # STD at NGT, category B
 

@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 
 from wicketgate.policy.engine import Engine
 from wicketgate.testing.personas import Estate
-from wicketgate.testing.policy import THURSDAY_10
+from wicketgate.testing.policy import IN_THE_POLICY_WEEK, THURSDAY_10
+
+pytestmark = IN_THE_POLICY_WEEK
 
 SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from django.test import Client
 from django.utils import timezone
 
@@ -108,7 +109,7 @@ def youth_at_a(estate: Estate) -> Prisoner:
         prison_number="Y1234YZ",
         given_name="Yusuf",
         family_name="Young",
-        date_of_birth=today.replace(year=today.year - 17) - dt.timedelta(days=30),
+        date_of_birth=today - relativedelta(years=17, days=30),
         establishment=estate.a,
         location=estate.a_cell,
         security_category="B",

@@ -20,7 +20,7 @@ from wicketgate.policy import engine as engine_module
 from wicketgate.policy.engine import Engine
 from wicketgate.policy.models import AccessRule, Category, PolicyProposal, PrisonerException, Site
 from wicketgate.testing.personas import SETUP, Estate, sign_in_staff, staff_client
-from wicketgate.testing.policy import POLICY
+from wicketgate.testing.policy import IN_THE_POLICY_WEEK, POLICY
 from wicketgate.web.tests.endpoints import POLICY as POLICY_ENDPOINTS
 from wicketgate.web.tests.endpoints import Endpoint
 
@@ -328,6 +328,7 @@ def why(client: Client, url: str, time: str, location: str = "CELL", number: str
     return client.get(WHY, query).content.decode()
 
 
+@IN_THE_POLICY_WEEK
 def test_why_explains_an_allowed_request(client_a: Client, estate: Estate) -> None:
     content = why(client_a, "https://www.open.edu/openlearn/course", "10:00")
     assert '<h2 class="govuk-heading-m" id="answer">Allowed</h2>' in content
@@ -336,13 +337,14 @@ def test_why_explains_an_allowed_request(client_a: Client, estate: Estate) -> No
     assert "Category B" in content and "Standard" in content
 
 
+@IN_THE_POLICY_WEEK
 def test_why_explains_a_denied_request_and_the_facts_behind_it(
     client_a: Client, estate: Estate, load_policy: Callable[[str], Any]
 ) -> None:
     load_policy(
         "exceptions:\n  - {prisoner: A1234BC, forbid: {category: NEWS}, until: 2099-01-31, reason: Misuse}\n"
     )
-    # In force on the Thursday asked about (a fixed date; today is later).
+    # In force from the Thursday asked about (today is the Monday before).
     do_add_alert(estate.prisoner_a, "CYBER", actor=SETUP, starts_on=THURSDAY_DATE)
     late = why(client_a, "https://www.open.edu/openlearn/", "22:00")
     assert '<h2 class="govuk-heading-m" id="answer">Not allowed</h2>' in late
@@ -356,6 +358,7 @@ def test_why_explains_a_denied_request_and_the_facts_behind_it(
     assert "catalogue:not-listed" in unlisted and "Not in the catalogue" in unlisted
 
 
+@IN_THE_POLICY_WEEK
 def test_why_is_scoped_to_the_users_prisoners(client_b: Client, estate: Estate) -> None:
     hidden = why(client_b, "https://www.bbc.co.uk/", "10:00")
     missing = why(client_b, "https://www.bbc.co.uk/", "10:00", number="Z9999ZZ")
@@ -364,6 +367,7 @@ def test_why_is_scoped_to_the_users_prisoners(client_b: Client, estate: Estate) 
     assert 'id="answer"' not in hidden and "Category B" not in hidden
 
 
+@IN_THE_POLICY_WEEK
 def test_why_refuses_an_address_it_cannot_decide(client_a: Client, estate: Estate) -> None:
     content = why(client_a, "ftp://files.example.org/", "10:00")
     assert "only http and https addresses are decided" in content and 'id="answer"' not in content

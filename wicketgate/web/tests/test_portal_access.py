@@ -13,10 +13,8 @@ from django.test import Client
 from wicketgate.estate.models import Establishment
 from wicketgate.people.actions import do_add_alert
 from wicketgate.policy import engine as engine_module
-from wicketgate.policy.access import what_i_can_use
 from wicketgate.testing.personas import SETUP, Estate
 from wicketgate.testing.policy import POLICY, THURSDAY_10, THURSDAY_22
-from wicketgate.web.views import portal_sites
 
 PAGE = "/portal/access/"
 
@@ -33,23 +31,20 @@ def policy(estate: Estate, load_policy: Callable[[str], Any]) -> Estate:
     return estate
 
 
-def page_at(client: Client, monkeypatch: Any, when: str) -> str:
-    """The page as it reads at ``when``: the summary is asked for that moment."""
-    moment = dt.datetime.fromisoformat(when)
-    monkeypatch.setattr(
-        portal_sites,
-        "what_i_can_use",
-        lambda snap, number, _at: what_i_can_use(snap, number, moment),
-    )
+def at(when: str) -> pytest.MarkDecorator:
+    """The test runs with the clock frozen at ``when``."""
+    return pytest.mark.time_machine(dt.datetime.fromisoformat(when), tick=False)
+
+
+def page(client: Client) -> str:
     response = client.get(PAGE)
     assert response.status_code == 200
     return response.content.decode()
 
 
-def test_it_lists_what_is_open_now_by_category(
-    client_prisoner: Client, policy: Estate, monkeypatch: Any
-) -> None:
-    content = page_at(client_prisoner, monkeypatch, THURSDAY_10)
+@at(THURSDAY_10)
+def test_it_lists_what_is_open_now_by_category(client_prisoner: Client, policy: Estate) -> None:
+    content = page(client_prisoner)
     assert "You can use these now" in content
     assert "You can use these later" not in content
     assert '<h3 class="govuk-summary-card__title">Education</h3>' in content
@@ -60,20 +55,18 @@ def test_it_lists_what_is_open_now_by_category(
     assert "Open prison jobs is only for people held in open conditions." in content
 
 
-def test_it_says_when_a_category_opens_next(
-    client_prisoner: Client, policy: Estate, monkeypatch: Any
-) -> None:
-    content = page_at(client_prisoner, monkeypatch, THURSDAY_22)
+@at(THURSDAY_22)
+def test_it_says_when_a_category_opens_next(client_prisoner: Client, policy: Estate) -> None:
+    content = page(client_prisoner)
     assert "You can use these later" in content
     assert "Opens at 08:00 on Friday 27 November, from: cell or education" in content
     assert 'href="https://www.open.edu/openlearn/"' not in content  # no link to a closed site
 
 
-def test_it_says_why_a_category_is_closed(
-    client_prisoner: Client, policy: Estate, monkeypatch: Any
-) -> None:
+@at(THURSDAY_10)
+def test_it_says_why_a_category_is_closed(client_prisoner: Client, policy: Estate) -> None:
     do_add_alert(policy.prisoner_a, "CYBER", actor=SETUP, starts_on=dt.date(2026, 11, 1))
-    content = page_at(client_prisoner, monkeypatch, THURSDAY_10)
+    content = page(client_prisoner)
     assert "You cannot use these" in content
     assert "People with an IT misuse alert cannot read news sites." in content
 
