@@ -16,12 +16,13 @@ WITH_DATA_DIR = data_dir=$$(mktemp -d -t wicketgate-data-XXXXXX); \
 
 header = @printf '\n==> %s\n' $(1)
 
-.PHONY: help install demo test lint bench bench-policy bench-gateway bench-calls clean
+.PHONY: help install demo test test-calendar lint bench bench-policy bench-gateway bench-calls clean
 
 help:
 	@echo "make install   Debian packages, .venv and node_modules (scripts/bootstrap.sh)"
 	@echo "make demo      install, load the demo estate and start the platform"
-	@echo "make test      install, ruff check, pytest on SQLite, pytest on PostgreSQL"
+	@echo "make test      install, ruff check, pytest on SQLite, on PostgreSQL a year from now, then make test-calendar"
+	@echo "make test-calendar  pytest (not slow, not browser) at the next clock changes and 29 February (libfaketime)"
 	@echo "make lint      ruff check, ruff format --check, mypy"
 	@echo "make bench     audit log, policy engine and web gateway benchmarks (BENCH_ARGS=--quick)"
 	@echo "make bench-policy  the policy engine benchmark alone, on SQLite (BENCH_ARGS=--quick)"
@@ -38,13 +39,28 @@ demo: install
 	WICKETGATE_SECURE_COOKIES=0 WICKETGATE_JANUS_NAMESPACE=$${WICKETGATE_JANUS_NAMESPACE-wgjanus} \
 		$(BIN)/wicketgate demo
 
+# No test may lean on today's date: the PostgreSQL pass runs a year from now, and the
+# suite runs again at the next clock changes and leap day (all but its slow and browser
+# tests), each under libfaketime (wicketgate/testing/shifted_clock.py).
+SHIFTED_CLOCK = $(BIN)/python -m wicketgate.testing.shifted_clock
+CALENDAR_MOMENTS = spring-forward,autumn-back,leap-day
+
 test: install
 	$(call header,"ruff check")
 	$(BIN)/ruff check wicketgate
 	$(call header,"pytest on SQLite")
 	$(WITH_DATA_DIR) env -u DATABASE_URL $(BIN)/pytest
-	$(call header,"pytest on PostgreSQL (throwaway cluster)")
-	$(WITH_DATA_DIR) $(BIN)/python -m wicketgate.testing.throwaway_postgres -- $(BIN)/pytest
+	$(call header,"pytest on PostgreSQL (throwaway cluster), a year from now")
+	$(WITH_DATA_DIR) $(BIN)/python -m wicketgate.testing.throwaway_postgres -- \
+		$(SHIFTED_CLOCK) --at year-on -- $(BIN)/pytest
+	$(MAKE) --no-print-directory test-calendar
+
+# The suite but its slow and browser tests, at the next clock changes and leap day.
+test-calendar: install
+	$(call header,"pytest on SQLite at the next clock changes and 29 February")
+	$(SHIFTED_CLOCK) --list
+	$(WITH_DATA_DIR) env -u DATABASE_URL $(SHIFTED_CLOCK) --at $(CALENDAR_MOMENTS) -- \
+		$(BIN)/pytest -m "not slow and not browser"
 
 # Runs all three and fails at the end, so one run shows every problem.
 lint: install

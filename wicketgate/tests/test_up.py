@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
 WICKETGATE = Path(sys.executable).with_name("wicketgate")
 
 

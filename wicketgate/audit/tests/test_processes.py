@@ -14,6 +14,8 @@ import pytest
 
 from wicketgate.testing.databases import isolated_database_url
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def env(tmp_path: Path) -> Iterator[dict[str, str]]:

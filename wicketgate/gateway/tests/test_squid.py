@@ -33,7 +33,7 @@ from wicketgate.testing.gateway import RunningGateway, running_gateway
 from wicketgate.testing.gateway import wait_for as _wait_for
 from wicketgate.testing.personas import SETUP, Estate, build_estate
 
-pytestmark = [pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def _closed_hour() -> str:
