@@ -50,7 +50,7 @@ test: install
 	$(BIN)/ruff check wicketgate
 	$(call header,"pytest on SQLite")
 	$(WITH_DATA_DIR) env -u DATABASE_URL $(BIN)/pytest
-	$(call header,"pytest on PostgreSQL (throwaway cluster), a year from now")
+	$(call header,"pytest on PostgreSQL - a throwaway cluster - a year from now")
 	$(WITH_DATA_DIR) $(BIN)/python -m wicketgate.testing.throwaway_postgres -- \
 		$(SHIFTED_CLOCK) --at year-on -- $(BIN)/pytest
 	$(MAKE) --no-print-directory test-calendar
