@@ -111,7 +111,9 @@ def leap_day(now: dt.datetime) -> Moment:
     while not (calendar.isleap(year) and dt.date(year, 2, 29) > now.date()):
         year += 1
     start = dt.datetime(year, 2, 29, tzinfo=LONDON) + AFTER_MIDNIGHT
-    return Moment("leap-day", start.astimezone(dt.UTC), "just after midnight on the next 29 February")
+    return Moment(
+        "leap-day", start.astimezone(dt.UTC), "just after midnight on the next 29 February"
+    )
 
 
 MOMENTS: dict[str, Callable[[dt.datetime], Moment]] = {
