@@ -35,7 +35,65 @@ def parse_url(url: str) -> WebResource:
         raise BadResource(f"{url!r}: only http and https addresses are decided")
     if parts.username or parts.password:
         raise BadResource(f"{url!r}: an address with credentials in it is refused")
-    return WebResource(normalise_host(parts.hostname or ""), parts.path or "/")
+    return WebResource(normalise_host(parts.hostname or ""), normalise_path(parts.path or "/"))
+
+
+def normalise_path(path: str) -> str:
+    r"""The path as a web server will read it, for matching against the catalogue's prefixes.
+
+    RFC 3986's normalisation: percent-escapes of unreserved characters decoded (``%2e``
+    is ``.``), then dot-segments removed (``/openlearn/../secret`` is ``/secret``). A path
+    that a server might still read as another one is refused rather than guessed at: an
+    encoded ``/`` or ``\``, a backslash, a NUL, an escaped escape of one of those or of
+    ``.`` (``%252e``, for servers that decode twice), a ``.`` or ``..`` segment with
+    parameters (``..;/``, which some servers read as ``..``), and dot-segments beside an
+    empty segment (``//``, which some servers merge first and some do not).
+    """
+    if "\x00" in path or "\\" in path:
+        raise BadResource(f"{path!r}: a path with a backslash or NUL in it is refused")
+    decoded = _PERCENT.sub(_decode_unreserved, path)
+    risky = _RISKY_ESCAPE.search(decoded)
+    if risky:
+        raise BadResource(f"{path!r}: a path with {risky.group(0)} in it is refused")
+    segments = decoded.split("/")
+    if any(s.split(";", 1)[0] in (".", "..") and ";" in s for s in segments):
+        raise BadResource(f"{path!r}: a dot-segment with parameters is refused")
+    if "//" in decoded and any(s in (".", "..") for s in segments):
+        # Servers that merge slashes (nginx, Apache) and those that do not resolve the
+        # dot-segments differently: /a//../b is /b to one and /a/b to the other.
+        raise BadResource(f"{path!r}: a path with both // and a dot-segment is refused")
+    return _remove_dot_segments(decoded)
+
+
+_PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+# After unreserved escapes are decoded: an encoded "/", "\" or NUL, or an escaped "%"
+# before one of those or before ".".
+_RISKY_ESCAPE = re.compile(r"%(?:2F|5C|00|25(?:2[EF]|5C|00))", re.IGNORECASE)
+
+
+def _decode_unreserved(match: re.Match[str]) -> str:
+    char = chr(int(match.group(1), 16))
+    return char if char in _UNRESERVED else "%" + match.group(1).upper()
+
+
+def _remove_dot_segments(path: str) -> str:
+    """RFC 3986 section 5.2.4, for an absolute path."""
+    output: list[str] = []
+    segments = path.split("/")[1:] if path.startswith("/") else path.split("/")
+    for index, segment in enumerate(segments):
+        last = index == len(segments) - 1
+        if segment == "..":
+            if output:
+                output.pop()
+            if last:
+                output.append("")
+        elif segment == ".":
+            if last:
+                output.append("")
+        else:
+            output.append(segment)
+    return "/" + "/".join(output)
 
 
 def normalise_host(host: str) -> str:

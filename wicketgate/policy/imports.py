@@ -38,7 +38,7 @@ from wicketgate.estate.codes import INCENTIVE_ORDER, LocationKind
 from wicketgate.lib.importing import ImportRejected, Problem, pydantic_problems, read_yaml_file
 from wicketgate.people.codes import LegalStatus, parse_category
 from wicketgate.policy.codes import ALL, Clearance
-from wicketgate.policy.hosts import BadResource, check_pattern
+from wicketgate.policy.hosts import BadResource, check_pattern, normalise_path
 from wicketgate.policy.hours import HoursError, parse_hours
 
 
@@ -74,6 +74,12 @@ class SiteEntry(BaseModel):
                 raise ValueError(
                     f"{path!r}: a path prefix starts with / and has no query, fragment or space"
                 )
+            try:
+                normal = normalise_path(path)
+            except BadResource as exc:
+                raise ValueError(str(exc)) from exc
+            if normal != path:  # requests are matched in normal form: so must prefixes be
+                raise ValueError(f"{path!r}: write the path prefix as {normal!r}")
         return sorted(set(paths))
 
     @field_validator("min_clearance")
