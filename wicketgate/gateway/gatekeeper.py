@@ -7,7 +7,8 @@ that the answer repeats:
 - access (``external_acl_type``, the format in squid.conf): ``ID LOGIN CLIENT METHOD URI SNI``
   → ``ID OK log=...`` or ``ID ERR message=... log=...`` (see :func:`log_note`).
 
-Fields arrive %-encoded, ``-`` when Squid has no value. ``message`` is a signed token
+Fields arrive %-encoded, ``-`` when Squid has no value; Squid escapes only what is not
+escaped already, so the URI is read as it came (its escapes are the client's). ``message`` is a signed token
 that Squid passes to the block page (``deny_info ... %o``), so the page can say why
 without anyone being able to forge a reason; ``log`` goes to the access log (``%ea``),
 from which every request is written to the audit log with its bytes and duration.
@@ -95,24 +96,42 @@ class Gatekeeper:
     # --- authentication ---------------------------------------------------------------
 
     def answer_auth(self, line: bytes) -> bytes:
+        """One answer line for one question line, whatever the line holds."""
         channel, _, rest = line.partition(b" ")
         user, _, password = rest.partition(b" ")
         if not self.fresh:
             return channel + b" ERR"
-        ok = self.sessions.check_password(unquote(user.decode()), unquote(password.decode()))
+        try:
+            ok = self.sessions.check_password(
+                unquote(user.decode("utf-8", "replace")),
+                unquote(password.decode("utf-8", "replace")),
+            )
+        except Exception:  # a bad line refuses that login alone, never the connection
+            log.exception("gateway: refused a login it could not read")
+            ok = False
         return channel + (b" OK" if ok else b" ERR")
 
     # --- access -----------------------------------------------------------------------
 
     def answer_acl(self, line: bytes) -> bytes:
+        """One answer line for one question line, whatever the line holds: a question that
+        cannot be read or decided is refused (``gateway:bad-request``, in the access log),
+        and nothing else is touched."""
         channel, _, rest = line.partition(b" ")
-        fields = [
-            unquote(field) if "%" in field else field
-            for field in rest.decode("utf-8", "replace").split(" ")
-        ]
+        fields = rest.decode("utf-8", "replace").split(" ")
         fields += ["-"] * (5 - len(fields))
-        login, client, method, uri, sni = fields[:5]
-        return channel + b" " + self.decide(login, client, method, uri, sni)
+        # Squid escapes what is not escaped already: the URI arrives with the client's own
+        # escapes intact, and decoding it here would decide on another path than the one
+        # sent on (a %2F would become a /). The other fields are decoded.
+        login, client, method, sni = (
+            unquote(field) if "%" in field else field for field in (*fields[:3], fields[4])
+        )
+        uri = fields[3]
+        try:
+            return channel + b" " + self.decide(login, client, method, uri, sni)
+        except Exception:
+            log.exception("gateway: refused a request it could not decide: %.200r", rest)
+            return channel + b" " + self._refusal(BAD_REQUEST, method == "CONNECT")
 
     def decide(self, login: str, client: str, method: str, uri: str, sni: str) -> bytes:
         """The reply to one question, as Squid reads it (after the channel id)."""
@@ -131,7 +150,7 @@ class Gatekeeper:
             return self._refusal(WRONG_DEVICE, connect)
         try:
             target, host = _target(method, uri, sni)
-        except BadResource:
+        except ValueError:  # BadResource, and what urlsplit raises for a host it rejects
             return self._refusal(BAD_REQUEST, connect)
         self.sessions.touch(session.username, now)
         if connect and self.intercept:
@@ -146,7 +165,7 @@ class Gatekeeper:
             )
         except UnknownPrisoner:
             return self._refusal(WRONG_ESTABLISHMENT, connect)
-        except BadResource:
+        except ValueError:  # BadResource among them
             return self._refusal(BAD_REQUEST, connect)
         # Decisions are shared objects (the engine caches them): so are the replies.
         key = (id(decision), host, connect)
@@ -245,7 +264,10 @@ def _target(method: str, uri: str, sni: str) -> tuple[str, str]:
     """What to decide on (the address without its query, or for a TLS connection only the
     host), and the host."""
     if method == "CONNECT":
-        host = sni if sni not in ("", "-") else uri.rsplit(":", 1)[0]
+        authority, _, port = uri.rpartition(":")
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise BadResource(f"{uri!r}: no port, or not a port")
+        host = sni if sni not in ("", "-") else authority
         host = host.strip("[]")
         if not host:
             raise BadResource("no host")
@@ -253,6 +275,7 @@ def _target(method: str, uri: str, sni: str) -> tuple[str, str]:
     parts = urlsplit(uri)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BadResource(uri)
+    parts.port  # noqa: B018 - raises ValueError for a port that is not one
     return f"{parts.scheme}://{parts.hostname}{parts.path or '/'}", parts.hostname
 
 

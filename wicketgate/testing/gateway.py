@@ -48,6 +48,34 @@ def wait_for(check: Callable[[], object], seconds: float = 5) -> float:
     return time.monotonic() - started
 
 
+def curl(
+    gateway: RunningGateway, url: str, credentials: str | None, *extra: str
+) -> tuple[int, str, str]:
+    """(status, redirect, body) of ``url`` fetched by curl through ``gateway``."""
+    command = ["curl", "-s", "-o", "-", "-w", "\n%{http_code} %{redirect_url}", "-x", gateway.proxy]
+    command += ["--max-time", "10", "--cacert", str(gateway.upstreams.ca_file), *extra]
+    if credentials:
+        command += ["-U", credentials]
+    result = subprocess.run([*command, url], capture_output=True, text=True, check=False)  # noqa: S603, S607
+    body, _, tail = result.stdout.rpartition("\n")
+    code, _, redirect = tail.partition(" ")
+    return int(code or 0), redirect, body
+
+
+def block_reasons(redirect: str) -> dict[str, Any]:
+    """What the block page a refused request was sent to would show."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from wicketgate.gateway.gatekeeper import read_block_token
+
+    if "/portal/blocked?d=" not in redirect:
+        raise AssertionError(f"not sent to the block page: {redirect!r}")
+    data = read_block_token(parse_qs(urlsplit(redirect).query)["d"][0])
+    if data is None:
+        raise AssertionError(f"the block page's token does not verify: {redirect!r}")
+    return data
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

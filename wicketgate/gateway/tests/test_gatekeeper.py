@@ -60,8 +60,9 @@ def keeper(estate: Estate, load_policy: Callable[..., Any]) -> tuple[Gatekeeper,
 
 
 def acl(keeper: Gatekeeper, *fields: str) -> str:
+    """As Squid asks: each field escaped, but for escapes that are there already."""
     return keeper.answer_acl(
-        ("7 " + " ".join(quote(f, safe=":/") for f in fields)).encode()
+        ("7 " + " ".join(quote(f, safe=":/%") for f in fields)).encode()
     ).decode()
 
 
@@ -216,3 +217,14 @@ def test_a_session_stops_working_once_its_prisoner_is_transferred(
     assert "gateway:wrong-establishment" in acl(
         gate, user, "10.0.0.7", "GET", "http://www.nhs.uk/", "-"
     )
+
+
+def test_it_decides_on_the_uri_with_the_clients_own_escapes(
+    keeper: tuple[Gatekeeper, str, str],
+) -> None:
+    """Squid passes the URI's escapes through: %2F must stay %2F, never become a / that
+    the path is then decided on (``/openlearn%2F..%2Fsecret`` is not ``/secret``)."""
+    gate, user, _ = keeper
+    line = f"7 {user} 10.0.0.7 GET http://www.open.edu/secret%2F..%2Fopenlearn/x -"
+    answer = gate.answer_acl(line.encode()).decode()
+    assert answer.startswith("7 ERR ") and "gateway:bad-request" in answer

@@ -13,7 +13,6 @@ import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,11 +24,10 @@ from wicketgate.gateway.actions import (
     do_register_device,
     do_start_lockdown,
 )
-from wicketgate.gateway.gatekeeper import read_block_token
 from wicketgate.gateway.models import CloseReason
 from wicketgate.policy.codes import DEFAULT_CATEGORIES
 from wicketgate.policy.models import Category
-from wicketgate.testing.gateway import RunningGateway, running_gateway
+from wicketgate.testing.gateway import RunningGateway, block_reasons, curl, running_gateway
 from wicketgate.testing.gateway import wait_for as _wait_for
 from wicketgate.testing.personas import SETUP, Estate, build_estate
 
@@ -106,25 +104,9 @@ def _usernames(gateway: RunningGateway) -> set[str]:
     return set(gateway.service.sessions._sessions)
 
 
-def curl(
-    gateway: RunningGateway, url: str, credentials: str | None, *extra: str
-) -> tuple[int, str, str]:
-    command = ["curl", "-s", "-o", "-", "-w", "\n%{http_code} %{redirect_url}", "-x", gateway.proxy]
-    command += ["--max-time", "10", "--cacert", str(gateway.upstreams.ca_file), *extra]
-    if credentials:
-        command += ["-U", credentials]
-    result = subprocess.run([*command, url], capture_output=True, text=True, check=False)  # noqa: S603
-    body, _, tail = result.stdout.rpartition("\n")
-    code, _, redirect = tail.partition(" ")
-    return int(code or 0), redirect, body
-
-
 def _block_reasons(redirect: str) -> dict[str, Any]:
     assert redirect.startswith("http://127.0.0.1:8000/portal/blocked?d="), redirect
-    token = parse_qs(urlsplit(redirect).query)["d"][0]
-    data = read_block_token(token)
-    assert data is not None
-    return data
+    return block_reasons(redirect)
 
 
 def test_it_lets_an_allowed_site_through_and_records_the_request(
