@@ -2,13 +2,15 @@
 
 The gateway service runs in the test process (so it reads the test database), Squid as
 a child process with the rendered squid.conf, exactly as ``wicketgate gateway run``
-starts them. Upstream web servers listen on loopback, under test host names that Squid
-resolves from a hosts file of the test's own; the HTTPS one has a certificate from a
-test CA, so clients can verify it through a spliced tunnel.
+starts them. Upstream web servers listen on ports 80 and 443 of an address on TEST-NET-2
+(198.51.100.0/24) in a network namespace of their own (as root), under test host names
+that Squid resolves from a hosts file of the test's own; the HTTPS one has a certificate
+from a test CA, so clients can verify it through a spliced tunnel.
 """
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import http.server
 import os
@@ -24,8 +26,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from wicketgate.calls import netns
+from wicketgate.calls.netns import Link, link_for
 from wicketgate.gateway.service import GatewayService
 from wicketgate.gateway.squid import Layout, check_config, prepare, squid_command
 
@@ -100,6 +104,7 @@ class Upstreams:
     http_port: int
     https_port: int
     ca_file: Path
+    address: str
     servers: list[http.server.ThreadingHTTPServer] = field(default_factory=list)
 
     def close(self) -> None:
@@ -108,16 +113,61 @@ class Upstreams:
             server.server_close()
 
 
-def start_upstreams(folder: Path) -> Upstreams:
+def start_upstreams(folder: Path, link: Link) -> Upstreams:
+    """The test web servers, on ports 80 and 443 of the far end of ``link``: an address on
+    TEST-NET-2 in a network namespace of their own, as a site on the internet would be
+    (never on this machine's own addresses, which the gateway refuses to connect to)."""
     ca_file, cert_file, key_file = _test_certificates(folder)
-    plain = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
-    secure = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
+    plain, secure = in_namespace(
+        link.namespace,
+        lambda: (
+            http.server.ThreadingHTTPServer((link.janus_address, 80), _Hello),
+            http.server.ThreadingHTTPServer((link.janus_address, 443), _Hello),
+        ),
+    )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_file, key_file)
     secure.socket = context.wrap_socket(secure.socket, server_side=True)
     for server in (plain, secure):
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-    return Upstreams(plain.server_address[1], secure.server_address[1], ca_file, [plain, secure])
+        threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+    return Upstreams(80, 443, ca_file, link.janus_address, [plain, secure])
+
+
+def upstream_link() -> Link:
+    """A /30 on TEST-NET-2 (198.51.100.0/24) of this process's own, for the test upstreams."""
+    pid = os.getpid()
+    return link_for(f"wgup{pid % 100000}", f"198.51.100.{4 * (pid % 64)}/30")
+
+
+def in_namespace(namespace: str, make: Callable[[], _T]) -> _T:
+    """``make()`` run on a thread that has joined network namespace ``namespace``: sockets
+    it opens live there, while the rest of this process stays where it is."""
+    result: list[_T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        with open(f"/var/run/netns/{namespace}", "rb") as handle:
+            if libc.setns(handle.fileno(), CLONE_NEWNET) != 0:
+                failure.append(OSError(ctypes.get_errno(), f"setns {namespace}"))
+                return
+        try:
+            result.append(make())
+        except BaseException as exc:  # handed to the caller
+            failure.append(exc)
+
+    thread = threading.Thread(target=run)  # it ends in the namespace: a thread of its own
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+    return result[0]
+
+
+CLONE_NEWNET = 0x40000000
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -134,10 +184,10 @@ class RunningGateway:
         return f"http://127.0.0.1:{self.port}"
 
     def http_url(self, host: str, path: str = "/") -> str:
-        return f"http://{host}:{self.upstreams.http_port}{path}"
+        return f"http://{host}{path}"
 
     def https_url(self, host: str, path: str = "/") -> str:
-        return f"https://{host}:{self.upstreams.https_port}{path}"
+        return f"https://{host}{path}"
 
     def stop_service(self) -> None:
         if self.service is not None:
@@ -171,19 +221,19 @@ def running_gateway(
     # Squid's user must reach the folder: not pytest's tmp_path, which is private to root.
     folder = Path(tempfile.mkdtemp(prefix="wg-gateway-test-", dir="/tmp"))
     folder.chmod(0o755)
-    upstreams = start_upstreams(folder)
+    link = upstream_link()
+    netns.create(link)
+    upstreams = start_upstreams(folder, link)
     hosts = folder / "hosts"
-    hosts.write_text("".join(f"127.0.0.1 {name}\n" for name in ("localhost", *TEST_HOSTS)))
+    hosts.write_text(
+        "127.0.0.1 localhost\n" + "".join(f"{upstreams.address} {name}\n" for name in TEST_HOSTS)
+    )
     hosts.chmod(0o644)
     port = free_port()
     settings.WICKETGATE_GATEWAY_DIR = folder / "gateway"
     settings.WICKETGATE_GATEWAY_LISTEN = f"127.0.0.1:{port}"
     settings.WICKETGATE_GATEWAY_HOSTS_FILE = str(hosts)
-    settings.WICKETGATE_GATEWAY_TLS_PORTS = [str(upstreams.https_port)]
     settings.WICKETGATE_GATEWAY_PORTAL_URL = portal_url or "http://127.0.0.1:8000"
-    if upstream_ca:  # for interception: Squid itself must trust the upstreams' certificates
-        upstreams.ca_file.chmod(0o644)
-        settings.WICKETGATE_GATEWAY_UPSTREAM_CA = str(upstreams.ca_file)
     if upstream_ca:  # for interception: Squid itself must trust the upstreams' certificates
         upstreams.ca_file.chmod(0o644)
         settings.WICKETGATE_GATEWAY_UPSTREAM_CA = str(upstreams.ca_file)
@@ -201,7 +251,9 @@ def running_gateway(
         _wait_for_port(port, squid)
         yield gateway
     finally:
-        squid.send_signal(signal.SIGINT)  # quicker than SIGTERM's orderly shutdown
+        # Nothing to finish (the test has recorded what it needs): its helpers see their
+        # input close and exit. An orderly shutdown would wait out shutdown_lifetime.
+        squid.send_signal(signal.SIGKILL)
         try:
             squid.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -209,6 +261,7 @@ def running_gateway(
             squid.wait()
         gateway.stop_service()
         upstreams.close()
+        netns.remove(link)
         shutil.rmtree(folder, ignore_errors=True)
 
 
