@@ -81,6 +81,8 @@ def _upsert_site(entry: Any, categories: dict[str, Category], who: Actor, propos
         "category": categories[entry.category],
         "hosts": entry.hosts,
         "paths": entry.paths,
+        "ports": entry.ports,
+        "internal": entry.internal,
         "min_clearance": Clearance[entry.min_clearance].value if entry.min_clearance else None,
         "review_by": entry.review_by,
     }

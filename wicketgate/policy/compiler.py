@@ -236,6 +236,8 @@ class SiteMeta:
     paths: tuple[str, ...]
     min_clearance: int
     review_by: dt.date | None
+    ports: tuple[int, ...] = ()  # besides hosts.STANDARD_PORTS
+    internal: bool = False  # may be on networks the gateway otherwise refuses
 
 
 @dataclass
@@ -356,6 +358,8 @@ def refresh_policy(
             paths=tuple(site.paths or ()),
             min_clearance=int(site.min_clearance or 0),
             review_by=site.review_by,
+            ports=tuple(site.ports or ()),
+            internal=site.internal,
         )
         sites[site_meta.site_id] = site_meta
         for pattern in site.hosts:

@@ -36,12 +36,20 @@ from wicketgate.policy.compiler import (
     refresh_prisoners,
     site_entity,
 )
-from wicketgate.policy.hosts import WebResource, host_candidates, parse_url, path_matches
+from wicketgate.policy.hosts import (
+    STANDARD_PORTS,
+    WebResource,
+    host_candidates,
+    normalise_host,
+    parse_url,
+    path_matches,
+)
 from wicketgate.policy.hours import describe, is_open, next_change
 from wicketgate.policy.models import PolicyChange
 
 NOT_LISTED = "catalogue:not-listed"
 NEEDS_PATH = "catalogue:needs-path"
+WRONG_PORT = "catalogue:port"
 NO_GRANT = "default:deny"
 EVALUATION_ERROR = "engine:evaluation-error"
 NOT_APPROVED = "contact:not-approved"
@@ -204,6 +212,8 @@ class Engine:
         site, rule = _match_site(snap, resource)
         if site is None:
             decision = _deny_unlisted(snap, resource, rule, moment)
+        elif resource.port not in STANDARD_PORTS and resource.port not in site.ports:
+            decision = _deny_port(snap, resource, site, moment)
         else:
             decision = self._evaluate_shared(snap, number, site, moment, location)
         if len(self._cache) >= self.cache_size:
@@ -238,6 +248,18 @@ class Engine:
         if number not in snap.prisoners:
             raise UnknownPrisoner(f"no prisoner {prison_number!r}")
         return evaluate_contact(snap, number, channel, str(contact_id), at=at or timezone.now())
+
+    def internal_host(self, host: str) -> bool:
+        """Whether ``host`` is a host of a catalogue site marked as an internal service, which
+        may be on the networks the gateway otherwise refuses to connect to. (Whether a
+        prisoner may reach it is ``decide``'s question.) Raises hosts.BadResource."""
+        snap = self.snapshot()
+        name = normalise_host(host)
+        return any(
+            snap.sites[site_id].internal
+            for pattern in host_candidates(name)
+            for site_id in snap.hosts.get(pattern, ())
+        )
 
     def _evaluate_shared(
         self, snap: Snapshot, number: str, site: SiteMeta, at: dt.datetime, location: str | None
@@ -466,6 +488,21 @@ def _match_site(snap: Snapshot, resource: WebResource) -> tuple[SiteMeta | None,
         if whole_host:
             return whole_host[0], ""
     return None, NOT_LISTED
+
+
+def _deny_port(snap: Snapshot, resource: WebResource, site: SiteMeta, at: dt.datetime) -> Decision:
+    ports = ", ".join(str(p) for p in sorted({*STANDARD_PORTS, *site.ports}))
+    return Decision(
+        False,
+        (WRONG_PORT,),
+        (f"{site.name} is approved on ports {ports} only, not on port {resource.port}.",),
+        {"log": "request"},
+        site=site.name,
+        category=site.category,
+        version=snap.version,
+        decided_at=at,
+        valid_until=at + dt.timedelta(days=1),
+    )
 
 
 def _deny_unlisted(snap: Snapshot, resource: WebResource, rule: str, at: dt.datetime) -> Decision:

@@ -19,23 +19,47 @@ class BadResource(ValueError):
     """The URL or host cannot be a request to a web site."""
 
 
+# Every catalogue site is served on these; a site may name others.
+STANDARD_PORTS = (80, 443)
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 @dataclass(frozen=True)
 class WebResource:
     host: str
     path: str | None  # None: only the host is visible (HTTPS without interception)
+    port: int = 443
 
 
 def parse_url(url: str) -> WebResource:
-    """``https://www.open.edu/x`` → (www.open.edu, /x); a bare host → (host, None)."""
+    """``https://www.open.edu/x`` → (www.open.edu, /x, 443); a bare host (what a TLS
+    connection shows), ``host`` or ``host:port`` → (host, None, port or 443)."""
     text = url.strip()
     if "://" not in text:
-        return WebResource(normalise_host(text), None)
-    parts = urlsplit(text)
+        host, colon, port_text = text.rpartition(":")
+        if not colon:
+            return WebResource(normalise_host(text), None)
+        return WebResource(normalise_host(host), None, _port(port_text, url))
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:  # a host urlsplit refuses, or a port that is not one
+        raise BadResource(f"{url!r}: {exc}") from exc
     if parts.scheme not in ("http", "https"):
         raise BadResource(f"{url!r}: only http and https addresses are decided")
     if parts.username or parts.password:
         raise BadResource(f"{url!r}: an address with credentials in it is refused")
-    return WebResource(normalise_host(parts.hostname or ""), normalise_path(parts.path or "/"))
+    return WebResource(
+        normalise_host(parts.hostname or ""),
+        normalise_path(parts.path or "/"),
+        port if port is not None else DEFAULT_PORTS[parts.scheme],
+    )
+
+
+def _port(text: str, url: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:  # noqa: PLR2004
+        raise BadResource(f"{url!r}: {text!r} is not a port")
+    return int(text)
 
 
 def normalise_path(path: str) -> str:

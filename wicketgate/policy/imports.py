@@ -9,6 +9,8 @@
         hosts: ["www.open.edu", "*.open.edu"]
         category: EDUCATION
         paths: ["/openlearn/"]        # optional; absent = the whole host
+        ports: [8443]                 # optional; besides 80 and 443, which every site has
+        internal: false               # optional; true: may be on an internal network
         min_clearance: OPEN           # optional: HIGH_SECURITY | CLOSED | TRAINING | OPEN
         review_by: 2027-06-30         # optional
     rules:
@@ -38,7 +40,7 @@ from wicketgate.estate.codes import INCENTIVE_ORDER, LocationKind
 from wicketgate.lib.importing import ImportRejected, Problem, pydantic_problems, read_yaml_file
 from wicketgate.people.codes import LegalStatus, parse_category
 from wicketgate.policy.codes import ALL, Clearance
-from wicketgate.policy.hosts import BadResource, check_pattern, normalise_path
+from wicketgate.policy.hosts import STANDARD_PORTS, BadResource, check_pattern, normalise_path
 from wicketgate.policy.hours import HoursError, parse_hours
 
 
@@ -55,8 +57,18 @@ class SiteEntry(BaseModel):
     hosts: list[str] = Field(min_length=1)
     category: str
     paths: list[str] = Field(default_factory=list)
+    ports: list[int] = Field(default_factory=list)
+    internal: bool = False
     min_clearance: str | None = None
     review_by: dt.date | None = None
+
+    @field_validator("ports")
+    @classmethod
+    def _ports(cls, ports: list[int]) -> list[int]:
+        for port in ports:
+            if not 0 < port < 65536:  # noqa: PLR2004
+                raise ValueError(f"{port}: a port is 1 to 65535")
+        return sorted(set(ports) - set(STANDARD_PORTS))
 
     @field_validator("hosts")
     @classmethod

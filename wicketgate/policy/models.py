@@ -49,6 +49,16 @@ class Site(models.Model):
     min_clearance = models.PositiveSmallIntegerField(
         choices=Clearance.choices, null=True, blank=True
     )
+    ports = models.JSONField(
+        default=list, blank=True, help_text="Ports besides 80 and 443 it is served on"
+    )
+    internal = models.BooleanField(
+        default=False,
+        help_text=(
+            "An internal service (the offline library, say): its hosts may be on the "
+            "networks the gateway refuses to connect to for any other site"
+        ),
+    )
     proposed_by = models.CharField(max_length=150)
     approved_by = models.CharField(max_length=150, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)

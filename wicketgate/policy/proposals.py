@@ -239,6 +239,8 @@ def site_entry(site: Site) -> dict[str, Any]:
         "hosts": list(site.hosts),
         "category": site.category.code,
         "paths": list(site.paths or []),
+        "ports": list(site.ports or []),
+        "internal": site.internal,
         "min_clearance": (
             Clearance(site.min_clearance).name if site.min_clearance is not None else None
         ),

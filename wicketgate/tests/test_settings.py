@@ -102,3 +102,16 @@ def test_the_janus_namespace_network_is_checked(
             and "WICKETGATE_JANUS_NETWORK: " in done.stderr
             and says in done.stderr
         )
+
+
+def test_a_refused_network_that_is_not_one_is_named(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WICKETGATE_")}
+    env |= {
+        "WICKETGATE_DATA_DIR": str(tmp_path),
+        "WICKETGATE_GATEWAY_REFUSED_NETWORKS": "10.0.0.0/8, 10.0.0.300/32",
+        "DJANGO_SETTINGS_MODULE": "wicketgate.settings",
+    }
+    code = "import django.conf as c; print(c.settings.WICKETGATE_GATEWAY_REFUSED_NETWORKS)"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)  # noqa: S603
+    assert done.returncode != 0
+    assert "WICKETGATE_GATEWAY_REFUSED_NETWORKS: " in done.stderr and "10.0.0.300" in done.stderr

@@ -184,6 +184,13 @@ def _site_rows(entry: dict[str, Any], categories: dict[str, str]) -> list[tuple[
         (_("Name"), entry.get("name", "")),
         (_("Addresses"), ", ".join(entry.get("hosts") or [])),
         (_("Pages"), ", ".join(entry.get("paths") or []) or _("The whole site")),
+        (_("Ports"), ", ".join(str(p) for p in [80, 443, *(entry.get("ports") or [])])),
+        (
+            _("Internal service"),
+            _("Yes: it may be on a network the gateway refuses for every other site")
+            if entry.get("internal")
+            else _("No"),
+        ),
         (_("Category"), categories.get(entry.get("category", ""), entry.get("category", ""))),
         (
             _("Minimum clearance"),

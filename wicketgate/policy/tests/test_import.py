@@ -87,6 +87,18 @@ def test_it_scopes_rules_to_an_establishment(estate: Estate, tmp_path: Path) -> 
             "FILE:sites[0]: colour: unknown key",
         ),
         (
+            "sites:\n  - {name: X, hosts: [a.org], category: NEWS, ports: [70000]}\n",
+            "FILE:sites[0]: ports: 70000: a port is 1 to 65535",
+        ),
+        (
+            "sites:\n  - {name: X, hosts: [a.org], category: NEWS, paths: [/a/../b/]}\n",
+            "FILE:sites[0]: paths: '/a/../b/': write the path prefix as '/b/'",
+        ),
+        (
+            "sites:\n  - {name: X, hosts: [a.org], category: NEWS, paths: ['/a%2fb/']}\n",
+            "a path with %2F in it is refused",
+        ),
+        (
             "rules:\n  - {id: Bad_Id, allow: [NEWS]}\n",
             "FILE:rules[0]: id: String should match pattern",
         ),

@@ -144,6 +144,23 @@ class SiteProposalForm(ProposalForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false", "autocapitalize": "none"}),
     )
+    ports = forms.CharField(
+        label=_("Other ports (optional)"),
+        help_text=_(
+            "Every site is served on ports 80 and 443. Name any others it needs, such as 8443, "
+            "separated by spaces"
+        ),
+        required=False,
+        widget=forms.TextInput(attrs={"spellcheck": "false", "inputmode": "numeric"}),
+    )
+    internal = forms.BooleanField(
+        label=_("It is an internal service"),
+        help_text=_(
+            "Such as the offline library: its addresses may be on the prison's own networks, "
+            "which the gateway refuses for every other site"
+        ),
+        required=False,
+    )
     category = forms.ModelChoiceField(
         label=_("Category"),
         queryset=Category.objects.all(),
@@ -166,7 +183,16 @@ class SiteProposalForm(ProposalForm):
         required=False,
         help_text=_("It stops being allowed after this day until it is approved again"),
     )
-    field_order = ["name", "hosts", "paths", "category", "min_clearance", "review_by"]
+    field_order = [
+        "name",
+        "hosts",
+        "paths",
+        "ports",
+        "internal",
+        "category",
+        "min_clearance",
+        "review_by",
+    ]
 
     def __init__(self, *args: Any, fixed_name: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -176,12 +202,20 @@ class SiteProposalForm(ProposalForm):
             self.fields["name"].help_text = ""
             self.initial["name"] = fixed_name
 
+    def clean_ports(self) -> list[int]:
+        words = str(self.cleaned_data.get("ports") or "").replace(",", " ").split()
+        if not all(w.isdigit() and 0 < int(w) < 65536 for w in words):  # noqa: PLR2004
+            raise forms.ValidationError(_("Enter ports as numbers from 1 to 65535"))
+        return [int(w) for w in words]
+
     def payload(self) -> dict[str, Any]:
         data = self.cleaned_data
         return {
             "name": data["name"].strip(),
             "hosts": _lines(data["hosts"]),
             "paths": _lines(data["paths"]),
+            "ports": data["ports"],
+            "internal": data["internal"],
             "category": data["category"].code,
             "min_clearance": data["min_clearance"] or None,
             "review_by": data["review_by"].isoformat() if data["review_by"] else None,
@@ -194,6 +228,8 @@ class SiteProposalForm(ProposalForm):
             "name": entry["name"],
             "hosts": "\n".join(entry["hosts"]),
             "paths": "\n".join(entry["paths"]),
+            "ports": " ".join(str(p) for p in entry.get("ports") or []),
+            "internal": bool(entry.get("internal")),
             "category": entry["category"],
             "min_clearance": entry["min_clearance"] or "",
             "review_by": dt.date.fromisoformat(review) if review else None,

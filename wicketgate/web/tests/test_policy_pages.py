@@ -414,3 +414,29 @@ def test_why_shows_a_sanction_in_force_and_what_its_rule_means(
         "Forbids a category to a prisoner while a sanction on that category is in force." in content
     )
     assert "web: NEWS" in content  # the fact the decision was made on
+
+
+def test_a_site_on_another_port_and_an_internal_service_are_proposed_and_shown(
+    teacher: Client, client_admin: Client, estate: Estate
+) -> None:
+    response = propose_site(
+        teacher, name="Library", hosts="library.prison.test", ports="8080, 8443", internal="on"
+    )
+    assert response.status_code == 302, response.content.decode()
+    proposal = only_proposal()
+    assert (proposal.payload["ports"], proposal.payload["internal"]) == ([8080, 8443], True)
+    page = client_admin.get(f"{PROPOSALS}{proposal.pk}/").content.decode()
+    assert "80, 443, 8080, 8443" in page
+    assert "it may be on a network the gateway refuses for every other site" in page
+    decide(client_admin, proposal, "approve", "The offline library")
+    site = Site.objects.get(name="Library")
+    assert (site.ports, site.internal) == ([8080, 8443], True)
+    shown = client_admin.get(f"{SITES}{site.pk}/").content.decode()
+    assert "80, 443, 8080, 8443" in shown and "Internal service" in shown
+
+
+def test_a_port_that_is_not_one_is_named_against_its_field(teacher: Client, estate: Estate) -> None:
+    response = propose_site(teacher, ports="8080 http")
+    assert response.status_code == 200
+    assert "Enter ports as numbers from 1 to 65535" in response.content.decode()
+    assert not PolicyProposal.objects.exists()
