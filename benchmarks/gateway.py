@@ -3,13 +3,15 @@
     .venv/bin/python benchmarks/gateway.py [--quick] [--only U,A,B,C] [--seconds N] [--rounds N]
 
 Run as root (Squid and nginx start as root and drop privileges) with squid-openssl,
-squidguard, wrk and nginx-light installed. Everything runs on loopback from a fresh
+squidguard, wrk and nginx-light installed. Everything runs on this machine from a fresh
 folder under /tmp (mode 0755, so that Squid's ``proxy`` user can read it); /etc is not
 touched. ``WICKETGATE_BENCH_KEEP=1`` keeps the folder (configs and logs) afterwards.
 
 The upstream is one nginx (one worker, access log off) that answers every name with the
-same small page (``server_name _``), on ports 80 and 443 (a throwaway EC certificate) of a
-free loopback address, 127.0.0.2 unless taken. Every proxy reads a ``hosts_file`` of the
+same small page (``server_name _``), on ports 80 and 443 (a throwaway EC certificate) of
+198.51.100.254 (TEST-NET-2) in a network namespace of its own, joined to this one by a
+veth pair: not on loopback, which the gateway refuses to connect to, as it refuses all
+of this machine's own addresses. Every proxy reads a ``hosts_file`` of the
 benchmark's own that points all 2,000 test hosts there, and goes direct. Not a
 ``cache_peer ... originserver``: Squid 5 forwards a CONNECT to such a peer only when the
 peer's port is the CONNECT's (443), and the gateway renders a single parent. Nor a
@@ -112,6 +114,9 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from wicketgate.calls import netns
+from wicketgate.calls.netns import Link, link_for
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "gateway.json"
@@ -225,6 +230,7 @@ class Bench:
         self.dir = Path(tempfile.mkdtemp(prefix="wicketgate-bench-gateway-", dir="/tmp"))
         self.dir.chmod(0o755)
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.link: Link | None = None  # the upstream's network namespace
         self.ports: dict[str, int] = {}
         self.notes: list[str] = []
         self.configs: dict[str, str] = {}
@@ -356,6 +362,8 @@ class Bench:
                     self.say(f"{name} did not stop on SIGTERM; killing its process group")
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait()
+        if self.link is not None:
+            netns.remove(self.link)
         if os.environ.get("WICKETGATE_BENCH_KEEP"):
             self.say(f"kept {self.dir}")
         else:
@@ -376,12 +384,16 @@ class Bench:
     def _start_nginx(self) -> None:
         folder = self.dir / "nginx"
         folder.mkdir()
-        ip = self.upstream = _upstream_address()
+        # Not on this machine's own addresses, which the gateway (C) refuses to connect to:
+        # on TEST-NET-2, in a network namespace of its own, as a site on the internet is.
+        self.link = link_for(f"wgbench{os.getpid() % 100000}", "198.51.100.252/30")
+        netns.create(self.link)
+        ip = self.upstream = self.link.janus_address
         conf = folder / "nginx.conf"
         conf.write_text(
             _template("nginx.conf.in", ip=ip, folder=folder, dir=self.dir, marker=MARKER)
         )
-        self._spawn("nginx", ["nginx", "-c", str(conf), "-g", "daemon off;"])
+        self._spawn("nginx", self.link.command("nginx", "-c", str(conf), "-g", "daemon off;"))
         _wait_port(80, host=ip)
         self.say(f"nginx on {ip}:80 and {ip}:443; every test host resolves to {ip}")
 
@@ -689,20 +701,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _upstream_address() -> str:
-    """A loopback address whose ports 80 and 443 are free, for nginx to pose as every site."""
-    for last in range(2, 10):
-        address = f"127.0.0.{last}"
-        try:
-            for port in (80, 443):
-                with socket.socket() as s:
-                    s.bind((address, port))
-        except OSError:
-            continue
-        return address
-    raise RuntimeError("ports 80 and 443 are taken on 127.0.0.2 to 127.0.0.9")
 
 
 def _wait_port(port: int, timeout: float = 10, proc: Any = None, host: str = "127.0.0.1") -> None:

@@ -221,7 +221,38 @@ WICKETGATE_GATEWAY_PORTAL_URL = envstr("WICKETGATE_GATEWAY_PORTAL_URL", "http://
 # Decrypt HTTPS with the gateway's own CA (installed on managed devices) for path-level
 # rules and full addresses in the record; off: filter HTTPS on the TLS SNI alone.
 WICKETGATE_GATEWAY_INTERCEPT = envbool("WICKETGATE_GATEWAY_INTERCEPT", False)
-WICKETGATE_GATEWAY_TLS_PORTS = envlist("WICKETGATE_GATEWAY_TLS_PORTS", ["443"])
+# Networks the gateway never connects to, whatever name led there (DNS rebinding, a
+# wildcard entry, the platform's own services, cloud metadata), checked on the address a
+# name resolves to, with this machine's own addresses added. Only a catalogue site
+# marked as an internal service may be on them. Test upstreams use TEST-NET-2
+# (198.51.100.0/24), which is not here.
+WICKETGATE_GATEWAY_REFUSED_NETWORKS = envlist(
+    "WICKETGATE_GATEWAY_REFUSED_NETWORKS",
+    [
+        "0.0.0.0/8",  # "this network"
+        "10.0.0.0/8",  # RFC 1918
+        "100.64.0.0/10",  # carrier-grade NAT
+        "127.0.0.0/8",  # loopback
+        "169.254.0.0/16",  # link-local, cloud metadata (169.254.169.254)
+        "172.16.0.0/12",  # RFC 1918
+        "192.0.0.0/24",  # IETF protocol assignments
+        "192.168.0.0/16",  # RFC 1918
+        "198.18.0.0/15",  # benchmarking
+        "224.0.0.0/4",  # multicast
+        "240.0.0.0/4",  # reserved, broadcast
+        "::/128",
+        "::1/128",  # loopback
+        "64:ff9b::/96",  # NAT64
+        "fc00::/7",  # unique local
+        "fe80::/10",  # link-local
+        "ff00::/8",  # multicast
+    ],
+)
+for _network in WICKETGATE_GATEWAY_REFUSED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(f"WICKETGATE_GATEWAY_REFUSED_NETWORKS: {_exc}") from None
 # With interception, Squid checks upstream certificates itself: against the system's CAs,
 # plus this file's if set.
 WICKETGATE_GATEWAY_UPSTREAM_CA = envstr("WICKETGATE_GATEWAY_UPSTREAM_CA")

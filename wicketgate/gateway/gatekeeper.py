@@ -4,8 +4,11 @@ Squid's concurrency protocol, one line per question, each starting with a channe
 that the answer repeats:
 
 - authentication (``auth_param basic``): ``ID USER PASSWORD`` → ``ID OK`` or ``ID ERR``;
-- access (``external_acl_type``, the format in squid.conf): ``ID LOGIN CLIENT METHOD URI SNI``
-  → ``ID OK log=...`` or ``ID ERR message=... log=...`` (see :func:`log_note`).
+- access (``external_acl_type``, the format in squid.conf): ``ID LOGIN CLIENT METHOD URI SNI
+  QUESTION`` → ``ID OK log=...`` or ``ID ERR message=... log=...`` (see :func:`log_note`).
+  QUESTION is the ACL's argument: ``-`` for "may this session fetch this", ``internal``
+  for "is this host an internal service the catalogue names" (asked only of requests to
+  refused networks).
 
 Fields arrive %-encoded, ``-`` when Squid has no value; Squid escapes only what is not
 escaped already, so the URI is read as it came (its escapes are the client's). ``message`` is a signed token
@@ -31,7 +34,7 @@ from urllib.parse import unquote, urlsplit
 from django.core import signing
 
 from wicketgate.gateway.sessions import SessionTable
-from wicketgate.policy.engine import Decision, Engine, UnknownPrisoner
+from wicketgate.policy.engine import NOT_LISTED, WRONG_PORT, Decision, Engine, UnknownPrisoner
 from wicketgate.policy.hosts import BadResource
 
 log = logging.getLogger(__name__)
@@ -45,7 +48,10 @@ WRONG_DEVICE = "gateway:wrong-address"
 WRONG_ESTABLISHMENT = "gateway:wrong-establishment"
 UNAVAILABLE = "gateway:unavailable"
 BAD_REQUEST = "gateway:bad-request"
+INTERNAL_ADDRESS = "gateway:internal-address"
 INTERCEPT = "gateway:intercepted"  # a TLS connection let through to be decided per request
+# What a TLS connection is refused for even when its requests will be decided one by one.
+CATALOGUE_REFUSALS = frozenset({NOT_LISTED, WRONG_PORT})
 
 PLAIN = {
     NO_SESSION: "You are not signed in on this device. Sign in to use the internet.",
@@ -54,6 +60,7 @@ PLAIN = {
     WRONG_ESTABLISHMENT: "This session belongs to another establishment.",
     UNAVAILABLE: "Internet access is not available right now. Please try again in a few minutes.",
     BAD_REQUEST: "That address cannot be opened.",
+    INTERNAL_ADDRESS: "That address leads to a network the gateway does not connect to.",
 }
 
 
@@ -119,15 +126,17 @@ class Gatekeeper:
         and nothing else is touched."""
         channel, _, rest = line.partition(b" ")
         fields = rest.decode("utf-8", "replace").split(" ")
-        fields += ["-"] * (5 - len(fields))
+        fields += ["-"] * (6 - len(fields))
         # Squid escapes what is not escaped already: the URI arrives with the client's own
         # escapes intact, and decoding it here would decide on another path than the one
         # sent on (a %2F would become a /). The other fields are decoded.
         login, client, method, sni = (
             unquote(field) if "%" in field else field for field in (*fields[:3], fields[4])
         )
-        uri = fields[3]
+        uri, question = fields[3], fields[5]
         try:
+            if question == "internal":
+                return channel + b" " + self.internal(method, uri, sni)
             return channel + b" " + self.decide(login, client, method, uri, sni)
         except Exception:
             log.exception("gateway: refused a request it could not decide: %.200r", rest)
@@ -153,9 +162,6 @@ class Gatekeeper:
         except ValueError:  # BadResource, and what urlsplit raises for a host it rejects
             return self._refusal(BAD_REQUEST, connect)
         self.sessions.touch(session.username, now)
-        if connect and self.intercept:
-            # Decrypted and decided request by request, with the full address.
-            return self.reply(Answer(True, (INTERCEPT,), (), host=host)).encode()
         held = self.engine.snapshot().prisoners.get(session.prison_number)
         if held is None or held.attrs["establishment"] != session.establishment_code:
             return self._refusal(WRONG_ESTABLISHMENT, connect)  # transferred or released
@@ -167,6 +173,10 @@ class Gatekeeper:
             return self._refusal(WRONG_ESTABLISHMENT, connect)
         except ValueError:  # BadResource among them
             return self._refusal(BAD_REQUEST, connect)
+        if connect and self.intercept and decision.rules[0] not in CATALOGUE_REFUSALS:
+            # Decrypted and decided request by request, with the full address: the tunnel
+            # needs only a catalogue host, on a port it is served on.
+            return self.reply(Answer(True, (INTERCEPT,), (), host=host)).encode()
         # Decisions are shared objects (the engine caches them): so are the replies.
         key = (id(decision), host, connect)
         known = self._replies.get(key)
@@ -177,6 +187,20 @@ class Gatekeeper:
             self._replies.clear()
         self._replies[key] = (decision, reply)
         return reply
+
+    def internal(self, method: str, uri: str, sni: str) -> bytes:
+        """Squid asks this of a request whose host is on a refused network (an internal,
+        private or link-local address, the gateway's own): OK only for the hosts of a
+        catalogue site marked as an internal service. The refusal's note is what the access
+        log records for the request."""
+        try:
+            _target_url, host = _target(method, uri, sni)
+            allowed = self.engine.internal_host(host)
+        except ValueError:
+            allowed = False
+        if allowed:
+            return b"OK"
+        return self._refusal(INTERNAL_ADDRESS, method == "CONNECT")
 
     def _refusal(self, rule: str, connect: bool) -> bytes:
         key = (rule, connect)
@@ -265,18 +289,18 @@ def _target(method: str, uri: str, sni: str) -> tuple[str, str]:
     host), and the host."""
     if method == "CONNECT":
         authority, _, port = uri.rpartition(":")
-        if not port.isdigit() or not 0 < int(port) < 65536:
+        if not port.isdigit() or not 0 < int(port) < 65536:  # noqa: PLR2004
             raise BadResource(f"{uri!r}: no port, or not a port")
         host = sni if sni not in ("", "-") else authority
         host = host.strip("[]")
         if not host:
             raise BadResource("no host")
-        return host, host
+        return f"{host}:{int(port)}", host
     parts = urlsplit(uri)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BadResource(uri)
-    parts.port  # noqa: B018 - raises ValueError for a port that is not one
-    return f"{parts.scheme}://{parts.hostname}{parts.path or '/'}", parts.hostname
+    port = f":{parts.port}" if parts.port is not None else ""  # ValueError if not a port
+    return f"{parts.scheme}://{parts.hostname}{port}{parts.path or '/'}", parts.hostname
 
 
 def _from_decision(decision: Decision, host: str) -> Answer:

@@ -9,9 +9,12 @@ helpers as that user, so the folder and every folder above it must be enterable 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import grp
 import hashlib
+import ipaddress
+import json
 import os
 import pwd
 import re
@@ -89,7 +92,7 @@ def render_config(where: Layout | None = None, *, listen: str | None = None) -> 
     portal = str(settings.WICKETGATE_GATEWAY_PORTAL_URL).rstrip("/")
     parent = settings.WICKETGATE_GATEWAY_PARENT
     parent_host, _, parent_port = (parent or "").rpartition(":")
-    tls_ports = " ".join(str(int(port)) for port in settings.WICKETGATE_GATEWAY_TLS_PORTS)
+    refused = refused_networks()
     as_root = os.geteuid() == 0
     context = {
         "listen": listen,
@@ -106,7 +109,8 @@ def render_config(where: Layout | None = None, *, listen: str | None = None) -> 
         "socket": where.socket,
         "auth_children": 4,
         "acl_children": 4,
-        "tls_ports": tls_ports,
+        "refused_v4": " ".join(str(n) for n in refused if n.version == 4),
+        "refused_v6": " ".join(str(n) for n in refused if n.version == 6),
         "portal_regex": re.escape(portal + "/").replace("\\/", "/") + "(portal|assets)/",
         "block_url": f"{portal}/portal/blocked",
         "hosts_file": settings.WICKETGATE_GATEWAY_HOSTS_FILE,
@@ -117,6 +121,39 @@ def render_config(where: Layout | None = None, *, listen: str | None = None) -> 
     }
     engine = Engine(autoescape=False)
     return engine.from_string(TEMPLATE.read_text()).render(Context(context))
+
+
+def refused_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The networks Squid never connects to: the setting's, and this machine's own
+    addresses (the platform's own pages and services are not sites on the internet)."""
+    networks = [ipaddress.ip_network(n) for n in settings.WICKETGATE_GATEWAY_REFUSED_NETWORKS]
+    for address in own_addresses():
+        if not any(address in network for network in networks):
+            networks.append(ipaddress.ip_network(address))
+    return networks
+
+
+def own_addresses() -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """Every address of this machine's interfaces (iproute2's ``ip -json address``)."""
+    try:
+        done = subprocess.run(
+            ["ip", "-json", "address", "show"],  # noqa: S607
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise RuntimeError(
+            f"cannot list this machine's addresses (ip -json address: {exc}); "
+            "install the Debian package iproute2"
+        ) from exc
+    found = []
+    for interface in json.loads(done.stdout):
+        for info in interface.get("addr_info", []):
+            with contextlib.suppress(KeyError, ValueError):
+                found.append(ipaddress.ip_address(info["local"].split("%")[0]))
+    return found
 
 
 def prepare(where: Layout | None = None, *, listen: str | None = None) -> Layout:

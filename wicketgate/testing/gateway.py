@@ -104,7 +104,8 @@ class Upstreams:
     http_port: int
     https_port: int
     ca_file: Path
-    address: str
+    address: str  # on TEST-NET-2, in the upstreams' namespace
+    gateway_address: str  # this machine's end of the link: one of the gateway's own addresses
     servers: list[http.server.ThreadingHTTPServer] = field(default_factory=list)
 
     def close(self) -> None:
@@ -132,7 +133,7 @@ def start_upstreams(folder: Path, link: Link) -> Upstreams:
         threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         ).start()
-    return Upstreams(80, 443, ca_file, link.janus_address, [plain, secure])
+    return Upstreams(80, 443, ca_file, link.janus_address, link.host_address, [plain, secure])
 
 
 def upstream_link() -> Link:
@@ -216,23 +217,33 @@ def running_gateway(
     poll_seconds: float = 0.1,
     portal_url: str | None = None,
     upstream_ca: bool = False,
+    hosts: dict[str, str] | None = None,
 ) -> Iterator[RunningGateway]:
-    """Squid and the gateway service, configured through ``settings`` (pytest-django's)."""
+    """Squid and the gateway service, configured through ``settings`` (pytest-django's).
+
+    ``hosts`` adds names to Squid's hosts file (name → address; ``"upstream"`` and
+    ``"gateway"`` stand for the upstreams' address and the gateway's own end of the link).
+    """
     # Squid's user must reach the folder: not pytest's tmp_path, which is private to root.
     folder = Path(tempfile.mkdtemp(prefix="wg-gateway-test-", dir="/tmp"))
     folder.chmod(0o755)
     link = upstream_link()
     netns.create(link)
     upstreams = start_upstreams(folder, link)
-    hosts = folder / "hosts"
-    hosts.write_text(
-        "127.0.0.1 localhost\n" + "".join(f"{upstreams.address} {name}\n" for name in TEST_HOSTS)
+    names = {name: upstreams.address for name in TEST_HOSTS}
+    for name, address in (hosts or {}).items():
+        names[name] = {"upstream": upstreams.address, "gateway": upstreams.gateway_address}.get(
+            address, address
+        )
+    hosts_file = folder / "hosts"
+    hosts_file.write_text(
+        "127.0.0.1 localhost\n" + "".join(f"{a} {name}\n" for name, a in names.items())
     )
-    hosts.chmod(0o644)
+    hosts_file.chmod(0o644)
     port = free_port()
     settings.WICKETGATE_GATEWAY_DIR = folder / "gateway"
     settings.WICKETGATE_GATEWAY_LISTEN = f"127.0.0.1:{port}"
-    settings.WICKETGATE_GATEWAY_HOSTS_FILE = str(hosts)
+    settings.WICKETGATE_GATEWAY_HOSTS_FILE = str(hosts_file)
     settings.WICKETGATE_GATEWAY_PORTAL_URL = portal_url or "http://127.0.0.1:8000"
     if upstream_ca:  # for interception: Squid itself must trust the upstreams' certificates
         upstreams.ca_file.chmod(0o644)

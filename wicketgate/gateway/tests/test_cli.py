@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from ipaddress import ip_address, ip_network
 
 from click.testing import CliRunner
 
@@ -25,6 +26,27 @@ def test_config_prints_a_deny_by_default_squid_conf(settings: object) -> None:
     assert "http_access deny wg_refused" in output
     assert "ssl_bump splice wg_decide" in output and "ssl_bump terminate all" in output
     assert "ssl_bump bump" not in output  # no decryption unless interception is turned on
+    # Never to internal networks, nor to this machine's own addresses.
+    refused = " ".join(
+        line.split(" dst ", 1)[1]
+        for line in output.splitlines()
+        if line.startswith("acl wg_refused_dst dst ")
+    ).split()
+    for network in ("127.0.0.0/8", "10.0.0.0/8", "169.254.0.0/16", "100.64.0.0/10", "fc00::/7"):
+        assert network in refused
+    assert "http_access deny wg_refused_dst !wg_internal wg_refused" in output
+    from wicketgate.gateway.squid import own_addresses
+
+    for address in own_addresses():
+        assert any(ip_address(address) in ip_network(n) for n in refused), address
+
+
+def test_the_refused_networks_are_a_setting(settings: object) -> None:
+    settings.WICKETGATE_GATEWAY_REFUSED_NETWORKS = ["203.0.113.0/24"]  # type: ignore[attr-defined]
+    code, output = run("config")
+    [line] = [x for x in output.splitlines() if x.startswith("acl wg_refused_dst dst ")][:1]
+    assert line.split(" dst ", 1)[1].split()[0] == "203.0.113.0/24"
+    assert "10.0.0.0/8" not in output
 
 
 def test_a_device_is_added_and_a_session_opened_with_credentials_on_one_line(
