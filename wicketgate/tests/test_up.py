@@ -49,8 +49,8 @@ def test_it_serves_on_loopback_with_migrations_applied_and_stops_on_ctrl_c(tmp_p
     gateway_port = free_port()
     env["WICKETGATE_GATEWAY_DIR"] = str(gateway_dir / "gateway")
     env["WICKETGATE_GATEWAY_LISTEN"] = f"127.0.0.1:{gateway_port}"
-    hosts = gateway_dir / "hosts"  # no resolver here: test names go to a closed local port
-    hosts.write_text("127.0.0.1 www.nhs.uk example.com\n")
+    hosts = gateway_dir / "hosts"  # no resolver here: an approved name pointed at loopback
+    hosts.write_text("127.0.0.1 www.nhs.uk\n198.51.100.99 example.com\n")
     hosts.chmod(0o644)
     env["WICKETGATE_GATEWAY_HOSTS_FILE"] = str(hosts)
     process = subprocess.Popen(
@@ -114,8 +114,8 @@ def test_it_serves_on_loopback_with_migrations_applied_and_stops_on_ctrl_c(tmp_p
             assert time.monotonic() < deadline, "the gateway never accepted the session"
             time.sleep(0.1)
         codes = [fetch("http://www.nhs.uk/"), fetch("http://example.com/")]
-        # Allowed, but nothing listens at the test address (503); refused: to the block page.
-        assert codes == ["503", "302"]
+        # Approved, but it resolves to this machine: refused, as is a site not approved.
+        assert codes == ["302", "302"]
         deadline = time.monotonic() + 20
         while True:
             exported = wicketgate("audit", "export", "--action", "gateway.request")
@@ -124,7 +124,10 @@ def test_it_serves_on_loopback_with_migrations_applied_and_stops_on_ctrl_c(tmp_p
                 break
             assert time.monotonic() < deadline, "the requests did not reach the audit log"
             time.sleep(0.3)
-        assert [event["outcome"] for event in events[-2:]] == ["success", "denied"]
+        assert [(e["outcome"], e["details"]["rules"]) for e in events[-2:]] == [
+            ("denied", ["gateway:internal-address"]),
+            ("denied", ["catalogue:not-listed"]),
+        ]
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
