@@ -294,6 +294,8 @@ def test_a_reviewer_proposes_the_site_for_the_catalogue(
         "hosts": ["learn.example.org"],
         "category": "EDUCATION",
         "paths": ["/courses/", "/maths"],
+        "ports": [],
+        "internal": False,
         "min_clearance": None,  # as a proposal made on the policy pages is kept
         "review_by": None,
     }
