@@ -91,6 +91,9 @@ class Gatekeeper:
         self.intercept = intercept
         self.clock = clock
         self.fresh_at: float | None = None  # time.monotonic() of the last good refresh
+        # Set by the service: wait (briefly) for a look at the database that starts after
+        # now, so that credentials handed out a moment ago work at once.
+        self.catch_up: Callable[[], None] | None = None
         self.expired: dict[str, str] = {}  # username -> why, for the service to close
         self._tokens: dict[tuple[tuple[str, ...], tuple[str, ...], str], str] = {}
         self._replies: dict[tuple[int, str, bool], tuple[Decision, bytes]] = {}
@@ -109,9 +112,11 @@ class Gatekeeper:
         if not self.fresh:
             return channel + b" ERR"
         try:
+            username = unquote(user.decode("utf-8", "replace"))
+            if self.sessions.get(username) is None and self.catch_up is not None:
+                self.catch_up()  # opened since the last look? (a session is a row first)
             ok = self.sessions.check_password(
-                unquote(user.decode("utf-8", "replace")),
-                unquote(password.decode("utf-8", "replace")),
+                username, unquote(password.decode("utf-8", "replace"))
             )
         except Exception:  # a bad line refuses that login alone, never the connection
             log.exception("gateway: refused a login it could not read")

@@ -25,6 +25,7 @@ import socket
 import threading
 import time
 from pathlib import Path
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.db import close_old_connections, connection
@@ -41,6 +42,9 @@ from wicketgate.policy.engine import Engine
 log = logging.getLogger(__name__)
 
 ACTIVITY_EVERY = 15.0  # seconds between writes of session activity to the database
+CATCH_UP_SECONDS = 2.0  # the longest a login of a session not seen yet waits for a look
+CATCH_UP_EVERY = 0.05  # the least time between looks on behalf of such logins
+WAITING_LOGINS = 64  # batches of such logins waiting at once; more are refused at once
 
 
 class GatewayService:
@@ -73,6 +77,13 @@ class GatewayService:
         )
         self.stopping = threading.Event()
         self._wake = threading.Event()  # set by the PostgreSQL listener: look now
+        # Rounds of the poller, for logins of sessions it has not seen yet (catch_up).
+        self._rounds = threading.Condition()
+        self._rounds_started = 0
+        self._rounds_done = 0
+        self._last_catch_up = 0.0
+        self._waiting_logins = threading.BoundedSemaphore(WAITING_LOGINS)
+        self.gatekeeper.catch_up = self.catch_up
         self.alerting = False
         self.ready = threading.Event()
         self._listener: socket.socket | None = None
@@ -155,10 +166,16 @@ class GatewayService:
                 answer = self.gatekeeper.answer_acl
             else:
                 return
+            sending = threading.Lock()  # the connection's writes: here, and later ones
             while True:
                 complete, newline, pending = pending.rpartition(b"\n")  # keep a partial line
                 if newline:
-                    conn.sendall(b"".join(answer(line) + b"\n" for line in complete.split(b"\n")))
+                    lines = complete.split(b"\n")
+                    if answer == self.gatekeeper.answer_auth:
+                        lines = self._answer_unseen_later(conn, sending, lines)
+                    replies = b"".join(answer(line) + b"\n" for line in lines)
+                    with sending:
+                        conn.sendall(replies)
                 data = conn.recv(65536)
                 if not data:
                     return
@@ -171,6 +188,38 @@ class GatewayService:
         finally:
             self._conns.discard(conn)
             conn.close()
+
+    def _answer_unseen_later(
+        self, conn: socket.socket, sending: threading.Lock, lines: list[bytes]
+    ) -> list[bytes]:
+        """The lines to answer now; logins of sessions not seen yet are answered on a thread
+        of their own once the poller has looked again (Squid matches answers to questions
+        by channel id, in any order), so that they hold up no one else's."""
+        now: list[bytes] = []
+        later: list[bytes] = []
+        for line in lines:
+            user = line.split(b" ", 2)[1:2]
+            unseen = user and self.sessions.get(unquote(user[0].decode("utf-8", "replace"))) is None
+            (later if unseen else now).append(line)
+        if not later:
+            return now
+        if not self._waiting_logins.acquire(blocking=False):
+            # Too many already wait (a flood of made-up names): these are refused at once.
+            refusals = b"".join(line.split(b" ", 1)[0] + b" ERR\n" for line in later)
+            with sending:
+                conn.sendall(refusals)
+            return now
+
+        def answer_later() -> None:
+            try:
+                replies = b"".join(self.gatekeeper.answer_auth(line) + b"\n" for line in later)
+                with contextlib.suppress(OSError), sending:
+                    conn.sendall(replies)
+            finally:
+                self._waiting_logins.release()
+
+        threading.Thread(target=answer_later, daemon=True).start()
+        return now
 
     # --- keeping fresh -------------------------------------------------------------------
 
@@ -185,6 +234,22 @@ class GatewayService:
         self.sessions.refresh()
         self.gatekeeper.fresh_at = time.monotonic()
 
+    def catch_up(self) -> None:
+        """Wait for a look at the database that starts after this call (at most
+        ``CATCH_UP_SECONDS``): a device agent uses the credentials it was just handed at
+        once, before the next poll would have brought the session here. Waiting logins
+        share one look, and looks on their behalf are at least ``CATCH_UP_EVERY`` apart,
+        so a stream of made-up usernames costs the database no more than polling does."""
+        with self._rounds:
+            wanted = self._rounds_started + 1
+            pause = self._last_catch_up + CATCH_UP_EVERY - time.monotonic()
+            self._last_catch_up = time.monotonic() + max(pause, 0.0)
+        if pause > 0:
+            self.stopping.wait(pause)
+        self._wake.set()
+        with self._rounds:
+            self._rounds.wait_for(lambda: self._rounds_done >= wanted, timeout=CATCH_UP_SECONDS)
+
     def _poll_forever(self) -> None:
         """Reads only: a write waiting for a database lock must never make the data stale."""
         while not self.stopping.is_set():
@@ -192,9 +257,15 @@ class GatewayService:
             self._wake.clear()
             if self.stopping.is_set():
                 break
+            with self._rounds:
+                self._rounds_started += 1
+                started = self._rounds_started
             try:
                 close_old_connections()
                 self.poll_once()
+                with self._rounds:
+                    self._rounds_done = started
+                    self._rounds.notify_all()
                 if self.alerting:
                     self.alerting = False
                     log.warning("gateway: policy and sessions are fresh again; serving")
