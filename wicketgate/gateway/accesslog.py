@@ -25,7 +25,7 @@ from django.db import transaction
 from wicketgate.audit.log import Actor, PendingEvent, append_events
 from wicketgate.audit.models import AuditEvent, SpoolCursor
 from wicketgate.gateway.gatekeeper import NO_SESSION, PLAIN, read_log_note
-from wicketgate.gateway.models import DeviceSession
+from wicketgate.gateway.models import Device, DeviceSession
 
 # The fields of `logformat wicketgate`, in order (see deploy/squid/squid.conf.template).
 LOGFORMAT = "%ts.%03tu %tr %>a %un %>rm %ru %>Hs %>st %<st %Ss %ssl::>sni %ea"
@@ -92,8 +92,13 @@ def _int(text: str) -> int:
 
 
 def to_events(lines: list[LogLine]) -> list[PendingEvent]:
-    """Audit events for these log lines, each attributed to its session (or to none)."""
-    users = {line.user for line in lines if line.user}
+    """Audit events for these log lines, each attributed to its session (or to none).
+
+    A request refused for want of a good login (407) is not the session's, whoever's
+    session name was typed: it is recorded against the device registered at the address
+    it came from, if any, and never against that session's prisoner.
+    """
+    users = {line.user for line in lines if line.user and not _failed_login(line)}
     sessions: dict[str, dict[str, Any]] = {
         row["username"]: row
         for row in DeviceSession.objects.filter(username__in=users).values(
@@ -105,7 +110,41 @@ def to_events(lines: list[LogLine]) -> list[PendingEvent]:
             "location__code",
         )
     }
-    return [_event(line, sessions.get(line.user or "")) for line in lines]
+    clients = {line.client for line in lines if _failed_login(line)}
+    devices = {
+        row["address"]: row
+        for row in Device.objects.filter(address__in=clients, retired_at__isnull=True).values(
+            "address", "device_id", "establishment_id"
+        )
+    }
+    return [
+        _failed_login_event(line, devices.get(line.client))
+        if _failed_login(line)
+        else _event(line, sessions.get(line.user or ""))
+        for line in lines
+    ]
+
+
+def _failed_login(line: LogLine) -> bool:
+    return line.decision is None and line.status == 407  # noqa: PLR2004
+
+
+def _failed_login_event(line: LogLine, device: dict[str, Any] | None) -> PendingEvent:
+    event = _event(line, None)
+    details = {**event.details, "session": None, "name_typed": line.user}
+    if device is not None:
+        details["device"] = device["device_id"]
+    return PendingEvent(
+        action=event.action,
+        actor=event.actor,
+        occurred_at=event.occurred_at,
+        subject_kind="",
+        subject_id="",
+        subject_label="",
+        establishment_id=device["establishment_id"] if device is not None else None,
+        outcome=event.outcome,
+        details=details,
+    )
 
 
 def _event(line: LogLine, session: dict[str, Any] | None) -> PendingEvent:

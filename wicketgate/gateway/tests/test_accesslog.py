@@ -152,3 +152,35 @@ def test_a_rotation_cut_short_by_a_crash_is_finished_without_duplicates(
         old.write(line(session.username, "GET", "http://www.nhs.uk/2", 200, ALLOW))
     assert finish_rotated(log) == 1
     assert AuditEvent.objects.filter(action="gateway.request").count() == 3
+
+
+def test_a_failed_login_counts_against_where_it_came_from_not_whose_name_was_typed(
+    tmp_path: Path, estate: Estate, session: DeviceSession
+) -> None:
+    """Someone types Alan's session name with a wrong password from another laptop: the
+    refusal is that laptop's, not Alan's (he did nothing)."""
+    other = do_register_device(
+        device_id="NGT-LT-2",
+        establishment=estate.a,
+        location=estate.a_cell,
+        kind="laptop",
+        actor=SETUP,
+        address="10.0.0.99",
+    )[0]
+    log = tmp_path / "access.log"
+    failed = line(session.username, "GET", "http://www.nhs.uk/", 407, "-")
+    log.write_text(failed.replace(" 10.0.0.7 ", " 10.0.0.99 "))
+    tail(log)
+    event = AuditEvent.objects.get(action="gateway.request")
+    details = json.loads(event.details_json)
+    assert (event.outcome, event.actor_kind, event.subject_label) == ("denied", "system", "")
+    assert event.establishment_id == estate.a.pk
+    assert (details["device"], details["client"], details["session"]) == (
+        other.device_id,
+        "10.0.0.99",
+        None,
+    )
+    assert details["name_typed"] == session.username and details["rules"] == ["gateway:no-session"]
+    assert not AuditEvent.objects.filter(
+        action="gateway.request", subject_label=estate.prisoner_a.prison_number
+    ).exists()
