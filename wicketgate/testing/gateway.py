@@ -26,12 +26,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from wicketgate.calls import netns
 from wicketgate.calls.netns import Link, link_for
 from wicketgate.gateway.service import GatewayService
 from wicketgate.gateway.squid import Layout, check_config, prepare, squid_command
+
+if TYPE_CHECKING:
+    from wicketgate.gateway.models import DeviceSession
+    from wicketgate.testing.personas import Estate
 
 TEST_HOSTS = (
     "www.nhs.uk",
@@ -50,6 +54,53 @@ def wait_for(check: Callable[[], object], seconds: float = 5) -> float:
             raise AssertionError("condition not met in time")
         time.sleep(0.02)
     return time.monotonic() - started
+
+
+def gateway_world(load_policy: Callable[..., Any], policy: str) -> Estate:
+    """The personas' estate with ``policy`` loaded, for a transactional test: such tests
+    empty the database after themselves, the data migrations' categories too."""
+    from wicketgate.policy.codes import DEFAULT_CATEGORIES
+    from wicketgate.policy.models import Category
+    from wicketgate.testing.personas import build_estate
+
+    for code, name in DEFAULT_CATEGORIES:
+        Category.objects.get_or_create(code=code, defaults={"name": name})
+    estate = build_estate()
+    load_policy(policy)
+    return estate
+
+
+def device_session(
+    estate: Estate,
+    device_id: str,
+    *,
+    who: str = "a",
+    kind: str = "laptop",
+    gateway: RunningGateway | None = None,
+) -> tuple[DeviceSession, str]:
+    """A device in the cell of prisoner ``who`` ("a" or "b") and a session on it for them;
+    with ``gateway``, once its service holds the session (else at once)."""
+    from wicketgate.gateway.actions import do_open_device_session, do_register_device
+    from wicketgate.testing.personas import SETUP
+
+    device, _key = do_register_device(
+        device_id=device_id,
+        establishment=getattr(estate, who),
+        location=getattr(estate, f"{who}_cell"),
+        kind=kind,
+        actor=SETUP,
+    )
+    session, password = do_open_device_session(
+        prisoner=getattr(estate, f"prisoner_{who}"), device=device, actor=SETUP
+    )
+    if gateway is not None:
+        wait_for(
+            lambda: (
+                gateway.service is not None
+                and gateway.service.sessions.get(session.username) is not None
+            )
+        )
+    return session, password
 
 
 def curl(

@@ -16,12 +16,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wicketgate.gateway.actions import do_open_device_session, do_register_device
 from wicketgate.gateway.gatekeeper import BAD_REQUEST, Gatekeeper, read_log_note
 from wicketgate.gateway.service import GatewayService
 from wicketgate.gateway.sessions import SessionTable
 from wicketgate.policy.engine import Engine
-from wicketgate.testing.personas import SETUP, Estate
+from wicketgate.testing.gateway import device_session, gateway_world
+from wicketgate.testing.personas import Estate
 
 POLICY = """
 sites:
@@ -57,16 +57,7 @@ NASTY_URLS = [
 
 
 def _session(estate: Estate) -> tuple[str, str]:
-    device = do_register_device(
-        device_id="NGT-LT-9",
-        establishment=estate.a,
-        location=estate.a_cell,
-        kind="laptop",
-        actor=SETUP,
-    )[0]
-    session, password = do_open_device_session(
-        prisoner=estate.prisoner_a, device=device, actor=SETUP
-    )
+    session, password = device_session(estate, "NGT-LT-9")
     return session.username, password
 
 
@@ -147,14 +138,7 @@ def _ask_many(path: Path, lines: list[bytes]) -> list[bytes]:
 def test_a_bad_request_among_others_on_one_connection_refuses_only_itself(
     transactional_db: Any, load_policy: Callable[..., Any]
 ) -> None:
-    from wicketgate.policy.codes import DEFAULT_CATEGORIES
-    from wicketgate.policy.models import Category
-    from wicketgate.testing.personas import build_estate
-
-    for code, name in DEFAULT_CATEGORIES:  # an earlier transactional test emptied the table
-        Category.objects.get_or_create(code=code, defaults={"name": name})
-    estate = build_estate()
-    load_policy(POLICY)
+    estate = gateway_world(load_policy, POLICY)
     user, _password = _session(estate)
     path = Path(tempfile.mkdtemp()) / "decide.sock"
     service = GatewayService(path, poll_seconds=0.05)

@@ -10,12 +10,15 @@ from typing import Any
 import pytest
 from playwright.sync_api import sync_playwright
 
-from wicketgate.gateway.actions import do_open_device_session, do_register_device
-from wicketgate.policy.codes import DEFAULT_CATEGORIES
-from wicketgate.policy.models import Category, SiteRequest
+from wicketgate.policy.models import SiteRequest
 from wicketgate.testing.browser import launch_chromium
-from wicketgate.testing.gateway import RunningGateway, running_gateway, wait_for
-from wicketgate.testing.personas import PRISONER_PIN, SETUP, Estate, build_estate
+from wicketgate.testing.gateway import (
+    RunningGateway,
+    device_session,
+    gateway_world,
+    running_gateway,
+)
+from wicketgate.testing.personas import PRISONER_PIN
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,24 +45,9 @@ rules:
 def behind_gateway(
     transactional_db: Any, live_server: Any, settings: Any, load_policy: Callable[..., Any]
 ) -> Iterator[tuple[RunningGateway, str, str]]:
-    for code, name in DEFAULT_CATEGORIES:
-        Category.objects.get_or_create(code=code, defaults={"name": name})
-    estate: Estate = build_estate()
-    load_policy(POLICY)
+    estate = gateway_world(load_policy, POLICY)
     with running_gateway(settings, portal_url=live_server.url) as gateway:
-        device = do_register_device(
-            device_id="NGT-K-1",
-            establishment=estate.a,
-            location=estate.a_cell,
-            kind="kiosk",
-            actor=SETUP,
-        )[0]
-        session, password = do_open_device_session(
-            prisoner=estate.prisoner_a, device=device, actor=SETUP
-        )
-        wait_for(
-            lambda: gateway.service is not None and gateway.service.sessions.get(session.username)
-        )
+        session, password = device_session(estate, "NGT-K-1", kind="kiosk", gateway=gateway)
         yield gateway, session.username, password
 
 

@@ -25,11 +25,16 @@ from wicketgate.gateway.actions import (
     do_start_lockdown,
 )
 from wicketgate.gateway.models import CloseReason
-from wicketgate.policy.codes import DEFAULT_CATEGORIES
-from wicketgate.policy.models import Category
-from wicketgate.testing.gateway import RunningGateway, block_reasons, curl, running_gateway
+from wicketgate.testing.gateway import (
+    RunningGateway,
+    block_reasons,
+    curl,
+    device_session,
+    gateway_world,
+    running_gateway,
+)
 from wicketgate.testing.gateway import wait_for as _wait_for
-from wicketgate.testing.personas import SETUP, Estate, build_estate
+from wicketgate.testing.personas import SETUP, Estate
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -69,12 +74,7 @@ rules:
 
 @pytest.fixture
 def world(transactional_db: Any, load_policy: Callable[..., Any]) -> Estate:
-    # Transactional tests empty the database after themselves, data migrations' rows too.
-    for code, name in DEFAULT_CATEGORIES:
-        Category.objects.get_or_create(code=code, defaults={"name": name})
-    estate = build_estate()
-    load_policy(POLICY)
-    return estate
+    return gateway_world(load_policy, POLICY)
 
 
 @pytest.fixture
@@ -85,17 +85,7 @@ def gateway(world: Estate, settings: Any) -> Iterator[RunningGateway]:
 
 @pytest.fixture
 def credentials(world: Estate, gateway: RunningGateway) -> str:
-    device, _key = do_register_device(
-        device_id="NGT-LAPTOP-1",
-        establishment=world.a,
-        location=world.a_cell,
-        kind="laptop",
-        actor=SETUP,
-    )
-    session, password = do_open_device_session(
-        prisoner=world.prisoner_a, device=device, actor=SETUP
-    )
-    _wait_for(lambda: gateway.service is not None and session.username in _usernames(gateway))
+    session, password = device_session(world, "NGT-LAPTOP-1", gateway=gateway)
     return f"{session.username}:{password}"
 
 

@@ -14,11 +14,13 @@ from typing import Any
 
 import pytest
 
-from wicketgate.gateway.actions import do_open_device_session, do_register_device
-from wicketgate.policy.codes import DEFAULT_CATEGORIES
-from wicketgate.policy.models import Category
-from wicketgate.testing.gateway import RunningGateway, running_gateway, wait_for
-from wicketgate.testing.personas import SETUP, Estate, build_estate
+from wicketgate.testing.gateway import (
+    RunningGateway,
+    device_session,
+    gateway_world,
+    running_gateway,
+)
+from wicketgate.testing.personas import Estate
 
 POLICY = """
 sites:
@@ -42,28 +44,13 @@ class Browsing:
 
 @pytest.fixture
 def world(transactional_db: Any, load_policy: Callable[..., Any]) -> Estate:
-    for code, name in DEFAULT_CATEGORIES:
-        Category.objects.get_or_create(code=code, defaults={"name": name})
-    estate = build_estate()
-    load_policy(POLICY)
-    return estate
+    return gateway_world(load_policy, POLICY)
 
 
 def open_session(gateway: RunningGateway, estate: Estate, who: str) -> str:
-    alan = who == "alan"
-    prisoner, establishment = (
-        (estate.prisoner_a, estate.a) if alan else (estate.prisoner_b, estate.b)
-    )
-    location = estate.a_cell if alan else estate.b_cell
-    device, _key = do_register_device(
-        device_id=f"LAPTOP-{who.upper()}",
-        establishment=establishment,
-        location=location,
-        kind="laptop",
-        actor=SETUP,
-    )
-    session, password = do_open_device_session(prisoner=prisoner, device=device, actor=SETUP)
-    wait_for(lambda: gateway.service is not None and gateway.service.sessions.get(session.username))
+    """``user:password`` of a session for Alan ("alan") or Bilal, once the gateway has it."""
+    letter = "a" if who == "alan" else "b"
+    session, password = device_session(estate, f"LAPTOP-{who.upper()}", who=letter, gateway=gateway)
     return f"{session.username}:{password}"
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from wicketgate.gateway.actions import do_open_device_session, do_register_device
-from wicketgate.testing.gateway import RunningGateway, curl, running_gateway
+from wicketgate.testing.gateway import RunningGateway, curl, device_session, running_gateway
 from wicketgate.testing.personas import SETUP, Estate
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -48,16 +48,7 @@ def test_fresh_credentials_work_on_their_first_request(
 def test_made_up_names_are_refused_and_hold_up_no_one_else(
     world: Estate, slow_poll: RunningGateway
 ) -> None:
-    device, _key = do_register_device(
-        device_id="NGT-LT-REAL",
-        establishment=world.a,
-        location=world.a_cell,
-        kind="laptop",
-        actor=SETUP,
-    )
-    session, password = do_open_device_session(
-        prisoner=world.prisoner_a, device=device, actor=SETUP
-    )
+    session, password = device_session(world, "NGT-LT-REAL")  # not waited for
     real = f"{session.username}:{password}"
     assert curl(slow_poll, "http://www.nhs.uk/", real)[0] == 200
 
