@@ -35,7 +35,7 @@ from django.core import signing
 
 from wicketgate.gateway.sessions import SessionTable
 from wicketgate.policy.engine import NOT_LISTED, WRONG_PORT, Decision, Engine, UnknownPrisoner
-from wicketgate.policy.hosts import BadResource
+from wicketgate.policy.hosts import DEFAULT_PORTS, BadResource, normalise_path
 
 log = logging.getLogger(__name__)
 
@@ -83,12 +83,14 @@ class Gatekeeper:
         *,
         grace_seconds: float,
         intercept: bool = False,
+        portal_url: str = "",
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self.engine = engine
         self.sessions = sessions
         self.grace_seconds = grace_seconds
         self.intercept = intercept
+        self.portal = _origin(portal_url) if portal_url else None
         self.clock = clock
         self.fresh_at: float | None = None  # time.monotonic() of the last good refresh
         # Set by the service: wait (briefly) for a look at the database that starts after
@@ -142,6 +144,8 @@ class Gatekeeper:
         try:
             if question == "internal":
                 return channel + b" " + self.internal(method, uri, sni)
+            if question == "portal":
+                return channel + (b" OK" if self.is_portal(method, uri) else b" ERR")
             return channel + b" " + self.decide(login, client, method, uri, sni)
         except Exception:
             log.exception("gateway: refused a request it could not decide: %.200r", rest)
@@ -192,6 +196,20 @@ class Gatekeeper:
             self._replies.clear()
         self._replies[key] = (decision, reply)
         return reply
+
+    def is_portal(self, method: str, uri: str) -> bool:
+        """Whether a request is for the prisoner portal's own pages: its origin, and a path
+        under /portal/ or /assets/ as the web server will read it (``/portal/../staff/``
+        is the staff site, and is not). Squid lets these through without a session."""
+        if method == "CONNECT" or self.portal is None:
+            return False
+        try:
+            if _origin(uri) != self.portal:
+                return False
+            path = normalise_path(urlsplit(uri).path or "/")
+        except ValueError:  # BadResource, and what urlsplit raises
+            return False
+        return path.startswith(PORTAL_PATHS)
 
     def internal(self, method: str, uri: str, sni: str) -> bytes:
         """Squid asks this of a request whose host is on a refused network (an internal,
@@ -306,6 +324,17 @@ def _target(method: str, uri: str, sni: str) -> tuple[str, str]:
         raise BadResource(uri)
     port = f":{parts.port}" if parts.port is not None else ""  # ValueError if not a port
     return f"{parts.scheme}://{parts.hostname}{port}{parts.path or '/'}", parts.hostname
+
+
+PORTAL_PATHS = ("/portal/", "/assets/")
+
+
+def _origin(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of an http(s) URL; ValueError if it has none."""
+    parts = urlsplit(url)
+    if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
+        raise BadResource(f"{url!r}: not an http or https address")
+    return parts.scheme, parts.hostname, parts.port or DEFAULT_PORTS[parts.scheme]
 
 
 def _from_decision(decision: Decision, host: str) -> Answer:

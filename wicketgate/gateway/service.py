@@ -74,6 +74,7 @@ class GatewayService:
                 else settings.WICKETGATE_GATEWAY_GRACE_SECONDS
             ),
             intercept=settings.WICKETGATE_GATEWAY_INTERCEPT if intercept is None else intercept,
+            portal_url=str(settings.WICKETGATE_GATEWAY_PORTAL_URL),
         )
         self.stopping = threading.Event()
         self._wake = threading.Event()  # set by the PostgreSQL listener: look now

@@ -228,3 +228,28 @@ def test_it_decides_on_the_uri_with_the_clients_own_escapes(
     line = f"7 {user} 10.0.0.7 GET http://www.open.edu/secret%2F..%2Fopenlearn/x -"
     answer = gate.answer_acl(line.encode()).decode()
     assert answer.startswith("7 ERR ") and "gateway:bad-request" in answer
+
+
+@pytest.mark.parametrize(
+    ("method", "uri", "portal"),
+    [
+        ("GET", "http://portal.prison.test/portal/sign-in", True),
+        ("GET", "http://portal.prison.test:80/assets/a.css", True),
+        ("GET", "http://portal.prison.test/portal/../staff/", False),
+        ("GET", "http://portal.prison.test/portal/%2e%2e/api/v1/", False),
+        ("GET", "http://portal.prison.test/portal/..%2fstaff/", False),
+        ("GET", "http://portal.prison.test/staff/", False),
+        ("GET", "https://portal.prison.test/portal/sign-in", False),  # another origin
+        ("GET", "http://portal.prison.test:8080/portal/sign-in", False),
+        ("GET", "http://portal.prison.test.evil.example/portal/sign-in", False),
+        ("CONNECT", "portal.prison.test:443", False),
+        ("GET", "http://portal.prison.test\uff03/portal/", False),
+    ],
+)
+def test_only_the_portals_own_pages_pass_without_a_session(
+    keeper: tuple[Gatekeeper, str, str], method: str, uri: str, portal: bool
+) -> None:
+    gate, _, _ = keeper
+    gate.portal = ("http", "portal.prison.test", 80)
+    answer = gate.answer_acl(f"5 - 10.0.0.7 {method} {uri} - portal".encode())
+    assert answer == (b"5 OK" if portal else b"5 ERR")

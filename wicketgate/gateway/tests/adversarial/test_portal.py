@@ -1,0 +1,77 @@
+"""The portal's pages are reachable through the gateway without a session, and nothing
+else on the portal's host is: not the staff site, the family site or the API, by any
+spelling of the path (issue 13, item 8, in part)."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from wicketgate.testing.gateway import RunningGateway, curl, running_gateway
+from wicketgate.testing.personas import Estate
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+class _Portal(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802
+        body = f"the web app: {self.path}\n".encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def portal_behind_gateway(world: Estate, settings: Any) -> Iterator[RunningGateway]:
+    """The web app (a stand-in that echoes the path) on this machine, as in the demo."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Portal)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}).start()
+    portal = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with running_gateway(settings, portal_url=portal) as gateway:
+            yield gateway
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _portal(gateway: RunningGateway, path: str) -> str:
+    from django.conf import settings
+
+    return f"{settings.WICKETGATE_GATEWAY_PORTAL_URL}{path}"
+
+
+@pytest.mark.parametrize("path", ["/portal/sign-in", "/portal/blocked?d=x", "/assets/govuk/a.css"])
+def test_the_portals_pages_are_reached_without_a_session(
+    portal_behind_gateway: RunningGateway, path: str
+) -> None:
+    status, _, body = curl(portal_behind_gateway, _portal(portal_behind_gateway, path), None)
+    assert (status, body) == (200, f"the web app: {path}\n")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/portal/../staff/",
+        "/portal/%2e%2e/staff/",
+        "/assets/.%2E/api/v1/prisoners",
+        "/portal/..%2ffamily/",
+        "/portal/..;/staff/",
+        "/portal//../staff/",
+        "/PORTAL/../staff/",
+    ],
+)
+def test_no_spelling_of_a_portal_path_reaches_the_rest_of_the_web_app(
+    portal_behind_gateway: RunningGateway, path: str
+) -> None:
+    url = _portal(portal_behind_gateway, path)
+    status, _, body = curl(portal_behind_gateway, url, None, "--path-as-is")
+    assert status != 200 and "the web app" not in body, (status, body)
