@@ -57,7 +57,7 @@ def parse_url(url: str) -> WebResource:
 
 
 def _port(text: str, url: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:  # noqa: PLR2004
+    if not re.fullmatch(r"[0-9]{1,5}", text) or not 0 < int(text) < 65536:  # noqa: PLR2004
         raise BadResource(f"{url!r}: {text!r} is not a port")
     return int(text)
 
@@ -68,13 +68,17 @@ def normalise_path(path: str) -> str:
     RFC 3986's normalisation: percent-escapes of unreserved characters decoded (``%2e``
     is ``.``), then dot-segments removed (``/openlearn/../secret`` is ``/secret``). A path
     that a server might still read as another one is refused rather than guessed at: an
-    encoded ``/`` or ``\``, a backslash, a NUL, an escaped escape of one of those or of
-    ``.`` (``%252e``, for servers that decode twice), a ``.`` or ``..`` segment with
+    encoded ``/`` or ``\``, a backslash, a NUL, a ``#`` (where servers end the path), a
+    ``%`` that starts no escape, an escaped escape of one of those or of ``.``
+    (``%252e``, for servers that decode twice), a ``.`` or ``..`` segment with
     parameters (``..;/``, which some servers read as ``..``), and dot-segments beside an
     empty segment (``//``, which some servers merge first and some do not).
     """
     if "\x00" in path or "\\" in path:
         raise BadResource(f"{path!r}: a path with a backslash or NUL in it is refused")
+    if _BROKEN_ESCAPE.search(path):
+        # One decoding could make an escape of it (%2%65 is %2e) for a server that decodes twice.
+        raise BadResource(f"{path!r}: a path with a % that starts no escape is refused")
     decoded = _PERCENT.sub(_decode_unreserved, path)
     risky = _RISKY_ESCAPE.search(decoded)
     if risky:
@@ -91,9 +95,11 @@ def normalise_path(path: str) -> str:
 
 _PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-# After unreserved escapes are decoded: an encoded "/", "\" or NUL, or an escaped "%"
-# before one of those or before ".".
-_RISKY_ESCAPE = re.compile(r"%(?:2F|5C|00|25(?:2[EF]|5C|00))", re.IGNORECASE)
+# After unreserved escapes are decoded: an encoded "/", "\", NUL or "#" (Squid passes a
+# raw "#" on, escaped to the helper as %23, and servers end the path there), or an
+# escaped "%" before one of those or before ".".
+_RISKY_ESCAPE = re.compile(r"%(?:2F|5C|00|23|25(?:2[EF]|5C|00|23))", re.IGNORECASE)
+_BROKEN_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 def _decode_unreserved(match: re.Match[str]) -> str:

@@ -68,6 +68,10 @@ def test_it_normalises_a_path_as_rfc_3986_says(path: str, normal: str) -> None:
         ("/openlearn/..;/secret", "parameters"),  # some servers read "..;" as ".."
         ("/openlearn/.;x/secret", "parameters"),
         ("/openlearn//../secret", "both // and a dot-segment"),
+        ("/secret%23/../openlearn/x", "%23"),  # Squid's escape of a raw #: servers stop there
+        ("/openlearn/%2%65%2%65/secret", "starts no escape"),  # one decoding makes %2e%2e
+        ("/openlearn/%%32%65%%32%65/secret", "starts no escape"),
+        ("/openlearn/100%", "starts no escape"),
     ],
 )
 def test_it_refuses_a_path_a_server_might_read_another_way(path: str, problem: str) -> None:

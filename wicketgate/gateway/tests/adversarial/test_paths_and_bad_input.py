@@ -48,6 +48,16 @@ def test_a_dot_segment_cannot_leave_the_approved_path(
     assert body.rstrip().endswith("/openlearn/./course")
 
 
+def test_a_raw_hash_cannot_cut_the_path_the_server_reads(browsing: Browsing) -> None:
+    """Squid passes a raw # on (servers stop the path there: /secret) and asks the helper
+    about it as %23; /secret%23/../openlearn/x must not be read as /openlearn/x."""
+    gateway = browsing.gateway
+    target = "http://www.open.edu/secret#/../openlearn/x"
+    status, redirect, body = curl(gateway, target, browsing.alan, "--request-target", target)
+    assert status == 302 and "hello from" not in body
+    assert block_reasons(redirect)["i"] == [BAD_REQUEST]
+
+
 def test_the_refusals_are_recorded_with_the_path_as_sent(browsing: Browsing) -> None:
     gateway = browsing.gateway
     curl(
