@@ -212,7 +212,7 @@ class Engine:
         site, rule = _match_site(snap, resource)
         if site is None:
             decision = _deny_unlisted(snap, resource, rule, moment)
-        elif resource.port not in STANDARD_PORTS and resource.port not in site.ports:
+        elif resource.port not in site_ports(site):
             decision = _deny_port(snap, resource, site, moment)
         else:
             decision = self._evaluate_shared(snap, number, site, moment, location)
@@ -490,8 +490,14 @@ def _match_site(snap: Snapshot, resource: WebResource) -> tuple[SiteMeta | None,
     return None, NOT_LISTED
 
 
+def site_ports(site: SiteMeta) -> tuple[int, ...]:
+    """The ports a site is served on: 80, 443 and those it names; an internal service only
+    those it names (its address is no door to anything else listening there)."""
+    return site.ports if site.internal else tuple(sorted({*STANDARD_PORTS, *site.ports}))
+
+
 def _deny_port(snap: Snapshot, resource: WebResource, site: SiteMeta, at: dt.datetime) -> Decision:
-    ports = ", ".join(str(p) for p in sorted({*STANDARD_PORTS, *site.ports}))
+    ports = ", ".join(str(p) for p in site_ports(site))
     return Decision(
         False,
         (WRONG_PORT,),

@@ -10,7 +10,8 @@
         category: EDUCATION
         paths: ["/openlearn/"]        # optional; absent = the whole host
         ports: [8443]                 # optional; besides 80 and 443, which every site has
-        internal: false               # optional; true: may be on an internal network
+        internal: false               # optional; true: may be on an internal network, and is
+                                      # then served only on the ports it names
         min_clearance: OPEN           # optional: HIGH_SECURITY | CLOSED | TRAINING | OPEN
         review_by: 2027-06-30         # optional
     rules:
@@ -68,7 +69,17 @@ class SiteEntry(BaseModel):
         for port in ports:
             if not 0 < port < 65536:  # noqa: PLR2004
                 raise ValueError(f"{port}: a port is 1 to 65535")
-        return sorted(set(ports) - set(STANDARD_PORTS))
+        return sorted(set(ports))
+
+    @model_validator(mode="after")
+    def _ports_of_its_kind(self) -> SiteEntry:
+        # A site on the internet has 80 and 443 anyway; an internal service only the ports
+        # it names, so that its address is no door to anything else listening there.
+        if self.internal and not self.ports:
+            raise ValueError("ports: an internal service names the ports it is served on")
+        if not self.internal:
+            self.ports = [p for p in self.ports if p not in STANDARD_PORTS]
+        return self
 
     @field_validator("hosts")
     @classmethod

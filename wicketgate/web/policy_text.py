@@ -184,7 +184,15 @@ def _site_rows(entry: dict[str, Any], categories: dict[str, str]) -> list[tuple[
         (_("Name"), entry.get("name", "")),
         (_("Addresses"), ", ".join(entry.get("hosts") or [])),
         (_("Pages"), ", ".join(entry.get("paths") or []) or _("The whole site")),
-        (_("Ports"), ", ".join(str(p) for p in [80, 443, *(entry.get("ports") or [])])),
+        (
+            _("Ports"),
+            ", ".join(
+                str(p)
+                for p in sorted(
+                    {*(entry.get("ports") or []), *(() if entry.get("internal") else (80, 443))}
+                )
+            ),
+        ),
         (
             _("Internal service"),
             _("Yes: it may be on a network the gateway refuses for every other site")

@@ -91,6 +91,29 @@ def test_the_catalogue_keeps_only_the_extra_ports(more: Engine) -> None:
     assert Site.objects.get(name="Secure forms").ports == [8443]
 
 
+def test_an_internal_service_is_served_only_on_the_ports_it_names(more: Engine) -> None:
+    import datetime as dt
+
+    at = dt.datetime.fromisoformat(THURSDAY_10)
+    assert more.decide(ALAN, "http://library.prison.test:8080/", at=at).allowed
+    for url in ("http://library.prison.test/", "https://library.prison.test/"):
+        refused = more.decide(ALAN, url, at=at)
+        assert refused.rules == (WRONG_PORT,)
+        assert "approved on ports 8080 only" in refused.reasons[0]
+
+
+def test_an_internal_service_must_name_its_ports(
+    policy: Estate, load_policy: Callable[[str], Any]
+) -> None:
+    from wicketgate.lib.importing import ImportRejected
+
+    with pytest.raises(ImportRejected) as rejected:
+        load_policy(
+            "sites:\n  - {name: L, hosts: [l.prison.test], category: NEWS, internal: true}\n"
+        )
+    assert "an internal service names the ports it is served on" in str(rejected.value.problems)
+
+
 def test_only_a_site_named_internal_may_be_on_an_internal_network(more: Engine) -> None:
     assert more.internal_host("library.prison.test")
     assert not more.internal_host("www.nhs.uk")

@@ -157,7 +157,8 @@ class SiteProposalForm(ProposalForm):
         label=_("It is an internal service"),
         help_text=_(
             "Such as the offline library: its addresses may be on the prison's own networks, "
-            "which the gateway refuses for every other site"
+            "which the gateway refuses for every other site. It is then served only on the "
+            "ports named above"
         ),
         required=False,
     )

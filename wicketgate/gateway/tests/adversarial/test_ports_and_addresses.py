@@ -108,9 +108,13 @@ def test_a_site_named_as_an_internal_service_is_reached_on_its_port(
     gateway = rebound.gateway
     status, _, body = curl(gateway, f"http://library.prison.test:{library}/", rebound.alan)
     assert (status, body) == (200, "the internal library\n")
-    # ... and on no other: its own address is no door to the rest of this machine.
-    status, redirect, _ = curl(gateway, "http://library.prison.test:22/", rebound.alan)
-    assert status == 302 and block_reasons(redirect)["i"] == [WRONG_PORT]
+    # ... and on no other, 80 and 443 included: its address is no door to the rest of
+    # this machine.
+    for url in ("http://library.prison.test:22/", "http://library.prison.test/"):
+        status, redirect, _ = curl(gateway, url, rebound.alan)
+        assert status == 302 and block_reasons(redirect)["i"] == [WRONG_PORT], url
+    status, _, body = curl(gateway, "https://library.prison.test/", rebound.alan)
+    assert status != 200 and "library" not in body
 
 
 def test_an_internal_address_refused_is_recorded_with_its_rule(rebound: Browsing) -> None:
