@@ -236,13 +236,18 @@ WICKETGATE_GATEWAY_REFUSED_NETWORKS = envlist(
         "169.254.0.0/16",  # link-local, cloud metadata (169.254.169.254)
         "172.16.0.0/12",  # RFC 1918
         "192.0.0.0/24",  # IETF protocol assignments
+        "192.0.2.0/24",  # TEST-NET-1 (documentation)
         "192.168.0.0/16",  # RFC 1918
         "198.18.0.0/15",  # benchmarking
+        "203.0.113.0/24",  # TEST-NET-3 (documentation); TEST-NET-2 is the tests' internet
         "224.0.0.0/4",  # multicast
         "240.0.0.0/4",  # reserved, broadcast
         "::/128",
         "::1/128",  # loopback
         "64:ff9b::/96",  # NAT64
+        "64:ff9b:1::/48",  # local-use NAT64
+        "2001:db8::/32",  # documentation
+        "2002::/16",  # 6to4: may carry any IPv4 address, private ones too
         "fc00::/7",  # unique local
         "fe80::/10",  # link-local
         "ff00::/8",  # multicast

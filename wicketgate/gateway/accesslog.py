@@ -111,12 +111,13 @@ def to_events(lines: list[LogLine]) -> list[PendingEvent]:
         )
     }
     clients = {line.client for line in lines if _failed_login(line)}
-    devices = {
-        row["address"]: row
-        for row in Device.objects.filter(address__in=clients, retired_at__isnull=True).values(
-            "address", "device_id", "establishment_id"
-        )
-    }
+    found: dict[str, list[dict[str, Any]]] = {}
+    for row in Device.objects.filter(address__in=clients, retired_at__isnull=True).values(
+        "address", "device_id", "establishment_id"
+    ):
+        found.setdefault(row["address"], []).append(row)
+    # Only an address that is one device's says which device it was.
+    devices = {address: rows[0] for address, rows in found.items() if len(rows) == 1}
     return [
         _failed_login_event(line, devices.get(line.client))
         if _failed_login(line)

@@ -26,6 +26,7 @@ import base64
 import datetime as dt
 import functools
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -107,15 +108,16 @@ class Gatekeeper:
 
     # --- authentication ---------------------------------------------------------------
 
-    def answer_auth(self, line: bytes) -> bytes:
-        """One answer line for one question line, whatever the line holds."""
+    def answer_auth(self, line: bytes, *, catch_up: bool = True) -> bytes:
+        """One answer line for one question line, whatever the line holds. A session not
+        seen yet is looked for first (``catch_up``) unless the caller has just done so."""
         channel, _, rest = line.partition(b" ")
         user, _, password = rest.partition(b" ")
         if not self.fresh:
             return channel + b" ERR"
         try:
             username = unquote(user.decode("utf-8", "replace"))
-            if self.sessions.get(username) is None and self.catch_up is not None:
+            if catch_up and self.sessions.get(username) is None and self.catch_up is not None:
                 self.catch_up()  # opened since the last look? (a session is a row first)
             ok = self.sessions.check_password(
                 username, unquote(password.decode("utf-8", "replace"))
@@ -182,7 +184,7 @@ class Gatekeeper:
             return self._refusal(WRONG_ESTABLISHMENT, connect)
         except ValueError:  # BadResource among them
             return self._refusal(BAD_REQUEST, connect)
-        if connect and self.intercept and decision.rules[0] not in CATALOGUE_REFUSALS:
+        if connect and self.intercept and not CATALOGUE_REFUSALS & set(decision.rules):
             # Decrypted and decided request by request, with the full address: the tunnel
             # needs only a catalogue host, on a port it is served on.
             return self.reply(Answer(True, (INTERCEPT,), (), host=host)).encode()
@@ -217,7 +219,8 @@ class Gatekeeper:
         catalogue site marked as an internal service. The refusal's note is what the access
         log records for the request."""
         try:
-            _target_url, host = _target(method, uri, sni)
+            # The host Squid connects to: a CONNECT's authority, never its TLS name.
+            _target_url, host = _target(method, uri, "-")
             allowed = self.engine.internal_host(host)
         except ValueError:
             allowed = False
@@ -312,7 +315,7 @@ def _target(method: str, uri: str, sni: str) -> tuple[str, str]:
     host), and the host."""
     if method == "CONNECT":
         authority, _, port = uri.rpartition(":")
-        if not port.isdigit() or not 0 < int(port) < 65536:  # noqa: PLR2004
+        if not re.fullmatch(r"[0-9]{1,5}", port) or not 0 < int(port) < 65536:  # noqa: PLR2004
             raise BadResource(f"{uri!r}: no port, or not a port")
         host = sni if sni not in ("", "-") else authority
         host = host.strip("[]")

@@ -24,6 +24,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -44,7 +45,7 @@ log = logging.getLogger(__name__)
 ACTIVITY_EVERY = 15.0  # seconds between writes of session activity to the database
 CATCH_UP_SECONDS = 2.0  # the longest a login of a session not seen yet waits for a look
 CATCH_UP_EVERY = 0.05  # the least time between looks on behalf of such logins
-WAITING_LOGINS = 64  # batches of such logins waiting at once; more are refused at once
+WAITING_LOGINS = 512  # such logins waiting at once; more are refused at once
 
 
 class GatewayService:
@@ -82,8 +83,7 @@ class GatewayService:
         self._rounds = threading.Condition()
         self._rounds_started = 0
         self._rounds_done = 0
-        self._last_catch_up = 0.0
-        self._waiting_logins = threading.BoundedSemaphore(WAITING_LOGINS)
+        self._waiting_lines = 0  # logins waiting for a look (catch_up), at most WAITING_LOGINS
         self.gatekeeper.catch_up = self.catch_up
         self.alerting = False
         self.ready = threading.Event()
@@ -161,6 +161,7 @@ class GatewayService:
                     return
                 buffered += data
             kind, _, pending = buffered.partition(b"\n")
+            answer: Callable[[bytes], bytes]
             if kind.strip() == b"auth":
                 answer = self.gatekeeper.answer_auth
             elif kind.strip() == b"acl":
@@ -172,7 +173,7 @@ class GatewayService:
                 complete, newline, pending = pending.rpartition(b"\n")  # keep a partial line
                 if newline:
                     lines = complete.split(b"\n")
-                    if answer == self.gatekeeper.answer_auth:
+                    if kind.strip() == b"auth":
                         lines = self._answer_unseen_later(conn, sending, lines)
                     replies = b"".join(answer(line) + b"\n" for line in lines)
                     with sending:
@@ -204,20 +205,30 @@ class GatewayService:
             (later if unseen else now).append(line)
         if not later:
             return now
-        if not self._waiting_logins.acquire(blocking=False):
-            # Too many already wait (a flood of made-up names): these are refused at once.
-            refusals = b"".join(line.split(b" ", 1)[0] + b" ERR\n" for line in later)
+        with self._rounds:
+            admitted = later[: max(0, WAITING_LOGINS - self._waiting_lines)]
+            self._waiting_lines += len(admitted)
+        if len(admitted) < len(later):
+            # Too many already wait (a flood of made-up names): the rest are refused at once.
+            refusals = b"".join(
+                line.split(b" ", 1)[0] + b" ERR\n" for line in later[len(admitted) :]
+            )
             with sending:
                 conn.sendall(refusals)
+        if not admitted:
             return now
 
         def answer_later() -> None:
             try:
-                replies = b"".join(self.gatekeeper.answer_auth(line) + b"\n" for line in later)
+                self.catch_up()  # one look for the whole batch
+                replies = b"".join(
+                    self.gatekeeper.answer_auth(line, catch_up=False) + b"\n" for line in admitted
+                )
                 with contextlib.suppress(OSError), sending:
                     conn.sendall(replies)
             finally:
-                self._waiting_logins.release()
+                with self._rounds:
+                    self._waiting_lines -= len(admitted)
 
         threading.Thread(target=answer_later, daemon=True).start()
         return now
@@ -238,26 +249,25 @@ class GatewayService:
     def catch_up(self) -> None:
         """Wait for a look at the database that starts after this call (at most
         ``CATCH_UP_SECONDS``): a device agent uses the credentials it was just handed at
-        once, before the next poll would have brought the session here. Waiting logins
-        share one look, and looks on their behalf are at least ``CATCH_UP_EVERY`` apart,
-        so a stream of made-up usernames costs the database no more than polling does."""
+        once, before the next poll would have brought the session here. All who wait share
+        the next look; the poller keeps its looks at least ``CATCH_UP_EVERY`` apart, so a
+        stream of made-up usernames costs the database little more than polling does."""
         with self._rounds:
             wanted = self._rounds_started + 1
-            pause = self._last_catch_up + CATCH_UP_EVERY - time.monotonic()
-            self._last_catch_up = time.monotonic() + max(pause, 0.0)
-        if pause > 0:
-            self.stopping.wait(pause)
         self._wake.set()
         with self._rounds:
             self._rounds.wait_for(lambda: self._rounds_done >= wanted, timeout=CATCH_UP_SECONDS)
 
     def _poll_forever(self) -> None:
         """Reads only: a write waiting for a database lock must never make the data stale."""
+        last = 0.0
         while not self.stopping.is_set():
             self._wake.wait(self.poll_seconds)
+            self.stopping.wait(max(0.0, last + CATCH_UP_EVERY - time.monotonic()))
             self._wake.clear()
             if self.stopping.is_set():
                 break
+            last = time.monotonic()
             with self._rounds:
                 self._rounds_started += 1
                 started = self._rounds_started

@@ -158,3 +158,43 @@ def test_a_bad_request_among_others_on_one_connection_refuses_only_itself(
         assert _ask_many(path, [good])[0].startswith(b"9 OK ")
     finally:
         service.stop()
+
+
+def test_whatever_goes_wrong_deciding_refuses_that_request_alone(
+    keeper: tuple[Gatekeeper, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate, user = keeper
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a fault nobody foresaw")
+
+    monkeypatch.setattr(gate.engine, "decide", broken)
+    answer = gate.answer_acl(_line(user, "127.0.0.1", "GET", "http://www.nhs.uk/", "-"))
+    channel, verdict, *rest = answer.decode().split(" ")
+    assert (channel, verdict) == ("9", "ERR")
+    assert read_log_note(rest[-1].removeprefix("log="))[1] == (BAD_REQUEST,)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_past_its_limit_of_waiting_logins_the_rest_are_refused_at_once(
+    transactional_db: Any, load_policy: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wicketgate.gateway import service as service_module
+
+    gateway_world(load_policy, POLICY)
+    monkeypatch.setattr(service_module, "WAITING_LOGINS", 2)
+    path = Path(tempfile.mkdtemp()) / "decide.sock"
+    service = GatewayService(path, poll_seconds=5)
+    service.start()
+    try:
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.connect(str(path))
+            sock.sendall(b"auth\n" + b"".join(f"{i} wgnobody{i} x\n".encode() for i in range(5)))
+            reader = sock.makefile("rb")
+            # Refused at once, before those admitted are answered after a look.
+            first = [reader.readline().rstrip(b"\n") for _ in range(3)]
+            assert first == [b"2 ERR", b"3 ERR", b"4 ERR"]
+            rest = [reader.readline().rstrip(b"\n") for _ in range(2)]
+            assert sorted(rest) == [b"0 ERR", b"1 ERR"]
+    finally:
+        service.stop()

@@ -60,7 +60,13 @@ def test_made_up_names_are_refused_and_hold_up_no_one_else(
         return curl(slow_poll, f"http://www.nhs.uk/{n}", real, "--proxy-header", f"X-N: {n}")[0]
 
     with concurrent.futures.ThreadPoolExecutor(16) as pool:
-        floods = [pool.submit(made_up, n) for n in range(60)]
+        floods = [pool.submit(made_up, n) for n in range(300)]
         ordinary = [pool.submit(fresh_login, n) for n in range(20)]
+        # Meanwhile Bilal signs in on one laptop after another, each session new to the
+        # gateway and used at once, in the thick of the flood.
+        for n in range(5):
+            fresh, secret = device_session(world, f"RVS-LT-{n}", who="b")
+            status, _, body = curl(slow_poll, "http://www.nhs.uk/b", f"{fresh.username}:{secret}")
+            assert (status, body) == (200, "hello from www.nhs.uk/b\n")
         assert all(f.result() == 200 for f in ordinary)
         assert all(f.result() == 407 for f in floods)
