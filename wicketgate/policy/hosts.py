@@ -74,8 +74,8 @@ def normalise_path(path: str) -> str:
     parameters (``..;/``, which some servers read as ``..``), and dot-segments beside an
     empty segment (``//``, which some servers merge first and some do not).
     """
-    if "\x00" in path or "\\" in path:
-        raise BadResource(f"{path!r}: a path with a backslash or NUL in it is refused")
+    if "\x00" in path or "\\" in path or "#" in path:
+        raise BadResource(f"{path!r}: a path with a backslash, NUL or # in it is refused")
     if _BROKEN_ESCAPE.search(path):
         # One decoding could make an escape of it (%2%65 is %2e) for a server that decodes twice.
         raise BadResource(f"{path!r}: a path with a % that starts no escape is refused")
