@@ -1,7 +1,8 @@
 """A booked call from its room opening to its end. Atomic where the database is touched,
 audited, and always in step with the policy engine.
 
-- ``do_open_call``: a Janus room for the booking, 5 minutes before the start.
+- ``do_open_call``: a Janus room for the booking, 5 minutes before the start (two on a
+  one-way call: the callers' pictures go to a room the prisoner holds no token for).
 - ``join_tokens``: tokens for the prisoner or one of the booked callers, only from 5
   minutes before the start to the end, and only while the engine allows that person.
 - ``do_end_call``: the room destroyed and every connection to it hung up (staff, the
@@ -26,7 +27,7 @@ from wicketgate.audit.models import AuditEvent
 from wicketgate.calls.booking import settings_for
 from wicketgate.calls.codes import BookingStatus
 from wicketgate.calls.janus import JanusClient, JanusError, core_token, room_token
-from wicketgate.calls.models import Booking, CallNote
+from wicketgate.calls.models import Booking, CallNote, new_room
 from wicketgate.contacts.codes import LEGAL
 from wicketgate.contacts.models import Contact, ContactLink
 from wicketgate.gateway.models import DeviceSession
@@ -46,7 +47,15 @@ class CallError(ValueError):
 def do_open_call(
     booking: Booking, *, client: JanusClient, now: dt.datetime | None = None
 ) -> Booking:
-    """Create the booking's Janus room (recorded unless a legal contact is on the call)."""
+    """Create the booking's Janus room (recorded unless a legal contact is on the call).
+
+    A one-way call has two rooms, and Janus, not the page, keeps the callers' pictures from
+    the prisoner: in ``room`` the prisoner publishes sound and picture and the callers
+    their sound only; in ``pictures_room`` the callers publish their pictures. Joining
+    either (to publish or to receive) needs a token naming it, and a subscription in one
+    room can only be to feeds in that room: the prisoner is given a token for ``room``
+    alone, the callers and staff for both.
+    """
     moment = now or timezone.now()
     with transaction.atomic():
         locked = _locked(booking)
@@ -71,19 +80,23 @@ def do_open_call(
             )
         )
         locked.one_way = bool(one_way & in_force)
-        try:
-            client.create_room(
-                locked.room,
-                description=locked.reference,
-                publishers=len(callers) + 1,
-                record_dir=str(client.setup.folder / "recordings") if locked.recorded else "",
-            )
-        except JanusError:
-            # Made by an earlier attempt whose transaction did not commit: use it.
-            if not client.room_exists(locked.room):
-                raise
+        if locked.one_way and locked.pictures_room is None:
+            locked.pictures_room = new_room()
+        record_dir = str(client.setup.folder / "recordings") if locked.recorded else ""
+        rooms = [(locked.room, locked.reference, len(callers) + 1)]
+        if locked.one_way and locked.pictures_room is not None:
+            rooms.append((locked.pictures_room, f"{locked.reference} pictures", len(callers)))
+        for room, description, publishers in rooms:
+            try:
+                client.create_room(
+                    room, description=description, publishers=publishers, record_dir=record_dir
+                )
+            except JanusError:
+                # Made by an earlier attempt whose transaction did not commit: use it.
+                if not client.room_exists(room):
+                    raise
         locked.room_opened_at = moment
-        locked.save(update_fields=["room_opened_at", "recorded", "one_way"])
+        locked.save(update_fields=["room_opened_at", "recorded", "one_way", "pictures_room"])
         _record(
             locked,
             "open",
@@ -91,6 +104,7 @@ def do_open_call(
             room=locked.room,
             recorded=locked.recorded,
             one_way=locked.one_way,
+            **({"pictures_room": locked.pictures_room} if locked.one_way else {}),
         )
     return locked
 
@@ -145,27 +159,44 @@ def join_tokens(
             raise CallError(" ".join(decision.reasons))
     secret = client.setup.token_secret
     display = "prisoner" if contact is None else f"contact-{contact.pk}"
-    _clear_earlier_join(client, fresh.room, display)
+    # On a one-way call the prisoner is told neither the callers' pictures' room nor given
+    # a token for it: Janus refuses them there, whatever their page asks.
+    pictures = fresh.pictures_room if fresh.one_way and contact is not None else None
+    _clear_earlier_join(client, [fresh.room] + ([pictures] if pictures else []), display)
     return {
         "server": client.setup.browser_url,
         "room": fresh.room,
         "display": display,
         "core_token": core_token(secret, fresh.ends_at, booking=fresh.pk),
         "room_token": room_token(secret, fresh.room, fresh.ends_at),
+        **_pictures_tokens(client, pictures, fresh.ends_at),
         "ends_at": fresh.ends_at.isoformat(),
-        # One-way calls: the prisoner's page takes only the callers' sound.
+        # One-way calls: the prisoner's page asks only for the callers' sound (their
+        # pictures are not in its room anyway).
         "receive_video": not (contact is None and fresh.one_way),
     }
 
 
-def _clear_earlier_join(client: JanusClient, room: int, display: str) -> None:
+def _pictures_tokens(client: JanusClient, room: int | None, ends: dt.datetime) -> dict[str, Any]:
+    """A one-way call's pictures room, for the callers (who publish their pictures there)
+    and staff; nothing for anyone else."""
+    if room is None:
+        return {}
+    return {
+        "pictures_room": room,
+        "pictures_room_token": room_token(client.setup.token_secret, room, ends),
+    }
+
+
+def _clear_earlier_join(client: JanusClient, rooms: list[int], display: str) -> None:
     """Someone asking to join again (a page reloaded, a browser that crashed) takes the place
     of their earlier join, which Janus would otherwise keep until its session times out,
     the room full meanwhile (it has a publisher place for each person booked)."""
     try:
-        earlier = [p for p in client.participants(room) if p.get("display") == display]
-        for participant in earlier:
-            client.kick(room, int(participant["id"]))
+        for room in rooms:
+            earlier = [p for p in client.participants(room) if p.get("display") == display]
+            for participant in earlier:
+                client.kick(room, int(participant["id"]))
     except JanusError as exc:
         raise CallError(f"The call service cannot be reached: {exc}") from exc
 
@@ -202,6 +233,7 @@ def watch_tokens(
         "display": f"staff-{watcher}",
         "core_token": core_token(secret, fresh.ends_at, booking=fresh.pk),
         "room_token": room_token(secret, fresh.room, fresh.ends_at),
+        **_pictures_tokens(client, fresh.pictures_room if fresh.one_way else None, fresh.ends_at),
         "ends_at": fresh.ends_at.isoformat(),
     }
 
@@ -209,7 +241,8 @@ def watch_tokens(
 def do_end_call(
     booking: Booking, *, reason: str, actor: Actor | Any, client: JanusClient
 ) -> Booking:
-    """Destroy the room and hang up everyone on it (media stops within a fraction of a second).
+    """Destroy the call's rooms and hang up everyone on them (media stops within a fraction
+    of a second).
 
     Janus first, outside any transaction (hanging up takes most of a second, and no
     database lock is held over a network call); then the record, under its lock. Should the
@@ -221,7 +254,7 @@ def do_end_call(
     fresh = Booking.objects.get(pk=booking.pk)
     if fresh.room_opened_at is None or fresh.ended_at is not None:
         raise CallError(f"{fresh.reference} is not live")
-    sessions = client.kick_all(fresh.room)
+    sessions = client.kick_all(*fresh.rooms)
     with transaction.atomic():
         locked = _locked(booking)
         if locked.ended_at is not None:  # ended meanwhile, by someone else
@@ -235,6 +268,9 @@ def do_end_call(
 
 
 TRACKS = {"audio": "0", "video": "1"}  # the call page publishes audio, then video
+# A caller on a one-way call publishes their sound alone to the call's room and their
+# picture alone to the pictures room: each the only track there, mid 0.
+ONE_TRACK = "0"
 
 
 def do_moderate_call(
@@ -246,7 +282,11 @@ def do_moderate_call(
     actor: Actor | Any,
     client: JanusClient,
 ) -> None:
-    """Staff mute someone's microphone or pause their camera on a live call (or undo it)."""
+    """Staff mute someone's microphone or pause their camera on a live call (or undo it).
+
+    ``participant`` is their id in the call's room (as the staff page lists them); on a
+    one-way call a caller's camera is their publisher of the same name in the pictures
+    room."""
     if track not in TRACKS:
         raise CallError(f"track {track!r}: expected audio or video")
     fresh = Booking.objects.select_related("prisoner__establishment").get(pk=booking.pk)
@@ -255,7 +295,22 @@ def do_moderate_call(
     on_call = {int(p["id"]): p.get("display", "") for p in client.participants(fresh.room)}
     if participant not in on_call:
         raise CallError("That person is not on the call any more.")
-    client.moderate(fresh.room, participant, TRACKS[track], mute=mute)
+    who = on_call[participant]
+    if not fresh.one_way or who == "prisoner":
+        client.moderate(fresh.room, participant, TRACKS[track], mute=mute)
+    elif track == "audio":
+        client.moderate(fresh.room, participant, ONE_TRACK, mute=mute)
+    else:
+        pictures = fresh.pictures_room
+        cameras = [
+            int(p["id"])
+            for p in (client.participants(pictures) if pictures is not None else [])
+            if p.get("display") == who and p.get("publisher")
+        ]
+        if not cameras:
+            raise CallError("That person is not sending a picture.")
+        for camera in cameras:
+            client.moderate(int(pictures or 0), camera, ONE_TRACK, mute=mute)
     _record(
         fresh,
         "moderate",
@@ -314,12 +369,12 @@ class CallWatcher:
             room_opened_at__isnull=False, ended_at__isnull=True
         ).select_related("prisoner"):
             reason = self._why_end(live, moment)
-            if live.room in self.closed_blind:
+            if self.closed_blind & set(live.rooms):
                 reason = "Ended when its checks could not be made (the call watcher failed closed)."
             if reason is not None:
                 ended.append(do_end_call(live, reason=reason, actor=CLOCK, client=self.client))
             else:
-                still.add(live.room)
+                still.update(live.rooms)
         self.live_rooms = still
         self.closed_blind.clear()
         return ended

@@ -16,6 +16,7 @@ import hmac
 import json
 from typing import Any
 
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -54,11 +55,13 @@ def record_janus_events(events: list[dict[str, Any]]) -> int:
             found.append((room, name, details, at))
     if not found:
         return 0
+    rooms = {room for room, *_ in found}
     bookings = {
-        booking.room: booking
-        for booking in Booking.objects.filter(room__in={room for room, *_ in found}).select_related(
-            "prisoner"
-        )
+        room: booking
+        for booking in Booking.objects.filter(
+            Q(room__in=rooms) | Q(pictures_room__in=rooms)
+        ).select_related("prisoner")
+        for room in booking.rooms
     }
     pending = [
         PendingEvent(

@@ -4,8 +4,8 @@ calls Wicketgate makes to it.
 Janus is configured from the templates in ``deploy/janus/`` and started as ``janus -F
 <folder>``. Browsers and devices reach it with signed tokens that Wicketgate makes per
 booking, valid only around the call; rooms are created and destroyed by Wicketgate alone
-(the VideoRoom admin key never leaves the server), one per booking, and joining a room
-needs a room token of its own (``signed_tokens``). Findings behind every choice:
+(the VideoRoom admin key never leaves the server), one per booking (two for a one-way
+call), and joining a room needs a room token of its own (``signed_tokens``). Findings behind every choice:
 ``docs/research/janus/NOTES.md``.
 """
 
@@ -233,18 +233,21 @@ class JanusClient:
             expect="success",
         )
 
-    def kick_all(self, room: int) -> list[int]:
-        """Hang up every handle in ``room`` and end their sessions; returns the sessions ended.
+    def kick_all(self, room: int, *more: int) -> list[int]:
+        """Hang up every handle in ``room`` (and ``more``: a call's rooms together) and end
+        their sessions; returns the sessions ended.
 
         Destroying a room stops its media, but leaves the watchers' and subscribers'
         connections open with no event (NOTES.md §7): they are hung up through the Admin
         API, and their sessions destroyed half a second later, so that the hang-up reaches
-        each page first. The handles are found before the room goes: after it, they no
+        each page first. The handles are found before the rooms go: after it, they no
         longer say which room they were in.
         """
-        handles = self.handles_in(room)
-        if self.room_exists(room):
-            self.destroy_room(room)
+        rooms = [room, *more]
+        handles = self.handles_in(*rooms)
+        for each in rooms:
+            if self.room_exists(each):
+                self.destroy_room(each)
         for session, handle in handles:
             self.admin({"janus": "hangup_webrtc"}, f"/{session}/{handle}")
         sessions = sorted({session for session, _handle in handles})
@@ -255,8 +258,9 @@ class JanusClient:
                 self.admin({"janus": "destroy_session"}, f"/{session}")
         return sessions
 
-    def handles_in(self, room: int) -> list[tuple[int, int]]:
-        """(session, handle) of every VideoRoom handle joined to ``room``."""
+    def handles_in(self, room: int, *more: int) -> list[tuple[int, int]]:
+        """(session, handle) of every VideoRoom handle joined to ``room`` (or ``more``)."""
+        rooms = {room, *more}
         found = []
         for session in self.admin({"janus": "list_sessions"}).get("sessions") or []:
             try:
@@ -269,7 +273,7 @@ class JanusClient:
                 except JanusError:
                     continue
                 specific = (info.get("info") or {}).get("plugin_specific") or {}
-                if specific.get("room") == room:
+                if specific.get("room") in rooms:
                     found.append((int(session), int(handle)))
         return found
 

@@ -121,6 +121,10 @@ class Booking(models.Model):
     room_opened_at = models.DateTimeField(null=True, blank=True)
     recorded = models.BooleanField(default=False)
     one_way = models.BooleanField(default=False, help_text="The prisoner does not see the callers")
+    # One-way calls only: the room the callers' pictures go to. The prisoner is given no
+    # token for it (nor its number), so Janus itself keeps those pictures from them; the
+    # callers send their sound to ``room``, where the prisoner hears it.
+    pictures_room = models.BigIntegerField(null=True, blank=True, unique=True, editable=False)
     ended_at = models.DateTimeField(null=True, blank=True)
     ended_by = models.CharField(max_length=150, blank=True)
     end_reason = models.CharField(max_length=300, blank=True)
@@ -149,6 +153,11 @@ class Booking(models.Model):
     @property
     def is_live(self) -> bool:
         return self.room_opened_at is not None and self.ended_at is None
+
+    @property
+    def rooms(self) -> list[int]:
+        """Every Janus room of the call: its room, and on a one-way call the callers' pictures'."""
+        return [self.room] + ([self.pictures_room] if self.pictures_room is not None else [])
 
     @property
     def minutes(self) -> int:

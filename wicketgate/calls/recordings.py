@@ -34,11 +34,16 @@ def recordings_folder(janus_folder: Path) -> Path:
     return janus_folder / "recordings"
 
 
+def raw_tracks(folder: Path, room: int) -> list[Path]:
+    """Janus's unconverted tracks of ``room`` (a one-way call has two rooms)."""
+    return list(folder.glob(f"videoroom-{room}-user-*.mjr"))
+
+
 def do_collect_recordings(booking: Booking, folder: Path) -> list[Recording]:
     """Convert the ended call's tracks and note them with their deletion date."""
     made = []
     keep = dt.timedelta(days=settings.WICKETGATE_CALL_RECORDING_DAYS)
-    for raw in sorted(folder.glob(f"videoroom-{booking.room}-user-*.mjr")):
+    for raw in sorted(raw for room in booking.rooms for raw in raw_tracks(folder, room)):
         match = NAME.match(raw.name)
         if match is None:
             continue

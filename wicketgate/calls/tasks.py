@@ -14,6 +14,7 @@ from wicketgate.calls.models import Booking
 from wicketgate.calls.recordings import (
     do_collect_recordings,
     do_delete_expired_recordings,
+    raw_tracks,
     recordings_folder,
 )
 
@@ -26,6 +27,6 @@ def collect_and_expire_recordings() -> None:
         for call in Booking.objects.filter(ended_at__isnull=False, recorded=True).select_related(
             "prisoner__establishment"
         ):
-            if any(folder.glob(f"videoroom-{call.room}-user-*.mjr")):
+            if any(raw_tracks(folder, room) for room in call.rooms):
                 do_collect_recordings(call, folder)
     do_delete_expired_recordings()

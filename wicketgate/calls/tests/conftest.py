@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -11,8 +12,10 @@ from wicketgate.contacts.tests.conftest import STAFF, approved_contact
 from wicketgate.gateway.actions import do_open_device_session, do_register_device
 from wicketgate.gateway.models import Device
 from wicketgate.people.models import Prisoner
+from wicketgate.policy.codes import DEFAULT_CATEGORIES
 from wicketgate.policy.engine import Engine
-from wicketgate.testing.personas import Estate
+from wicketgate.policy.models import Category
+from wicketgate.testing.personas import Estate, build_estate
 
 
 def suite_terminal(estate: Estate, number: int = 1) -> Device:
@@ -74,3 +77,13 @@ def booked(estate: Estate, *, legal: bool = False, live: bool = False, weeks: in
 @pytest.fixture
 def call(estate: Estate) -> Booking:
     return booked(estate)
+
+
+@pytest.fixture
+def world(transactional_db: Any) -> Estate:
+    """The personas' estate for a test whose Janus, browsers or threads see its commits (a
+    transactional test empties the database after itself, the data migrations' categories
+    too)."""
+    for code, name in DEFAULT_CATEGORIES:
+        Category.objects.get_or_create(code=code, defaults={"name": name})
+    return build_estate()

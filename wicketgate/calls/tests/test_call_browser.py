@@ -21,15 +21,14 @@ from django.utils import timezone
 from playwright.sync_api import sync_playwright
 
 from wicketgate.audit.models import AuditEvent
-from wicketgate.calls.actions import do_open_call
+from wicketgate.calls.actions import do_end_call, do_open_call
 from wicketgate.calls.models import Booking
 from wicketgate.calls.recordings import do_collect_recordings, recordings_folder
 from wicketgate.calls.tests.conftest import at_the_suite, booked
-from wicketgate.policy.codes import DEFAULT_CATEGORIES
-from wicketgate.policy.models import Category
+from wicketgate.contacts.tests.conftest import STAFF
 from wicketgate.testing.browser import launch_chromium
 from wicketgate.testing.janus import RunningJanus, running_janus
-from wicketgate.testing.personas import Estate, build_estate, sign_in_staff
+from wicketgate.testing.personas import Estate, sign_in_staff
 
 pytestmark = pytest.mark.browser
 
@@ -41,13 +40,6 @@ def janus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningJa
     with running_janus(tmp_path) as running:
         monkeypatch.setattr("wicketgate.calls.views.configured", lambda: running.client)
         yield running
-
-
-@pytest.fixture
-def world(transactional_db: Any) -> Estate:
-    for code, name in DEFAULT_CATEGORIES:
-        Category.objects.get_or_create(code=code, defaults={"name": name})
-    return build_estate()
 
 
 def orm(read: Any) -> Any:
@@ -231,6 +223,8 @@ def test_a_call_in_browsers_watched_and_ended_by_staff(
 def test_a_one_way_call_lets_the_prisoner_hear_but_not_see_the_callers(
     world: Estate, janus: RunningJanus, live_server: Any
 ) -> None:
+    """The callers see and hear the prisoner; the prisoner hears them, and their pictures
+    go to a room of their own, which staff watch (and record) beside the call's."""
     from wicketgate.calls.models import CallSettings
     from wicketgate.people.actions import do_add_alert
     from wicketgate.people.models import AlertCode
@@ -241,7 +235,8 @@ def test_a_one_way_call_lets_the_prisoner_hear_but_not_see_the_callers(
     do_add_alert(world.prisoner_a, "HARASS", actor=SETUP)
     call = booked(world, live=True)
     at_the_suite(world)  # the prisoner signed in on the suite's terminal
-    assert do_open_call(call, client=janus.client).one_way
+    call = do_open_call(call, client=janus.client)
+    assert call.one_way and call.pictures_room is not None
     family_client, prisoner_client = Client(), Client()
     family_client.force_login(
         call.main_caller.user, backend="wicketgate.accounts.backends.PasswordBackend"
@@ -249,6 +244,7 @@ def test_a_one_way_call_lets_the_prisoner_hear_but_not_see_the_callers(
     prisoner_client.force_login(
         world.prisoner_user, backend="wicketgate.accounts.backends.PrisonerPinBackend"
     )
+    staff_client = sign_in_staff(Client(), world.clerk_a)
     base = live_server.url
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright, args=MEDIA)
@@ -258,13 +254,24 @@ def test_a_one_way_call_lets_the_prisoner_hear_but_not_see_the_callers(
                 base,
                 family=(family_client, f"/family/calls/{call.pk}/"),
                 prisoner=(prisoner_client, f"/portal/calls/{call.pk}/"),
+                staff=(staff_client, f"/staff/calls/{call.pk}/"),
             )
-            family, prisoner = pages["family"], pages["prisoner"]
-            wait_until(lambda: frames(family) > 30, pages=pages)
+            family, prisoner, staff = pages["family"], pages["prisoner"], pages["staff"]
+            # The family member sees the prisoner; staff see both, from both rooms.
+            wait_until(lambda: videos_decoding(family) == 1, pages=pages)
+            wait_until(lambda: videos_decoding(staff) == 2, pages=pages)
             audio = "() => document.querySelectorAll('#remote audio').length"
             wait_until(lambda: prisoner.evaluate(audio) >= 1, 10, pages=pages)
             time.sleep(1.0)
             assert frames(prisoner) == 0
             assert prisoner.evaluate("() => document.querySelectorAll('#remote video').length") == 0
+            assert prisoner.evaluate("() => window.WG_CALL.errors") == []
         finally:
             browser.close()
+    do_end_call(ended(call.pk), reason="Test over", actor=STAFF, client=janus.client)
+    # Recorded as any call: each side's sound and picture, the callers' picture from the
+    # pictures room.
+    made = do_collect_recordings(ended(call.pk), recordings_folder(janus.setup.folder))
+    assert sorted(r.kind for r in made) == ["audio", "audio", "video", "video"]
+    assert all(r.size > 1000 for r in made)
+    assert any(str(call.pictures_room) in r.path for r in made)

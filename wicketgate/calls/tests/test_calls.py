@@ -28,12 +28,10 @@ from wicketgate.gateway.actions import (
     do_register_device,
 )
 from wicketgate.gateway.models import CloseReason, Device, DeviceSession
-from wicketgate.policy.codes import DEFAULT_CATEGORIES
 from wicketgate.policy.engine import Engine
-from wicketgate.policy.models import Category
 from wicketgate.testing.gateway import wait_for
 from wicketgate.testing.janus import RunningJanus, running_janus
-from wicketgate.testing.personas import Estate, build_estate
+from wicketgate.testing.personas import Estate
 
 
 @pytest.fixture(scope="module")
@@ -210,6 +208,7 @@ def test_the_room_opens_five_minutes_before_and_only_the_booked_may_join(
         do_open_call(call, client=janus.client, now=early)
     opened = do_open_call(call, client=janus.client, now=call.starts_at - dt.timedelta(minutes=5))
     assert janus.client.room_exists(call.room) and opened.recorded
+    assert not opened.one_way and opened.rooms == [call.room]  # one room: a two-way call
     with pytest.raises(CallError, match="already open"):
         do_open_call(call, client=janus.client, now=call.starts_at)
     at_the_suite(estate)
@@ -272,13 +271,6 @@ def test_the_watcher_opens_due_rooms_and_ends_calls_at_their_end_time(
     [ended] = watcher.step(now=call.ends_at)
     assert ended.end_reason == "The call reached its end time." and ended.ended_by == "calls"
     assert not janus.client.room_exists(call.room)
-
-
-@pytest.fixture
-def world(transactional_db: Any) -> Estate:
-    for code, name in DEFAULT_CATEGORIES:
-        Category.objects.get_or_create(code=code, defaults={"name": name})
-    return build_estate()
 
 
 def test_a_new_ban_ends_a_live_call_within_two_seconds(world: Estate, janus: RunningJanus) -> None:

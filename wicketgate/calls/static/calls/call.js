@@ -3,7 +3,10 @@
  * The page asks Wicketgate for its tokens (which it refuses outside the call's window or
  * for anyone no longer allowed), then joins the booking's room: "publish" sends camera and
  * microphone and receives everyone else; "watch" (staff) only receives, and is never seen,
- * since it never publishes. window.WG_CALL holds the state the browser tests read.
+ * since it never publishes. On a one-way call a caller's page sends its sound to the call's
+ * room and its picture to the pictures room, which the prisoner's tokens cannot join (Janus
+ * enforces it, not this page); staff and callers receive from both rooms.
+ * window.WG_CALL holds the state the browser tests read.
  */
 'use strict';
 
@@ -14,7 +17,6 @@
   const state = window.WG_CALL = { mode, state: 'init', errors: [], subs: {}, published: false };
   let janus = null;
   let tokens = null;
-  let privateId = null;
 
   function say(text, status) {
     statusLine.textContent = text;
@@ -28,9 +30,13 @@
   function opaque() {
     return 'wg-' + tokens.room + '-' + tokens.display;
   }
-  function withToken(body) {
-    body.token = tokens.room_token;
-    return body;
+  /* The rooms this page may join, each with its own token. */
+  function callRoom() {
+    return { id: tokens.room, token: tokens.room_token, privateId: null };
+  }
+  function picturesRoom() {
+    if (!tokens.pictures_room) return null;
+    return { id: tokens.pictures_room, token: tokens.pictures_room_token, privateId: null };
   }
 
   fetch(root.dataset.tokensUrl, {
@@ -54,7 +60,7 @@
     janus = new Janus({
       server: tokens.server,
       token: tokens.core_token,
-      success: () => (mode === 'watch' ? watch() : publish()),
+      success: () => (mode === 'watch' ? watchAll() : publishAll()),
       error: (error) => fail('The call service is not available: ' + error),
       destroyed: () => say('The call has ended.', 'ended'),
     });
@@ -62,35 +68,50 @@
 
   /* --- taking part ------------------------------------------------------------------ */
 
-  function publish() {
+  function publishAll() {
+    const pictures = picturesRoom();
+    if (pictures) {
+      publish(callRoom(), ['audio']);
+      publish(pictures, ['video']);
+    } else {
+      publish(callRoom(), ['audio', 'video']);
+    }
+  }
+
+  const TRACKS = {
+    audio: { type: 'audio', capture: true, recv: false },
+    video: { type: 'video', capture: { width: 320, height: 240 }, recv: false },
+  };
+
+  function publish(room, kinds) {
     let handle = null;
     janus.attach({
       plugin: 'janus.plugin.videoroom',
       opaqueId: opaque(),
       success: (h) => {
         handle = h;
-        h.send({ message: withToken({ request: 'join', ptype: 'publisher', room: tokens.room, display: tokens.display }) });
+        h.send({ message: { request: 'join', ptype: 'publisher', room: room.id, display: tokens.display, token: room.token } });
       },
       error: (error) => fail(error),
       onmessage: (message, jsep) => {
         const event = message.videoroom;
         if (event === 'joined') {
-          privateId = message.private_id;
+          room.privateId = message.private_id;
           say('You are on the call.', 'joined');
           handle.createOffer({
-            tracks: [
-              { type: 'audio', capture: true, recv: false },
-              { type: 'video', capture: { width: 320, height: 240 }, recv: false },
-            ],
+            tracks: kinds.map((kind) => TRACKS[kind]),
             success: (offer) => {
-              handle.send({ message: { request: 'configure', audio: true, video: true }, jsep: offer });
+              handle.send({
+                message: { request: 'configure', audio: kinds.includes('audio'), video: kinds.includes('video') },
+                jsep: offer,
+              });
               state.published = true;
             },
             error: (error) => fail('Camera or microphone: ' + error),
           });
-          (message.publishers || []).forEach((p) => subscribe(feedStreams(p), p.display));
+          (message.publishers || []).forEach((p) => subscribe(room, feedStreams(p), p.display));
         } else if (event === 'event') {
-          (message.publishers || []).forEach((p) => subscribe(feedStreams(p), p.display));
+          (message.publishers || []).forEach((p) => subscribe(room, feedStreams(p), p.display));
           if (message.error) fail(message.error);
           if (message.leaving === 'ok') say('You have left the call.', 'left');
         } else if (event === 'destroyed') {
@@ -110,25 +131,31 @@
     });
   }
 
-  function watch() {
+  function watchAll() {
+    [callRoom(), picturesRoom()].filter(Boolean).forEach(watch);
+  }
+
+  /* Everyone publishing in the room, those who come later too (a new subscription each). */
+  function watch(room) {
     let handle = null;
+    const seen = new Set();
     janus.attach({
       plugin: 'janus.plugin.videoroom',
       opaqueId: opaque(),
       success: (h) => {
         handle = h;
         const look = () => handle.send({
-          message: { request: 'listparticipants', room: tokens.room },
+          message: { request: 'listparticipants', room: room.id },
           success: (reply) => {
-            const feeds = (reply.participants || []).filter((p) => p.publisher);
-            if (feeds.length > 0 && Object.keys(state.subs).length === 0) {
+            const fresh = (reply.participants || []).filter((p) => p.publisher && !seen.has(p.id));
+            if (fresh.length > 0) {
+              fresh.forEach((p) => seen.add(p.id));
               say('Watching.', 'watching');
-              subscribe(feeds.map((p) => ({ feed: p.id })), 'all');
-            } else if (feeds.length === 0) {
-              setTimeout(look, 500);
+              subscribe(room, fresh.map((p) => ({ feed: p.id })), 'all');
             }
+            if (reply.error_code !== 426) setTimeout(look, seen.size > 0 ? 2000 : 500);
           },
-          error: () => setTimeout(look, 1000),
+          error: () => { if (state.state !== 'ended') setTimeout(look, 1000); },
         });
         look();
       },
@@ -147,9 +174,9 @@
       .map((s) => ({ feed: publisher.id, mid: s.mid }));
   }
 
-  function subscribe(streams, label) {
+  function subscribe(room, streams, label) {
     if (streams.length === 0) return;
-    const key = streams.map((s) => s.feed).join('-');
+    const key = room.id + '-' + streams.map((s) => s.feed).join('-');
     if (state.subs[key]) return;
     const sub = state.subs[key] = { label, framesDecoded: 0, pc: null };
     let handle = null;
@@ -158,8 +185,8 @@
       opaqueId: opaque(),
       success: (h) => {
         handle = h;
-        const body = withToken({ request: 'join', ptype: 'subscriber', room: tokens.room, streams });
-        if (privateId) body.private_id = privateId;
+        const body = { request: 'join', ptype: 'subscriber', room: room.id, streams, token: room.token };
+        if (room.privateId) body.private_id = room.privateId;
         h.send({ message: body });
       },
       error: (error) => fail(error),
@@ -169,7 +196,7 @@
         handle.createAnswer({
           jsep,
           tracks: [{ type: 'data' }],
-          success: (answer) => handle.send({ message: { request: 'start', room: tokens.room }, jsep: answer }),
+          success: (answer) => handle.send({ message: { request: 'start', room: room.id }, jsep: answer }),
           error: (error) => fail(error),
         });
       },
