@@ -481,7 +481,7 @@ def prisoner() -> None:
 @click.argument("prison_number")
 @click.option("--by", "by", metavar="USERNAME", help="Record this operator instead of the OS user.")
 def prisoner_set_pin(prison_number: str, by: str | None) -> None:
-    """Set (or reset) a prisoner's device PIN; asks for it. Also unlocks the account."""
+    """Set (or reset) a prisoner's device PIN; asks for it. Also clears its wrong PINs."""
     _setup_django()
     from wicketgate.accounts.actions import do_set_prisoner_pin
     from wicketgate.audit.log import Actor
@@ -494,6 +494,42 @@ def prisoner_set_pin(prison_number: str, by: str | None) -> None:
     with _refusals():
         do_set_prisoner_pin(found, pin, actor=Actor.operator(by))
     click.echo(f"PIN set for {found.prison_number}")
+
+
+@prisoner.command(name="unlock")
+@click.argument("prison_number")
+@click.option("--by", "by", metavar="USERNAME", help="Record this operator instead of the OS user.")
+def prisoner_unlock(prison_number: str, by: str | None) -> None:
+    """Clear the wrong PINs counted for a prisoner's device account, on every device."""
+    _setup_django()
+    from wicketgate.accounts.actions import do_unlock_prisoner_account
+    from wicketgate.accounts.models import PrisonerAccount
+    from wicketgate.audit.log import Actor
+
+    found = PrisonerAccount.objects.filter(prisoner__prison_number=prison_number.upper()).first()
+    if found is None:
+        raise Refused(f"no device account for {prison_number}")
+    with _refusals():
+        do_unlock_prisoner_account(found, actor=Actor.operator(by))
+    click.echo(f"wrong PINs cleared for {prison_number.upper()}")
+
+
+@prisoner.command(name="unlock-device")
+@click.argument("device_id")
+@click.option("--by", "by", metavar="USERNAME", help="Record this operator instead of the OS user.")
+def prisoner_unlock_device(device_id: str, by: str | None) -> None:
+    """Clear the wrong PINs counted on a device (for any account), so it takes PINs again."""
+    _setup_django()
+    from wicketgate.accounts.actions import do_unlock_pin_device
+    from wicketgate.audit.log import Actor
+    from wicketgate.gateway.models import Device
+
+    found = Device.objects.filter(device_id=device_id).first()
+    if found is None:
+        raise Refused(f"no device {device_id}")
+    with _refusals():
+        do_unlock_pin_device(found, actor=Actor.operator(by))
+    click.echo(f"wrong PINs cleared for the device {device_id}")
 
 
 # --- policy ------------------------------------------------------------------------------

@@ -140,8 +140,29 @@ AXES_VERBOSE = False
 # Never keep a typed second-factor code or PIN in the record of failed attempts.
 AXES_SENSITIVE_PARAMETERS = ["password", "otp_token", "pin"]
 
-# Prisoner device accounts: PIN attempts before the account locks until staff unlock it.
+# Prisoner device accounts: wrong PINs never lock an account (one prisoner could lock out
+# another); they slow down further tries. After the limit of wrong PINs within the window,
+# for an account (or an account at a device it signs in on) or for a device (any
+# accounts), tries are refused unchecked for the back-off, doubled for each further wrong
+# PIN up to the cap. A device the account signed in on within the trust period is its
+# own: wrong PINs typed for it elsewhere do not hold it up there. Staff can clear both.
 WICKETGATE_PIN_FAILURE_LIMIT = envint("WICKETGATE_PIN_FAILURE_LIMIT", 5, minimum=1)
+WICKETGATE_PIN_DEVICE_FAILURE_LIMIT = envint("WICKETGATE_PIN_DEVICE_FAILURE_LIMIT", 10, minimum=1)
+WICKETGATE_PIN_BACKOFF_SECONDS = envint("WICKETGATE_PIN_BACKOFF_SECONDS", 30, minimum=1)
+WICKETGATE_PIN_BACKOFF_MAX_SECONDS = envint(
+    "WICKETGATE_PIN_BACKOFF_MAX_SECONDS", 4 * 3600, minimum=1
+)
+WICKETGATE_PIN_FAILURE_WINDOW_HOURS = envint("WICKETGATE_PIN_FAILURE_WINDOW_HOURS", 24, minimum=1)
+WICKETGATE_PIN_TRUSTED_DEVICE_DAYS = envint("WICKETGATE_PIN_TRUSTED_DEVICE_DAYS", 30, minimum=0)
+
+# Asking to be a prisoner's contact (prison number and date of birth): requests in any
+# 24 hours by one family account, and naming one prison number (from any accounts).
+WICKETGATE_CONTACT_REQUESTS_PER_ACCOUNT = envint(
+    "WICKETGATE_CONTACT_REQUESTS_PER_ACCOUNT", 5, minimum=1
+)
+WICKETGATE_CONTACT_REQUESTS_PER_PRISON_NUMBER = envint(
+    "WICKETGATE_CONTACT_REQUESTS_PER_PRISON_NUMBER", 10, minimum=1
+)
 
 # Prisoners' requests for sites: how many may wait for review at once, per prisoner.
 WICKETGATE_SITE_REQUESTS_OPEN_LIMIT = envint("WICKETGATE_SITE_REQUESTS_OPEN_LIMIT", 5, minimum=1)

@@ -5,20 +5,31 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from wicketgate.accounts.models import ApiToken, PrisonerAccount, StaffMembership, User, UserKind
+from wicketgate.accounts.models import (
+    ApiToken,
+    PinThrottle,
+    PrisonerAccount,
+    StaffMembership,
+    User,
+    UserKind,
+)
 from wicketgate.accounts.roles import StaffRole
 from wicketgate.audit.log import Actor, record_event
 from wicketgate.estate.models import Establishment
 from wicketgate.people.models import Prisoner
+
+if TYPE_CHECKING:
+    from wicketgate.gateway.models import Device
 
 
 class AccountError(ValueError):
@@ -124,7 +135,7 @@ def do_create_family_account(
 
 
 def do_set_prisoner_pin(prisoner: Prisoner, pin: str, *, actor: Actor | Any) -> PrisonerAccount:
-    """Create the prisoner's device account or give it a new PIN (which also unlocks it)."""
+    """Create the prisoner's device account or give it a new PIN (which clears its wrong PINs)."""
     if not (pin.isdigit() and 4 <= len(pin) <= 8):
         raise AccountError("a PIN is 4 to 8 digits")
     if len(set(pin)) == 1 or pin in "0123456789" or pin in "9876543210":
@@ -143,37 +154,72 @@ def do_set_prisoner_pin(prisoner: Prisoner, pin: str, *, actor: Actor | Any) -> 
             account = PrisonerAccount(user=user, prisoner=prisoner)
         account.user.set_password(pin)
         account.user.save(update_fields=["password"])
-        account.failed_attempts = 0
-        account.locked_at = None
         account.pin_set_at = timezone.now()
         account.save()
+        # Wrong PINs typed against the old PIN say nothing about the new one.
+        cleared = _clear_throttles(PinThrottle.objects.filter(account=account))
         record_event(
             "accounts.prisoner_pin.set",
             actor=actor,
             subject=prisoner,
             establishment=prisoner.establishment,
+            details={"throttles_cleared": cleared} if cleared else None,
         )
     return account
 
 
 def do_unlock_prisoner_account(account: PrisonerAccount, *, actor: Actor | Any) -> None:
+    """Let the account try PINs again at once: clears its wrong-PIN counts, everywhere.
+
+    Devices' own counts (every account's failures there) are not touched: see
+    :func:`do_unlock_pin_device`.
+    """
     with transaction.atomic():
         locked = (
             PrisonerAccount.objects.select_for_update()
             .select_related("prisoner__establishment")
             .get(pk=account.pk)
         )
-        if not locked.is_locked:
-            raise AccountError("the account is not locked")
-        locked.locked_at = None
-        locked.failed_attempts = 0
-        locked.save(update_fields=["locked_at", "failed_attempts"])
+        rows = PinThrottle.objects.filter(account=locked)
+        if not rows.filter(failures__gt=0).exists():
+            raise AccountError("no wrong PINs are counted against this account")
+        was_refusing = rows.filter(blocked_until__gt=timezone.now()).exists()
+        cleared = _clear_throttles(rows)
         record_event(
             "accounts.prisoner_account.unlock",
             actor=actor,
             subject=locked.prisoner,
             establishment=locked.prisoner.establishment,
+            details={"throttles_cleared": cleared, "was_refusing": was_refusing},
         )
+
+
+def do_unlock_pin_device(device: Device, *, actor: Actor | Any) -> None:
+    """Let a device take PIN sign-ins again at once: clears its count of wrong PINs."""
+    with transaction.atomic():
+        row = (
+            PinThrottle.objects.select_for_update()
+            .filter(device=device, account__isnull=True)
+            .first()
+        )
+        if row is None or row.failures == 0:
+            raise AccountError(f"no wrong PINs are counted against the device {device.device_id}")
+        was_refusing = row.blocks_at(timezone.now())
+        _clear_throttles(PinThrottle.objects.filter(pk=row.pk))
+        record_event(
+            "accounts.pin_device.unlock",
+            actor=actor,
+            subject=device,
+            establishment=device.establishment,
+            details={"device": device.device_id, "was_refusing": was_refusing},
+        )
+
+
+def _clear_throttles(rows: QuerySet[PinThrottle]) -> int:
+    """Forget the counted failures (keeping when each account last signed in where)."""
+    return rows.filter(failures__gt=0).update(
+        failures=0, window_started_at=None, last_failure_at=None, blocked_until=None
+    )
 
 
 def do_create_api_token(

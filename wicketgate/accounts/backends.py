@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.contrib.auth.backends import BaseBackend, ModelBackend
-from django.db import transaction
 from django.http import HttpRequest
-from django.utils import timezone
 
-from wicketgate.accounts.models import PrisonerAccount, User, UserKind
+from wicketgate.accounts.models import User, UserKind
+from wicketgate.accounts.pins import check_prisoner_pin
+
+if TYPE_CHECKING:
+    from wicketgate.gateway.models import Device
 
 
 class PasswordBackend(ModelBackend):
     """Username and password, for staff and families.
 
     Never a prisoner's device account: its password hash is the PIN, which must only be
-    tried through :class:`PrisonerPinBackend`, where failures count towards its lockout.
+    tried through :class:`PrisonerPinBackend`, where failures are counted and slowed down.
     """
 
     def user_can_authenticate(self, user: Any) -> bool:
@@ -27,9 +28,12 @@ class PasswordBackend(ModelBackend):
 
 
 class PrisonerPinBackend(BaseBackend):
-    """Authenticates ``prison_number`` + ``pin``; locks the account after repeated failures.
+    """Authenticates ``prison_number`` + ``pin`` (and the ``device``, if known).
 
-    Only used when both keywords are given, so it never answers a staff sign-in.
+    Only used when both keywords are given, so it never answers a staff sign-in. Wrong
+    PINs slow down further tries (see :mod:`wicketgate.accounts.pins`); the sign-in
+    pages call :func:`~wicketgate.accounts.pins.check_prisoner_pin` themselves to tell a
+    throttled try from a wrong PIN.
     """
 
     def authenticate(
@@ -37,33 +41,15 @@ class PrisonerPinBackend(BaseBackend):
         request: HttpRequest | None,
         prison_number: str | None = None,
         pin: str | None = None,
+        device: Device | None = None,
         **kwargs: Any,
     ) -> User | None:
         if not prison_number or not pin:
             return None
-        with transaction.atomic():
-            account = (
-                PrisonerAccount.objects.select_for_update()
-                .select_related("user")
-                .filter(prisoner__prison_number=prison_number.strip().upper())
-                .first()
-            )
-            if account is None or account.is_locked or not account.user.is_active:
-                return None
-            if account.user.check_password(pin):
-                if account.failed_attempts:
-                    account.failed_attempts = 0
-                    account.save(update_fields=["failed_attempts"])
-                return account.user
-            account.failed_attempts += 1
-            if account.failed_attempts >= settings.WICKETGATE_PIN_FAILURE_LIMIT:
-                account.locked_at = timezone.now()
-            account.save(update_fields=["failed_attempts", "locked_at"])
-            return None
+        return check_prisoner_pin(prison_number, pin, device=device).user
 
     def get_user(self, user_id: int) -> User | None:
-        user = User.objects.filter(pk=user_id, kind=UserKind.PRISONER, is_active=True).first()
-        if user is None:
-            return None
-        account = PrisonerAccount.objects.filter(user=user).first()
-        return None if account is None or account.is_locked else user
+        # Being throttled never ends a session: only a suspended (inactive) user is out.
+        return User.objects.filter(
+            pk=user_id, kind=UserKind.PRISONER, is_active=True, prisoner_account__isnull=False
+        ).first()

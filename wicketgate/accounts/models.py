@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 from typing import Any
@@ -61,24 +62,84 @@ class StaffMembership(models.Model):
 class PrisonerAccount(models.Model):
     """A prisoner's device sign-in: prison number and PIN (hashed on the user row).
 
-    Failed PIN attempts lock the account until a member of staff unlocks it, so a PIN
-    cannot be guessed on a wing kiosk.
+    Wrong PINs never lock the account (one prisoner could then lock out another): they
+    slow down further tries, per account and per device, see :class:`PinThrottle`.
     """
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="prisoner_account")
     prisoner = models.OneToOneField(
         "people.Prisoner", on_delete=models.CASCADE, related_name="account"
     )
-    failed_attempts = models.PositiveSmallIntegerField(default=0)
-    locked_at = models.DateTimeField(null=True, blank=True)
     pin_set_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"device account of {self.prisoner_id}"
 
-    @property
-    def is_locked(self) -> bool:
-        return self.locked_at is not None
+
+class PinThrottle(models.Model):
+    """Wrong PINs counted for one account, one device, or one account at one device.
+
+    Past a number of failures in a window, a row refuses further tries (without the PIN
+    being checked) until ``blocked_until``, each new failure doubling the wait up to a
+    cap. An account row (no device) holds for every device the account has not signed in
+    on lately; where it has, the account-at-device row holds instead, so wrong PINs typed
+    elsewhere cannot keep the owner out at their own device. A device row (no account)
+    counts every account's failures there: it stops one device trying many accounts.
+    See :mod:`wicketgate.accounts.pins`.
+    """
+
+    account = models.ForeignKey(
+        PrisonerAccount,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="pin_throttles",
+    )
+    device = models.ForeignKey(
+        "gateway.Device",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="pin_throttles",
+    )
+    failures = models.PositiveIntegerField(default=0)
+    window_started_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the first of the failures counted was"
+    )
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    blocked_until = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(
+        null=True, blank=True, help_text="Account at a device: when it last signed in there"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(account__isnull=False) | models.Q(device__isnull=False),
+                name="pin_throttle_counts_something",
+            ),
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=models.Q(device__isnull=True),
+                name="one_pin_throttle_per_account",
+            ),
+            models.UniqueConstraint(
+                fields=["device"],
+                condition=models.Q(account__isnull=True),
+                name="one_pin_throttle_per_device",
+            ),
+            models.UniqueConstraint(
+                fields=["account", "device"],
+                condition=models.Q(account__isnull=False, device__isnull=False),
+                name="one_pin_throttle_per_account_at_device",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"PIN throttle of {self.account_id or '-'} at {self.device_id or '-'}"
+
+    def blocks_at(self, now: dt.datetime) -> bool:
+        return self.blocked_until is not None and self.blocked_until > now
 
 
 TOKEN_PREFIX = "wg"  # noqa: S105 - a label on every token, not a secret

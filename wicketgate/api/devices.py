@@ -3,8 +3,9 @@
 A kiosk or laptop agent holds its device key (given once, when the device was
 registered). When a prisoner types their prison number and PIN on the device, the agent
 sends them here and receives the proxy credentials it configures the browser with; the
-session is bound to the prisoner, the device and the device's location. Wrong PINs count
-towards the account's lockout exactly as on the portal's sign-in page.
+session is bound to the prisoner, the device and the device's location. Wrong PINs are
+counted for the account and for this device, and slow down further tries (429 with the
+time to try again), exactly as on the portal's sign-in page.
 """
 
 # No ``from __future__ import annotations``: ninja reads the signatures at import time.
@@ -12,13 +13,12 @@ towards the account's lockout exactly as on the portal's sign-in page.
 import datetime as dt
 
 from django.conf import settings
-from django.contrib.auth import authenticate
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.security import APIKeyHeader
 
-from wicketgate.accounts.models import PrisonerAccount, User, UserKind
+from wicketgate.accounts.pins import check_prisoner_pin
 from wicketgate.audit.log import Actor
 from wicketgate.gateway.actions import (
     GatewayError,
@@ -27,7 +27,7 @@ from wicketgate.gateway.actions import (
     do_open_device_session,
 )
 from wicketgate.gateway.models import CloseReason, Device, DeviceSession
-from wicketgate.web.signin import record_failed_sign_in
+from wicketgate.web.signin import record_failed_pin
 
 router = Router(tags=["devices"])
 
@@ -64,25 +64,34 @@ class Detail(Schema):
     detail: str
 
 
+class Throttled(Schema):
+    detail: str
+    retry_at: dt.datetime = Field(description="No PIN is checked for this account here before")
+
+
 @router.post(
     "/device/sessions",
     auth=DeviceKey(),
-    response={201: ProxyCredentials, 401: Detail, 409: Detail},
+    response={201: ProxyCredentials, 401: Detail, 409: Detail, 429: Throttled},
     summary="A prisoner signs in on this device",
 )
 def sign_in_on_device(request: HttpRequest, body: SignIn) -> Status:
     device: Device = request.auth  # type: ignore[attr-defined]
     number = body.prison_number.upper()
-    user = authenticate(request, username=f"prisoner:{number}", prison_number=number, pin=body.pin)
-    if not isinstance(user, User) or user.kind != UserKind.PRISONER:
-        account = PrisonerAccount.objects.filter(prisoner__prison_number=number).first()
-        locked = account is not None and account.is_locked
-        record_failed_sign_in(
-            request, number, portal="device", reason="locked" if locked else "pin"
-        )
-        if locked:
+    # Not authenticate(): wrong PINs are counted here per account and per device (and
+    # slowed down), not by django-axes.
+    check = check_prisoner_pin(number, body.pin, device=device)
+    user = check.user
+    if user is None:
+        record_failed_pin(request, number, check, portal="device", device=device)
+        if check.throttled_until is not None:
             return Status(
-                401, {"detail": "The account is locked. Ask a member of staff to unlock it."}
+                429,
+                {
+                    "detail": "The wrong PIN was entered too many times: try again after "
+                    f"{check.throttled_until.isoformat()}, or ask a member of staff.",
+                    "retry_at": check.throttled_until,
+                },
             )
         return Status(401, {"detail": "The prison number or PIN is not right."})
     prisoner = user.prisoner_account.prisoner

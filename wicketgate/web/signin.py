@@ -12,8 +12,10 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from wicketgate.accounts.models import User
+from wicketgate.accounts.pins import PinCheck
 from wicketgate.audit.log import Actor, record_event
 from wicketgate.audit.models import AuditEvent
+from wicketgate.gateway import models as gateway
 
 SIGN_IN = "accounts.sign_in"
 SIGN_OUT = "accounts.sign_out"
@@ -54,7 +56,13 @@ def record_sign_in(request: HttpRequest, user: User, *, portal: str, **details: 
 
 
 def record_failed_sign_in(
-    request: HttpRequest, attempted: str, *, portal: str, reason: str, subject: Any = None
+    request: HttpRequest,
+    attempted: str,
+    *,
+    portal: str,
+    reason: str,
+    subject: Any = None,
+    **details: Any,
 ) -> None:
     """A refused sign-in, with the name that was tried; never anything secret."""
     record_event(
@@ -67,8 +75,49 @@ def record_failed_sign_in(
             "username": attempted[:150],
             "reason": reason,
             "ip": _client_ip(request),
+            **details,
         },
     )
+
+
+def record_failed_pin(
+    request: HttpRequest,
+    number: str,
+    check: PinCheck,
+    *,
+    portal: str,
+    device: gateway.Device | None,
+) -> None:
+    """A refused PIN sign-in: a wrong PIN (or unknown number), or a try while throttled."""
+    details: dict[str, Any] = {}
+    if device is not None:
+        details["device"] = device.device_id
+    if check.throttled_until is not None:
+        details["until"] = check.throttled_until.isoformat()
+    record_failed_sign_in(
+        request,
+        number,
+        portal=portal,
+        reason="throttled" if check.throttled else "pin",
+        **details,
+    )
+
+
+def device_at_address(request: HttpRequest) -> gateway.Device | None:
+    """The one active device registered at the address a request came from, if any.
+
+    A page reached through the gateway comes from the gateway's own address, which is no
+    device's: there PIN tries are counted per account only.
+    """
+    address = _client_ip(request)
+    if not address:
+        return None
+    found = list(
+        gateway.Device.objects.filter(address=address, retired_at__isnull=True).select_related(
+            "establishment"
+        )[:2]
+    )
+    return found[0] if len(found) == 1 else None
 
 
 def record_sign_out(request: HttpRequest, user: Any, *, portal: str) -> None:

@@ -67,6 +67,11 @@ urlpatterns = [
         name="prisoner-unlock-account",
     ),
     path(
+        "staff/prisoners/<str:prison_number>/account/devices/<int:device_pk>/unlock",
+        prisoner_changes.unlock_device,
+        name="prisoner-unlock-device",
+    ),
+    path(
         "staff/prisoners/<str:prison_number>/exceptions/propose",
         policy.propose_exception,
         name="prisoner-exception-propose",

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
 import pytest
 from django.test import Client
 
-from wicketgate.accounts.models import PrisonerAccount
-from wicketgate.gateway.actions import do_register_device, do_start_lockdown
-from wicketgate.gateway.models import DeviceSession, hash_secret
+from wicketgate.accounts.models import PinThrottle
+from wicketgate.audit.models import AuditEvent
+from wicketgate.gateway.actions import (
+    do_close_device_session,
+    do_register_device,
+    do_start_lockdown,
+)
+from wicketgate.gateway.models import CloseReason, DeviceSession, hash_secret
 from wicketgate.testing.personas import PRISONER_PIN, SETUP, Estate
 
 URL = "/api/v1/device/sessions"
@@ -49,13 +55,64 @@ def test_it_opens_a_session_and_returns_credentials_that_match_it(
     assert session.is_live()
 
 
-def test_it_refuses_a_wrong_pin_and_counts_it_towards_the_lockout(
+def test_it_refuses_a_wrong_pin_and_counts_it_for_the_account_and_the_device(
     estate: Estate, device_key: str
 ) -> None:
     response = sign_in(Client(), device_key, pin="9911")
     assert response.status_code == 401
     assert not DeviceSession.objects.exists()
-    assert PrisonerAccount.objects.get(prisoner=estate.prisoner_a).failed_attempts == 1
+    counts = {
+        (row.account_id is not None, row.device_id is not None): row.failures
+        for row in PinThrottle.objects.all()
+    }
+    assert counts == {(True, False): 1, (False, True): 1, (True, True): 1}
+    event = AuditEvent.objects.get(action="accounts.sign_in", outcome="denied")
+    assert (event.details["reason"], event.details["device"]) == ("pin", "NGT-KIOSK-1")
+
+
+@pytest.mark.time_machine(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC), tick=False)
+def test_it_answers_429_with_the_time_to_try_again_when_slowed_down(
+    estate: Estate, device_key: str, settings: Any
+) -> None:
+    for _ in range(settings.WICKETGATE_PIN_FAILURE_LIMIT):
+        assert sign_in(Client(), device_key, pin="9911").status_code == 401
+    response = sign_in(Client(), device_key)
+    assert response.status_code == 429
+    assert response.json()["retry_at"] == "2026-03-02T09:00:30Z"
+    assert not DeviceSession.objects.exists()
+
+
+def test_wrong_pins_on_another_device_do_not_keep_the_owner_out_of_their_own(
+    estate: Estate, device_key: str, settings: Any, time_machine: Any
+) -> None:
+    """The attack the lock allowed: a prisoner types someone else's number with wrong PINs."""
+    time_machine.move_to(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC), tick=False)
+    # The owner has signed in on their own laptop before.
+    assert sign_in(Client(), device_key).status_code == 201
+    do_close_device_session(DeviceSession.objects.get(), reason=CloseReason.SIGNED_OUT, actor=SETUP)
+    _device, other_key = do_register_device(
+        device_id="NGT-KIOSK-2",
+        establishment=estate.a,
+        location=estate.a_cell,
+        kind="kiosk",
+        actor=SETUP,
+    )
+    other = f"NGT-KIOSK-2:{other_key}"
+    # An attacker keeps at it on another device, as fast as they are let...
+    answers = []
+    for _ in range(40):
+        answers.append(sign_in(Client(), other, pin="9911").status_code)
+        time_machine.shift(dt.timedelta(seconds=10))
+    # ...and is refused unchecked most of the time...
+    assert answers.count(401) < 15
+    assert answers.count(429) > 25
+    # ...while the owner signs in on their own device at once.
+    assert sign_in(Client(), device_key).status_code == 201
+    # The attacker's own device is held up for the account, and says so in the record.
+    assert sign_in(Client(), other).status_code == 429
+    started = AuditEvent.objects.filter(action="accounts.pin_throttle.start")
+    assert {e.details["scope"] for e in started} == {"account", "account_device"}
+    assert {e.details["device"] for e in started} == {"NGT-KIOSK-2"}
 
 
 def test_it_refuses_an_unknown_device_or_a_wrong_key(estate: Estate, device_key: str) -> None:

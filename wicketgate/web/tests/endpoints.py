@@ -10,7 +10,8 @@ from typing import Any
 from django.utils import timezone
 
 from wicketgate.accounts.actions import do_create_staff_user, do_set_prisoner_pin
-from wicketgate.accounts.models import PrisonerAccount, User
+from wicketgate.accounts.models import User
+from wicketgate.accounts.pins import check_prisoner_pin
 from wicketgate.accounts.roles import Action, StaffRole
 from wicketgate.audit.log import record_event
 from wicketgate.audit.models import AuditEvent
@@ -19,6 +20,8 @@ from wicketgate.contacts.codes import LinkStatus
 from wicketgate.contacts.documents import do_add_identity_image, do_set_contact_settings
 from wicketgate.contacts.models import IdentityImage
 from wicketgate.estate.codes import IncentiveLevel
+from wicketgate.gateway.actions import do_register_device
+from wicketgate.gateway.models import Device
 from wicketgate.people.actions import do_add_alert
 from wicketgate.people.models import Prisoner
 from wicketgate.policy.models import (
@@ -60,24 +63,44 @@ def _active_alert(estate: Estate) -> tuple[str, dict[str, Any]]:
     return f"{PROFILE}alerts/{alert.pk}/end", {}
 
 
-def _locked_account(estate: Estate) -> tuple[str, dict[str, Any]]:
-    # Someone other than the prisoner persona, whose own session a lock would end.
-    other = Prisoner.objects.create(
+def _other_prisoner_with_wrong_pins(estate: Estate, device: Device | None = None) -> None:
+    # Someone other than the prisoner persona, so no test's own sign-in is in the way.
+    other, made = Prisoner.objects.get_or_create(
         prison_number="A7777AA",
-        given_name="Owen",
-        family_name="Other",
-        date_of_birth=dt.date(1992, 3, 4),
-        establishment=estate.a,
-        location=estate.a_cell,
-        security_category="C",
-        incentive_level="STD",
-        legal_status="REMAND",
+        defaults={
+            "given_name": "Owen",
+            "family_name": "Other",
+            "date_of_birth": dt.date(1992, 3, 4),
+            "establishment": estate.a,
+            "location": estate.a_cell,
+            "security_category": "C",
+            "incentive_level": "STD",
+            "legal_status": "REMAND",
+        },
     )
-    account = do_set_prisoner_pin(other, "8642", actor=SETUP)
-    PrisonerAccount.objects.filter(pk=account.pk).update(
-        locked_at=timezone.now(), failed_attempts=5
-    )
+    if made:
+        do_set_prisoner_pin(other, "8642", actor=SETUP)
+    for _ in range(5):
+        check_prisoner_pin("A7777AA", "1111", device=device)
+
+
+def _locked_account(estate: Estate) -> tuple[str, dict[str, Any]]:
+    _other_prisoner_with_wrong_pins(estate)
     return "/staff/prisoners/A7777AA/account/unlock", {}
+
+
+def _throttled_device(estate: Estate) -> tuple[str, dict[str, Any]]:
+    device = Device.objects.filter(device_id="NGT-KIOSK-7").first()
+    if device is None:
+        device, _key = do_register_device(
+            device_id="NGT-KIOSK-7",
+            establishment=estate.a,
+            location=estate.a_cell,
+            kind="kiosk",
+            actor=SETUP,
+        )
+    _other_prisoner_with_wrong_pins(estate, device)
+    return f"/staff/prisoners/A7777AA/account/devices/{device.pk}/unlock", {}
 
 
 def _event_at_a(estate: Estate) -> tuple[str, dict[str, Any]]:
@@ -115,6 +138,7 @@ FORMS = [
     ),
     Endpoint("move", "post", lambda e: (f"{PROFILE}move", {"location": e.a_video_suite.pk}), 302),
     Endpoint("unlock device account", "post", _locked_account, 302),
+    Endpoint("clear a device's wrong PINs", "post", _throttled_device, 302),
     Endpoint(
         "switch establishment",
         "post",

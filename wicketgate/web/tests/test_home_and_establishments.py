@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.test import Client
-from django.utils import timezone
 
-from wicketgate.accounts.models import PrisonerAccount
+from wicketgate.accounts.pins import check_prisoner_pin
 from wicketgate.estate.models import Establishment
 from wicketgate.people.actions import do_add_alert
 from wicketgate.testing.personas import SETUP, Estate
 
 
-def test_it_counts_people_alerts_and_locked_accounts_per_establishment(
+def test_it_counts_people_alerts_and_slowed_down_accounts_per_establishment(
     client_admin: Client, estate: Estate
 ) -> None:
     do_add_alert(estate.prisoner_a, "ACCT", actor=SETUP)
     do_add_alert(estate.prisoner_a, "GANG", actor=SETUP)
-    PrisonerAccount.objects.filter(prisoner=estate.prisoner_a).update(locked_at=timezone.now())
+    for _ in range(settings.WICKETGATE_PIN_FAILURE_LIMIT):
+        check_prisoner_pin("A1234BC", "1111")
     response = client_admin.get("/staff/")
     rows = {
         e.code: (e.prisoner_count, e.alerted_count, e.locked_count)

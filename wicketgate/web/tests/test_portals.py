@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.test import Client
 
-from wicketgate.accounts.models import PrisonerAccount
+from wicketgate.accounts.models import PinThrottle, PrisonerAccount, User
+from wicketgate.accounts.pins import check_prisoner_pin
 from wicketgate.audit.models import AuditEvent
 from wicketgate.estate.models import Establishment
-from wicketgate.testing.personas import PASSWORD, PRISONER_PIN, Estate
+from wicketgate.gateway.actions import do_register_device
+from wicketgate.testing.personas import PASSWORD, PRISONER_PIN, SETUP, Estate
 
-LOCKED = "Your account is locked"
+SLOWED = "The wrong PIN was entered too many times."
 
 
 def pin_sign_in(client: Client, number: str, pin: str) -> Any:
@@ -45,7 +48,7 @@ def test_it_lists_only_the_services_the_establishment_has_on(
 def test_it_refuses_a_wrong_pin(client_anon: Client, estate: Estate) -> None:
     response = pin_sign_in(client_anon, "A1234BC", "9999")
     assert "The prison number or PIN is not right." in response.content.decode()
-    assert account(estate).failed_attempts == 1
+    assert PinThrottle.objects.get(account=account(estate), device=None).failures == 1
     assert client_anon.get("/portal/").status_code == 302
     event = AuditEvent.objects.get(action="accounts.sign_in", outcome="denied")
     assert event.details == {
@@ -62,50 +65,105 @@ def test_it_checks_the_prison_number_format(client_anon: Client, estate: Estate)
     assert "Your PIN must only include numbers" in content
 
 
-def test_it_locks_the_account_after_the_pin_failure_limit(
+@pytest.mark.time_machine(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC), tick=False)
+def test_it_slows_down_wrong_pins_and_says_until_when(
     client_anon: Client, estate: Estate, settings: Any
 ) -> None:
     settings.WICKETGATE_PIN_FAILURE_LIMIT = 3
     responses = [pin_sign_in(client_anon, "A1234BC", "9999") for _ in range(3)]
-    assert LOCKED not in responses[1].content.decode()
-    assert LOCKED in responses[2].content.decode()
-    assert "Ask a member of staff to unlock it" in responses[2].content.decode()
-    assert account(estate).is_locked
+    assert SLOWED not in responses[1].content.decode()
+    assert "The prison number or PIN is not right." in responses[2].content.decode()
 
-    # The right PIN does not open a locked account.
-    response = pin_sign_in(client_anon, "A1234BC", PRISONER_PIN)
-    assert LOCKED in response.content.decode()
+    # The right PIN is not even checked for the next 30 seconds, and the page says so.
+    content = pin_sign_in(client_anon, "A1234BC", PRISONER_PIN).content.decode()
+    assert f"{SLOWED} Try again after 09:00:30, or ask a member of staff." in content
     assert client_anon.get("/portal/").status_code == 302
+    refused = (
+        AuditEvent.objects.filter(action="accounts.sign_in", outcome="denied")
+        .order_by("seq")
+        .last()
+    )
+    assert refused is not None
+    assert (refused.details["reason"], refused.details["until"]) == (
+        "throttled",
+        "2026-03-02T09:00:30+00:00",
+    )
+    started = AuditEvent.objects.get(action="accounts.pin_throttle.start")
+    assert started.details == {
+        "scope": "account",
+        "failures": 3,
+        "seconds": 30,
+        "until": "2026-03-02T09:00:30+00:00",
+    }
 
 
-def test_it_lets_a_prisoner_back_in_once_staff_unlock_them(
-    client_anon: Client, client_a: Client, estate: Estate
+def test_it_lets_a_prisoner_in_once_the_wait_is_over(
+    client_anon: Client, estate: Estate, time_machine: Any
 ) -> None:
-    # At the default limits django-axes and the PIN lock trip together.
-    responses = [
+    time_machine.move_to(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC), tick=False)
+    for _ in range(settings.WICKETGATE_PIN_FAILURE_LIMIT):
         pin_sign_in(client_anon, "A1234BC", "9999")
-        for _ in range(settings.WICKETGATE_PIN_FAILURE_LIMIT)
-    ]
-    assert LOCKED in responses[-1].content.decode()
-    assert account(estate).is_locked
-    client_a.post("/staff/prisoners/A1234BC/account/unlock")
-    assert not account(estate).is_locked
+    assert SLOWED in pin_sign_in(client_anon, "A1234BC", PRISONER_PIN).content.decode()
+    time_machine.move_to(dt.datetime(2026, 3, 2, 9, 0, 31, tzinfo=dt.UTC), tick=False)
     assert pin_sign_in(client_anon, "A1234BC", PRISONER_PIN)["Location"] == "/portal/"
 
 
-def test_it_does_not_lock_other_prisoners_at_the_same_kiosk(
+def test_it_lets_a_prisoner_back_in_once_staff_clear_their_wrong_pins(
+    client_anon: Client, client_a: Client, estate: Estate
+) -> None:
+    responses = [
+        pin_sign_in(client_anon, "A1234BC", "9999")
+        for _ in range(settings.WICKETGATE_PIN_FAILURE_LIMIT + 1)
+    ]
+    assert SLOWED in responses[-1].content.decode()
+    client_a.post("/staff/prisoners/A1234BC/account/unlock")
+    assert pin_sign_in(client_anon, "A1234BC", PRISONER_PIN)["Location"] == "/portal/"
+
+
+def test_it_does_not_hold_up_other_prisoners_at_the_same_kiosk(
     client_anon: Client, estate: Estate, settings: Any
 ) -> None:
-    for _ in range(settings.AXES_FAILURE_LIMIT):
+    for _ in range(settings.AXES_FAILURE_LIMIT * 3):
         pin_sign_in(client_anon, "Z9999ZZ", "1357")
     assert pin_sign_in(client_anon, "A1234BC", PRISONER_PIN)["Location"] == "/portal/"
 
 
-def test_it_ends_a_prisoners_session_when_their_account_is_locked(
+def test_it_counts_wrong_pins_against_the_kiosk_registered_at_the_address(
+    estate: Estate, settings: Any
+) -> None:
+    settings.WICKETGATE_PIN_DEVICE_FAILURE_LIMIT = 3
+    device, _key = do_register_device(
+        device_id="NGT-KIOSK-1",
+        establishment=estate.a,
+        location=estate.a_cell,
+        kind="kiosk",
+        address="10.1.2.3",
+        actor=SETUP,
+    )
+    at_kiosk = Client(REMOTE_ADDR="10.1.2.3")
+    # One kiosk trying one PIN on many accounts is held up, whoever it tries next...
+    for number in ("A1111AA", "A2222AA", "A3333AA"):
+        pin_sign_in(at_kiosk, number, "1357")
+    assert SLOWED in pin_sign_in(at_kiosk, "A1234BC", PRISONER_PIN).content.decode()
+    assert PinThrottle.objects.get(device=device, account=None).failures == 3
+    # ...but only that kiosk.
+    assert pin_sign_in(Client(), "A1234BC", PRISONER_PIN)["Location"] == "/portal/"
+
+
+def test_it_keeps_a_prisoners_session_when_their_pin_is_slowed_down(
     client_prisoner: Client, estate: Estate
 ) -> None:
     assert client_prisoner.get("/portal/").status_code == 200
-    PrisonerAccount.objects.filter(pk=account(estate).pk).update(locked_at="2025-01-01T00:00:00Z")
+    for _ in range(settings.WICKETGATE_PIN_FAILURE_LIMIT + 2):
+        check_prisoner_pin("A1234BC", "1111")
+    assert client_prisoner.get("/portal/").status_code == 200
+
+
+def test_it_ends_a_prisoners_session_when_their_account_is_suspended(
+    client_prisoner: Client, estate: Estate
+) -> None:
+    assert client_prisoner.get("/portal/").status_code == 200
+    User.objects.filter(pk=estate.prisoner_user.pk).update(is_active=False)
     assert client_prisoner.get("/portal/")["Location"].startswith("/portal/sign-in")
 
 

@@ -7,11 +7,14 @@ from typing import Any
 from django.test import Client
 from django.utils import timezone
 
-from wicketgate.accounts.models import PrisonerAccount
+from wicketgate.accounts.models import PinThrottle, PrisonerAccount
+from wicketgate.accounts.pins import check_prisoner_pin
 from wicketgate.audit.models import AuditEvent
+from wicketgate.gateway.actions import do_register_device
+from wicketgate.gateway.models import Device
 from wicketgate.people.actions import do_add_alert, do_end_alert
 from wicketgate.people.models import IncentiveReview, Movement, Prisoner, PrisonerAlert
-from wicketgate.testing.personas import SETUP, Estate
+from wicketgate.testing.personas import PRISONER_PIN, SETUP, Estate
 
 PROFILE = "/staff/prisoners/A1234BC/"
 
@@ -213,26 +216,81 @@ def test_it_refuses_a_move_to_where_they_already_are(client_a: Client, estate: E
 # --- unlock the device account ---------------------------------------------------------
 
 
-def test_it_unlocks_a_device_account(client_a: Client, estate: Estate) -> None:
-    PrisonerAccount.objects.filter(prisoner=estate.prisoner_a).update(
-        locked_at=timezone.now(), failed_attempts=5
+def wrong_pins(number: str = "A1234BC", times: int = 5, device: Device | None = None) -> None:
+    for _ in range(times):
+        assert check_prisoner_pin(number, "1111", device=device).user is None
+
+
+def kiosk(estate: Estate, device_id: str = "NGT-KIOSK-1", establishment: Any = None) -> Device:
+    where = establishment or estate.a
+    location = estate.a_cell if where == estate.a else estate.b_cell
+    device, _key = do_register_device(
+        device_id=device_id, establishment=where, location=location, kind="kiosk", actor=SETUP
     )
+    return device
+
+
+def test_it_clears_the_wrong_pins_of_a_device_account(client_a: Client, estate: Estate) -> None:
+    wrong_pins()
+    assert check_prisoner_pin("A1234BC", PRISONER_PIN).throttled
     content = followed(client_a, f"{PROFILE}account/unlock", {})
-    account = PrisonerAccount.objects.get(prisoner=estate.prisoner_a)
-    assert not account.is_locked
-    assert account.failed_attempts == 0
-    assert "Alan Ashdown&#x27;s device account is unlocked." in content
-    assert AuditEvent.objects.filter(
-        action="accounts.prisoner_account.unlock", actor_label="clerk.a"
-    ).exists()
+    assert "Alan Ashdown can try their PIN again on any device." in content
+    assert not PinThrottle.objects.filter(failures__gt=0).exists()
+    assert check_prisoner_pin("A1234BC", PRISONER_PIN).user == estate.prisoner_user
+    event = AuditEvent.objects.get(action="accounts.prisoner_account.unlock")
+    assert event.actor_label == "clerk.a"
+    assert event.details == {"throttles_cleared": 1, "was_refusing": True}
 
 
-def test_it_refuses_to_unlock_an_account_that_is_not_locked(
+def test_it_refuses_to_clear_an_account_with_no_wrong_pins(
     client_a: Client, estate: Estate
 ) -> None:
     with Unchanged():
         content = followed(client_a, f"{PROFILE}account/unlock", {})
-    assert "the account is not locked" in content
+    assert "no wrong PINs are counted against this account" in content
+
+
+def test_it_clears_a_devices_wrong_pins_from_the_profile(
+    client_a: Client, estate: Estate, settings: Any
+) -> None:
+    settings.WICKETGATE_PIN_DEVICE_FAILURE_LIMIT = 3
+    device = kiosk(estate)
+    wrong_pins(times=3, device=device)
+    assert check_prisoner_pin("A1234BC", PRISONER_PIN, device=device).throttled
+    profile = client_a.get(PROFILE).content.decode()
+    assert "NGT-KIOSK-1" in profile
+    assert "Clear the device's count" in profile
+    content = followed(client_a, f"{PROFILE}account/devices/{device.pk}/unlock", {})
+    assert "NGT-KIOSK-1 takes PIN sign-ins again." in content
+    assert not PinThrottle.objects.filter(device=device, account=None, failures__gt=0).exists()
+    # The account's own count is the account's to clear, not the device's.
+    assert PinThrottle.objects.get(device=None).failures == 3
+    event = AuditEvent.objects.get(action="accounts.pin_device.unlock")
+    assert (event.actor_label, event.subject_label, event.establishment) == (
+        "clerk.a",
+        "NGT-KIOSK-1",
+        estate.a,
+    )
+
+
+def test_it_gives_a_404_to_clear_a_device_out_of_reach(
+    client_a: Client, client_b: Client, estate: Estate
+) -> None:
+    device = kiosk(estate)
+    wrong_pins(device=device)
+    url = f"{PROFILE}account/devices/{device.pk}/unlock"
+    # B's clerk cannot see the prisoner at A.
+    assert client_b.post(url).status_code == 404
+    # A device where this prisoner typed nothing is not cleared from their page.
+    other = kiosk(estate, "NGT-KIOSK-2")
+    wrong_pins("A7777ZZ", device=other)
+    assert client_a.post(f"{PROFILE}account/devices/{other.pk}/unlock").status_code == 404
+    # Nor a device at an establishment the clerk cannot see, from a prisoner they can.
+    at_b = kiosk(estate, "RVS-KIOSK-1", establishment=estate.b)
+    wrong_pins(device=at_b)
+    assert client_a.post(f"{PROFILE}account/devices/{at_b.pk}/unlock").status_code == 404
+    assert "RVS-KIOSK-1" not in client_a.get(PROFILE).content.decode()
+    assert not AuditEvent.objects.filter(action="accounts.pin_device.unlock").exists()
 
 
 def test_it_gives_a_404_to_unlock_a_prisoner_without_an_account(

@@ -9,9 +9,8 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
-from wicketgate.accounts.models import PrisonerAccount
+from wicketgate.accounts.pins import check_prisoner_pin
 from wicketgate.estate.models import Location
 from wicketgate.people.actions import do_add_alert, do_move_prisoner, do_review_incentive_level
 from wicketgate.people.models import Prisoner
@@ -177,18 +176,17 @@ def test_it_shows_a_prisoners_record(client_a: Client, estate: Estate) -> None:
     assert "Consistently polite" in content
     assert "For a call" in content
     assert "Enhanced (next review due by" in content
-    assert "Unlock device account" not in content
+    assert "Clear wrong PINs for this account" not in content
 
 
-def test_it_shows_the_unlock_button_only_for_a_locked_account(
+def test_it_shows_the_clear_button_only_for_an_account_with_wrong_pins(
     client_a: Client, estate: Estate
 ) -> None:
-    PrisonerAccount.objects.filter(prisoner=estate.prisoner_a).update(
-        locked_at=timezone.now(), failed_attempts=5
-    )
+    for _ in range(5):
+        check_prisoner_pin("A1234BC", "1111")
     content = client_a.get("/staff/prisoners/A1234BC/").content.decode()
-    assert "Locked" in content
-    assert "Unlock device account" in content
+    assert "Slowed down" in content
+    assert "Clear wrong PINs for this account" in content
 
 
 def test_it_reads_a_profile_in_a_fixed_number_of_queries(
@@ -199,6 +197,7 @@ def test_it_reads_a_profile_in_a_fixed_number_of_queries(
     # One asks what the user may do anywhere (the navigation's links); two read the web
     # access exceptions and whether the user may propose one; one asks whether the user
     # may read the browsing history, one whether they may read the conduct record, and
-    # one whether they may manage the prisoner's contacts.
-    with django_assert_max_num_queries(21):
+    # one whether they may manage the prisoner's contacts; one reads the wrong PINs
+    # counted for the device account.
+    with django_assert_max_num_queries(22):
         client_a.get("/staff/prisoners/A1234BC/")

@@ -38,8 +38,14 @@ def home(request: HttpRequest) -> HttpResponse:
         .annotate(
             prisoner_count=Count("prisoners", distinct=True),
             alerted_count=Count("prisoners", filter=active_alert, distinct=True),
+            # Accounts refusing PIN tries for now (on devices that are not their own).
             locked_count=Count(
-                "prisoners", filter=Q(prisoners__account__locked_at__isnull=False), distinct=True
+                "prisoners",
+                filter=Q(
+                    prisoners__account__pin_throttles__device__isnull=True,
+                    prisoners__account__pin_throttles__blocked_until__gt=timezone.now(),
+                ),
+                distinct=True,
             ),
         )
         .order_by("name")

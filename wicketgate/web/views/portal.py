@@ -2,34 +2,38 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import cast
 
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from wicketgate.accounts.models import PrisonerAccount, User, UserKind
+from wicketgate.accounts.models import PrisonerAccount, User
+from wicketgate.accounts.pins import check_prisoner_pin
 from wicketgate.contacts.codes import LinkStatus
 from wicketgate.contacts.models import ContactLink
 from wicketgate.people.models import Prisoner
 from wicketgate.web.decorators import prisoner_required
 from wicketgate.web.forms.auth import PinSignInForm
 from wicketgate.web.labels import COMING_SERVICES
-from wicketgate.web.signin import record_failed_sign_in, record_sign_in, record_sign_out
+from wicketgate.web.signin import (
+    device_at_address,
+    record_failed_pin,
+    record_sign_in,
+    record_sign_out,
+)
 from wicketgate.web.views.auth import safe_next_url
 
 PORTAL = "prisoner"
-
-
-def device_username(prison_number: str) -> str:
-    """The username of a prisoner's device account, which django-axes counts failures against."""
-    return f"prisoner:{prison_number}"
+PIN_BACKEND = "wicketgate.accounts.backends.PrisonerPinBackend"
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -45,33 +49,29 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     form = PinSignInForm(request.POST)
     if form.is_valid():
         number = form.cleaned_data["prison_number"]
-        # username= is only for django-axes, so failures are counted per account and not
-        # for everyone at the same kiosk; ModelBackend ignores it without a password.
-        user = authenticate(
-            request,
-            username=device_username(number),
-            prison_number=number,
-            pin=form.cleaned_data["password"],
-        )
-        if isinstance(user, User) and user.kind == UserKind.PRISONER:
-            login(request, user)
-            record_sign_in(request, user, portal=PORTAL)
+        device = device_at_address(request)
+        # Not authenticate(): django-axes would lock the account (all of it, behind the
+        # gateway's one address) after wrong PINs. Wrong PINs are slowed down instead.
+        check = check_prisoner_pin(number, form.cleaned_data["password"], device=device)
+        if check.user is not None:
+            login(request, check.user, backend=PIN_BACKEND)
+            record_sign_in(request, check.user, portal=PORTAL)
             return redirect(next_url or reverse("web:portal-home"))
-        account = PrisonerAccount.objects.filter(prisoner__prison_number=number).first()
-        locked = account is not None and account.is_locked
-        record_failed_sign_in(request, number, portal=PORTAL, reason="locked" if locked else "pin")
-        if locked:
-            form.add_error(
-                None,
-                _(
-                    "Your account is locked because the wrong PIN was entered too many times. Ask a member of staff to unlock it."
-                ),
-            )
+        record_failed_pin(request, number, check, portal=PORTAL, device=device)
+        if check.throttled_until is not None:
+            form.add_error(None, throttled_message(check.throttled_until))
         else:
             form.add_error(
                 None, _("The prison number or PIN is not right. Check them and try again.")
             )
     return render(request, "web/portal/sign_in.html", {"form": form, "next": next_url})
+
+
+def throttled_message(until: dt.datetime) -> str:
+    """What a prisoner is told when a PIN try is refused unchecked: when to try again."""
+    return _(
+        "The wrong PIN was entered too many times. Try again after %(time)s, or ask a member of staff."
+    ) % {"time": formats.time_format(timezone.localtime(until), "H:i:s")}
 
 
 def signed_in_prisoner(request: HttpRequest) -> Prisoner:

@@ -4,17 +4,21 @@ establishment; anyone else gets a 404, as for a prisoner they cannot see at all.
 
 from __future__ import annotations
 
-from axes.utils import reset as reset_axes
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from wicketgate.accounts.actions import AccountError, do_unlock_prisoner_account
+from wicketgate.accounts.actions import (
+    AccountError,
+    do_unlock_pin_device,
+    do_unlock_prisoner_account,
+)
 from wicketgate.accounts.models import PrisonerAccount
 from wicketgate.accounts.roles import Action
 from wicketgate.estate.models import Location
+from wicketgate.gateway.models import Device
 from wicketgate.people.actions import (
     ActionError,
     do_add_alert,
@@ -25,7 +29,6 @@ from wicketgate.people.actions import (
 from wicketgate.people.models import Prisoner, PrisonerAlert
 from wicketgate.web.decorators import staff_required
 from wicketgate.web.forms.prisoners import AddAlertForm, IncentiveReviewForm, MoveForm
-from wicketgate.web.views.portal import device_username
 
 
 def prisoner_to_change(request: HttpRequest, prison_number: str) -> Prisoner:
@@ -157,11 +160,35 @@ def unlock_account(request: HttpRequest, prison_number: str) -> HttpResponse:
     except AccountError as exc:
         messages.error(request, str(exc))
     else:
-        # The portal's sign-in also counts failures in django-axes; clear those too, so
-        # the unlocked person is not turned away again at the kiosk they last used.
-        reset_axes(username=device_username(account.prisoner.prison_number))
         messages.success(
             request,
-            _("%(name)s's device account is unlocked.") % {"name": account.prisoner.full_name},
+            _("%(name)s can try their PIN again on any device.")
+            % {"name": account.prisoner.full_name},
         )
     return redirect("web:prisoner", prison_number=account.prisoner.prison_number)
+
+
+@require_POST
+@staff_required
+def unlock_device(request: HttpRequest, prison_number: str, device_pk: int) -> HttpResponse:
+    """Clear a device's count of wrong PINs, from the page of a prisoner who typed one there.
+
+    Both must be in the staff member's reach: the prisoner to change, and the device at an
+    establishment where they may change things.
+    """
+    prisoner = prisoner_to_change(request, prison_number)
+    device = get_object_or_404(
+        Device.objects.for_user(request.user, Action.CHANGE).select_related("establishment"),
+        pk=device_pk,
+        pin_throttles__account__prisoner=prisoner,
+    )
+    try:
+        do_unlock_pin_device(device, actor=request.user)
+    except AccountError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("%(device)s takes PIN sign-ins again.") % {"device": device.device_id},
+        )
+    return redirect("web:prisoner", prison_number=prisoner.prison_number)

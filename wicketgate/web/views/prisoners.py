@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -15,10 +16,13 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from wicketgate.accounts.models import PinThrottle, PrisonerAccount
+from wicketgate.accounts.pins import is_trusted
 from wicketgate.accounts.roles import Action
 from wicketgate.accounts.scoping import ALL, establishment_ids_for
 from wicketgate.estate.codes import LocationKind
 from wicketgate.estate.models import Location
+from wicketgate.gateway.models import Device
 from wicketgate.people.models import IncentiveReview, Movement, Prisoner, PrisonerAlert
 from wicketgate.policy.models import PrisonerException
 from wicketgate.web.decorators import staff_required
@@ -92,7 +96,7 @@ def prisoner_list(request: HttpRequest) -> HttpResponse:
 def prisoner_profile(request: HttpRequest, prison_number: str) -> HttpResponse:
     prisoner = get_object_or_404(
         Prisoner.objects.for_user(request.user, Action.VIEW).select_related(
-            "establishment", "location__parent__parent", "account"
+            "establishment", "location__parent__parent", "account__user"
         ),
         prison_number=prison_number.upper(),
     )
@@ -130,6 +134,7 @@ def prisoner_profile(request: HttpRequest, prison_number: str) -> HttpResponse:
             "reviews": reviews,
             "movements": movements,
             "account": account,
+            "pins": _pin_status(request, account) if account is not None else None,
             "today": today,
             "can_change": Prisoner.objects.for_user(request.user, Action.CHANGE)
             .filter(pk=prisoner.pk)
@@ -218,3 +223,79 @@ def _selected_filters(
         remove_url = f"{request.path}?{query.urlencode()}" if query else request.path
         selected.append({"heading": str(field.label), "text": text, "remove_url": remove_url})
     return selected
+
+
+@dataclass(frozen=True)
+class DevicePins:
+    """Wrong PINs for one account on one device, and the device's own count."""
+
+    device: Device
+    failures: int  # this account's, here
+    own: bool  # the account signed in here lately: the account-wide count does not hold
+    refusing_until: dt.datetime | None  # this account, here
+    device_failures: int  # every account's, here
+    device_refusing_until: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class PinStatus:
+    failures: int  # the account's, on every device, in the current window
+    refusing_until: dt.datetime | None  # on devices that are not its own
+    last_failure_at: dt.datetime | None
+    devices: list[DevicePins]
+
+    @property
+    def counted(self) -> bool:
+        return self.failures > 0 or any(d.failures for d in self.devices)
+
+
+def _pin_status(request: HttpRequest, account: PrisonerAccount) -> PinStatus:
+    now = timezone.now()
+    # Devices only at establishments this member of staff can see.
+    rows = list(
+        PinThrottle.objects.filter(account=account)
+        .filter(
+            Q(device__isnull=True)
+            | Q(device__in=Device.objects.for_user(request.user, Action.VIEW))
+        )
+        .select_related("device")
+    )
+    whole = next((r for r in rows if r.device_id is None), None)
+    at_devices = sorted(
+        ((r, r.device) for r in rows if r.device is not None), key=lambda pair: pair[1].device_id
+    )
+    device_rows = (
+        {
+            r.device_id: r
+            for r in PinThrottle.objects.filter(
+                device__in=[device for _row, device in at_devices], account__isnull=True
+            )
+        }
+        if at_devices
+        else {}
+    )
+
+    def until(row: PinThrottle | None) -> dt.datetime | None:
+        return row.blocked_until if row is not None and row.blocks_at(now) else None
+
+    listed = []
+    for own, device in at_devices:
+        device_row = device_rows.get(device.pk)
+        if not (own.failures or (device_row and device_row.failures)):
+            continue
+        listed.append(
+            DevicePins(
+                device=device,
+                failures=own.failures,
+                own=is_trusted(own, now),
+                refusing_until=until(own),
+                device_failures=device_row.failures if device_row else 0,
+                device_refusing_until=until(device_row),
+            )
+        )
+    return PinStatus(
+        failures=whole.failures if whole else 0,
+        refusing_until=until(whole),
+        last_failure_at=whole.last_failure_at if whole else None,
+        devices=listed,
+    )
