@@ -50,7 +50,10 @@ def main(argv: list[str]) -> int:
         with contextlib.suppress(targets.KnownBreak):  # reported: find something else
             check(data)
 
-    atheris.Setup([argv[0], *argv[2:]], one_input)
+    options = argv[2:]
+    if not any(option.startswith("-dict=") for option in options):
+        options.insert(0, f"-dict={Path(__file__).with_name('tokens.dict')}")
+    atheris.Setup([argv[0], *options], one_input)
     atheris.Fuzz()
     return 0
 
