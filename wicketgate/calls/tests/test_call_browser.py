@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connections
 from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import sync_playwright
@@ -44,9 +45,17 @@ def janus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningJa
 
 def orm(read: Any) -> Any:
     """Database reads from inside Playwright's block (its sync API runs an event loop, where
-    Django refuses the ORM): in a thread of their own."""
+    Django refuses the ORM): in a thread of their own, whose connection is closed after it
+    (else PostgreSQL's test database is still in use when the run drops it)."""
+
+    def run() -> Any:
+        try:
+            return read()
+        finally:
+            connections.close_all()
+
     with ThreadPoolExecutor(1) as pool:
-        return pool.submit(read).result()
+        return pool.submit(run).result()
 
 
 def ended(pk: int) -> Booking:
