@@ -10,6 +10,7 @@ import pytest
 
 from wicketgate.gateway.tests.fuzz.targets import (
     CORPUS,
+    KNOWN_BREAKS,
     TARGETS,
     Helper,
     KnownBreak,
@@ -24,15 +25,17 @@ from wicketgate.gateway.tests.fuzz.targets import (
 ASKS = pytest.mark.django_db
 
 
-# Inputs that break an invariant in a way reported and not fixed yet (targets.KnownBreak):
+# Inputs that break an invariant in a way reported and not fixed yet (targets.KNOWN_BREAKS):
 # expected to fail, and the test fails once they pass, so that they are taken off here.
 KNOWN = {
-    "url/seed-292747fd7f780b85a035368a2430c6e048c92c4d": "http://user:pw@www.nhs.uk/",
-    "url/seed-a706916a5ac7e1d79f649e29ef9c0f1b86186243": "http://www.nhs.uk@blocked.example.com/",
-    "url/seed-abbf219bed4c8e4d13b3d0e944ec8f4a0cce58d1": "http://blocked.example.com\\@www.nhs.uk/",
-    "acl/seed-1b861cb8cd1fc6200fd8fa9e77668bd2eb3c2aad": "13 $USER 127.0.0.1 GET http://blocked.example.com\\@www.nhs.uk/ - -",
-    "acl/seed-a72b0329d8acbde4955029af3ecea6753c32af37": "12 $USER 127.0.0.1 GET http://user:pw@www.nhs.uk/ - -",
-    "acl/seed-af162de1f2f3512150c2e25fc8eaa714a43dab89": "14 $USER 127.0.0.1 GET http://blocked.example.com%5C@www.nhs.uk/ - -",
+    "url/seed-292747fd7f780b85a035368a2430c6e048c92c4d": "credentials",
+    "url/seed-a706916a5ac7e1d79f649e29ef9c0f1b86186243": "credentials",
+    "url/seed-abbf219bed4c8e4d13b3d0e944ec8f4a0cce58d1": "credentials",
+    "url/crash-e689846c63a09def628666916ed8f91aae1ac984": "whitespace",
+    "acl/seed-1b861cb8cd1fc6200fd8fa9e77668bd2eb3c2aad": "credentials",
+    "acl/seed-a72b0329d8acbde4955029af3ecea6753c32af37": "credentials",
+    "acl/seed-af162de1f2f3512150c2e25fc8eaa714a43dab89": "credentials",
+    "acl/crash-048055b0337e64f4417d2999d3d89383a14914b4": "brackets",
 }
 
 
@@ -42,7 +45,11 @@ def corpus(target: str) -> list[Any]:
             path,
             id=path.name,
             marks=[
-                pytest.mark.xfail(raises=KnownBreak, strict=True, reason=KnownBreak.__doc__ or "")
+                pytest.mark.xfail(
+                    raises=KnownBreak,
+                    strict=True,
+                    reason=KNOWN_BREAKS[KNOWN[f"{target}/{path.name}"]],
+                )
             ]
             if f"{target}/{path.name}" in KNOWN
             else [],
