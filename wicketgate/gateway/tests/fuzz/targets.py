@@ -58,6 +58,9 @@ KNOWN_BREAKS = {
     "an IPv6 address: a TLS name ]www.nhs.uk is decided as www.nhs.uk; decide refuses it",
     "whitespace": "the gateway drops the query before it strips trailing whitespace, decide "
     "after: /openlearn  ?x is /openlearn to the gateway and '/openlearn  ' to decide",
+    "control": "urlsplit deletes a tab, CR or LF wherever it is, which decide looks past "
+    "for the ://: the gateway decides 'http:\\r//www.nhs.uk/' as http://www.nhs.uk/, "
+    "decide refuses it as a host and port",
 }
 TARGETS = ("path", "url", "acl", "auth")
 
@@ -292,6 +295,8 @@ def _broken(why: str, url: str) -> NoReturn:
     host = url if "://" not in url else ""  # a CONNECT's, or a bare host
     if credentials:
         raise KnownBreak(f"[credentials] {why}")
+    if {"\t", "\r", "\n"} & set(url):
+        raise KnownBreak(f"[control] {why}")
     if "[" in host or "]" in host:
         raise KnownBreak(f"[brackets] {why}")
     if spaced:

@@ -32,6 +32,7 @@ KNOWN = {
     "url/seed-a706916a5ac7e1d79f649e29ef9c0f1b86186243": "credentials",
     "url/seed-abbf219bed4c8e4d13b3d0e944ec8f4a0cce58d1": "credentials",
     "url/crash-e689846c63a09def628666916ed8f91aae1ac984": "whitespace",
+    "url/crash-7861a9381dc4e5efc64e7ef1915f91641aea06f7": "control",
     "acl/seed-1b861cb8cd1fc6200fd8fa9e77668bd2eb3c2aad": "credentials",
     "acl/seed-a72b0329d8acbde4955029af3ecea6753c32af37": "credentials",
     "acl/seed-af162de1f2f3512150c2e25fc8eaa714a43dab89": "credentials",
