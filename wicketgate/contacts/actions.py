@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from wicketgate.accounts.models import User, UserKind
 from wicketgate.audit.log import Actor, as_actor, record_event
@@ -28,7 +29,12 @@ from wicketgate.contacts.codes import (
     Relationship,
     RestrictionCode,
 )
-from wicketgate.contacts.models import Contact, ContactLink, ContactRestriction
+from wicketgate.contacts.models import (
+    Contact,
+    ContactLink,
+    ContactRestriction,
+    LinkRequestAttempt,
+)
 from wicketgate.people.models import Prisoner
 
 VERIFY_SALT = "wicketgate.contacts.verify-email"
@@ -37,11 +43,31 @@ REGISTER = "contacts.register"  # as do_register_family_member records it
 RESEND = "contacts.email.resend"
 RESEND_EVERY = dt.timedelta(minutes=1)
 RESEND_PER_HOUR = 5
+# Asks to be a contact are counted over this long (see do_request_link).
+REQUEST_WINDOW = dt.timedelta(hours=24)
 NO_MATCH = "We could not match those details to anyone. Check the prison number and date of birth."
 
 
 class ContactError(ValueError):
     """A contact change that cannot be made; the message names the field and says why."""
+
+
+class TooManyRequests(ContactError):
+    """Too many asks to be a contact: by this account, or naming this prison number.
+
+    The same words for both, so the answer says nothing about the prison number.
+    """
+
+    def __init__(self, retry_at: dt.datetime) -> None:
+        self.retry_at = retry_at
+        when = timezone.localtime(retry_at)
+        if when.second or when.microsecond:  # shown to the minute: the next one
+            when = when.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+        super().__init__(
+            "Too many requests to be a contact have been made with these details. "
+            f"You can try again after {formats.time_format(when, 'H:i')} on "
+            f"{formats.date_format(when, 'j F Y')}."
+        )
 
 
 class AlreadyRegistered(ContactError):
@@ -255,15 +281,24 @@ def do_request_link(
     actor: Actor | Any,
 ) -> ContactLink:
     """Ask to be on a prisoner's list. Both the number and the date of birth must match;
-    any mismatch gets the same answer, so that nobody can find out who is in prison."""
+    any mismatch gets the same answer, so that nobody can find out who is in prison.
+
+    Every ask, matched or not, counts towards two limits over any 24 hours: asks by this
+    account (``WICKETGATE_CONTACT_REQUESTS_PER_ACCOUNT``) and asks naming this prison
+    number from any account (``WICKETGATE_CONTACT_REQUESTS_PER_PRISON_NUMBER``), so that
+    dates of birth cannot be fished for. Past either, the ask is refused before anything is
+    looked up, saying when to try again (:class:`TooManyRequests`).
+    """
     if relationship not in Relationship.values:
         raise ContactError(f"relationship {relationship!r}: not a relationship")
     if relationship in OFFICIAL:
         raise ContactError(
             "relationship: officials (solicitors, probation, …) are added by the prison's staff"
         )
+    number = prison_number.strip().upper()[:20]
+    _count_link_request(contact, number, actor)
     prisoner = Prisoner.objects.filter(
-        prison_number=prison_number.strip().upper(), date_of_birth=prisoner_date_of_birth
+        prison_number=number, date_of_birth=prisoner_date_of_birth
     ).first()
     if prisoner is None:
         # On the record, in its own transaction: repeated guessing shows in the audit log.
@@ -272,7 +307,7 @@ def do_request_link(
             actor=actor,
             subject=contact,
             outcome=AuditEvent.Outcome.DENIED,
-            details={"prison_number": prison_number.strip().upper()[:7]},
+            details={"prison_number": number[:7]},
         )
         raise ContactError(NO_MATCH)
     with transaction.atomic():
@@ -286,6 +321,45 @@ def do_request_link(
         )
         _record(link, "request", actor)
     return link
+
+
+def _count_link_request(contact: Contact, number: str, actor: Actor | Any) -> None:
+    """Count an ask, or refuse it (on the record) if either limit is reached."""
+    now = timezone.now()
+    since = now - REQUEST_WINDOW
+    with transaction.atomic():
+        # One ask at a time per account, so two at once cannot both take the last one.
+        Contact.objects.select_for_update().filter(pk=contact.pk).first()
+        recent = LinkRequestAttempt.objects.filter(made_at__gt=since)
+        retry_at, limit = None, ""
+        for name, rows, most in (
+            (
+                "account",
+                recent.filter(contact=contact),
+                settings.WICKETGATE_CONTACT_REQUESTS_PER_ACCOUNT,
+            ),
+            (
+                "prison_number",
+                recent.filter(prison_number=number),
+                settings.WICKETGATE_CONTACT_REQUESTS_PER_PRISON_NUMBER,
+            ),
+        ):
+            # The ask that must leave the window before another fits in it.
+            oldest = rows.order_by("-made_at").values_list("made_at", flat=True)[most - 1 : most]
+            for made_at in oldest:
+                if retry_at is None or made_at + REQUEST_WINDOW > retry_at:
+                    retry_at, limit = made_at + REQUEST_WINDOW, name
+        if retry_at is None:
+            LinkRequestAttempt.objects.create(contact=contact, prison_number=number, made_at=now)
+            return
+    record_event(
+        "contacts.link.limited",
+        actor=actor,
+        subject=contact,
+        outcome=AuditEvent.Outcome.DENIED,
+        details={"prison_number": number[:7], "limit": limit, "retry_at": retry_at.isoformat()},
+    )
+    raise TooManyRequests(retry_at)
 
 
 def do_add_child(

@@ -230,3 +230,26 @@ class IdentityImage(models.Model):
 
     def __str__(self) -> str:
         return f"Identity image {self.pk} for {self.link_id}"
+
+
+class LinkRequestAttempt(models.Model):
+    """One ask to be a prisoner's contact, matched or not: what the daily limits count.
+
+    Kept by prison number as typed (normalised), never by prisoner, so a number that
+    matches no one is limited exactly like one that does.
+    """
+
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="link_request_attempts"
+    )
+    prison_number = models.CharField(max_length=20)
+    made_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["contact", "made_at"], name="link_request_by_contact"),
+            models.Index(fields=["prison_number", "made_at"], name="link_request_by_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id} asked about {self.prison_number} at {self.made_at}"

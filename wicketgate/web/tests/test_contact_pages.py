@@ -4,6 +4,7 @@ restrict; each sees only what is theirs."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -144,6 +145,20 @@ def test_it_gives_the_same_answer_for_a_wrong_date_of_birth(estate: Estate) -> N
     response = ask(client, estate, day=estate.prisoner_a.date_of_birth.day + 1)
     assert response.status_code == 200
     assert NO_MATCH.encode() in response.content
+    assert not ContactLink.objects.exists()
+
+
+@pytest.mark.time_machine(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC), tick=False)
+def test_it_says_when_to_try_again_past_the_limit_of_asks(estate: Estate, settings: Any) -> None:
+    settings.WICKETGATE_CONTACT_REQUESTS_PER_ACCOUNT = 1
+    client = family_client(contact_data.person().user)
+    wrong = estate.prisoner_a.date_of_birth.day + 1
+    assert NO_MATCH.encode() in ask(client, estate, day=wrong).content  # type: ignore[attr-defined]
+    content = ask(client, estate).content.decode()  # type: ignore[attr-defined]
+    assert (
+        "Too many requests to be a contact have been made with these details. "
+        "You can try again after 09:00 on 3 March 2026." in content
+    )
     assert not ContactLink.objects.exists()
 
 
