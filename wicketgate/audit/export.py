@@ -4,11 +4,15 @@ Each exported event carries its chain position and hashes, so a recipient can ch
 that each one is as it was written; the export also carries a checkpoint, signed when
 the export was made, that the chain verifies against. Making an export is itself an
 audited action, recorded before the first event is written out.
+
+In CSV, a cell a spreadsheet would take for a formula (starting with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return) carries a leading ``'`` (:mod:`wicketgate.lib.csvsafe`):
+drop it (``csvsafe.original_cell``) before checking an event's hash. JSON Lines are
+written as they are.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterator
 from typing import IO, Any
@@ -20,6 +24,7 @@ from wicketgate.audit.chain import canonical_time
 from wicketgate.audit.log import Actor, as_actor, record_event, sign_checkpoint
 from wicketgate.audit.models import AuditCheckpoint, AuditEvent
 from wicketgate.audit.queries import EventFilter
+from wicketgate.lib import csvsafe
 
 FORMATS = ("jsonl", "csv")
 CSV_COLUMNS = [
@@ -115,7 +120,7 @@ class _Line:
 
 
 def _csv(events: QuerySet[AuditEvent]) -> Iterator[str]:
-    writer = csv.writer(_Line())
+    writer = csvsafe.writer(_Line())
     yield writer.writerow(CSV_COLUMNS)
     for event in events.iterator(chunk_size=2000):
         row = event_dict(event)

@@ -7,7 +7,6 @@ refreshes the demo accounts (passwords, backup codes, PINs) and changes nothing 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import random
 import tempfile
@@ -35,6 +34,7 @@ from wicketgate.estate.imports import EstablishmentsFile
 from wicketgate.estate.models import Location
 from wicketgate.gateway.actions import do_register_device
 from wicketgate.gateway.models import Device, DeviceKind, hash_secret
+from wicketgate.lib import csvsafe
 from wicketgate.people.actions import do_import_prisoners
 from wicketgate.people.imports import COLUMNS, read_prisoners
 from wicketgate.people.models import AlertCode, Prisoner
@@ -308,7 +308,8 @@ def _write_prisoners_csv(path: Path) -> None:
         ).values_list("prison_number", flat=True)
     )
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+        # Like every CSV the product writes (no cell here starts like a formula anyway).
+        writer = csvsafe.writer(handle)
         writer.writerow(COLUMNS)
         for spec in ESTABLISHMENTS:
             cells = list(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 from pathlib import Path
@@ -18,6 +19,7 @@ from wicketgate.audit.log import Actor, checkpoint_due, record_event, sign_check
 from wicketgate.audit.models import AuditCheckpoint, AuditEvent
 from wicketgate.audit.tasks import sign_checkpoint_when_due
 from wicketgate.cli import main
+from wicketgate.lib import csvsafe
 
 ME = Actor.system("test")
 
@@ -88,6 +90,23 @@ def test_export_csv_writes_the_checkpoint_beside_the_file(db: Any, tmp_path: Pat
     assert (
         json.loads((tmp_path / "export.csv.checkpoint.json").read_text())["checkpoint"]["seq"] == 2
     )
+
+
+def test_export_csv_neutralises_cells_a_spreadsheet_would_run(db: Any, tmp_path: Path) -> None:
+    record_event(
+        "people.thing",
+        actor=Actor("family", "7", '=HYPERLINK("http://evil.example","Click")'),
+        details={"note": "-2+3"},
+    )
+    out = tmp_path / "export.csv"
+    CliRunner().invoke(main, ["audit", "export", "--format", "csv", "-o", str(out)])
+    with out.open(newline="") as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert row["actor_label"] == '\'=HYPERLINK("http://evil.example","Click")'
+    assert row["details"] == '{"note":"-2+3"}'  # JSON starts with {: left alone
+    event = AuditEvent.objects.get(action="people.thing")
+    assert csvsafe.original_cell(row["actor_label"]) == event.actor_label
+    assert row["hash"] == event.hash
 
 
 def test_the_worker_signs_a_checkpoint_only_when_one_is_due(db: Any, settings: Any) -> None:
