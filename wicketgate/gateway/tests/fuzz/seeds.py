@@ -107,6 +107,8 @@ def acl_lines() -> list[bytes]:
         b"12 $USER 127.0.0.1 GET http://user:pw@www.nhs.uk/ - -",
         b"13 $USER 127.0.0.1 GET http://blocked.example.com\\@www.nhs.uk/ - -",
         b"14 $USER 127.0.0.1 GET http://blocked.example.com%5C@www.nhs.uk/ - -",
+        # A TLS name that is a URL: the tunnel must not be decided as that page.
+        b"15 $USER 127.0.0.1 CONNECT www.nhs.uk:443 https%3A//www.open.edu/openlearn/ -",
     ]
     return lines
 

@@ -58,6 +58,9 @@ KNOWN_BREAKS = {
     "an IPv6 address: a TLS name ]www.nhs.uk is decided as www.nhs.uk; decide refuses it",
     "whitespace": "the gateway drops the query before it strips trailing whitespace, decide "
     "after: /openlearn  ?x is /openlearn to the gateway and '/openlearn  ' to decide",
+    "tls-url": "a CONNECT's TLS name (or authority) with :// in it is read as a URL, path "
+    "and all: TLS name https://www.open.edu/openlearn/ makes the tunnel that page's, allowed "
+    "where the host alone (a path-limited site) is not",
     "control": "urlsplit deletes a tab, CR or LF wherever it is, which decide looks past "
     "for the ://: the gateway decides 'http:\\r//www.nhs.uk/' as http://www.nhs.uk/, "
     "decide refuses it as a host and port",
@@ -117,6 +120,9 @@ def check_url(data: bytes) -> None:
             gateway = None  # the engine refuses it: the gateway answers bad-request
         if method == "GET" and gateway is not None and decided != gateway:
             _broken(f"wicketgate decide reads {url!r} as {decided}, the gateway as {gateway}", url)
+        if method == "CONNECT" and gateway is not None and gateway.path is not None:
+            why = f"the TLS connection {url!r} is decided as the page {target!r}"
+            _broken(why, url, connect=True)
 
 
 @dataclass
@@ -268,37 +274,43 @@ def _check_allowed(helper: Helper, line: bytes) -> None:
         assert helper.gate.engine.internal_host(host or ""), line
         return
     assert _field(login.encode()) == helper.user, f"{line!r} allowed without the session's name"
-    if method == "CONNECT":
+    connect = method == "CONNECT"
+    if connect:
         authority, _, port = uri.rpartition(":")
         tls_name = _field(sni.encode())
         url = f"{tls_name if tls_name not in ('', '-') else authority}:{port}"
     else:
         url = uri
     try:
+        resource = parse_url(url)
         decision = helper.gate.engine.decide(
             helper.prison_number, url, at=helper.at, location=helper.location
         )
     except ValueError:
-        _broken(f"{line!r} allowed, but wicketgate decide refuses {url!r}", url)
+        _broken(f"{line!r} allowed, but wicketgate decide refuses {url!r}", url, connect=connect)
     if not decision.allowed:
-        _broken(f"{line!r} allowed, but wicketgate decide denies {url!r}", url)
+        _broken(f"{line!r} allowed, but wicketgate decide denies {url!r}", url, connect=connect)
+    if connect and resource.path is not None:  # a tunnel is decided on its host alone
+        _broken(f"{line!r} allowed as the page {url!r}", url, connect=connect)
 
 
-def _broken(why: str, url: str) -> NoReturn:
-    """AssertionError, or KnownBreak when ``url`` is one of the cases reported."""
+def _broken(why: str, url: str, *, connect: bool = False) -> NoReturn:
+    """AssertionError, or KnownBreak when ``url`` (what decide is asked, for a CONNECT the
+    TLS name or authority and the port) is one of the cases reported."""
     try:
         parts = urlsplit(url.strip())
         credentials = parts.username is not None or parts.password is not None
         spaced = "://" in url and parts.path != parts.path.rstrip()
     except ValueError:
         credentials = spaced = False
-    host = url if "://" not in url else ""  # a CONNECT's, or a bare host
+    if connect and ("[" in url or "]" in url):
+        raise KnownBreak(f"[brackets] {why}")
+    if connect and "://" in url:
+        raise KnownBreak(f"[tls-url] {why}")
     if credentials:
         raise KnownBreak(f"[credentials] {why}")
     if {"\t", "\r", "\n"} & set(url):
         raise KnownBreak(f"[control] {why}")
-    if "[" in host or "]" in host:
-        raise KnownBreak(f"[brackets] {why}")
     if spaced:
         raise KnownBreak(f"[whitespace] {why}")
     raise AssertionError(why)

@@ -37,6 +37,8 @@ KNOWN = {
     "acl/seed-a72b0329d8acbde4955029af3ecea6753c32af37": "credentials",
     "acl/seed-af162de1f2f3512150c2e25fc8eaa714a43dab89": "credentials",
     "acl/crash-048055b0337e64f4417d2999d3d89383a14914b4": "brackets",
+    "acl/crash-71d1da4b35996d5ae674eb84fc8f103f9418834a": "brackets",
+    "acl/seed-e19e61968ee083c4de141eb92a7b8be11a2b52aa": "tls-url",
 }
 
 
