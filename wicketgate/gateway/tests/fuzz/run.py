@@ -53,7 +53,10 @@ def main(argv: list[str]) -> int:
     options = argv[2:]
     if not any(option.startswith("-dict=") for option in options):
         options.insert(0, f"-dict={Path(__file__).with_name('tokens.dict')}")
-    atheris.Setup([argv[0], *options], one_input)
+    # libFuzzer runs its first argument through sh to merge (-merge=1) in a child: this
+    # process's own command, not run.py's path (not executable, and not a module path).
+    command = f"{sys.executable} -m wicketgate.gateway.tests.fuzz.run {target}"
+    atheris.Setup([command, *options], one_input)
     atheris.Fuzz()
     return 0
 
