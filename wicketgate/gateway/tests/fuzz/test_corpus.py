@@ -98,3 +98,14 @@ def test_the_corpus_stays_small() -> None:
 def test_the_ordinary_questions_are_answered_as_the_policy_says(helper: Helper) -> None:
     # build_helper checks the verdicts; here, that the baseline is what the checks compare.
     assert helper.ask_ordinary() == helper.baseline
+
+
+@ASKS
+def test_the_checks_catch_a_gatekeeper_that_allows_too_much(
+    helper: Helper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(helper.gate, "decide", lambda *args: b"OK log=allow;rule:x;1;;")
+    with pytest.raises(AssertionError, match="wicketgate decide denies"):
+        check_acl(helper, b"1 $USER 127.0.0.1 GET http://blocked.example.com/ - -")
+    with pytest.raises(AssertionError, match="without the session's name"):
+        check_acl(helper, b"2 nobody 127.0.0.1 GET http://www.nhs.uk/ - -")
