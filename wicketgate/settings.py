@@ -8,6 +8,7 @@ turns that off for a plain-HTTP loopback demo.
 from __future__ import annotations
 
 import ipaddress
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -239,9 +240,13 @@ WICKETGATE_GATEWAY_RECORD_MAX_LAG_SECONDS = envint(
 # Where a blocked plain-HTTP request is sent: the portal's block page, which the gateway
 # always lets devices reach.
 WICKETGATE_GATEWAY_PORTAL_URL = envstr("WICKETGATE_GATEWAY_PORTAL_URL", "http://127.0.0.1:8000")
-# Decrypt HTTPS with the gateway's own CA (installed on managed devices) for path-level
-# rules and full addresses in the record; off: filter HTTPS on the TLS SNI alone.
-WICKETGATE_GATEWAY_INTERCEPT = envbool("WICKETGATE_GATEWAY_INTERCEPT", False)
+# HTTPS is decrypted with the gateway's own CA (installed on managed devices) unless the
+# catalogue marks a site as passed through: a setting no longer decides it for all.
+if "WICKETGATE_GATEWAY_INTERCEPT" in os.environ:
+    raise ImproperlyConfigured(
+        "WICKETGATE_GATEWAY_INTERCEPT is gone: HTTPS is inspected unless a catalogue site "
+        "says it is passed through (https: pass-through); unset it"
+    )
 # Networks the gateway never connects to, whatever name led there (DNS rebinding, a
 # wildcard entry, the platform's own services, cloud metadata), checked on the address a
 # name resolves to, with this machine's own addresses added. Only a catalogue site

@@ -7,7 +7,9 @@ for what the triggers describe:
 - repeated blocked attempts at one category within a window (a forbidden category, an
   exception, a sanction: any refusal with a category);
 - any attempt refused by a sanction in force;
-- a device session opened at unusual hours.
+- a device session opened at unusual hours;
+- any attempt to get past the web gateway (a connection opened to one site that then
+  names another: domain fronting, a forged Host).
 
 An open alert for the same prisoner and the same thing (category, sanction rule) gathers
 repeats rather than a new alert each time. Triggers are data: estate-wide, replaced per
@@ -35,6 +37,7 @@ from wicketgate.policy.models import Category
 
 CURSOR = "conduct.alert-scan"
 REQUEST = "gateway.request"
+BYPASS = "gateway.bypass_attempt"
 SESSION_OPEN = "gateway.session.open"
 EVIDENCE_KEPT = 50  # audit seqs kept on one alert
 SCANNER = Actor.system("conduct.alerts")
@@ -66,7 +69,7 @@ def do_scan_for_alerts(*, batch: int = 20_000) -> int:
                 AuditEvent.objects.filter(
                     seq__gt=cursor.offset,
                     seq__lte=upper,
-                    action__in=(REQUEST, SESSION_OPEN),
+                    action__in=(REQUEST, SESSION_OPEN, BYPASS),
                     subject_kind="people.prisoner",
                 )
                 .order_by("seq")
@@ -132,6 +135,20 @@ def _scan(rows: list[tuple[Any, ...]]) -> int:
                         f"Signed in on {details.get('device', 'a device')} at {local:%H:%M}, "
                         f"in the quiet hours {unusual.quiet_from:%H:%M}–{unusual.quiet_until:%H:%M}",
                     ),
+                    seq,
+                    at,
+                )
+            continue
+        if action == BYPASS:
+            if trigger(AlertKind.BYPASS_ATTEMPT, establishment_id).enabled:
+                host, sni = details.get("host") or "a site", details.get("sni") or "no name"
+                summary = (
+                    f"Opened a connection to {host} that named {sni} in its TLS hello"
+                    if details.get("method") == "CONNECT"
+                    else f"Asked for {host} on a connection opened to {sni}"
+                )
+                note(
+                    _Finding(prisoner_id, establishment_id, AlertKind.BYPASS_ATTEMPT, "", summary),
                     seq,
                     at,
                 )

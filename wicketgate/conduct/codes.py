@@ -86,6 +86,7 @@ class AlertKind(models.TextChoices):
     REPEATED_BLOCKED = "repeated_blocked", "Repeated blocked attempts at one category"
     DURING_SANCTION = "during_sanction", "Attempts during a sanction"
     UNUSUAL_HOURS = "unusual_hours", "Session at unusual hours"
+    BYPASS_ATTEMPT = "bypass_attempt", "Attempt to get past the web gateway"
 
 
 class AlertStatus(models.TextChoices):

@@ -24,12 +24,15 @@ from django.db import transaction
 
 from wicketgate.audit.log import Actor, PendingEvent, append_events
 from wicketgate.audit.models import AuditEvent, SpoolCursor
-from wicketgate.gateway.gatekeeper import NO_SESSION, PLAIN, read_log_note
+from wicketgate.gateway.gatekeeper import BYPASS_RULES, NO_SESSION, PLAIN, read_log_note
 from wicketgate.gateway.models import Device, DeviceSession
 
 # The fields of `logformat wicketgate`, in order (see deploy/squid/squid.conf.template).
 LOGFORMAT = "%ts.%03tu %tr %>a %un %>rm %ru %>Hs %>st %<st %Ss %ssl::>sni %ea"
 ACTION = "gateway.request"
+# A request refused as an attempt to get past the gateway (a TLS name, Host or port that
+# is not the connection's): recorded under an action of its own, for alerts and searches.
+BYPASS_ACTION = "gateway.bypass_attempt"
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +194,7 @@ def _event(line: LogLine, session: dict[str, Any] | None) -> PendingEvent:
         details["session"] = line.user
         actor = Actor("system", "gateway", "gateway")
     return PendingEvent(
-        action=ACTION,
+        action=BYPASS_ACTION if BYPASS_RULES & set(rules) else ACTION,
         actor=actor,
         occurred_at=line.at,
         subject_kind="people.prisoner" if session is not None else "",

@@ -5,10 +5,22 @@ that the answer repeats:
 
 - authentication (``auth_param basic``): ``ID USER PASSWORD`` → ``ID OK`` or ``ID ERR``;
 - access (``external_acl_type``, the format in squid.conf): ``ID LOGIN CLIENT METHOD URI SNI
-  QUESTION`` → ``ID OK log=...`` or ``ID ERR message=... log=...`` (see :func:`log_note`).
-  QUESTION is the ACL's argument: ``-`` for "may this session fetch this", ``internal``
-  for "is this host an internal service the catalogue names" (asked only of requests to
-  refused networks).
+  TUNNEL QUESTION`` → ``ID OK log=...`` or ``ID ERR message=... log=...`` (see
+  :func:`log_note`). QUESTION is the ACL's argument: ``-`` for "may this session fetch
+  this", ``tls`` for "may this TLS connection go on, and is it inspected or passed
+  through" (asked once the client's TLS hello is read), ``internal`` for "is this host an
+  internal service the catalogue names" (asked only of requests to refused networks),
+  ``portal`` for "is this one of the portal's pages". TUNNEL is the client connection's
+  tag, which the answer to its CONNECT set (``clt_conn_tag=HOST:PORT``): for a request
+  read from a decrypted connection (which has a SNI too), what the connection was opened
+  to; ``-`` for a request of plain HTTP.
+
+HTTPS. A CONNECT is decided on its authority (host and port), never on the name in the
+TLS hello. Once the hello is read (``tls``), that name (SNI) must be the CONNECT's host,
+or the connection is closed as a bypass attempt; then the connection is passed through
+untouched (a site passed through: 443 only, decided whole) or decrypted (the default),
+and each request read from it must name the host and port it was opened to: Squid sends
+it there whatever its ``Host`` says.
 
 Fields arrive %-encoded, ``-`` when Squid has no value; Squid escapes only what is not
 escaped already, so the URI is read as it came (its escapes are the client's). ``message`` is a signed token
@@ -36,7 +48,12 @@ from django.core import signing
 
 from wicketgate.gateway.sessions import SessionTable
 from wicketgate.policy.engine import NOT_LISTED, WRONG_PORT, Decision, Engine, UnknownPrisoner
-from wicketgate.policy.hosts import DEFAULT_PORTS, BadResource, normalise_path
+from wicketgate.policy.hosts import (
+    DEFAULT_PORTS,
+    BadResource,
+    normalise_host,
+    normalise_path,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +68,11 @@ UNAVAILABLE = "gateway:unavailable"
 BAD_REQUEST = "gateway:bad-request"
 INTERNAL_ADDRESS = "gateway:internal-address"
 INTERCEPT = "gateway:intercepted"  # a TLS connection let through to be decided per request
+# A TLS name, Host or port that is not the connection's: an attempt to get past the gateway.
+MISMATCHED_HOST = "gateway:mismatched-host"
+NOT_HTTPS_PORT = "gateway:not-https-port"
+# Rules that mark a refusal as an attempt to get past the gateway (its own audit action).
+BYPASS_RULES = frozenset({MISMATCHED_HOST})
 # What a TLS connection is refused for even when its requests will be decided one by one.
 CATALOGUE_REFUSALS = frozenset({NOT_LISTED, WRONG_PORT})
 
@@ -62,7 +84,16 @@ PLAIN = {
     UNAVAILABLE: "Internet access is not available right now. Please try again in a few minutes.",
     BAD_REQUEST: "That address cannot be opened.",
     INTERNAL_ADDRESS: "That address leads to a network the gateway does not connect to.",
+    MISMATCHED_HOST: (
+        "This connection was opened to one site and then asked for another. "
+        "That is not allowed, and it has been recorded."
+    ),
+    NOT_HTTPS_PORT: "That site is reached on the standard HTTPS port (443) only.",
 }
+
+# Squid's note on a CONNECT the ``tls`` answer lets through: how to handle it (squid.conf's
+# ``acl wg_pass_through note``).
+HTTPS_NOTE = "wicketgate_https"
 
 
 @dataclass(frozen=True)
@@ -83,14 +114,12 @@ class Gatekeeper:
         sessions: SessionTable,
         *,
         grace_seconds: float,
-        intercept: bool = False,
         portal_url: str = "",
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self.engine = engine
         self.sessions = sessions
         self.grace_seconds = grace_seconds
-        self.intercept = intercept
         self.portal = _origin(portal_url) if portal_url else None
         self.clock = clock
         self.fresh_at: float | None = None  # time.monotonic() of the last good refresh
@@ -135,26 +164,49 @@ class Gatekeeper:
         and nothing else is touched."""
         channel, _, rest = line.partition(b" ")
         fields = rest.decode("utf-8", "replace").split(" ")
-        fields += ["-"] * (6 - len(fields))
+        fields += ["-"] * (7 - len(fields))
         # Squid escapes what is not escaped already: the URI arrives with the client's own
         # escapes intact, and decoding it here would decide on another path than the one
         # sent on (a %2F would become a /). The other fields are decoded.
-        login, client, method, sni = (
-            unquote(field) if "%" in field else field for field in (*fields[:3], fields[4])
+        login, client, method, sni, tunnel = (
+            unquote(field) if "%" in field else field for field in (*fields[:3], *fields[4:6])
         )
-        uri, question = fields[3], fields[5]
+        uri, question = fields[3], fields[6]
         try:
             if question == "internal":
                 return channel + b" " + self.internal(method, uri, sni)
             if question == "portal":
                 return channel + (b" OK" if self.is_portal(method, uri) else b" ERR")
-            return channel + b" " + self.decide(login, client, method, uri, sni)
+            if question == "tls":
+                return channel + b" " + self.decide(login, client, method, uri, sni, tls=True)
+            if method == "CONNECT":  # with a TLS name: Squid's check of one it will splice
+                return channel + b" " + self.decide(login, client, method, uri, sni)
+            if tunnel != "-" or sni != "-":  # read from a decrypted connection
+                return channel + b" " + self.decide(login, client, method, uri, sni, tunnel=tunnel)
+            return channel + b" " + self.decide(login, client, method, uri, "-")
         except Exception:
             log.exception("gateway: refused a request it could not decide: %.200r", rest)
             return channel + b" " + self._refusal(BAD_REQUEST, method == "CONNECT")
 
-    def decide(self, login: str, client: str, method: str, uri: str, sni: str) -> bytes:
-        """The reply to one question, as Squid reads it (after the channel id)."""
+    def decide(
+        self,
+        login: str,
+        client: str,
+        method: str,
+        uri: str,
+        sni: str,
+        *,
+        tls: bool = False,
+        tunnel: str | None = None,
+    ) -> bytes:
+        """The reply to one question, as Squid reads it (after the channel id).
+
+        ``tls``: the question asked of a CONNECT once its TLS hello is read (``sni`` is the
+        name in it). A CONNECT asked about with a TLS name otherwise is Squid's last check
+        of a connection it is about to pass through, or one sent inside a decrypted
+        connection (refused). ``tunnel``: the request was read from a decrypted
+        connection, opened to this ``HOST:PORT``.
+        """
         connect = method == "CONNECT"
         if not self.fresh:
             return self._refusal(UNAVAILABLE, connect)
@@ -169,7 +221,16 @@ class Gatekeeper:
         if session.device_address and client != session.device_address:
             return self._refusal(WRONG_DEVICE, connect)
         try:
-            target, host = _target(method, uri, sni)
+            if tls and not connect:
+                raise BadResource("a TLS hello is asked about on its CONNECT only")
+            target, host = _target(method, uri)
+            named = connect and (tls or sni != "-")
+            if named and not _same_host(sni, host):
+                return self._refusal(MISMATCHED_HOST, connect)  # fronting, or no name at all
+            if tunnel is not None:
+                target, same = _in_tunnel(target, host, tunnel, sni)
+                if not same:
+                    return self._refusal(MISMATCHED_HOST, connect)
         except ValueError:  # BadResource, and what urlsplit raises for a host it rejects
             return self._refusal(BAD_REQUEST, connect)
         self.sessions.touch(session.username, now)
@@ -184,10 +245,39 @@ class Gatekeeper:
             return self._refusal(WRONG_ESTABLISHMENT, connect)
         except ValueError:  # BadResource among them
             return self._refusal(BAD_REQUEST, connect)
-        if connect and self.intercept and not CATALOGUE_REFUSALS & set(decision.rules):
+        if connect:
+            return self._connect(decision, target, host, tls=tls, again=named and not tls)
+        return self._decided(decision, host, connect=False)
+
+    def _connect(
+        self, decision: Decision, target: str, host: str, *, tls: bool, again: bool
+    ) -> bytes:
+        """A CONNECT's reply: refused, or let through tagged with what it was opened to
+        (the tag every request read from it is held to) and, once its TLS hello has been
+        read, how it is handled. ``again``: asked with a TLS name, which only a connection
+        passed through is (Squid checks it once more before splicing); a CONNECT inside a
+        decrypted connection would be passed through unread."""
+        if CATALOGUE_REFUSALS & set(decision.rules):
+            return self._decided(decision, host, connect=True)
+        passed_through = self.engine.passed_through(host)
+        if again and not passed_through:
+            return self._refusal(MISMATCHED_HOST, True)
+        if passed_through:
+            if not target.endswith(":443"):
+                return self._refusal(NOT_HTTPS_PORT, True)
+            reply = self._decided(decision, host, connect=True)
+            mode = b"pass-through"
+        else:
             # Decrypted and decided request by request, with the full address: the tunnel
             # needs only a catalogue host, on a port it is served on.
-            return self.reply(Answer(True, (INTERCEPT,), (), host=host)).encode()
+            reply = self.reply(Answer(True, (INTERCEPT,), (), host=host)).encode()
+            mode = b"inspect"
+        if not reply.startswith(b"OK"):
+            return reply
+        tag = b" clt_conn_tag=" + target.encode()
+        return reply + tag + (b" " + HTTPS_NOTE.encode() + b"=" + mode if tls else b"")
+
+    def _decided(self, decision: Decision, host: str, *, connect: bool) -> bytes:
         # Decisions are shared objects (the engine caches them): so are the replies.
         key = (id(decision), host, connect)
         known = self._replies.get(key)
@@ -220,7 +310,7 @@ class Gatekeeper:
         log records for the request."""
         try:
             # The host Squid connects to: a CONNECT's authority, never its TLS name.
-            _target_url, host = _target(method, uri, "-")
+            _target_url, host = _target(method, uri)
             allowed = self.engine.internal_host(host)
         except ValueError:
             allowed = False
@@ -310,15 +400,14 @@ def read_block_token(token: str) -> dict[str, object] | None:
 
 
 @functools.lru_cache(maxsize=65536)
-def _target(method: str, uri: str, sni: str) -> tuple[str, str]:
-    """What to decide on (the address without its query, or for a TLS connection only the
-    host), and the host."""
+def _target(method: str, uri: str) -> tuple[str, str]:
+    """What to decide on (the address without its query, or for a CONNECT its authority:
+    ``host:port``, whatever name its TLS hello gives), and the host."""
     if method == "CONNECT":
         authority, _, port = uri.rpartition(":")
         if not re.fullmatch(r"[0-9]{1,5}", port) or not 0 < int(port) < 65536:  # noqa: PLR2004
             raise BadResource(f"{uri!r}: no port, or not a port")
-        host = sni if sni not in ("", "-") else authority
-        host = host.strip("[]")
+        host = authority.strip("[]")
         if not host:
             raise BadResource("no host")
         return f"{host}:{int(port)}", host
@@ -330,6 +419,35 @@ def _target(method: str, uri: str, sni: str) -> tuple[str, str]:
 
 
 PORTAL_PATHS = ("/portal/", "/assets/")
+
+
+@functools.lru_cache(maxsize=65536)
+def _same_host(name: str, host: str) -> bool:
+    """Whether the TLS hello's name is the host (in the engine's normal form); no name is
+    not the host."""
+    if name in ("", "-"):
+        return False
+    try:
+        return normalise_host(name) == normalise_host(host)
+    except ValueError:
+        return False
+
+
+@functools.lru_cache(maxsize=65536)
+def _in_tunnel(target: str, host: str, tunnel: str, sni: str) -> tuple[str, bool]:
+    """A request read from a decrypted connection opened to ``tunnel`` (``HOST:PORT``):
+    the address to decide on (with the connection's port, where Squid sends it), and
+    whether it names the connection's host and port, as the TLS hello did."""
+    tunnel_host, _, tunnel_port = tunnel.rpartition(":")
+    parts = urlsplit(target)
+    if parts.scheme != "https" or not re.fullmatch(r"[0-9]{1,5}", tunnel_port):
+        return target, False
+    port = parts.port if parts.port is not None else DEFAULT_PORTS["https"]
+    tunnel_host = tunnel_host.strip("[]")
+    same = (
+        port == int(tunnel_port) and _same_host(host, tunnel_host) and _same_host(sni, tunnel_host)
+    )
+    return f"https://{parts.hostname}:{int(tunnel_port)}{parts.path or '/'}", same
 
 
 def _origin(url: str) -> tuple[str, str, int]:

@@ -55,7 +55,6 @@ class GatewayService:
         *,
         poll_seconds: float | None = None,
         grace_seconds: float | None = None,
-        intercept: bool | None = None,
         establishment_ids: set[int] | None = None,
     ) -> None:
         self.socket_path = socket_path
@@ -74,7 +73,6 @@ class GatewayService:
                 if grace_seconds is not None
                 else settings.WICKETGATE_GATEWAY_GRACE_SECONDS
             ),
-            intercept=settings.WICKETGATE_GATEWAY_INTERCEPT if intercept is None else intercept,
             portal_url=str(settings.WICKETGATE_GATEWAY_PORTAL_URL),
         )
         self.stopping = threading.Event()

@@ -96,7 +96,6 @@ def render_config(where: Layout | None = None, *, listen: str | None = None) -> 
     as_root = os.geteuid() == 0
     context = {
         "listen": listen,
-        "intercept": settings.WICKETGATE_GATEWAY_INTERCEPT,
         "ca_cert": where.ca_cert,
         "ca_key": where.ca_key,
         "ssl_db": where.ssl_db,
@@ -184,7 +183,7 @@ def prepare(where: Layout | None = None, *, listen: str | None = None) -> Layout
         os.chown(where.ca_key, 0, gid)
     # The service owns the socket's folder contents; Squid's user must reach the socket.
     where.run_dir.chmod(0o770 if as_root else 0o700)
-    if settings.WICKETGATE_GATEWAY_INTERCEPT and not where.ssl_db.exists():
+    if not where.ssl_db.exists():
         _init_ssl_db(where, as_root)
     return where
 

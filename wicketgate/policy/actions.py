@@ -83,6 +83,7 @@ def _upsert_site(entry: Any, categories: dict[str, Category], who: Actor, propos
         "paths": entry.paths,
         "ports": entry.ports,
         "internal": entry.internal,
+        "https": entry.https,
         "min_clearance": Clearance[entry.min_clearance].value if entry.min_clearance else None,
         "review_by": entry.review_by,
     }

@@ -19,6 +19,20 @@ DEFAULT_CATEGORIES: list[tuple[str, str]] = [
 ]
 
 
+class Https(models.TextChoices):
+    """How the gateway handles a site's HTTPS.
+
+    Inspected: decrypted with the gateway's CA (which managed devices carry), so each
+    request is decided on its full address and must name the host the connection was made
+    to. Passed through: never decrypted; the gateway sees only the name the device asks
+    for (the TLS SNI), which must be the host it connects to, on port 443, and cannot see
+    which site on that server the device then asks for (domain fronting).
+    """
+
+    INSPECT = "inspect", "Inspected"
+    PASS_THROUGH = "pass-through", "Passed through"
+
+
 class Effect(models.TextChoices):
     ALLOW = "allow", "Allow"
     FORBID = "forbid", "Forbid"

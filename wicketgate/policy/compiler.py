@@ -238,6 +238,7 @@ class SiteMeta:
     review_by: dt.date | None
     ports: tuple[int, ...] = ()  # besides hosts.STANDARD_PORTS
     internal: bool = False  # may be on networks the gateway otherwise refuses
+    https: str = "inspect"  # codes.Https: inspected, or passed through undecrypted
 
 
 @dataclass
@@ -360,6 +361,7 @@ def refresh_policy(
             review_by=site.review_by,
             ports=tuple(site.ports or ()),
             internal=site.internal,
+            https=site.https,
         )
         sites[site_meta.site_id] = site_meta
         for pattern in site.hosts:

@@ -19,7 +19,7 @@ import cedarpy
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from wicketgate.policy.codes import Clearance, Effect
+from wicketgate.policy.codes import Clearance, Effect, Https
 from wicketgate.policy.compiler import (
     BROWSE,
     CONTACT_ACTIONS,
@@ -248,6 +248,19 @@ class Engine:
         if number not in snap.prisoners:
             raise UnknownPrisoner(f"no prisoner {prison_number!r}")
         return evaluate_contact(snap, number, channel, str(contact_id), at=at or timezone.now())
+
+    def passed_through(self, host: str) -> bool:
+        """Whether a TLS connection to ``host`` is passed through undecrypted: only when every
+        catalogue site on it says so (one inspected site on the host, and the connection
+        is inspected, or its paths could not be held to). Raises hosts.BadResource."""
+        snap = self.snapshot()
+        name = normalise_host(host)
+        handling = {
+            snap.sites[site_id].https
+            for pattern in host_candidates(name)
+            for site_id in snap.hosts.get(pattern, ())
+        }
+        return handling == {Https.PASS_THROUGH}
 
     def internal_host(self, host: str) -> bool:
         """Whether ``host`` is a host of a catalogue site marked as an internal service, which

@@ -12,6 +12,8 @@
         ports: [8443]                 # optional; besides 80 and 443, which every site has
         internal: false               # optional; true: may be on an internal network, and is
                                       # then served only on the ports it names
+        https: inspect                # optional; or pass-through: never decrypted (the
+                                      # whole site, on 443; its servers' other sites too)
         min_clearance: OPEN           # optional: HIGH_SECURITY | CLOSED | TRAINING | OPEN
         review_by: 2027-06-30         # optional
     rules:
@@ -32,7 +34,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from django.utils import timezone
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -40,7 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from wicketgate.estate.codes import INCENTIVE_ORDER, LocationKind
 from wicketgate.lib.importing import ImportRejected, Problem, pydantic_problems, read_yaml_file
 from wicketgate.people.codes import LegalStatus, parse_category
-from wicketgate.policy.codes import ALL, Clearance
+from wicketgate.policy.codes import ALL, Clearance, Https
 from wicketgate.policy.hosts import STANDARD_PORTS, BadResource, check_pattern, normalise_path
 from wicketgate.policy.hours import HoursError, parse_hours
 
@@ -60,6 +62,7 @@ class SiteEntry(BaseModel):
     paths: list[str] = Field(default_factory=list)
     ports: list[int] = Field(default_factory=list)
     internal: bool = False
+    https: Literal["inspect", "pass-through"] = "inspect"
     min_clearance: str | None = None
     review_by: dt.date | None = None
 
@@ -79,6 +82,12 @@ class SiteEntry(BaseModel):
             raise ValueError("ports: an internal service names the ports it is served on")
         if not self.internal:
             self.ports = [p for p in self.ports if p not in STANDARD_PORTS]
+        # Passed through, the gateway never sees a path or anything but the name on 443.
+        if self.https == Https.PASS_THROUGH and self.paths:
+            raise ValueError(
+                "paths: a site passed through is never decrypted, so the gateway cannot "
+                "see its pages; inspect it, or allow the whole site"
+            )
         return self
 
     @field_validator("hosts")

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from wicketgate.accounts.scoping import ScopedQuerySet
-from wicketgate.policy.codes import Clearance, Effect
+from wicketgate.policy.codes import Clearance, Effect, Https
 
 code_validator = RegexValidator(
     r"^[A-Z][A-Z_]{1,39}$", "Capital letters and underscores, e.g. JOB_SEARCH."
@@ -57,6 +57,15 @@ class Site(models.Model):
         help_text=(
             "An internal service (the offline library, say): its hosts may be on the "
             "networks the gateway refuses to connect to for any other site"
+        ),
+    )
+    https = models.CharField(
+        max_length=12,
+        choices=Https.choices,
+        default=Https.INSPECT,
+        help_text=(
+            "Inspected: decrypted and decided request by request. Passed through: never "
+            "decrypted, the whole site only, on port 443"
         ),
     )
     proposed_by = models.CharField(max_length=150)

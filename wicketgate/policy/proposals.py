@@ -241,6 +241,7 @@ def site_entry(site: Site) -> dict[str, Any]:
         "paths": list(site.paths or []),
         "ports": list(site.ports or []),
         "internal": site.internal,
+        "https": site.https,
         "min_clearance": (
             Clearance(site.min_clearance).name if site.min_clearance is not None else None
         ),

@@ -42,6 +42,7 @@ TEST_HOSTS = (
     "www.bbc.co.uk",
     "www.open.edu",
     "findajob.dwp.gov.uk",
+    "www.citizensadvice.org.uk",
     "blocked.example.com",
 )
 
@@ -108,7 +109,7 @@ def curl(
 ) -> tuple[int, str, str]:
     """(status, redirect, body) of ``url`` fetched by curl through ``gateway``."""
     command = ["curl", "-s", "-o", "-", "-w", "\n%{http_code} %{redirect_url}", "-x", gateway.proxy]
-    command += ["--max-time", "10", "--cacert", str(gateway.upstreams.ca_file), *extra]
+    command += ["--max-time", "10", "--cacert", str(gateway.device_ca), *extra]
     if credentials:
         command += ["-U", credentials]
     result = subprocess.run([*command, url], capture_output=True, text=True, check=False)  # noqa: S603, S607
@@ -138,6 +139,8 @@ def free_port() -> int:
 
 
 class _Hello(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keeps its connections, as real sites do
+
     def do_GET(self) -> None:  # noqa: N802 - the standard library's name
         body = f"hello from {self.headers.get('Host', '?')}{self.path}\n".encode()
         self.send_response(200)
@@ -232,6 +235,12 @@ class RunningGateway:
     poll_seconds: float
 
     @property
+    def device_ca(self) -> Path:
+        """What a managed device trusts: the gateway's CA (for inspected sites) and the test
+        upstreams' (whose certificate a site passed through shows)."""
+        return self.layout.root.parent / "device-ca.pem"
+
+    @property
     def proxy(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
@@ -267,7 +276,6 @@ def running_gateway(
     *,
     poll_seconds: float = 0.1,
     portal_url: str | None = None,
-    upstream_ca: bool = False,
     hosts: dict[str, str] | None = None,
 ) -> Iterator[RunningGateway]:
     """Squid and the gateway service, configured through ``settings`` (pytest-django's).
@@ -296,11 +304,14 @@ def running_gateway(
     settings.WICKETGATE_GATEWAY_LISTEN = f"127.0.0.1:{port}"
     settings.WICKETGATE_GATEWAY_HOSTS_FILE = str(hosts_file)
     settings.WICKETGATE_GATEWAY_PORTAL_URL = portal_url or "http://127.0.0.1:8000"
-    if upstream_ca:  # for interception: Squid itself must trust the upstreams' certificates
-        upstreams.ca_file.chmod(0o644)
-        settings.WICKETGATE_GATEWAY_UPSTREAM_CA = str(upstreams.ca_file)
+    # Squid decrypts inspected sites, so it must trust the upstreams' certificates itself.
+    upstreams.ca_file.chmod(0o644)
+    settings.WICKETGATE_GATEWAY_UPSTREAM_CA = str(upstreams.ca_file)
     layout = prepare(Layout(folder / "gateway"))
     check_config(layout)
+    (folder / "device-ca.pem").write_bytes(
+        upstreams.ca_file.read_bytes() + layout.ca_cert.read_bytes()
+    )
     # The test moves the access log into the audit log itself (record_now), as the
     # recorder process would.
     service = GatewayService(layout.socket, poll_seconds=poll_seconds)

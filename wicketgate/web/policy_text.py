@@ -175,6 +175,21 @@ def proposal_title(proposal: PolicyProposal) -> str:
     return _("Revoke an exception for %(number)s") % {"number": (before or {}).get("prisoner", "?")}
 
 
+def https_text(handling: str) -> str:
+    """What inspecting or passing through a site's HTTPS means, in plain words."""
+    if handling == "pass-through":
+        return _(
+            "Passed through: never decrypted. The gateway sees only the site's name, on port "
+            "443, and cannot see which pages are opened. If the site's servers also carry "
+            "other sites (a content delivery network does), a device could reach one of "
+            "those through this site's name without the gateway seeing it (domain fronting)."
+        )
+    return _(
+        "Inspected: decrypted with the gateway's certificate, which managed devices carry, "
+        "so that each page is checked against the rules and recorded in full."
+    )
+
+
 # --- internals -------------------------------------------------------------------------------
 
 
@@ -193,6 +208,7 @@ def _site_rows(entry: dict[str, Any], categories: dict[str, str]) -> list[tuple[
                 )
             ),
         ),
+        (_("HTTPS"), https_text(entry.get("https") or "inspect")),
         (
             _("Internal service"),
             _("Yes: it may be on a network the gateway refuses for every other site")

@@ -13,6 +13,8 @@ import pytest
 
 from wicketgate.gateway.actions import do_open_device_session, do_register_device
 from wicketgate.gateway.gatekeeper import (
+    MISMATCHED_HOST,
+    NOT_HTTPS_PORT,
     Gatekeeper,
     log_note,
     read_block_token,
@@ -31,9 +33,14 @@ sites:
     hosts: ["www.open.edu"]
     category: EDUCATION
     paths: ["/openlearn/"]
+  - name: Citizens Advice
+    hosts: ["www.citizensadvice.org.uk"]
+    category: LEGAL
+    https: pass-through
+    ports: [8443]
 rules:
   - id: health
-    allow: [HEALTH, EDUCATION]
+    allow: [HEALTH, EDUCATION, LEGAL]
 """
 
 
@@ -94,34 +101,75 @@ def test_it_refuses_an_unknown_host_with_a_signed_block_token(
     assert reasons == tuple(data["r"])  # type: ignore[arg-type]
 
 
-def test_for_a_tls_connection_it_decides_on_the_tls_name_and_never_shows_a_page(
+def test_a_connect_is_decided_on_its_authority_and_tagged_with_it(
     keeper: tuple[Gatekeeper, str, str],
 ) -> None:
     gate, user, _ = keeper
-    assert acl(gate, user, "10.0.0.7", "CONNECT", "www.nhs.uk:443", "-").split(" ")[1] == "OK"
-    refused = acl(gate, user, "10.0.0.7", "CONNECT", "www.nhs.uk:443", "evil.example.com")
-    assert refused.split(" ")[1] == "ERR" and "message=" not in refused
-    # Only some pages of www.open.edu are approved, and a TLS connection does not show which.
-    needs_path = acl(gate, user, "10.0.0.7", "CONNECT", "www.open.edu:443", "www.open.edu")
-    assert "catalogue:needs-path" in needs_path
+    # Inspected (the default): let through on a catalogue host and port, to be decrypted.
+    answer = acl(gate, user, "10.0.0.7", "CONNECT", "www.open.edu:443")
+    assert answer.startswith("7 OK log=allow;gateway:intercepted;")
+    assert answer.endswith(" clt_conn_tag=www.open.edu:443")
+    assert "wicketgate_https" not in answer  # said once the TLS hello is read
+    # Not in the catalogue, or not on a port of its site: refused, and no page shown.
+    for authority, rule in (
+        ("evil.example.com:443", "catalogue:not-listed"),
+        ("www.nhs.uk:8443", "catalogue:port"),
+    ):
+        refused = acl(gate, user, "10.0.0.7", "CONNECT", authority)
+        assert refused.split(" ")[1] == "ERR" and rule in refused and "message=" not in refused
 
 
-def test_interception_lets_the_tunnel_through_to_be_decided_request_by_request(
+def test_the_tls_hello_must_name_the_connect_host(keeper: tuple[Gatekeeper, str, str]) -> None:
+    gate, user, _ = keeper
+    ok = acl(gate, user, "10.0.0.7", "CONNECT", "www.nhs.uk:443", "WWW.NHS.UK.", "-", "tls")
+    assert ok.endswith(" clt_conn_tag=www.nhs.uk:443 wicketgate_https=inspect")
+    for sni in ("evil.example.com", "www.nhs.uk.evil.example", "-", "ww%00w.nhs.uk"):
+        refused = acl(gate, user, "10.0.0.7", "CONNECT", "www.nhs.uk:443", sni, "-", "tls")
+        assert refused.split(" ")[1] == "ERR", sni
+        assert f";{MISMATCHED_HOST};" in refused and "message=" not in refused, sni
+
+
+def test_a_site_passed_through_is_decided_whole_on_443_only(
     keeper: tuple[Gatekeeper, str, str],
 ) -> None:
     gate, user, _ = keeper
-    gate.intercept = True
-    assert (
-        acl(gate, user, "10.0.0.7", "CONNECT", "www.open.edu:443", "www.open.edu").split(" ")[1]
-        == "OK"
-    )
-    assert (
-        acl(gate, user, "10.0.0.7", "GET", "https://www.open.edu/openlearn/x", "-").split(" ")[1]
-        == "OK"
-    )
-    assert (
-        acl(gate, user, "10.0.0.7", "GET", "https://www.open.edu/shop", "-").split(" ")[1] == "ERR"
-    )
+    host = "www.citizensadvice.org.uk"
+    answer = acl(gate, user, "10.0.0.7", "CONNECT", f"{host}:443", host, "-", "tls")
+    assert answer.startswith("7 OK log=allow;rule:estate:health;")
+    assert answer.endswith(f" clt_conn_tag={host}:443 wicketgate_https=pass-through")
+    # Squid checks it once more, with its name, before splicing: the same answer.
+    again = acl(gate, user, "10.0.0.7", "CONNECT", f"{host}:443", host, f"{host}:443")
+    assert again.startswith("7 OK log=allow;rule:estate:health;")
+    refused = acl(gate, user, "10.0.0.7", "CONNECT", f"{host}:8443", host, "-", "tls")
+    assert NOT_HTTPS_PORT in refused and refused.split(" ")[1] == "ERR"
+
+
+def test_each_request_on_a_decrypted_connection_must_name_its_host_and_port(
+    keeper: tuple[Gatekeeper, str, str],
+) -> None:
+    gate, user, _ = keeper
+
+    def inner(url: str, sni: str = "www.open.edu", tunnel: str = "www.open.edu:443") -> str:
+        return acl(gate, user, "10.0.0.7", "GET", url, sni, tunnel)
+
+    assert inner("https://www.open.edu/openlearn/x").split(" ")[1] == "OK"
+    assert inner("https://www.open.edu:443/openlearn/x").split(" ")[1] == "OK"
+    shop = inner("https://www.open.edu/shop")
+    assert shop.split(" ")[1] == "ERR" and "catalogue:not-listed" in shop
+    for url, sni, tunnel in (
+        ("https://www.nhs.uk/", "www.open.edu", "www.open.edu:443"),  # another allowed host
+        ("https://www.open.edu:8443/openlearn/x", "www.open.edu", "www.open.edu:443"),
+        ("https://www.open.edu/openlearn/x", "www.nhs.uk", "www.open.edu:443"),
+        ("https://www.open.edu/openlearn/x", "www.open.edu", "-"),  # no tag: fail closed
+        ("http://www.open.edu/openlearn/x", "www.open.edu", "www.open.edu:443"),
+    ):
+        answer = inner(url, sni, tunnel)
+        assert answer.split(" ")[1] == "ERR", (url, sni, tunnel)
+        assert MISMATCHED_HOST in answer and "message=" in answer, (url, sni, tunnel)
+    # A CONNECT inside a decrypted connection, even to its own host, would be a tunnel
+    # nothing reads.
+    nested = acl(gate, user, "10.0.0.7", "CONNECT", "www.open.edu:443", "www.open.edu", "x:443")
+    assert nested.split(" ")[1] == "ERR" and MISMATCHED_HOST in nested
 
 
 @pytest.mark.parametrize(
@@ -251,5 +299,5 @@ def test_only_the_portals_own_pages_pass_without_a_session(
 ) -> None:
     gate, _, _ = keeper
     gate.portal = ("http", "portal.prison.test", 80)
-    answer = gate.answer_acl(f"5 - 10.0.0.7 {method} {uri} - portal".encode())
+    answer = gate.answer_acl(f"5 - 10.0.0.7 {method} {uri} - - portal".encode())
     assert answer == (b"5 OK" if portal else b"5 ERR")

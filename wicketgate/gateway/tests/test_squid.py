@@ -60,9 +60,13 @@ sites:
     hosts: ["www.open.edu"]
     category: EDUCATION
     paths: ["/openlearn/"]
+  - name: Citizens Advice
+    hosts: ["www.citizensadvice.org.uk"]
+    category: LEGAL
+    https: pass-through
 rules:
   - id: health
-    allow: [HEALTH, EDUCATION]
+    allow: [HEALTH, EDUCATION, LEGAL]
   - id: jobs
     allow: [EMPLOYMENT]
     hours: "{_closed_hour()}"
@@ -249,26 +253,72 @@ def test_a_sanction_is_enforced_within_a_second_and_lifted_within_a_second_of_it
     assert ConductAlert.objects.filter(kind="during_sanction", prisoner=world.prisoner_a).exists()
 
 
-def test_https_is_spliced_for_an_allowed_host_so_the_client_sees_the_real_certificate(
+def test_a_site_passed_through_is_spliced_so_the_client_sees_the_real_certificate(
     gateway: RunningGateway, credentials: str
 ) -> None:
-    status, _, body = curl(gateway, gateway.https_url("www.nhs.uk", "/a"), credentials)
+    url = gateway.https_url("www.citizensadvice.org.uk", "/a")
+    only_upstream = ("--cacert", str(gateway.upstreams.ca_file))
+    status, _, body = curl(gateway, url, credentials, *only_upstream)
     # curl verified the upstream's certificate against the test CA: nothing was decrypted.
-    assert (status, body) == (200, "hello from www.nhs.uk/a\n")
-
-
-def test_https_to_a_refused_host_is_closed(gateway: RunningGateway, credentials: str) -> None:
-    status, _, _ = curl(gateway, gateway.https_url("www.bbc.co.uk"), credentials)
-    assert status != 200
+    assert (status, body) == (200, "hello from www.citizensadvice.org.uk/a\n")
     gateway.record_now()
     event = AuditEvent.objects.filter(action="gateway.request").latest("seq")
     details = json.loads(event.details_json)
-    assert (event.outcome, details["method"], details["host"]) == (
-        AuditEvent.Outcome.DENIED,
-        "CONNECT",
-        "www.bbc.co.uk",
+    assert (details["method"], details["rules"]) == ("CONNECT", ["rule:estate:health"])
+
+
+def test_an_inspected_site_is_decrypted_with_the_gateways_certificate(
+    gateway: RunningGateway, credentials: str
+) -> None:
+    # The default: a device that does not carry the gateway's CA cannot open it...
+    only_upstream = ("--cacert", str(gateway.upstreams.ca_file))
+    assert curl(gateway, gateway.https_url("www.nhs.uk", "/a"), credentials, *only_upstream)[0] == 0
+    # ... a managed device can, and each request is decided and recorded with its path.
+    status, _, body = curl(gateway, gateway.https_url("www.nhs.uk", "/a"), credentials)
+    assert (status, body) == (200, "hello from www.nhs.uk/a\n")
+    gateway.record_now()
+    event = AuditEvent.objects.filter(action="gateway.request").latest("seq")
+    details = json.loads(event.details_json)
+    assert (details["method"], details["path"], details["rules"]) == (
+        "GET",
+        "/a",
+        ["rule:estate:health"],
     )
-    assert "path" not in details  # not visible without decryption
+
+
+def test_https_to_a_host_not_in_the_catalogue_is_refused_at_its_connect(
+    gateway: RunningGateway, credentials: str
+) -> None:
+    status, _, _ = curl(gateway, gateway.https_url("blocked.example.com"), credentials)
+    assert status != 200
+    gateway.record_now()
+    # Squid answers inside the connection (with a certificate of the gateway's) so that
+    # the browser can show why; nothing went on to the site.
+    events = AuditEvent.objects.filter(action="gateway.request").order_by("seq")
+    connect, answer = (json.loads(event.details_json) for event in events)
+    assert (connect["method"], connect["host"], connect["rules"]) == (
+        "CONNECT",
+        "blocked.example.com",
+        ["catalogue:not-listed"],
+    )
+    assert (answer["status"], answer["result"]) == (403, "NONE_NONE")
+    assert {event.outcome for event in events} == {AuditEvent.Outcome.DENIED}
+
+
+def test_https_to_an_inspected_site_the_prisoner_may_not_use_goes_to_the_block_page(
+    gateway: RunningGateway, credentials: str
+) -> None:
+    status, redirect, _ = curl(gateway, gateway.https_url("www.bbc.co.uk", "/news"), credentials)
+    assert status == 302
+    assert _block_reasons(redirect)["r"] == ["News sites are not part of this trial."]
+    gateway.record_now()
+    event = AuditEvent.objects.filter(action="gateway.request").latest("seq")
+    details = json.loads(event.details_json)
+    assert (event.outcome, details["method"], details["path"]) == (
+        AuditEvent.Outcome.DENIED,
+        "GET",
+        "/news",
+    )
 
 
 def test_a_tls_name_that_differs_from_the_connect_host_is_decided_on_the_tls_name(
@@ -293,7 +343,7 @@ def test_pythons_http_client_gets_the_same_answers(
     plain.request("GET", gateway.http_url("www.nhs.uk"), headers={"Proxy-Authorization": auth})
     assert plain.getresponse().status == 200
     plain.close()
-    context = ssl.create_default_context(cafile=str(gateway.upstreams.ca_file))
+    context = ssl.create_default_context(cafile=str(gateway.device_ca))
     tunnel = http.client.HTTPSConnection("127.0.0.1", gateway.port, timeout=10, context=context)
     tunnel.set_tunnel(
         "www.nhs.uk", gateway.upstreams.https_port, headers={"Proxy-Authorization": auth}
@@ -309,8 +359,11 @@ def test_pythons_http_client_gets_the_same_answers(
     refused.set_tunnel(
         "www.bbc.co.uk", gateway.upstreams.https_port, headers={"Proxy-Authorization": auth}
     )
-    with pytest.raises(OSError):
-        refused.request("GET", "/")
+    refused.request("GET", "/")
+    answer = refused.getresponse()
+    assert answer.status == 302
+    assert _block_reasons(answer.getheader("Location", ""))["i"] == ["rule:estate:no-news"]
+    refused.close()
 
 
 def test_it_refuses_everything_while_the_service_is_down_and_serves_again_when_it_is_back(
@@ -359,17 +412,9 @@ def _relay_pids(relay: Path) -> list[int]:
     return [int(pid) for pid in result.stdout.split()]
 
 
-@pytest.fixture
-def intercepting(world: Estate, settings: Any) -> Iterator[RunningGateway]:
-    settings.WICKETGATE_GATEWAY_INTERCEPT = True
-    with running_gateway(settings, upstream_ca=True) as running:
-        yield running
-
-
 def test_with_interception_each_https_request_is_decided_on_its_path(
-    intercepting: RunningGateway, world: Estate
+    gateway: RunningGateway, world: Estate
 ) -> None:
-    gateway = intercepting
     device, _key = do_register_device(
         device_id="NGT-PC-1", establishment=world.a, location=world.a_cell, kind="pc", actor=SETUP
     )
@@ -380,7 +425,7 @@ def test_with_interception_each_https_request_is_decided_on_its_path(
     credentials = f"{session.username}:{password}"
     # The device trusts the gateway's CA: the connection is decrypted and decided request
     # by request, so a site approved only for some paths works, and the record has them.
-    ca = ["--cacert", str(gateway.layout.ca_cert)]
+    ca = ["--cacert", str(gateway.layout.ca_cert)]  # the gateway's CA alone
     status, _, body = curl(
         gateway, gateway.https_url("www.open.edu", "/openlearn/maths"), credentials, *ca
     )

@@ -19,7 +19,7 @@ from wicketgate.estate.codes import IncentiveLevel, LocationKind
 from wicketgate.estate.models import Establishment
 from wicketgate.people.codes import PRISON_NUMBER_PATTERN, LegalStatus, SecurityCategory
 from wicketgate.people.models import AlertCode
-from wicketgate.policy.codes import ALL, Clearance, Effect
+from wicketgate.policy.codes import ALL, Clearance, Effect, Https
 from wicketgate.policy.models import Category, Site
 from wicketgate.policy.proposals import REASON_MAX, ProposalError
 from wicketgate.web.forms.base import GovukForm
@@ -162,6 +162,24 @@ class SiteProposalForm(ProposalForm):
         ),
         required=False,
     )
+    https = forms.ChoiceField(
+        label=_("HTTPS"),
+        choices=[
+            (Https.INSPECT, _("Inspected: decrypted and checked page by page (the usual choice)")),
+            (
+                Https.PASS_THROUGH,
+                _(
+                    "Passed through: never decrypted, for sites where decrypting is wrong or "
+                    "impossible, such as legal advice. The whole site only, on port 443; the "
+                    "gateway cannot see which pages are opened, nor stop a site that shares "
+                    "its servers being reached through its name (domain fronting)"
+                ),
+            ),
+        ],
+        initial=Https.INSPECT,
+        required=False,  # inspected unless said otherwise
+        widget=forms.RadioSelect,
+    )
     category = forms.ModelChoiceField(
         label=_("Category"),
         queryset=Category.objects.all(),
@@ -189,6 +207,7 @@ class SiteProposalForm(ProposalForm):
         "hosts",
         "paths",
         "ports",
+        "https",
         "internal",
         "category",
         "min_clearance",
@@ -217,6 +236,7 @@ class SiteProposalForm(ProposalForm):
             "paths": _lines(data["paths"]),
             "ports": data["ports"],
             "internal": data["internal"],
+            "https": data["https"] or Https.INSPECT,
             "category": data["category"].code,
             "min_clearance": data["min_clearance"] or None,
             "review_by": data["review_by"].isoformat() if data["review_by"] else None,
@@ -231,6 +251,7 @@ class SiteProposalForm(ProposalForm):
             "paths": "\n".join(entry["paths"]),
             "ports": " ".join(str(p) for p in entry.get("ports") or []),
             "internal": bool(entry.get("internal")),
+            "https": entry.get("https") or Https.INSPECT,
             "category": entry["category"],
             "min_clearance": entry["min_clearance"] or "",
             "review_by": dt.date.fromisoformat(review) if review else None,

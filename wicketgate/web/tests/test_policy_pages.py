@@ -440,3 +440,33 @@ def test_a_port_that_is_not_one_is_named_against_its_field(teacher: Client, esta
     assert response.status_code == 200
     assert "Enter ports as numbers from 1 to 65535" in response.content.decode()
     assert not PolicyProposal.objects.exists()
+
+
+def test_a_site_passed_through_is_proposed_and_shown_with_its_risk(
+    teacher: Client, client_admin: Client, estate: Estate
+) -> None:
+    response = propose_site(
+        teacher, name="Legal advice", hosts="www.citizensadvice.org.uk", https="pass-through"
+    )
+    assert response.status_code == 302, response.content.decode()
+    proposal = only_proposal()
+    assert proposal.payload["https"] == "pass-through"
+    page = client_admin.get(f"{PROPOSALS}{proposal.pk}/").content.decode()
+    assert "Passed through: never decrypted." in page and "domain fronting" in page
+    decide(client_admin, proposal, "approve", "Legal advice is private")
+    site = Site.objects.get(name="Legal advice")
+    assert site.https == "pass-through"
+    shown = client_admin.get(f"{SITES}{site.pk}/").content.decode()
+    assert "Its HTTPS is passed through, never decrypted" in shown
+    # Sites are inspected unless someone says otherwise.
+    propose_site(teacher, name="NHS", hosts="www.nhs.uk")
+    assert PolicyProposal.objects.latest("pk").payload["https"] == "inspect"
+
+
+def test_a_site_passed_through_cannot_be_limited_to_some_pages(
+    teacher: Client, estate: Estate
+) -> None:
+    response = propose_site(teacher, paths="/advice/", https="pass-through")
+    assert response.status_code == 200
+    assert "a site passed through is never decrypted" in response.content.decode()
+    assert not PolicyProposal.objects.exists()

@@ -114,7 +114,7 @@ def test_a_site_named_as_an_internal_service_is_reached_on_its_port(
         status, redirect, _ = curl(gateway, url, rebound.alan)
         assert status == 302 and block_reasons(redirect)["i"] == [WRONG_PORT], url
     status, _, body = curl(gateway, "https://library.prison.test/", rebound.alan)
-    assert status != 200 and "library" not in body
+    assert status != 200 and "the internal library" not in body
 
 
 def test_an_internal_address_refused_is_recorded_with_its_rule(rebound: Browsing) -> None:
