@@ -27,7 +27,7 @@ from wicketgate.gateway.actions import (
     do_open_device_session,
 )
 from wicketgate.gateway.models import CloseReason, Device, DeviceSession
-from wicketgate.web.signin import record_failed_pin
+from wicketgate.web.signin import client_ip, record_failed_pin
 
 router = Router(tags=["devices"])
 
@@ -97,7 +97,10 @@ def sign_in_on_device(request: HttpRequest, body: SignIn) -> Status:
     prisoner = user.prisoner_account.prisoner
     try:
         session, password = do_open_device_session(
-            prisoner=prisoner, device=device, actor=Actor("prisoner", number, number)
+            prisoner=prisoner,
+            device=device,
+            actor=Actor("prisoner", number, number),
+            address=client_ip(request),  # the session is served to this address only
         )
     except GatewayError as exc:
         return Status(409, {"detail": str(exc)})

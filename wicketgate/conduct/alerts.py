@@ -9,7 +9,8 @@ for what the triggers describe:
 - any attempt refused by a sanction in force;
 - a device session opened at unusual hours;
 - any attempt to get past the web gateway (a connection opened to one site that then
-  names another: domain fronting, a forged Host).
+  names another: domain fronting, a forged Host; a session's credentials used from an
+  address other than the one its device signed in from).
 
 An open alert for the same prisoner and the same thing (category, sanction rule) gathers
 repeats rather than a new alert each time. Triggers are data: estate-wide, replaced per
@@ -142,11 +143,16 @@ def _scan(rows: list[tuple[Any, ...]]) -> int:
         if action == BYPASS:
             if trigger(AlertKind.BYPASS_ATTEMPT, establishment_id).enabled:
                 host, sni = details.get("host") or "a site", details.get("sni") or "no name"
-                summary = (
-                    f"Opened a connection to {host} that named {sni} in its TLS hello"
-                    if details.get("method") == "CONNECT"
-                    else f"Asked for {host} on a connection opened to {sni}"
-                )
+                if "gateway:wrong-address" in details.get("rules", ()):
+                    summary = (
+                        f"Their session's sign-in details were used from {details.get('client')}"
+                        f" ({details.get('used_on') or 'no device of ours'}), not from the "
+                        "device they signed in on"
+                    )
+                elif details.get("method") == "CONNECT":
+                    summary = f"Opened a connection to {host} that named {sni} in its TLS hello"
+                else:
+                    summary = f"Asked for {host} on a connection opened to {sni}"
                 note(
                     _Finding(prisoner_id, establishment_id, AlertKind.BYPASS_ATTEMPT, "", summary),
                     seq,

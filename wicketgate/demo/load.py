@@ -43,6 +43,9 @@ SEED = 20261126
 DEMO_PASSWORD = "wicketgate-demo"  # noqa: S105 - demo accounts only; printed at every start
 DEMO_BACKUP_CODES = [f"demo{n:04d}" for n in range(1, 11)]
 DEMO_PIN = "2580"
+# The demo runs on loopback: its devices, the suite terminal among them, use the gateway
+# from this machine.
+DEMO_TERMINAL_ADDRESS = "127.0.0.1"
 DEMO_DEVICE_KEY = "wicketgate-demo-device"  # noqa: S105 - demo devices only; printed at every start
 ACTOR = Actor.system("demo-loader")
 
@@ -729,7 +732,9 @@ def _video_calls(families: list[str], prisoners: list[tuple[str, str]]) -> list[
     from wicketgate.gateway.actions import do_open_device_session
 
     suite_device = Device.objects.get(device_id=f"{prisoner.establishment.code}-VS1-T1")
-    do_open_device_session(prisoner=prisoner, device=suite_device, actor=ACTOR)
+    do_open_device_session(
+        prisoner=prisoner, device=suite_device, actor=ACTOR, address=DEMO_TERMINAL_ADDRESS
+    )
     begins, ends = timezone.localtime(call.starts_at), timezone.localtime(call.ends_at)
     return [
         f"{caller.email} and {prisoner.prison_number} have a call {begins:%H:%M}-{ends:%H:%M} today:",
@@ -737,7 +742,8 @@ def _video_calls(families: list[str], prisoners: list[tuple[str, str]]) -> list[
         f"  {prisoner.prison_number} is signed in on the suite's terminal {suite_device.device_id} "
         "(a prisoner joins only from there); after",
         "  15 idle minutes sign in again: wicketgate gateway session open "
-        f"--prisoner {prisoner.prison_number} --device {suite_device.device_id}",
+        f"--prisoner {prisoner.prison_number} --device {suite_device.device_id} "
+        f"--address {DEMO_TERMINAL_ADDRESS}",
         "  Staff watch it under Live calls: "
         + ", ".join(f"{prisoner.establishment.code.lower()}.{who}" for who in WATCHERS)
         + ".",

@@ -24,7 +24,13 @@ from django.db import transaction
 
 from wicketgate.audit.log import Actor, PendingEvent, append_events
 from wicketgate.audit.models import AuditEvent, SpoolCursor
-from wicketgate.gateway.gatekeeper import BYPASS_RULES, NO_SESSION, PLAIN, read_log_note
+from wicketgate.gateway.gatekeeper import (
+    BYPASS_RULES,
+    NO_SESSION,
+    PLAIN,
+    WRONG_DEVICE,
+    read_log_note,
+)
 from wicketgate.gateway.models import Device, DeviceSession
 
 # The fields of `logformat wicketgate`, in order (see deploy/squid/squid.conf.template).
@@ -113,7 +119,7 @@ def to_events(lines: list[LogLine]) -> list[PendingEvent]:
             "location__code",
         )
     }
-    clients = {line.client for line in lines if _failed_login(line)}
+    clients = {line.client for line in lines if _failed_login(line) or WRONG_DEVICE in line.rules}
     found: dict[str, list[dict[str, Any]]] = {}
     for row in Device.objects.filter(address__in=clients, retired_at__isnull=True).values(
         "address", "device_id", "establishment_id"
@@ -124,7 +130,7 @@ def to_events(lines: list[LogLine]) -> list[PendingEvent]:
     return [
         _failed_login_event(line, devices.get(line.client))
         if _failed_login(line)
-        else _event(line, sessions.get(line.user or ""))
+        else _event(line, sessions.get(line.user or ""), devices.get(line.client))
         for line in lines
     ]
 
@@ -151,7 +157,11 @@ def _failed_login_event(line: LogLine, device: dict[str, Any] | None) -> Pending
     )
 
 
-def _event(line: LogLine, session: dict[str, Any] | None) -> PendingEvent:
+def _event(
+    line: LogLine, session: dict[str, Any] | None, used_on: dict[str, Any] | None = None
+) -> PendingEvent:
+    """The event for a request; ``used_on``: the device registered at the client's address,
+    named when a session's credentials were used from an address not its own."""
     allowed = line.decision == "allow"
     if line.decision is None and line.status == 407:
         rules: tuple[str, ...] = (NO_SESSION,)
@@ -183,6 +193,8 @@ def _event(line: LogLine, session: dict[str, Any] | None) -> PendingEvent:
         details["policy_version"] = line.version
     if reasons and not allowed:
         details["reasons"] = list(reasons)
+    if WRONG_DEVICE in rules and used_on is not None:
+        details["used_on"] = used_on["device_id"]
     if session is not None:
         details["session"] = session["username"]
         details["device"] = session["device__device_id"]

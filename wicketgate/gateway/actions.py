@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import ipaddress
 from typing import Any
 
 from django.conf import settings
@@ -128,12 +129,16 @@ def do_open_device_session(
     prisoner: Prisoner,
     device: Device,
     actor: Actor | Any,
+    address: str | None = None,
     at: dt.datetime | None = None,
 ) -> tuple[DeviceSession, str]:
     """Open a session for ``prisoner`` on ``device``; returns it and its proxy password.
 
-    One session per device and one per prisoner: an earlier open one is closed first
-    (signing in elsewhere signs you out here).
+    The session is bound to the address the device signed in from (``address``; for a
+    device registered with an address, that one, and a sign-in from any other is
+    refused): the gateway serves its credentials to no other. One session per device
+    and one per prisoner: an earlier open one is closed first (signing in elsewhere
+    signs you out here).
     """
     now = at or timezone.now()
     with transaction.atomic():
@@ -166,6 +171,7 @@ def do_open_device_session(
             raise GatewayError(
                 f"{lockdown}: no new sessions until it is lifted ({lockdown.reason})"
             )
+        bound = _bound_address(device, address)
         _close_open_sessions(
             DeviceSession.objects.filter(Q(device=device) | Q(prisoner=prisoner)),
             CloseReason.REPLACED,
@@ -179,6 +185,7 @@ def do_open_device_session(
             location=device.location,
             username=username,
             password_hash=hash_secret(password),
+            address=bound,
             opened_at=now,
             ends_by=now + dt.timedelta(minutes=settings.WICKETGATE_GATEWAY_MAX_MINUTES),
             idle_seconds=idle,
@@ -193,11 +200,42 @@ def do_open_device_session(
             details={
                 "session": username,
                 "device": device.device_id,
+                "address": bound,
                 "location": device.location.code,
                 "ends_by": session.ends_by.isoformat(),
             },
         )
     return session, password
+
+
+def _bound_address(device: Device, address: str | None) -> str:
+    """The address a session on ``device`` signed in from ``address`` is bound to."""
+    given = None
+    if address:
+        try:
+            given = _plain(address.strip())
+        except ValueError:
+            raise GatewayError(f"address {address!r}: not an IP address") from None
+    registered = _plain(device.address) if device.address else None
+    if registered and given and given != registered:
+        raise GatewayError(
+            f"device {device.device_id} is registered at {registered}: "
+            f"a sign-in from {given} is not its"
+        )
+    bound = registered or given
+    if bound is None:
+        raise GatewayError(
+            f"device {device.device_id} has no registered address: give the address it "
+            "signs in from (a session is served to that address only)"
+        )
+    return bound
+
+
+def _plain(address: str) -> str:
+    """An address as Squid writes a client's (an IPv4 one never as ::ffff:a.b.c.d)."""
+    parsed = ipaddress.ip_address(address)
+    mapped = getattr(parsed, "ipv4_mapped", None)
+    return str(mapped or parsed)
 
 
 def do_close_device_session(

@@ -255,9 +255,16 @@ def session() -> None:
 @session.command(name="open")
 @click.option("--prisoner", "prison_number", required=True, help="Prison number, e.g. A1234BC.")
 @click.option("--device", "device_id", required=True)
+@click.option(
+    "--address",
+    default=None,
+    help="The address the device uses the gateway from (its registered one if omitted).",
+)
 @BY
-def session_open(prison_number: str, device_id: str, by: str | None) -> None:
-    """Open a session as if the prisoner signed in on the device; prints USER:PASSWORD."""
+def session_open(prison_number: str, device_id: str, address: str | None, by: str | None) -> None:
+    """Open a session as if the prisoner signed in on the device; prints USER:PASSWORD.
+
+    The gateway serves the session to the device's address only."""
     _setup_django()
     from wicketgate.audit.log import Actor
     from wicketgate.gateway.actions import do_open_device_session
@@ -268,7 +275,10 @@ def session_open(prison_number: str, device_id: str, by: str | None) -> None:
         raise Refused(f"--prisoner {prison_number}: no such prisoner")
     with _gateway_refusals():
         opened, password = do_open_device_session(
-            prisoner=prisoner, device=_device(device_id), actor=Actor.operator(by)
+            prisoner=prisoner,
+            device=_device(device_id),
+            actor=Actor.operator(by),
+            address=address,
         )
     click.echo(f"{opened.username}:{password}")
 

@@ -62,7 +62,7 @@ BLOCK_SALT = "wicketgate.gateway.block"
 # Rule ids the gateway itself gives, besides the policy's own.
 NO_SESSION = "gateway:no-session"
 SESSION_ENDED = "gateway:session-ended"
-WRONG_DEVICE = "gateway:wrong-address"
+WRONG_DEVICE = "gateway:wrong-address"  # a session's credentials used from another address
 WRONG_ESTABLISHMENT = "gateway:wrong-establishment"
 UNAVAILABLE = "gateway:unavailable"
 BAD_REQUEST = "gateway:bad-request"
@@ -72,14 +72,17 @@ INTERCEPT = "gateway:intercepted"  # a TLS connection let through to be decided 
 MISMATCHED_HOST = "gateway:mismatched-host"
 NOT_HTTPS_PORT = "gateway:not-https-port"
 # Rules that mark a refusal as an attempt to get past the gateway (its own audit action).
-BYPASS_RULES = frozenset({MISMATCHED_HOST})
+BYPASS_RULES = frozenset({MISMATCHED_HOST, WRONG_DEVICE})
 # What a TLS connection is refused for even when its requests will be decided one by one.
 CATALOGUE_REFUSALS = frozenset({NOT_LISTED, WRONG_PORT})
 
 PLAIN = {
     NO_SESSION: "You are not signed in on this device. Sign in to use the internet.",
     SESSION_ENDED: "Your session on this device has ended. Sign in again to go on.",
-    WRONG_DEVICE: "This session belongs to another device.",
+    WRONG_DEVICE: (
+        "These sign-in details belong to another device. Sign in on this one. "
+        "The attempt has been recorded."
+    ),
     WRONG_ESTABLISHMENT: "This session belongs to another establishment.",
     UNAVAILABLE: "Internet access is not available right now. Please try again in a few minutes.",
     BAD_REQUEST: "That address cannot be opened.",
@@ -218,7 +221,7 @@ class Gatekeeper:
         if why is not None:
             self.expired[session.username] = why
             return self._refusal(SESSION_ENDED, connect)
-        if session.device_address and client != session.device_address:
+        if client != session.address:  # replayed from elsewhere; no address: never served
             return self._refusal(WRONG_DEVICE, connect)
         try:
             if tls and not connect:

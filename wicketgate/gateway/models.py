@@ -107,6 +107,13 @@ class DeviceSession(models.Model):
     )
     username = models.CharField(max_length=40, unique=True)
     password_hash = models.CharField(max_length=64)
+    address = models.GenericIPAddressField(
+        null=True,
+        help_text=(
+            "The address the device signed in from (its registered one, if it has one): "
+            "the gateway refuses the session's credentials from anywhere else"
+        ),
+    )
     opened_at = models.DateTimeField(default=timezone.now)
     ends_by = models.DateTimeField(
         help_text="The maximum length: closed at this moment at the latest"

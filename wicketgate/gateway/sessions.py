@@ -24,7 +24,7 @@ class LiveSession:
     prison_number: str
     prisoner_pk: int
     device_id: str
-    device_address: str | None
+    address: str | None  # the only client address the session is served to
     establishment_id: int
     establishment_code: str
     location_code: str
@@ -99,7 +99,7 @@ class SessionTable:
             "prisoner__prison_number",
             "prisoner_id",
             "device__device_id",
-            "device__address",
+            "address",
             "device__establishment_id",
             "device__establishment__code",
             "location__code",

@@ -78,9 +78,11 @@ def device_session(
     who: str = "a",
     kind: str = "laptop",
     gateway: RunningGateway | None = None,
+    address: str = "127.0.0.1",
 ) -> tuple[DeviceSession, str]:
-    """A device in the cell of prisoner ``who`` ("a" or "b") and a session on it for them;
-    with ``gateway``, once its service holds the session (else at once)."""
+    """A device in the cell of prisoner ``who`` ("a" or "b") and a session on it for them,
+    signed in from ``address`` (where test clients are); with ``gateway``, once its
+    service holds the session (else at once)."""
     from wicketgate.gateway.actions import do_open_device_session, do_register_device
     from wicketgate.testing.personas import SETUP
 
@@ -92,7 +94,10 @@ def device_session(
         actor=SETUP,
     )
     session, password = do_open_device_session(
-        prisoner=getattr(estate, f"prisoner_{who}"), device=device, actor=SETUP
+        prisoner=getattr(estate, f"prisoner_{who}"),
+        device=device,
+        actor=SETUP,
+        address=address,
     )
     if gateway is not None:
         wait_for(

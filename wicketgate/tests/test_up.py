@@ -97,7 +97,15 @@ def test_it_serves_on_loopback_with_migrations_applied_and_stops_on_ctrl_c(tmp_p
 
         wicketgate("demo", "load")
         credentials = wicketgate(
-            "gateway", "session", "open", "--prisoner", "A1032CJ", "--device", "NGT-A-KIOSK-1"
+            "gateway",
+            "session",
+            "open",
+            "--prisoner",
+            "A1032CJ",
+            "--device",
+            "NGT-A-KIOSK-1",
+            "--address",
+            "127.0.0.1",
         ).strip()
         proxy_url = f"http://127.0.0.1:{gateway_port}"
 

@@ -51,7 +51,7 @@ def record_sign_in(request: HttpRequest, user: User, *, portal: str, **details: 
         SIGN_IN,
         actor=user,
         subject=user,
-        details={"portal": portal, "ip": _client_ip(request), **details},
+        details={"portal": portal, "ip": client_ip(request), **details},
     )
 
 
@@ -74,7 +74,7 @@ def record_failed_sign_in(
             "portal": portal,
             "username": attempted[:150],
             "reason": reason,
-            "ip": _client_ip(request),
+            "ip": client_ip(request),
             **details,
         },
     )
@@ -109,7 +109,7 @@ def device_at_address(request: HttpRequest) -> gateway.Device | None:
     A page reached through the gateway comes from the gateway's own address, which is no
     device's: there PIN tries are counted per account only.
     """
-    address = _client_ip(request)
+    address = client_ip(request)
     if not address:
         return None
     found = list(
@@ -125,5 +125,5 @@ def record_sign_out(request: HttpRequest, user: Any, *, portal: str) -> None:
         record_event(SIGN_OUT, actor=user, subject=user, details={"portal": portal})
 
 
-def _client_ip(request: HttpRequest) -> str | None:
+def client_ip(request: HttpRequest) -> str | None:
     return getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR")

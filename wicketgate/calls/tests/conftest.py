@@ -41,6 +41,7 @@ def at_the_suite(estate: Estate, prisoner: Prisoner | None = None, number: int =
         prisoner=prisoner or estate.prisoner_a,
         device=suite_terminal(estate, number),
         actor=STAFF,
+        address="127.0.0.1",
     )
 
 

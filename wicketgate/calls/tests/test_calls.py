@@ -101,7 +101,9 @@ def test_the_prisoner_joins_only_while_signed_in_on_a_terminal_in_the_calls_suit
         kind="kiosk",
         actor=STAFF,
     )
-    do_open_device_session(prisoner=estate.prisoner_a, device=kiosk, actor=STAFF)
+    do_open_device_session(
+        prisoner=estate.prisoner_a, device=kiosk, actor=STAFF, address="127.0.0.1"
+    )
     refused()
     # On the suite's terminal (which ends the kiosk session: one session a prisoner).
     at_the_suite(estate)

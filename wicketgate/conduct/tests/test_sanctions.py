@@ -184,9 +184,13 @@ def test_a_device_sanction_stops_browsing_and_new_sessions(world: Estate, engine
     assert decision.rules == ("sanction:device",)
     assert "your use of devices until" in decision.reasons[0]
     with pytest.raises(GatewayError, match=f"lost the use of devices until .*{given.reference}"):
-        do_open_device_session(prisoner=world.prisoner_a, device=device, actor=SETUP)
+        do_open_device_session(
+            prisoner=world.prisoner_a, device=device, actor=SETUP, address="127.0.0.1"
+        )
     do_quash_sanction(given, reason="x", actor=GOVERNOR)
-    do_open_device_session(prisoner=world.prisoner_a, device=device, actor=SETUP)
+    do_open_device_session(
+        prisoner=world.prisoner_a, device=device, actor=SETUP, address="127.0.0.1"
+    )
 
 
 def test_other_privileges_are_recorded_but_not_the_engines_to_enforce(

@@ -29,7 +29,9 @@ def session(estate: Estate) -> DeviceSession:
         kind="laptop",
         actor=SETUP,
     )[0]
-    return do_open_device_session(prisoner=estate.prisoner_a, device=device, actor=SETUP)[0]
+    return do_open_device_session(
+        prisoner=estate.prisoner_a, device=device, actor=SETUP, address="127.0.0.1"
+    )[0]
 
 
 def line(user: str, method: str, url: str, status: int, note: str, sni: str = "-") -> str:

@@ -86,7 +86,7 @@ def test_a_session_is_bound_to_the_prisoner_device_and_location(
     estate: Estate, laptop: Device
 ) -> None:
     session, password = do_open_device_session(
-        prisoner=estate.prisoner_a, device=laptop, actor=SETUP
+        prisoner=estate.prisoner_a, device=laptop, actor=SETUP, address="127.0.0.1"
     )
     assert (session.prisoner, session.device, session.location) == (
         estate.prisoner_a,
@@ -105,7 +105,9 @@ def test_a_session_is_bound_to_the_prisoner_device_and_location(
 def test_a_new_session_on_the_device_or_for_the_prisoner_replaces_the_old_one(
     estate: Estate, laptop: Device
 ) -> None:
-    first, _ = do_open_device_session(prisoner=estate.prisoner_a, device=laptop, actor=SETUP)
+    first, _ = do_open_device_session(
+        prisoner=estate.prisoner_a, device=laptop, actor=SETUP, address="127.0.0.1"
+    )
     kiosk = do_register_device(
         device_id="NGT-K-2",
         establishment=estate.a,
@@ -113,7 +115,9 @@ def test_a_new_session_on_the_device_or_for_the_prisoner_replaces_the_old_one(
         kind="kiosk",
         actor=SETUP,
     )[0]
-    second, _ = do_open_device_session(prisoner=estate.prisoner_a, device=kiosk, actor=SETUP)
+    second, _ = do_open_device_session(
+        prisoner=estate.prisoner_a, device=kiosk, actor=SETUP, address="127.0.0.1"
+    )
     first.refresh_from_db()
     assert (first.close_reason, first.is_live(), second.is_live()) == (
         CloseReason.REPLACED,
@@ -127,22 +131,30 @@ def test_it_refuses_a_prisoner_held_at_another_establishment(
     estate: Estate, laptop: Device
 ) -> None:
     with pytest.raises(GatewayError, match="not held at NGT"):
-        do_open_device_session(prisoner=estate.prisoner_b, device=laptop, actor=SETUP)
+        do_open_device_session(
+            prisoner=estate.prisoner_b, device=laptop, actor=SETUP, address="127.0.0.1"
+        )
 
 
 def test_a_retired_device_ends_its_session_and_opens_no_more(
     estate: Estate, laptop: Device
 ) -> None:
-    session, _ = do_open_device_session(prisoner=estate.prisoner_a, device=laptop, actor=SETUP)
+    session, _ = do_open_device_session(
+        prisoner=estate.prisoner_a, device=laptop, actor=SETUP, address="127.0.0.1"
+    )
     do_retire_device(laptop, actor=SETUP)
     session.refresh_from_db()
     assert session.close_reason == CloseReason.DEVICE_RETIRED
     with pytest.raises(GatewayError, match="retired"):
-        do_open_device_session(prisoner=estate.prisoner_a, device=laptop, actor=SETUP)
+        do_open_device_session(
+            prisoner=estate.prisoner_a, device=laptop, actor=SETUP, address="127.0.0.1"
+        )
 
 
 def test_closing_twice_closes_once(estate: Estate, laptop: Device) -> None:
-    session, _ = do_open_device_session(prisoner=estate.prisoner_a, device=laptop, actor=SETUP)
+    session, _ = do_open_device_session(
+        prisoner=estate.prisoner_a, device=laptop, actor=SETUP, address="127.0.0.1"
+    )
     assert do_close_device_session(session, reason=CloseReason.ENDED_BY_STAFF, actor=SETUP) is True
     assert do_close_device_session(session, reason=CloseReason.ENDED_BY_STAFF, actor=SETUP) is False
     assert AuditEvent.objects.filter(action="gateway.session.close").count() == 1
@@ -175,8 +187,12 @@ def test_a_wing_lockdown_ends_that_wings_sessions_only_and_refuses_new_ones(
         incentive_level="STD",
         legal_status="SENTENCED",
     )
-    on_a, _ = do_open_device_session(prisoner=estate.prisoner_a, device=laptop, actor=SETUP)
-    on_b, _ = do_open_device_session(prisoner=neighbour, device=other, actor=SETUP)
+    on_a, _ = do_open_device_session(
+        prisoner=estate.prisoner_a, device=laptop, actor=SETUP, address="127.0.0.1"
+    )
+    on_b, _ = do_open_device_session(
+        prisoner=neighbour, device=other, actor=SETUP, address="127.0.0.1"
+    )
     lockdown, ended = do_start_lockdown(
         establishment=estate.a, wing=estate.a_wing, reason="Search", actor=SETUP
     )
@@ -184,17 +200,21 @@ def test_a_wing_lockdown_ends_that_wings_sessions_only_and_refuses_new_ones(
     on_b.refresh_from_db()
     assert (ended, on_a.close_reason, on_b.is_live()) == (1, CloseReason.LOCKDOWN, True)
     with pytest.raises(GatewayError, match="Lockdown of NGT-A"):
-        do_open_device_session(prisoner=estate.prisoner_a, device=laptop, actor=SETUP)
+        do_open_device_session(
+            prisoner=estate.prisoner_a, device=laptop, actor=SETUP, address="127.0.0.1"
+        )
     do_end_lockdown(lockdown, actor=SETUP)
-    assert do_open_device_session(prisoner=estate.prisoner_a, device=laptop, actor=SETUP)[
-        0
-    ].is_live()
+    assert do_open_device_session(
+        prisoner=estate.prisoner_a, device=laptop, actor=SETUP, address="127.0.0.1"
+    )[0].is_live()
 
 
 def test_an_establishment_lockdown_covers_every_wing_and_cannot_be_doubled(
     estate: Estate, laptop: Device
 ) -> None:
-    do_open_device_session(prisoner=estate.prisoner_a, device=laptop, actor=SETUP)
+    do_open_device_session(
+        prisoner=estate.prisoner_a, device=laptop, actor=SETUP, address="127.0.0.1"
+    )
     _lockdown, ended = do_start_lockdown(establishment=estate.a, reason="Incident", actor=SETUP)
     assert ended == 1
     with pytest.raises(GatewayError, match="already covers"):
@@ -206,14 +226,16 @@ def test_an_establishment_lockdown_covers_every_wing_and_cannot_be_doubled(
 
 
 def test_expired_sessions_are_closed_with_the_reason(estate: Estate, laptop: Device) -> None:
-    session, _ = do_open_device_session(prisoner=estate.prisoner_a, device=laptop, actor=SETUP)
+    session, _ = do_open_device_session(
+        prisoner=estate.prisoner_a, device=laptop, actor=SETUP, address="127.0.0.1"
+    )
     assert do_close_expired_sessions(at=session.idle_until - dt.timedelta(seconds=1)) == 0
     assert do_close_expired_sessions(at=session.idle_until) == 1
     session.refresh_from_db()
     assert session.close_reason == CloseReason.IDLE
     long_ago = timezone.now() - dt.timedelta(hours=5)
     old, _ = do_open_device_session(
-        prisoner=estate.prisoner_a, device=laptop, actor=SETUP, at=long_ago
+        prisoner=estate.prisoner_a, device=laptop, actor=SETUP, at=long_ago, address="127.0.0.1"
     )
     DeviceSession.objects.filter(pk=old.pk).update(
         idle_until=timezone.now() + dt.timedelta(minutes=5)

@@ -77,12 +77,18 @@ def test_a_device_is_added_and_a_session_opened_with_credentials_on_one_line(
     device = Device.objects.get(device_id="NGT-LT-9")
     key = output.rsplit("device key: ", 1)[1].strip()
     assert device.key_hash == hash_secret(key)
+    # A device with no registered address: the session needs the one it is used from.
     code, output = run("session", "open", "--prisoner", "a1234bc", "--device", "NGT-LT-9")
+    assert code == 1 and "has no registered address" in output
+    code, output = run(
+        "session", "open", "--prisoner", "a1234bc", "--device", "NGT-LT-9", "--address", "10.1.2.3"
+    )
     assert code == 0
     assert re.fullmatch(r"wg[0-9a-f]{12}:[A-Za-z0-9_-]{32}\n", output)
     username, password = output.strip().split(":")
     session = DeviceSession.objects.get(username=username)
     assert session.password_hash == hash_secret(password) and session.is_live()
+    assert session.address == "10.1.2.3"
     assert AuditEvent.objects.filter(action="gateway.device.register", actor_label="ops").exists()
     code, output = run("session", "close", "--device", "ngt-lt-9")
     assert code == 0 and f"closed {username}" in output
@@ -151,12 +157,14 @@ def test_a_lockdown_from_the_command_line_ends_sessions_until_lifted(estate: Est
         "--kind",
         "kiosk",
     )
-    run("session", "open", "--prisoner", "A1234BC", "--device", "NGT-K-1")
+    run("session", "open", "--prisoner", "A1234BC", "--device", "NGT-K-1", "--address", "10.9.9.9")
     code, output = run(
         "lockdown", "start", "--establishment", "NGT", "--wing", "NGT-A", "--reason", "Search"
     )
     assert code == 0 and "1 session(s) ended" in output
-    code, output = run("session", "open", "--prisoner", "A1234BC", "--device", "NGT-K-1")
+    code, output = run(
+        "session", "open", "--prisoner", "A1234BC", "--device", "NGT-K-1", "--address", "10.9.9.9"
+    )
     assert code == 1 and "Lockdown of NGT-A" in output
     # A wider lockdown over the wing's is allowed; the same one twice is not.
     assert run("lockdown", "start", "--establishment", "NGT", "--reason", "Incident")[0] == 0
@@ -165,4 +173,16 @@ def test_a_lockdown_from_the_command_line_ends_sessions_until_lifted(estate: Est
 
     for lockdown in Lockdown.objects.all():
         assert run("lockdown", "end", str(lockdown.pk))[0] == 0
-    assert run("session", "open", "--prisoner", "A1234BC", "--device", "NGT-K-1")[0] == 0
+    assert (
+        run(
+            "session",
+            "open",
+            "--prisoner",
+            "A1234BC",
+            "--device",
+            "NGT-K-1",
+            "--address",
+            "10.9.9.9",
+        )[0]
+        == 0
+    )

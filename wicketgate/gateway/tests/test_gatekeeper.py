@@ -56,7 +56,7 @@ def keeper(estate: Estate, load_policy: Callable[..., Any]) -> tuple[Gatekeeper,
         address="10.0.0.7",
     )[0]
     session, password = do_open_device_session(
-        prisoner=estate.prisoner_a, device=device, actor=SETUP
+        prisoner=estate.prisoner_a, device=device, actor=SETUP, address="10.0.0.7"
     )
     engine = Engine(refresh_every=math.inf)
     sessions = SessionTable()

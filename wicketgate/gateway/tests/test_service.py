@@ -85,7 +85,7 @@ def test_a_gateway_for_one_establishment_knows_only_its_sessions(
             kind="laptop",
             actor=SETUP,
         )[0]
-        do_open_device_session(prisoner=prisoner, device=device, actor=SETUP)
+        do_open_device_session(prisoner=prisoner, device=device, actor=SETUP, address="127.0.0.1")
     settings.WICKETGATE_GATEWAY_ESTABLISHMENTS = ["rvs"]
     service = GatewayService(Path(tempfile.mkdtemp()) / "decide.sock")
     service.poll_once()

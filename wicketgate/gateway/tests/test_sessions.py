@@ -37,7 +37,7 @@ def test_a_session_opened_during_a_reload_is_dropped_once_it_closes(estate: Esta
         if not opened:
             opened.append(None)  # before the ORM below runs through this wrapper again
             opened[0] = do_open_device_session(
-                prisoner=estate.prisoner_a, device=device, actor=SETUP
+                prisoner=estate.prisoner_a, device=device, actor=SETUP, address="127.0.0.1"
             )[0]
         return result
 
@@ -62,7 +62,7 @@ def test_it_reloads_only_when_a_session_opens_or_closes(estate: Estate) -> None:
     table.refresh()
     assert not table.refresh()
     session, _password = do_open_device_session(
-        prisoner=estate.prisoner_a, device=device, actor=SETUP
+        prisoner=estate.prisoner_a, device=device, actor=SETUP, address="127.0.0.1"
     )
     assert table.refresh() and table.get(session.username) is not None
     assert not table.refresh()
@@ -88,8 +88,12 @@ def test_a_close_with_an_open_of_a_lower_id_is_seen(estate: Estate) -> None:
         date_of_birth=dt.date(1988, 8, 8), establishment=estate.a, location=estate.a_cell,
         security_category="B", incentive_level="STD", legal_status="SENTENCED",
     )  # fmt: skip
-    first, _ = do_open_device_session(prisoner=estate.prisoner_a, device=laptop, actor=SETUP)
-    other, _ = do_open_device_session(prisoner=neighbour, device=kiosk, actor=SETUP)
+    first, _ = do_open_device_session(
+        prisoner=estate.prisoner_a, device=laptop, actor=SETUP, address="127.0.0.1"
+    )
+    other, _ = do_open_device_session(
+        prisoner=neighbour, device=kiosk, actor=SETUP, address="127.0.0.1"
+    )
     highest = other.pk + 1000
     DeviceSession.objects.filter(pk=other.pk).update(id=highest)  # committed earlier, higher id
     table = SessionTable()
@@ -97,7 +101,9 @@ def test_a_close_with_an_open_of_a_lower_id_is_seen(estate: Estate) -> None:
     assert table.get(first.username) is not None
     # Later the prisoner signs in again on the laptop (the first session closes), and the
     # new session's id falls below the highest seen: the open count and highest id stay.
-    again, _ = do_open_device_session(prisoner=estate.prisoner_a, device=laptop, actor=SETUP)
+    again, _ = do_open_device_session(
+        prisoner=estate.prisoner_a, device=laptop, actor=SETUP, address="127.0.0.1"
+    )
     DeviceSession.objects.filter(pk=again.pk).update(id=highest - 1)
     assert DeviceSession.objects.get(pk=first.pk).closed_at is not None
     assert table.refresh()

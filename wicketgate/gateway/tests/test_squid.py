@@ -419,7 +419,7 @@ def test_with_interception_each_https_request_is_decided_on_its_path(
         device_id="NGT-PC-1", establishment=world.a, location=world.a_cell, kind="pc", actor=SETUP
     )
     session, password = do_open_device_session(
-        prisoner=world.prisoner_a, device=device, actor=SETUP
+        prisoner=world.prisoner_a, device=device, actor=SETUP, address="127.0.0.1"
     )
     _wait_for(lambda: session.username in _usernames(gateway))
     credentials = f"{session.username}:{password}"
@@ -486,7 +486,7 @@ def test_on_postgresql_changes_are_pushed_to_the_gateway_not_waited_for(
             actor=SETUP,
         )
         session, password = do_open_device_session(
-            prisoner=world.prisoner_a, device=device, actor=SETUP
+            prisoner=world.prisoner_a, device=device, actor=SETUP, address="127.0.0.1"
         )
         assert _wait_for(lambda: session.username in _usernames(gateway)) < 1.0
         credentials, url = f"{session.username}:{password}", gateway.http_url("www.nhs.uk")

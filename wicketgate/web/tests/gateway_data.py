@@ -46,7 +46,9 @@ def live_session(
     found = DeviceSession.objects.live().filter(prisoner=prisoner).first()
     if found is not None:
         return found
-    return do_open_device_session(prisoner=prisoner, device=on or device(estate), actor=SETUP)[0]
+    return do_open_device_session(
+        prisoner=prisoner, device=on or device(estate), actor=SETUP, address="127.0.0.1"
+    )[0]
 
 
 def lockdown(estate: Estate, wing: Location | None = None) -> Lockdown:

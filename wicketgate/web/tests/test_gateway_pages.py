@@ -95,7 +95,9 @@ def online(estate: Estate) -> dict[str, DeviceSession]:
         kind="laptop",
         key_hash="0" * 64,
     )
-    at_b = do_open_device_session(prisoner=estate.prisoner_b, device=b_device, actor=SETUP)[0]
+    at_b = do_open_device_session(
+        prisoner=estate.prisoner_b, device=b_device, actor=SETUP, address="127.0.0.1"
+    )[0]
     return {"laptop": laptop, "elsewhere": elsewhere, "closed": closed, "at_b": at_b}
 
 
@@ -188,7 +190,10 @@ def test_it_locks_down_a_wing_ending_its_sessions_and_refusing_new_ones(
     assert online["elsewhere"].closed_at is None  # not on the wing
     with pytest.raises(GatewayError, match="no new sessions"):
         do_open_device_session(
-            prisoner=estate.prisoner_a, device=gateway_data.device(estate), actor=SETUP
+            prisoner=estate.prisoner_a,
+            device=gateway_data.device(estate),
+            actor=SETUP,
+            address="127.0.0.1",
         )
 
 
