@@ -34,7 +34,9 @@ from wicketgate.gateway.gatekeeper import (
 from wicketgate.gateway.models import Device, DeviceSession
 
 # The fields of `logformat wicketgate`, in order (see deploy/squid/squid.conf.template).
-LOGFORMAT = "%ts.%03tu %tr %>a %un %>rm %ru %>Hs %>st %<st %Ss %ssl::>sni %ea"
+# The name and TLS name, which a client writes, are %-escaped (%#): Squid 5.7 would write
+# them raw, and a newline in either would make a line of the client's own.
+LOGFORMAT = "%ts.%03tu %tr %>a %#un %>rm %ru %>Hs %>st %<st %Ss %#ssl::>sni %ea"
 ACTION = "gateway.request"
 # A request refused as an attempt to get past the gateway (a TLS name, Host or port that
 # is not the connection's): recorded under an action of its own, for alerts and searches.
@@ -69,10 +71,10 @@ class BadLogLine(ValueError):
 
 def parse_line(text: str) -> LogLine:
     parts = text.rstrip("\n").split(" ")
-    if len(parts) < 12:
+    if len(parts) != 12:  # noqa: PLR2004 - Squid escapes every space a field could hold
         raise BadLogLine(f"expected 12 fields, found {len(parts)}: {text[:200]!r}")
     stamp, tr, client, user, method, url, status, sent_in, sent_out, result, sni = parts[:11]
-    decision, rules, version, reasons, category = read_log_note(" ".join(parts[11:]))
+    decision, rules, version, reasons, category = read_log_note(parts[11])
     return LogLine(
         at=dt.datetime.fromtimestamp(float(stamp), dt.UTC),
         duration_ms=_int(tr),
@@ -84,7 +86,7 @@ def parse_line(text: str) -> LogLine:
         bytes_in=_int(sent_in),
         bytes_out=_int(sent_out),
         squid_result=result,
-        sni=None if sni == "-" else sni,
+        sni=None if sni == "-" else unquote(sni),
         decision=decision,
         rules=rules,
         version=version,
@@ -100,13 +102,31 @@ def _int(text: str) -> int:
         return 0
 
 
-def to_events(lines: list[LogLine]) -> list[PendingEvent]:
+@dataclass(frozen=True)
+class Unreadable:
+    """A line of the access log that is not one of ours: recorded as it is, never dropped
+    (a line someone managed to forge or break is itself worth a look)."""
+
+    text: str
+
+
+UNREADABLE_ACTION = "gateway.log.unreadable"
+
+
+def to_events(lines: list[LogLine | Unreadable]) -> list[PendingEvent]:
     """Audit events for these log lines, each attributed to its session (or to none).
 
     A request refused for want of a good login (407) is not the session's, whoever's
     session name was typed: it is recorded against the device registered at the address
     it came from, if any, and never against that session's prisoner.
     """
+    if any(isinstance(line, Unreadable) for line in lines):
+        readable = iter(to_events([line for line in lines if isinstance(line, LogLine)]))
+        return [
+            _unreadable_event(line) if isinstance(line, Unreadable) else next(readable)
+            for line in lines
+        ]
+    lines = [line for line in lines if isinstance(line, LogLine)]  # for the type checker
     users = {line.user for line in lines if line.user and not _failed_login(line)}
     sessions: dict[str, dict[str, Any]] = {
         row["username"]: row
@@ -133,6 +153,20 @@ def to_events(lines: list[LogLine]) -> list[PendingEvent]:
         else _event(line, sessions.get(line.user or ""), devices.get(line.client))
         for line in lines
     ]
+
+
+def _unreadable_event(line: Unreadable) -> PendingEvent:
+    return PendingEvent(
+        action=UNREADABLE_ACTION,
+        actor=Actor("system", "gateway", "gateway"),
+        occurred_at=dt.datetime.now(dt.UTC),
+        subject_kind="",
+        subject_id="",
+        subject_label="",
+        establishment_id=None,
+        outcome=AuditEvent.Outcome.FAILED,
+        details={"line": line.text[:2000]},
+    )
 
 
 def _failed_login(line: LogLine) -> bool:
@@ -316,11 +350,13 @@ def tail(path: Path, *, batch: int = 5000) -> int:
             reached = end
 
 
-def _parse(raw: bytes) -> LogLine | None:
+def _parse(raw: bytes) -> LogLine | Unreadable | None:
+    text = raw.decode("utf-8", "replace")
     try:
-        entry = parse_line(raw.decode("utf-8", "replace"))
+        entry = parse_line(text)
     except (BadLogLine, ValueError):
-        return None  # not one of ours (a line from before a format change)
+        log.error("gateway: an access log line that is not ours: %.200r", text)
+        return Unreadable(text.rstrip("\n"))
     # A connection closed before it asked anything (a port probe) is no request.
     if entry.method == "-" and entry.url.startswith("error:"):
         return None

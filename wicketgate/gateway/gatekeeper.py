@@ -178,8 +178,11 @@ class Gatekeeper:
         try:
             if question == "internal":
                 return channel + b" " + self.internal(method, uri, sni)
+            if len(fields) > 7:  # noqa: PLR2004 - Squid escapes spaces: a line of more is forged
+                raise BadResource(f"{len(fields)} fields")
             if question == "portal":
-                return channel + (b" OK" if self.is_portal(method, uri) else b" ERR")
+                portal = self.is_portal(method, uri, tunnel=tunnel, sni=sni)
+                return channel + (b" OK" if portal else b" ERR")
             if question == "tls":
                 return channel + b" " + self.decide(login, client, method, uri, sni, tls=True)
             if method == "CONNECT":  # with a TLS name: Squid's check of one it will splice
@@ -292,15 +295,21 @@ class Gatekeeper:
         self._replies[key] = (decision, reply)
         return reply
 
-    def is_portal(self, method: str, uri: str) -> bool:
+    def is_portal(self, method: str, uri: str, *, tunnel: str = "-", sni: str = "-") -> bool:
         """Whether a request is for the prisoner portal's own pages: its origin, and a path
         under /portal/ or /assets/ as the web server will read it (``/portal/../staff/``
-        is the staff site, and is not). Squid lets these through without a session."""
+        is the staff site, and is not). Squid lets these through without a session. A
+        request read from a decrypted connection goes where the connection was opened
+        (``tunnel``): it is the portal's only if that is the portal too."""
         if method == "CONNECT" or self.portal is None:
             return False
         try:
             if _origin(uri) != self.portal:
                 return False
+            if tunnel != "-" or sni != "-":
+                scheme, host, port = self.portal
+                if scheme != "https" or not _same_host(sni, host) or tunnel != f"{host}:{port}":
+                    return False
             path = normalise_path(urlsplit(uri).path or "/")
         except ValueError:  # BadResource, and what urlsplit raises
             return False
@@ -428,12 +437,15 @@ PORTAL_PATHS = ("/portal/", "/assets/")
 def _same_host(name: str, host: str) -> bool:
     """Whether the TLS hello's name is the host (in the engine's normal form); no name is
     not the host."""
-    if name in ("", "-"):
+    if not _HOST_NAME.fullmatch(name):  # a TLS name is ASCII (punycode): no space, no escape
         return False
     try:
         return normalise_host(name) == normalise_host(host)
     except ValueError:
         return False
+
+
+_HOST_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9.])?")
 
 
 @functools.lru_cache(maxsize=65536)

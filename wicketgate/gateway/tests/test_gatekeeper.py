@@ -301,3 +301,34 @@ def test_only_the_portals_own_pages_pass_without_a_session(
     gate.portal = ("http", "portal.prison.test", 80)
     answer = gate.answer_acl(f"5 - 10.0.0.7 {method} {uri} - - portal".encode())
     assert answer == (b"5 OK" if portal else b"5 ERR")
+
+
+@pytest.mark.parametrize(
+    ("sni", "tunnel", "portal"),
+    [
+        ("portal.prison.test", "portal.prison.test:443", True),  # a connection to the portal
+        ("-", "-", True),  # Squid's own request for an https:// URL
+        ("blocked.example.com", "blocked.example.com:443", False),  # sent where it was opened
+        ("portal.prison.test", "blocked.example.com:443", False),
+        ("blocked.example.com", "portal.prison.test:443", False),
+        ("portal.prison.test", "portal.prison.test:8443", False),
+    ],
+)
+def test_a_portal_page_inside_a_decrypted_connection_is_the_portals_only_if_it_is(
+    keeper: tuple[Gatekeeper, str, str], sni: str, tunnel: str, portal: bool
+) -> None:
+    """Squid sends a request read from a decrypted connection where the connection was
+    opened: a portal address asked for on another site's connection would go there."""
+    gate, _, _ = keeper
+    gate.portal = ("https", "portal.prison.test", 443)
+    line = f"5 - 10.0.0.7 GET https://portal.prison.test/portal/x {sni} {tunnel} portal"
+    assert gate.answer_acl(line.encode()) == (b"5 OK" if portal else b"5 ERR")
+
+
+def test_a_question_line_with_more_fields_than_squid_sends_is_refused(
+    keeper: tuple[Gatekeeper, str, str],
+) -> None:
+    gate, user, _ = keeper
+    line = f"6 {user} 10.0.0.7 GET http://www.nhs.uk/ - - - extra"
+    answer = gate.answer_acl(line.encode()).decode()
+    assert answer.startswith("6 ERR ") and "gateway:bad-request" in answer
