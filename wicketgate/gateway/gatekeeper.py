@@ -183,6 +183,9 @@ class Gatekeeper:
             if question == "portal":
                 portal = self.is_portal(method, uri, tunnel=tunnel, sni=sni)
                 return channel + (b" OK" if portal else b" ERR")
+            if question in ("portal-connect", "portal-tls"):
+                tag = self.portal_tunnel(method, uri, sni if question == "portal-tls" else None)
+                return channel + (b" OK clt_conn_tag=" + tag.encode() if tag else b" ERR")
             if question == "tls":
                 return channel + b" " + self.decide(login, client, method, uri, sni, tls=True)
             if method == "CONNECT":  # with a TLS name: Squid's check of one it will splice
@@ -314,6 +317,23 @@ class Gatekeeper:
         except ValueError:  # BadResource, and what urlsplit raises
             return False
         return path.startswith(PORTAL_PATHS)
+
+    def portal_tunnel(self, method: str, uri: str, sni: str | None) -> str | None:
+        """For an HTTPS portal: whether a CONNECT is to the portal's origin (and, once its
+        TLS hello is read, names it: ``sni``), which Squid then decrypts so that each
+        request on it is held to the portal's pages. Its tag (``HOST:PORT``) if it is."""
+        if method != "CONNECT" or self.portal is None or self.portal[0] != "https":
+            return None
+        _scheme, host, port = self.portal
+        try:
+            target, asked = _target(method, uri)
+        except ValueError:
+            return None
+        if not _same_host(asked, host) or not target.endswith(f":{port}"):
+            return None
+        if sni is not None and not _same_host(sni, host):
+            return None
+        return f"{host}:{port}"
 
     def internal(self, method: str, uri: str, sni: str) -> bytes:
         """Squid asks this of a request whose host is on a refused network (an internal,

@@ -23,6 +23,7 @@ import stat
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.template import Context, Engine
@@ -90,6 +91,7 @@ def render_config(where: Layout | None = None, *, listen: str | None = None) -> 
     where = where or layout()
     listen = listen or settings.WICKETGATE_GATEWAY_LISTEN
     portal = str(settings.WICKETGATE_GATEWAY_PORTAL_URL).rstrip("/")
+    portal_parts = urlsplit(portal)
     parent = settings.WICKETGATE_GATEWAY_PARENT
     parent_host, _, parent_port = (parent or "").rpartition(":")
     refused = refused_networks()
@@ -112,6 +114,9 @@ def render_config(where: Layout | None = None, *, listen: str | None = None) -> 
         "refused_v6": " ".join(str(n) for n in refused if n.version == 6),
         "portal_regex": re.escape(portal + "/").replace("\\/", "/") + "(portal|assets)/",
         "block_url": f"{portal}/portal/blocked",
+        "portal_https": portal_parts.scheme == "https" and bool(portal_parts.hostname),
+        "portal_host": portal_parts.hostname or "",
+        "portal_port": portal_parts.port or 443,
         "hosts_file": settings.WICKETGATE_GATEWAY_HOSTS_FILE,
         "upstream_ca": settings.WICKETGATE_GATEWAY_UPSTREAM_CA,
         "parent": parent,

@@ -44,6 +44,7 @@ TEST_HOSTS = (
     "findajob.dwp.gov.uk",
     "www.citizensadvice.org.uk",
     "blocked.example.com",
+    "portal.prison.test",  # the prisoner portal on a host of its own, over HTTPS
 )
 
 

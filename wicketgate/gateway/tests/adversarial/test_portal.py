@@ -75,3 +75,46 @@ def test_no_spelling_of_a_portal_path_reaches_the_rest_of_the_web_app(
     url = _portal(portal_behind_gateway, path)
     status, _, body = curl(portal_behind_gateway, url, None, "--path-as-is")
     assert status != 200 and "the web app" not in body, (status, body)
+
+
+# --- the portal over HTTPS, on a host of its own -------------------------------------------
+
+HTTPS_PORTAL = "https://portal.prison.test"
+
+
+@pytest.fixture
+def https_portal(world: Estate, settings: Any) -> Iterator[RunningGateway]:
+    """The portal at https://portal.prison.test (the test upstreams, which echo the path)."""
+    with running_gateway(settings, portal_url=HTTPS_PORTAL) as gateway:
+        yield gateway
+
+
+@pytest.mark.parametrize("path", ["/portal/sign-in", "/assets/govuk/a.css"])
+def test_an_https_portals_pages_are_reached_without_a_session(
+    https_portal: RunningGateway, path: str
+) -> None:
+    # Decrypted (the device trusts the gateway's CA), each request held to the portal's pages.
+    status, _, body = curl(https_portal, f"{HTTPS_PORTAL}{path}", None)
+    assert (status, body) == (200, f"hello from portal.prison.test{path}\n")
+
+
+@pytest.mark.parametrize(
+    "path", ["/staff/", "/api/v1/prisoners", "/portal/../staff/", "/portal/%2e%2e/family/"]
+)
+def test_nothing_else_on_an_https_portals_host_is(https_portal: RunningGateway, path: str) -> None:
+    status, _, body = curl(https_portal, f"{HTTPS_PORTAL}{path}", None, "--path-as-is")
+    assert status != 200 and "hello" not in body, (status, body)
+
+
+def test_an_https_portal_connection_is_held_to_the_portal(https_portal: RunningGateway) -> None:
+    from wicketgate.gateway.tests.adversarial.test_tls import Refused, ask, get, open_tunnel
+
+    # Another name in the TLS hello, or a request for another host inside: not the portal.
+    with pytest.raises(Refused):
+        open_tunnel(https_portal, "x:y", "portal.prison.test:443", sni="www.nhs.uk")
+    tunnel = open_tunnel(https_portal, "x:y", "portal.prison.test:443", sni="portal.prison.test")
+    status, _, body = ask(tunnel, get("www.nhs.uk", "/portal/sign-in"))
+    assert status != 200 and "hello" not in body  # noqa: PLR2004
+    # Another port of the portal's host is no portal.
+    with pytest.raises(Refused):
+        open_tunnel(https_portal, "x:y", "portal.prison.test:8443", sni="portal.prison.test")
