@@ -53,6 +53,7 @@ from wicketgate.policy.hosts import (
     BadResource,
     normalise_host,
     normalise_path,
+    parse_url,
 )
 
 log = logging.getLogger(__name__)
@@ -176,10 +177,10 @@ class Gatekeeper:
         )
         uri, question = fields[3], fields[6]
         try:
-            if question == "internal":
-                return channel + b" " + self.internal(method, uri, sni)
             if len(fields) > 7:  # noqa: PLR2004 - Squid escapes spaces: a line of more is forged
                 raise BadResource(f"{len(fields)} fields")
+            if question == "internal":
+                return channel + b" " + self.internal(method, uri, sni)
             if question == "portal":
                 portal = self.is_portal(method, uri, tunnel=tunnel, sni=sni)
                 return channel + (b" OK" if portal else b" ERR")
@@ -435,19 +436,27 @@ def read_block_token(token: str) -> dict[str, object] | None:
 def _target(method: str, uri: str) -> tuple[str, str]:
     """What to decide on (the address without its query, or for a CONNECT its authority:
     ``host:port``, whatever name its TLS hello gives), and the host."""
+    if _UNSPLIT.search(uri):  # Squid escapes these: what urlsplit would quietly drop
+        raise BadResource(f"{uri[:200]!r}: whitespace or a control character")
     if method == "CONNECT":
         authority, _, port = uri.rpartition(":")
         if not re.fullmatch(r"[0-9]{1,5}", port) or not 0 < int(port) < 65536:  # noqa: PLR2004
             raise BadResource(f"{uri!r}: no port, or not a port")
-        host = authority.strip("[]")
-        if not host:
-            raise BadResource("no host")
+        host = authority[1:-1] if authority[:1] == "[" and authority[-1:] == "]" else authority
+        if not host or _NOT_IN_A_HOST.search(host):
+            raise BadResource(f"{uri!r}: not a host and port")
         return f"{host}:{int(port)}", host
-    parts = urlsplit(uri)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise BadResource(uri)
-    port = f":{parts.port}" if parts.port is not None else ""  # ValueError if not a port
-    return f"{parts.scheme}://{parts.hostname}{port}{parts.path or '/'}", parts.hostname
+    # As wicketgate decide reads it (hosts.parse_url: credentials refused, the path in
+    # normal form), less the query; the port always written.
+    resource = parse_url(uri)
+    scheme = urlsplit(uri).scheme
+    if resource.path is None or scheme not in DEFAULT_PORTS:
+        raise BadResource(f"{uri[:200]!r}: not an http or https address")
+    return f"{scheme}://{resource.host}:{resource.port}{resource.path}", resource.host
+
+
+_UNSPLIT = re.compile(r"[\x00-\x20\x7f]")
+_NOT_IN_A_HOST = re.compile(r"[/@\[\]\\?#%]")
 
 
 PORTAL_PATHS = ("/portal/", "/assets/")

@@ -87,6 +87,38 @@ def acl_lines() -> list[bytes]:
     for authority in ("www.nhs.uk:443", "blocked.example.com:443", "www.nhs.uk:8080"):
         for name in TLS_NAMES:
             lines.append(_line(1, "$USER", "CONNECT", authority, name, "-"))
+            lines.append(_line(1, "$USER", "CONNECT", authority, name, "tls"))
+    # Requests read from a decrypted connection: held to its host and port.
+    for url in (
+        "https://www.nhs.uk/a",
+        "https://blocked.example.com/",
+        "https://www.nhs.uk:8443/",
+        "https://www.open.edu/openlearn/x",
+        "http://www.nhs.uk/",
+        "https://WWW.NHS.UK./a",
+    ):
+        for name, tunnel in (
+            ("www.nhs.uk", "www.nhs.uk:443"),
+            ("blocked.example.com", "www.nhs.uk:443"),
+            ("www.nhs.uk", "-"),
+            ("-", "www.nhs.uk:443"),
+            ("www.open.edu", "www.open.edu:443"),
+        ):
+            lines.append(_line(16, "$USER", "GET", url, name, "-", tunnel))
+    # A TLS name that writes fields and lines of its own (Squid escapes it: %#).
+    lines += [
+        _line(17, "$USER", "CONNECT", "www.nhs.uk:443", "www.nhs.uk - tls", "tls"),
+        _line(17, "$USER", "CONNECT", "www.nhs.uk:443", "www.nhs.uk\n1 x", "tls"),
+        _line(18, "-", "CONNECT", "portal.wicketgate.test:8000", "-", "portal-connect"),
+        _line(
+            18,
+            "-",
+            "CONNECT",
+            "portal.wicketgate.test:8000",
+            "portal.wicketgate.test",
+            "portal-tls",
+        ),
+    ]
     for path in PATHS:
         lines.append(_line(2, "-", "GET", f"http://{HOSTS[2]}{path}", "-", "portal"))
         lines.append(_line(3, "-", "GET", f"http://{HOSTS[3]}{path}", "-", "internal"))
@@ -108,7 +140,7 @@ def acl_lines() -> list[bytes]:
         b"13 $USER 127.0.0.1 GET http://blocked.example.com\\@www.nhs.uk/ - -",
         b"14 $USER 127.0.0.1 GET http://blocked.example.com%5C@www.nhs.uk/ - -",
         # A TLS name that is a URL: the tunnel must not be decided as that page.
-        b"15 $USER 127.0.0.1 CONNECT www.nhs.uk:443 https%3A//www.open.edu/openlearn/ -",
+        b"15 $USER 127.0.0.1 CONNECT www.nhs.uk:443 https%3A//www.open.edu/openlearn/ - tls",
     ]
     return lines
 
@@ -138,9 +170,12 @@ def seeds() -> dict[str, list[bytes]]:
     }
 
 
-def _line(channel: int, login: str, method: str, uri: str, sni: str, question: str) -> bytes:
-    """As Squid asks: each field escaped, but for escapes that are there already."""
-    fields = (login, "127.0.0.1", method, uri, sni or "-", question)
+def _line(
+    channel: int, login: str, method: str, uri: str, sni: str, question: str, tunnel: str = "-"
+) -> bytes:
+    """As Squid asks (ID LOGIN CLIENT METHOD URI SNI TUNNEL QUESTION): each field escaped,
+    but for escapes that are there already."""
+    fields = (login, "127.0.0.1", method, uri, sni or "-", tunnel, question)
     return (f"{channel} " + " ".join(quote(f, safe="%:/$") for f in fields)).encode()
 
 

@@ -27,19 +27,7 @@ ASKS = pytest.mark.django_db
 
 # Inputs that break an invariant in a way reported and not fixed yet (targets.KNOWN_BREAKS):
 # expected to fail, and the test fails once they pass, so that they are taken off here.
-KNOWN = {
-    "url/seed-292747fd7f780b85a035368a2430c6e048c92c4d": "credentials",
-    "url/seed-a706916a5ac7e1d79f649e29ef9c0f1b86186243": "credentials",
-    "url/seed-abbf219bed4c8e4d13b3d0e944ec8f4a0cce58d1": "credentials",
-    "url/crash-e689846c63a09def628666916ed8f91aae1ac984": "whitespace",
-    "url/crash-7861a9381dc4e5efc64e7ef1915f91641aea06f7": "control",
-    "acl/seed-1b861cb8cd1fc6200fd8fa9e77668bd2eb3c2aad": "credentials",
-    "acl/seed-a72b0329d8acbde4955029af3ecea6753c32af37": "credentials",
-    "acl/seed-af162de1f2f3512150c2e25fc8eaa714a43dab89": "credentials",
-    "acl/crash-048055b0337e64f4417d2999d3d89383a14914b4": "brackets",
-    "acl/crash-71d1da4b35996d5ae674eb84fc8f103f9418834a": "brackets",
-    "acl/seed-e19e61968ee083c4de141eb92a7b8be11a2b52aa": "tls-url",
-}
+KNOWN: dict[str, str] = {}  # none: the five kinds the fuzzers found are fixed
 
 
 def corpus(target: str) -> list[Any]:
