@@ -296,6 +296,7 @@ def test_a_reviewer_proposes_the_site_for_the_catalogue(
         "paths": ["/courses/", "/maths"],
         "ports": [],
         "internal": False,
+        "https": "inspect",  # sites are inspected unless someone says otherwise
         "min_clearance": None,  # as a proposal made on the policy pages is kept
         "review_by": None,
     }
