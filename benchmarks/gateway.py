@@ -1,14 +1,15 @@
 """How fast the web gateway filters, against Squid alone and Squid + squidGuard, in one run.
 
-    .venv/bin/python benchmarks/gateway.py [--quick] [--only U,A,B,C] [--seconds N] [--rounds N]
+    .venv/bin/python benchmarks/gateway.py [--quick] [--only U,A,B,C,D,E] [--seconds N] [--rounds N]
 
 Run as root (Squid and nginx start as root and drop privileges) with squid-openssl,
-squidguard, wrk and nginx-light installed. Everything runs on this machine from a fresh
+squidguard, wrk, curl and nginx-light installed. Everything runs on this machine from a fresh
 folder under /tmp (mode 0755, so that Squid's ``proxy`` user can read it); /etc is not
 touched. ``WICKETGATE_BENCH_KEEP=1`` keeps the folder (configs and logs) afterwards.
 
 The upstream is one nginx (one worker, access log off) that answers every name with the
-same small page (``server_name _``), on ports 80 and 443 (a throwaway EC certificate) of
+same small page (``server_name _``), on ports 80 and 443 (a throwaway EC certificate; for
+each allowed host, a certificate of its own that a throwaway upstream CA signed) of
 198.51.100.254 (TEST-NET-2) in a network namespace of its own, joined to this one by a
 veth pair: not on loopback, which the gateway refuses to connect to, as it refuses all
 of this machine's own addresses. Every proxy reads a ``hosts_file`` of the
@@ -40,9 +41,20 @@ C. Squid + Wicketgate: ``wicketgate gateway run`` (its own rendered squid.conf, 
    which holds back while Squid's log grows fast (at most
    ``WICKETGATE_GATEWAY_RECORD_MAX_LAG_SECONDS``, 30 s, behind) and catches up once the
    round is over; that catching up is charged to the wait before the next round, and
-   the table's last lines compare the audit events with the requests sent.
+   the table's last lines compare the audit events with the requests sent. Its sites are
+   marked ``https: pass-through`` (in the policy file), so its HTTPS is spliced;
+D. A bumping: Squid with the same ``dstdomain`` allowlist that decrypts the HTTPS of the
+   allowed hosts (peek at step 1, ``bump`` on the allowlisted SNI, else ``terminate``) with
+   the same certificate machinery as Wicketgate's squid.conf
+   (``generate-host-certificates=on``, ``dynamic_cert_mem_cache_size=4MB``,
+   ``sslcrtd_program security_file_certgen -M 4MB``, 4 children; a CA made as Wicketgate
+   makes its own), checking the upstream's certificate against the upstream CA
+   (``tls_outgoing_options cafile=``): the limit for a proxy that inspects;
+E. Squid + Wicketgate as C, but its sites inspected (the default): each TLS connection is
+   asked about at step 2 (its name must be the CONNECT's host) and bumped, and each request
+   read from it is decided and must name the connection's host and port.
 
-U, A and B authenticate as C does, so that the comparison is fair: ``proxy_auth
+U, A, B and D authenticate as C and E do, so that the comparison is fair: ``proxy_auth
 REQUIRED`` with Squid's ``basic_fake_auth`` (it accepts any password; it does not speak
 the concurrent protocol, so 10 children) and a ``credentialsttl`` of 2 hours: after the
 warm-up each request costs Squid a Basic header and an auth cache lookup. All four log
@@ -66,10 +78,20 @@ behind (C's recorder catching up with its log) is not charged to the next.
 HTTPS is a separate, smaller phase (wrk cannot CONNECT), alternating the same way: a pool
 of 8 threads each opens a connection to the proxy, sends ``CONNECT host:443`` with
 credentials, makes a TLS handshake with the host as SNI and fetches ``/``; 80% allowed,
-20% blocked hosts. Every proxy peeks at step 1 and splices when the SNI is allowed (U:
-always), else terminates. The client does not verify the test certificate (the
-handshake costs the same). Reported: connections/s, p50/p99 of the allowed ones, and
-any connection with the wrong outcome.
+20% blocked hosts. Passed through (U, A, B, C): every proxy peeks at step 1 and splices
+when the SNI is allowed (U: always), else terminates; the client does not verify the
+upstream's certificate (the handshake costs the same). Inspected (D, E, alternating D E D
+E ...): first each variant is warmed up with one connection to every allowed host (so
+that each has made its certificate for every host), then each round is the same
+``https_per_round`` connections, the client trusting the proxy's CA (D's, or what
+``wicketgate gateway ca`` prints for E) and checking the certificate made for the host;
+then, kept connections: 8 curl processes at once, each one CONNECT + handshake to an
+allowed host and ``--kept-requests`` GETs (500; 200 with ``--quick``) on that one
+connection, every GET decrypted and decided. Reported: connections/s, p50/p99 of the
+allowed ones, any connection with the wrong outcome, and for the kept connections
+requests/s, p50/p99 of the GETs after the first, and CPU of the proxy and its helpers
+(by process name). Ratios: C/A passed through, E/D inspected (the issue's target: 0.9 in
+both).
 
 Propagation (C only): in each of 50 trials a prisoner who is reaching a site through the
 proxy is given a sanction, loss of web access for a day, by ``do_add_sanction`` (the
@@ -84,7 +106,8 @@ Caveats: this machine has 2 cores, shared by wrk, nginx, Squid, the helpers and 
 else running (tests, builds), so the figures are of the whole box, not of Squid alone.
 The alternation and the medians spread such noise over all variants alike, and the
 ``other%`` column shows how much of it there was. The table goes to stdout; the results,
-with every round and the four squid.conf files, to ``benchmarks/results/gateway.json``.
+with every round, the ratios and the six squid.conf files, to
+``benchmarks/results/gateway.json``.
 This is a script, not a test: a missed target is a finding, not a failure.
 """
 
@@ -123,7 +146,12 @@ RESULTS = ROOT / "benchmarks" / "results" / "gateway.json"
 PROPAGATION_RESULTS = ROOT / "benchmarks" / "results" / "gateway-propagation.json"
 HERE = ROOT / "benchmarks" / "gateway"  # the wrk script and the configuration templates
 MIX_LUA = HERE / "mix.lua"
-WICKETGATE = ROOT / ".venv" / "bin" / "wicketgate"
+# The project's own venv, or (in a git worktree without one) the venv of the Python running this.
+WICKETGATE = next(
+    (p for p in (ROOT / ".venv" / "bin" / "wicketgate", Path(sys.executable).parent / "wicketgate")
+     if p.exists()),
+    ROOT / ".venv" / "bin" / "wicketgate",
+)  # fmt: skip
 SEED = 20261123
 
 # The mix (from the issue).
@@ -135,6 +163,8 @@ WRK_THREADS = 2
 POOL = 20_000  # requests prebuilt per wrk thread
 MARKER = "wicketgate-bench-upstream"  # in the upstream's page: how an allowed answer is known
 HTTPS_CONCURRENCY = 8
+KEPT_REQUESTS = 500  # GETs on each kept connection, inspected phase (--quick: 200)
+CERTGEN = "/usr/lib/squid/security_file_certgen"  # Squid's certificate helper (D, as C and E)
 PROPAGATION_POLL_S = 0.005
 PROPAGATION_TIMEOUT_S = 10.0
 SETTLE_FIRST_S = 1.5  # see _settle
@@ -147,12 +177,23 @@ VARIANTS = {
     "A": "Squid dstdomain allowlist",
     "B": "Squid + squidGuard",
     "C": "Squid + Wicketgate",
+    "D": "Squid dstdomain allowlist, bumping",
+    "E": "Squid + Wicketgate, inspecting",
 }
+# Plain HTTP and HTTPS passed through (spliced) are measured on U, A, B and C; HTTPS
+# inspected (decrypted, each request decided) on D and E. D and E filter plain HTTP as A
+# and C do: they are checked on it, not measured.
+PASS_VARIANTS = ("U", "A", "B", "C")
+INSPECT_VARIANTS = ("D", "E")
+# Each Wicketgate variant's catalogue: C's sites are passed through, E's inspected (the
+# default for a site, written out here as a policy file would).
+WICKETGATE_HTTPS = {"C": "pass-through", "E": "inspect"}
 
 # Targets from the issue.
 TARGET_C_OVER_A = 0.9
 TARGET_C_OVER_B = 1.0
 TARGET_P99_C_OVER_A = 1.5
+TARGET_HTTPS_OVER_LIMIT = 0.9  # HTTPS connections/s, passed through (C/A) and inspected (E/D)
 TARGET_PROPAGATION_P99_MS = 1_000.0
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -164,7 +205,9 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="2 rounds of 4 s, 10 trials")
-    parser.add_argument("--only", default="U,A,B,C", help="variants to run (default U,A,B,C)")
+    parser.add_argument(
+        "--only", default="U,A,B,C,D,E", help="variants to run (default U,A,B,C,D,E)"
+    )
     parser.add_argument("--seconds", type=int, help="seconds per variant per round (default 10)")
     parser.add_argument("--rounds", type=int, help="rounds (default 5)")
     parser.add_argument(
@@ -184,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--only takes a comma-separated list of {', '.join(VARIANTS)}")
     if os.geteuid() != 0:
         parser.error("run as root: Squid and nginx start as root and drop privileges")
-    missing = [t for t in ("squid", "squidGuard", "wrk", "nginx", "openssl") if not shutil.which(t)]
+    tools = ("squid", "squidGuard", "wrk", "nginx", "openssl", "curl")
+    missing = [t for t in tools if not shutil.which(t)]
     if missing:
         parser.error(f"not installed: {', '.join(missing)}")
     plan = {
@@ -193,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": args.seconds or (4 if args.quick else 10),
         "warmup_seconds": 2 if args.quick else 3,
         "https_per_round": 300 if args.quick else 1_000,
+        "kept_requests": 200 if args.quick else KEPT_REQUESTS,
         "propagation_trials": args.trials or (10 if args.quick else 50),
         "propagation_only": bool(args.propagation_only),
         "seed": SEED,
@@ -211,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         "plan": plan,
         "variants": {v: VARIANTS[v] for v in variants},
         "results": results,
+        "ratios": _ratios(results),
         "targets": _targets(results),
         "notes": bench.notes,
     }
@@ -242,8 +288,9 @@ class Bench:
         ]
         self.blocked = [f"www.{rng.choice(words)}-{n:04d}.example-other.test" for n in range(HOSTS)]
         self.users = {
-            v: [_basic(f"user{n:04d}", "bench") for n in range(USERS)] for v in ("U", "A", "B")
+            v: [_basic(f"user{n:04d}", "bench") for n in range(USERS)] for v in ("U", "A", "B", "D")
         }
+        self.proxy_ca: dict[str, Path] = {}  # the CA each decrypting proxy signs with
 
     def say(self, text: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
@@ -259,25 +306,26 @@ class Bench:
         # One host a line: Squid reads a hosts file in lines of at most 1 KB.
         hosts = [f"{self.upstream} {host}" for host in self.allowed + self.blocked]
         (self.dir / "hosts").write_text("\n".join(hosts) + "\n")
-        seeded = None
+        seeded: dict[str, dict[str, Any]] = {}
         for variant in list(plan["variants"]):
-            if variant != "C":
+            if variant not in WICKETGATE_HTTPS:
                 self._start_squid(variant)
                 continue
             try:
-                seeded = self._seed_wicketgate()
-                self._start_gateway()
+                seeded[variant] = self._seed_wicketgate(variant)
+                self._start_gateway(variant)
             except (RuntimeError, subprocess.CalledProcessError, ImportError) as exc:
-                self.say(f"C: could not be set up, carrying on without it: {exc}")
-                self.notes.append(f"C not measured: it could not be set up: {exc}")
-                plan["variants"].remove("C")
+                self.say(f"{variant}: could not be set up, carrying on without it: {exc}")
+                self.notes.append(f"{variant} not measured: it could not be set up: {exc}")
+                plan["variants"].remove(variant)
         variants = plan["variants"]
         checks = {v: self._check(v) for v in variants}
         if plan["propagation_only"]:
             plan["rounds"] = 0
             variants_measured: list[str] = []
         else:
-            variants_measured = variants
+            variants_measured = [v for v in variants if v in PASS_VARIANTS]
+        inspecting = [v for v in variants if v in INSPECT_VARIANTS and plan["rounds"]]
         for variant in variants_measured:
             self.say(f"{variant}: warm-up {plan['warmup_seconds']} s")
             self._wrk(variant, plan["warmup_seconds"])
@@ -302,24 +350,50 @@ class Bench:
                     f"allowed p50 {result['p50_ms']:.1f} ms; {result['wrong']} wrong "
                     f"(waited {result['settle_s']:.1f} s for quiet)"
                 )
+        # HTTPS inspected: first every allowed host once through each decrypting proxy, so
+        # that each has made (and cached) its certificate for every host before the rounds.
+        for variant in inspecting:
+            warm = self._https(variant, len(self.allowed), seed=-1, hosts=self.allowed)
+            self.say(
+                f"{variant}: warm-up, every allowed host once: {warm['per_s']:,.0f} conn/s, "
+                f"{warm['wrong']} wrong"
+            )
+        inspected: dict[str, list[dict[str, Any]]] = {v: [] for v in inspecting}
+        for n in range(plan["rounds"] if inspecting else 0):
+            for variant in inspecting:
+                result = self._https(variant, plan["https_per_round"], seed=n)
+                result["kept"] = self._kept(variant, plan["kept_requests"], seed=n)
+                inspected[variant].append(result)
+                kept = result["kept"]
+                self.say(
+                    f"inspected {n + 1}/{plan['rounds']} {variant}: {result['per_s']:,.0f} "
+                    f"conn/s, allowed p50 {result['p50_ms']:.1f} ms, p99 "
+                    f"{result['p99_ms']:.1f} ms; {result['wrong']} wrong; kept connections "
+                    f"{kept['rps']:,.0f} req/s, p99 {kept['p99_ms']:.1f} ms, "
+                    f"{kept['failed']} failed"
+                )
         propagation = None
         if "C" in variants:
             self.say(f"C: propagation, {plan['propagation_trials']} trials")
             self._settle()
-            seed_file = str(self.dir / "worker-seed.json")
+            seed_file = str(self.dir / "worker-seed-C.json")
             propagation = self._run_worker(
-                {"step": "propagation", "port": self.ports["C"], "seed_file": seed_file}
+                {"step": "propagation", "port": self.ports["C"], "seed_file": seed_file}, "C"
             )
             self.sent["C"] += propagation["requests"]
             propagation["requests_sent_to_c"] = self.sent["C"]
         self._notes(rounds)
         return {
-            "wicketgate": seeded,
+            "wicketgate": seeded.get("C") or seeded.get("E"),
+            "wicketgate_by_variant": seeded,
             "configs": self.configs,
             "checks": checks,
             "http": {v: _summary(rounds[v]) | {"rounds": rounds[v]} for v in variants_measured},
             "https": {
                 v: _https_summary(https[v]) | {"rounds": https[v]} for v in variants_measured
+            },
+            "https_inspected": {
+                v: _https_summary(inspected[v]) | {"rounds": inspected[v]} for v in inspecting
             },
             "propagation": propagation,
         }
@@ -327,9 +401,12 @@ class Bench:
     def _notes(self, rounds: dict[str, list[dict[str, Any]]]) -> None:
         self.notes += [
             "routing: every test host resolves to the local nginx through the benchmark's own "
-            "hosts_file (WICKETGATE_GATEWAY_HOSTS_FILE for C); all proxies go direct",
-            "auth: U, A and B require proxy_auth with basic_fake_auth (credentialsttl 2 h); "
-            "C checks device-session credentials through its own helpers",
+            "hosts_file (WICKETGATE_GATEWAY_HOSTS_FILE for C and E); all proxies go direct",
+            "auth: U, A, B and D require proxy_auth with basic_fake_auth (credentialsttl 2 h); "
+            "C and E check device-session credentials through their own helpers",
+            "HTTPS inspected: D and E make a certificate for each host with Squid's "
+            "security_file_certgen (4 children, -M 4MB, dynamic_cert_mem_cache_size=4MB, as "
+            "Wicketgate's squid.conf has it); the client checks it against the proxy's CA",
             "logging: every variant logs every request with access_log stdio:",
         ]
         for variant, results in rounds.items():
@@ -380,6 +457,64 @@ class Bench:
                 check=True, capture_output=True,
             )  # fmt: skip
             (self.dir / f"{name}.key").chmod(0o644)  # throwaway keys; proxy must read its own
+        # D's CA, made as Wicketgate makes its own (an EC P-256 key, CA:TRUE, pathlen 0):
+        # D signs the certificates it shows for the hosts it decrypts with it.
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+             "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+             "-subj", "/O=Wicketgate benchmark/CN=bench proxy CA",
+             "-addext", "basicConstraints=critical,CA:TRUE,pathlen:0",
+             "-addext", "keyUsage=critical,digitalSignature,keyCertSign,cRLSign",
+             "-keyout", str(self.dir / "proxy-ca.key"), "-out", str(self.dir / "proxy-ca.pem")],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        (self.dir / "proxy-ca.key").chmod(0o644)
+        self.proxy_ca["D"] = self.dir / "proxy-ca.pem"
+        self._host_certificates()
+
+    def _host_certificates(self) -> None:
+        """The upstream's CA, and a certificate it signed for each allowed host (one key for
+        all): what a proxy that decrypts checks, and mimics in the certificate it makes."""
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        folder = self.dir / "certs"
+        folder.mkdir()
+        now = dt.datetime.now(dt.UTC)
+        ca_key, key = (
+            ec.generate_private_key(ec.SECP256R1()),
+            ec.generate_private_key(ec.SECP256R1()),
+        )
+        ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bench upstream CA")])
+        ca = (
+            x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+            .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=2))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .sign(ca_key, hashes.SHA256())
+        )  # fmt: skip
+        (self.dir / "upstream-ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+        (folder / "host.key").write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        for host in self.allowed:
+            cert = (
+                x509.CertificateBuilder()
+                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]))
+                .issuer_name(ca_name).public_key(key.public_key())
+                .serial_number(x509.random_serial_number())
+                .not_valid_before(now - dt.timedelta(days=1))
+                .not_valid_after(now + dt.timedelta(days=2))
+                .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+                .sign(ca_key, hashes.SHA256())
+            )  # fmt: skip
+            (folder / f"{host}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
     def _start_nginx(self) -> None:
         folder = self.dir / "nginx"
@@ -390,8 +525,18 @@ class Bench:
         netns.create(self.link)
         ip = self.upstream = self.link.janus_address
         conf = folder / "nginx.conf"
+        page = f"<!doctype html><title>ok</title><p>{MARKER}: the page you asked for.</p>\\n"
+        servers = "\n".join(
+            f"  server {{ listen {ip}:443 ssl; server_name {host}; "
+            f"ssl_certificate {self.dir}/certs/{host}.pem; "
+            f"ssl_certificate_key {self.dir}/certs/host.key; "
+            f'location / {{ return 200 "{page}"; }} }}'
+            for host in self.allowed
+        )
         conf.write_text(
-            _template("nginx.conf.in", ip=ip, folder=folder, dir=self.dir, marker=MARKER)
+            _template(
+                "nginx.conf.in", ip=ip, folder=folder, dir=self.dir, marker=MARKER, servers=servers
+            )
         )
         self._spawn("nginx", self.link.command("nginx", "-c", str(conf), "-g", "daemon off;"))
         _wait_port(80, host=ip)
@@ -409,6 +554,12 @@ class Bench:
         self.configs[variant] = self._squid_conf(variant, folder, port)
         conf.write_text(self.configs[variant])
         shutil.chown(folder, "proxy", "proxy")
+        if variant == "D":  # the certificate helper's store, made as Squid's user (as C's)
+            subprocess.run(
+                ["runuser", "-u", "proxy", "--", CERTGEN, "-c", "-s", str(folder / "ssl_db"),
+                 "-M", "4MB"],
+                check=True, capture_output=True,
+            )  # fmt: skip
         command = ["squid", "-N", "-f", str(conf), "-n", f"wgbench{variant}{os.getpid()}"]
         check = subprocess.run([*command, "-k", "parse"], capture_output=True, text=True)
         if check.returncode != 0:
@@ -426,10 +577,30 @@ class Bench:
             "B": f"url_rewrite_program /usr/bin/squidGuard -c {folder}/squidGuard.conf\n"
             "url_rewrite_children 20 startup=20 idle=20 concurrency=0\n"
             "http_access allow all\nssl_bump splice allowed_sni\nssl_bump terminate all",
+            # A, decrypting what it allows, with the same certificate machinery as C and E
+            # (deploy/squid/squid.conf.template): each request read from a decrypted
+            # connection is checked against the allowlist as a plain one is.
+            "D": f"sslcrtd_program {CERTGEN} -s {folder}/ssl_db -M 4MB\n"
+            "sslcrtd_children 4 startup=1 idle=1\n"
+            f"tls_outgoing_options cafile={self.dir}/upstream-ca.pem\n"
+            "sslproxy_cert_error deny all\n"
+            f'acl allowed dstdomain "{self.dir}/allowed.txt"\nhttp_access allow CONNECT\n'
+            "http_access allow allowed\nhttp_access deny all\n"
+            "ssl_bump bump allowed_sni\nssl_bump terminate all",
         }[variant]
+        if variant == "D":
+            tls = (
+                f"tls-cert={self.dir}/proxy-ca.pem tls-key={self.dir}/proxy-ca.key "
+                "generate-host-certificates=on dynamic_cert_mem_cache_size=4MB"
+            )
+        else:  # never used to decrypt: these variants splice or terminate
+            tls = (
+                f"tls-cert={self.dir}/proxy.pem tls-key={self.dir}/proxy.key "
+                "generate-host-certificates=off"
+            )
         return _template(
             "squid.conf.in", variant=variant, title=VARIANTS[variant], port=port,
-            dir=self.dir, folder=folder, filtering=filtering,
+            dir=self.dir, folder=folder, filtering=filtering, tls=tls,
         )  # fmt: skip
 
     def _squidguard(self, folder: Path) -> None:
@@ -447,8 +618,8 @@ class Bench:
 
     # --- C: Wicketgate ---------------------------------------------------------------
 
-    def _data_env(self) -> dict[str, str]:
-        data = self.dir / "C-data"
+    def _data_env(self, variant: str) -> dict[str, str]:
+        data = self.dir / f"{variant}-data"
         return {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "wicketgate.settings",
@@ -457,42 +628,55 @@ class Bench:
             "WICKETGATE_DEBUG": "0",
             # Every test host is the local nginx, as for U, A and B.
             "WICKETGATE_GATEWAY_HOSTS_FILE": str(self.dir / "hosts"),
+            # It checks the certificates of the sites it decrypts, as D does.
+            "WICKETGATE_GATEWAY_UPSTREAM_CA": str(self.dir / "upstream-ca.pem"),
         }
 
-    def _seed_wicketgate(self) -> dict[str, Any]:
-        data = self.dir / "C-data"
+    def _seed_wicketgate(self, variant: str) -> dict[str, Any]:
+        data = self.dir / f"{variant}-data"
         data.mkdir()
-        self.say("C: migrating and seeding a fresh Wicketgate database")
-        subprocess.run([str(WICKETGATE), "migrate"], env=self._data_env(), check=True,
+        https = WICKETGATE_HTTPS[variant]
+        self.say(f"{variant}: migrating and seeding a fresh Wicketgate database (https: {https})")
+        subprocess.run([str(WICKETGATE), "migrate"], env=self._data_env(variant), check=True,
                        capture_output=True)  # fmt: skip
-        seeded = self._run_worker({"step": "seed", "allowed_file": str(self.dir / "allowed.txt")})
-        self.users["C"] = [u["basic"] for u in seeded.pop("users")]
-        env = self._data_env()
+        seeded = self._run_worker(
+            {"step": "seed", "allowed_file": str(self.dir / "allowed.txt"), "https": https},
+            variant,
+        )
+        self.users[variant] = [u["basic"] for u in seeded.pop("users")]
+        env = self._data_env(variant)
         seeded["env"] = {k: env[k] for k in sorted(env) if k.startswith("WICKETGATE_")}
         return seeded
 
-    def _start_gateway(self) -> None:
-        port = self.ports["C"] = _free_port()
-        log = self.dir / "C-gateway.log"
+    def _start_gateway(self, variant: str) -> None:
+        port = self.ports[variant] = _free_port()
+        log = self.dir / f"{variant}-gateway.log"
+        env = self._data_env(variant)
         config = subprocess.run(
             [str(WICKETGATE), "gateway", "config", "--listen", f"127.0.0.1:{port}"],
-            env=self._data_env(), capture_output=True, text=True, check=True,
+            env=env, capture_output=True, text=True, check=True,
         )  # fmt: skip
-        self.configs["C"] = config.stdout
+        self.configs[variant] = config.stdout
         command = [str(WICKETGATE), "gateway", "run", "--listen", f"127.0.0.1:{port}"]
-        self._spawn("C", command, env=self._data_env(), log=log)
+        self._spawn(variant, command, env=env, log=log)
         try:
-            _wait_port(port, timeout=120, proc=self.procs["C"])
+            _wait_port(port, timeout=120, proc=self.procs[variant])
         except RuntimeError as exc:
             tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
             raise RuntimeError(f"{exc}\n--- {log}:\n{tail}") from exc
-        self.say(f"C: {VARIANTS['C']} on 127.0.0.1:{port}")
+        # The CA a managed device carries: what `wicketgate gateway ca` prints.
+        ca = subprocess.run(
+            [str(WICKETGATE), "gateway", "ca"], env=env, capture_output=True, text=True, check=True
+        )
+        self.proxy_ca[variant] = self.dir / f"{variant}-ca.pem"
+        self.proxy_ca[variant].write_text(ca.stdout)
+        self.say(f"{variant}: {VARIANTS[variant]} on 127.0.0.1:{port}")
 
-    def _run_worker(self, plan: dict[str, Any]) -> dict[str, Any]:
-        result_file = self.dir / f"worker-{plan['step']}.json"
+    def _run_worker(self, plan: dict[str, Any], variant: str) -> dict[str, Any]:
+        result_file = self.dir / f"worker-{plan['step']}-{variant}.json"
         plan = {**plan, **self.plan, "result_file": str(result_file)}
         command = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(plan)]
-        subprocess.run(command, env=self._data_env(), check=True, cwd=ROOT)
+        subprocess.run(command, env=self._data_env(variant), check=True, cwd=ROOT)
         return dict(json.loads(result_file.read_text(encoding="utf-8")))
 
     # --- measuring -------------------------------------------------------------------
@@ -652,18 +836,28 @@ class Bench:
         sample["box"] = (sum(map(int, fields)) - int(fields[3]) - int(fields[4])) / CLK_TCK
         return sample
 
-    def _https(self, variant: str, count: int, seed: int) -> dict[str, Any]:
+    def _https(
+        self, variant: str, count: int, seed: int, hosts: list[str] | None = None
+    ) -> dict[str, Any]:
+        """``count`` connections, 80% to allowed hosts (or to each of ``hosts`` once). Through
+        a proxy that decrypts (D, E) the client checks the certificate the proxy made for
+        the host against the proxy's CA, as a managed device does; through one that splices
+        it does not check the upstream's (the handshake costs the same)."""
         rng = random.Random(SEED + seed)
-        allowed_count = round(count * ALLOWED_SHARE)
+        allowed_count = round(count * ALLOWED_SHARE) if hosts is None else count
         users, port = self.users[variant], self.ports[variant]
-        work = [(h, True, rng.choice(users)) for h in rng.choices(self.allowed, k=allowed_count)]
+        chosen = hosts if hosts is not None else rng.choices(self.allowed, k=allowed_count)
+        work = [(h, True, rng.choice(users)) for h in chosen]
         work += [
             (h, False, rng.choice(users))
             for h in rng.choices(self.blocked, k=count - allowed_count)
         ]
         rng.shuffle(work)
-        context = ssl.create_default_context()
-        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        if variant in INSPECT_VARIANTS:
+            context = ssl.create_default_context(cafile=str(self.proxy_ca[variant]))
+        else:
+            context = ssl.create_default_context()
+            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
 
         def one(item: tuple[str, bool, str]) -> tuple[bool, bool, float]:
             host, allowed, basic = item
@@ -672,10 +866,12 @@ class Bench:
             return allowed, through, time.perf_counter() - start
 
         settled = self._settle()
+        before = self._cpu_sample()
         start = time.perf_counter()
         with concurrent.futures.ThreadPoolExecutor(HTTPS_CONCURRENCY) as pool:
             done = list(pool.map(one, work))
         wall = time.perf_counter() - start
+        after = self._cpu_sample()
         self.sent[variant] = self.sent.get(variant, 0) + count
         latencies = sorted(t for allowed, through, t in done if allowed and through)
         expected = lambda allowed: allowed or variant == "U"  # noqa: E731
@@ -686,6 +882,84 @@ class Bench:
             "p99_ms": _percentile(latencies, 99) * 1e3,
             "wrong": sum(through != expected(allowed) for allowed, through, _ in done),
             "settle_s": settled,
+            **self._cpu_used(variant, before, after, wall),
+        }
+
+    def _kept(self, variant: str, requests: int, seed: int) -> dict[str, Any]:
+        """Requests on kept connections: HTTPS_CONCURRENCY curl processes at once, each one
+        CONNECT to an allowed host (its own, at random, with a random user), one handshake
+        and ``requests`` GETs of that host on the one connection. Through a proxy that
+        decrypts each GET is read and decided on its own. Reported: requests/s over the
+        wall time of them all, and the latency of the GETs after the first (which carries
+        the CONNECT and the handshake); a GET that does not get the page is ``failed``."""
+        rng = random.Random(SEED + 1_000 + seed)
+        jobs = []
+        for n in range(HTTPS_CONCURRENCY):
+            host, basic = rng.choice(self.allowed), rng.choice(self.users[variant])
+            config = self.dir / f"kept-{variant}-{n}.curl"
+            lines = [
+                f'proxy = "http://127.0.0.1:{self.ports[variant]}"',
+                f'proxy-header = "Proxy-Authorization: Basic {basic}"',
+                f'cacert = "{self.proxy_ca[variant]}"',
+                "silent",
+                'write-out = "%{http_code} %{num_connects} %{size_download} %{time_total}\\n"',
+            ]
+            lines += [f'url = "https://{host}/"\noutput = "/dev/null"'] * requests
+            config.write_text("\n".join(lines) + "\n")
+            jobs.append(["curl", "--max-time", "60", "-K", str(config)])
+        settled = self._settle()
+        before = self._cpu_sample()
+        start = time.perf_counter()
+        procs = [
+            subprocess.Popen(j, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) for j in jobs
+        ]
+        outputs = [proc.communicate()[0].decode() for proc in procs]
+        wall = time.perf_counter() - start
+        after = self._cpu_sample()
+        ok = failed = connects = 0
+        latencies: list[float] = []
+        for out in outputs:
+            lines = out.split("\n")[:requests]
+            failed += requests - len([x for x in lines if x])
+            for n, line in enumerate(x for x in lines if x):
+                code, conns, size, total = line.split()
+                connects += int(conns)
+                if code != "200" or not int(size):
+                    failed += 1
+                    continue
+                ok += 1
+                if n:
+                    latencies.append(float(total))
+        self.sent[variant] = self.sent.get(variant, 0) + HTTPS_CONCURRENCY * requests
+        return {
+            "connections": HTTPS_CONCURRENCY,
+            "requests": HTTPS_CONCURRENCY * requests,
+            "rps": ok / wall,
+            "p50_ms": _percentile(latencies, 50) * 1e3,
+            "p99_ms": _percentile(latencies, 99) * 1e3,
+            "failed": failed,
+            "connects": connects,  # TCP connections curl opened: one each if all were kept
+            "settle_s": settled,
+            **self._cpu_used(variant, before, after, wall),
+        }
+
+    def _cpu_used(
+        self, variant: str, before: dict[str, float], after: dict[str, float], wall: float
+    ) -> dict[str, Any]:
+        """CPU of the variant's Squid, its helpers (and by process name), nginx and the whole
+        box over ``wall`` seconds, in % of one core."""
+        used = {name: (after[name] - before.get(name, 0.0)) / wall * 100 for name in after}
+        prefix = f"{variant}.process."
+        return {
+            "cpu": {
+                "squid": round(used[f"{variant}.squid"], 1),
+                "helpers": round(used[f"{variant}.helpers"], 1),
+                "nginx": round(used["nginx"], 1),
+                "box": round(used["box"], 1),
+            },
+            "cpu_by_process": {
+                k[len(prefix) :]: round(v, 1) for k, v in used.items() if k.startswith(prefix)
+            },
         }
 
 
@@ -776,12 +1050,32 @@ def _summary(rounds: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _https_summary(rounds: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "per_s": statistics.median(r["per_s"] for r in rounds),
-        "p50_ms": statistics.median(r["p50_ms"] for r in rounds),
-        "p99_ms": statistics.median(r["p99_ms"] for r in rounds),
+    median = lambda pick: statistics.median(pick(r) for r in rounds)  # noqa: E731
+    summary = {
+        "per_s": median(lambda r: r["per_s"]),
+        "p50_ms": median(lambda r: r["p50_ms"]),
+        "p99_ms": median(lambda r: r["p99_ms"]),
         "wrong": sum(r["wrong"] for r in rounds),
+        "cpu": {k: median(lambda r, k=k: r["cpu"][k]) for k in rounds[0]["cpu"]},
+        "cpu_by_process": {
+            k: median(lambda r, k=k: r["cpu_by_process"].get(k, 0.0))
+            for k in rounds[0]["cpu_by_process"]
+        },
     }
+    if "kept" in rounds[0]:
+        summary["kept"] = {
+            "rps": median(lambda r: r["kept"]["rps"]),
+            "p50_ms": median(lambda r: r["kept"]["p50_ms"]),
+            "p99_ms": median(lambda r: r["kept"]["p99_ms"]),
+            "failed": sum(r["kept"]["failed"] for r in rounds),
+            "connects": sum(r["kept"]["connects"] for r in rounds),
+            "cpu": {k: median(lambda r, k=k: r["kept"]["cpu"][k]) for k in rounds[0]["cpu"]},
+            "cpu_by_process": {
+                k: median(lambda r, k=k: r["kept"]["cpu_by_process"].get(k, 0.0))
+                for k in rounds[0]["kept"]["cpu_by_process"]
+            },
+        }
+    return summary
 
 
 # --- the Django side (a subprocess with C's database): seeding and propagation ------
@@ -835,6 +1129,8 @@ def _seed(plan: dict[str, Any]) -> dict[str, Any]:
         "categories": [{"code": "BENCH", "name": "Benchmark sites"}],
         "sites": [
             {"name": f"Bench site {n:04d}", "hosts": [host], "category": "BENCH"}
+            # C's sites are passed through (its HTTPS is spliced); E's inspected, the default.
+            | ({"https": plan["https"]} if plan["https"] != "inspect" else {})
             for n, host in enumerate(allowed)
         ],
         "rules": [{"id": "bench-open", "allow": ["BENCH"], "description": "Open to everyone."}],
@@ -850,7 +1146,11 @@ def _seed(plan: dict[str, Any]) -> dict[str, Any]:
             kind="laptop",
             actor=actor,
         )
-        session, password = do_open_device_session(prisoner=prisoner, device=device, actor=actor)
+        # Every session is bound to the address its device signed in from: the benchmark's
+        # clients are all on this machine's loopback.
+        session, password = do_open_device_session(
+            prisoner=prisoner, device=device, actor=actor, address="127.0.0.1"
+        )
         users.append(
             {
                 "prisoner": prisoner.prison_number,
@@ -864,6 +1164,7 @@ def _seed(plan: dict[str, Any]) -> dict[str, Any]:
         "prisoners": len(prisoners),
         "sites": len(allowed),
         "rules": 1,
+        "https": plan["https"],
         "devices": len(users),
         "sessions": len(users),
         "users": users,
@@ -997,6 +1298,17 @@ def _ratios(results: dict[str, Any]) -> dict[str, float]:
         ratios["p99 C/A"] = http["C"]["p99_ms"] / http["A"]["p99_ms"]
     if "B" in http and "A" in http:
         ratios["p99 B/A"] = http["B"]["p99_ms"] / http["A"]["p99_ms"]
+    # HTTPS: Wicketgate over the limit, in each mode (connections/s; p99 of the allowed).
+    https, inspected = results.get("https", {}), results.get("https_inspected", {})
+    if "C" in https and "A" in https:
+        ratios["https passed through C/A"] = https["C"]["per_s"] / https["A"]["per_s"]
+        ratios["https passed through p99 C/A"] = https["C"]["p99_ms"] / https["A"]["p99_ms"]
+    if "E" in inspected and "D" in inspected:
+        e, d = inspected["E"], inspected["D"]
+        ratios["https inspected E/D"] = e["per_s"] / d["per_s"]
+        ratios["https inspected p99 E/D"] = e["p99_ms"] / d["p99_ms"]
+        ratios["https kept E/D"] = e["kept"]["rps"] / d["kept"]["rps"]
+        ratios["https kept p99 E/D"] = e["kept"]["p99_ms"] / d["kept"]["p99_ms"]
     return ratios
 
 
@@ -1008,6 +1320,10 @@ def _targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         ("C/B", "Wicketgate req/s >= Squid + squidGuard", TARGET_C_OVER_B, True),
         ("p99 C/A", f"Wicketgate p99 <= {TARGET_P99_C_OVER_A} x Squid dstdomain's",
          TARGET_P99_C_OVER_A, False),
+        ("https passed through C/A", f"Wicketgate HTTPS conn/s passed through >= "
+         f"{TARGET_HTTPS_OVER_LIMIT} x Squid dstdomain splicing", TARGET_HTTPS_OVER_LIMIT, True),
+        ("https inspected E/D", f"Wicketgate HTTPS conn/s inspected >= "
+         f"{TARGET_HTTPS_OVER_LIMIT} x Squid dstdomain bumping", TARGET_HTTPS_OVER_LIMIT, True),
     ):  # fmt: skip
         if key in ratios:
             measured = ratios[key]
@@ -1048,7 +1364,11 @@ def _table(report: dict[str, Any]) -> str:
         w = results["wicketgate"]
         lines.append(
             f"Wicketgate: {w['prisoners']:,} prisoners, {w['sessions']:,} device sessions, "
-            f"{w['sites']:,} catalogue sites, {w['rules']} rule (seeded in {w['seconds']:.0f} s)"
+            f"{w['sites']:,} catalogue sites, {w['rules']} rule (seeded in {w['seconds']:.0f} s); "
+            + ", ".join(
+                f"{v}'s sites {s.get('https', 'inspect')}"
+                for v, s in results.get("wicketgate_by_variant", {}).items()
+            )
         )
     head = (
         f"{'':<36} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'denied':>7} "
@@ -1095,9 +1415,40 @@ def _table(report: dict[str, Any]) -> str:
     lines.append(
         "(latency of the allowed connections; wrong: allowed but failed, or blocked but through)"
     )
+    if results.get("https_inspected"):
+        lines += [
+            "",
+            f"HTTPS inspected: the same, {plan['https_per_round']} connections a round; peek at "
+            "step 1, then bump (decrypt: the client trusts the proxy's CA and checks the "
+            "certificate it makes for the host) or terminate; then kept connections: "
+            f"{HTTPS_CONCURRENCY} at once, one CONNECT + handshake and {plan['kept_requests']} "
+            "GETs each, every GET decided",
+            f"{'':<36} {'conn/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'wrong':>7} {'squid%':>7} "
+            f"{'helpers%':>8} | {'kept req/s':>10} {'p50 ms':>7} {'p99 ms':>7} {'failed':>7} "
+            f"{'squid%':>7} {'helpers%':>8}",
+        ]
+        for variant, row in results["https_inspected"].items():
+            kept = row["kept"]
+            lines.append(
+                f"{variant} {VARIANTS[variant]:<34} {row['per_s']:>8,.0f} {row['p50_ms']:>7.1f} "
+                f"{row['p99_ms']:>7.1f} {row['wrong']:>7} {row['cpu']['squid']:>7.0f} "
+                f"{row['cpu']['helpers']:>8.0f} | {kept['rps']:>10,.0f} {kept['p50_ms']:>7.2f} "
+                f"{kept['p99_ms']:>7.2f} {kept['failed']:>7} {kept['cpu']['squid']:>7.0f} "
+                f"{kept['cpu']['helpers']:>8.0f}"
+            )
+        for variant, row in results["https_inspected"].items():
+            for phase, cpu in (("connections", row), ("kept", row["kept"])):
+                helpers = {
+                    k: v for k, v in cpu["cpu_by_process"].items() if k != "squid" and v >= 0.5
+                }
+                if helpers:
+                    parts = ", ".join(
+                        f"{k} {v:.0f}%" for k, v in sorted(helpers.items(), key=lambda x: -x[1])
+                    )
+                    lines.append(f"  {variant} {phase}, helpers by process name: {parts}")
     ratios = _ratios(results)
     if ratios:
-        lines += ["", "ratios"] + [f"  {k:<10} {v:6.2f}" for k, v in ratios.items()]
+        lines += ["", "ratios"] + [f"  {k:<30} {v:6.2f}" for k, v in ratios.items()]
     propagation = results.get("propagation")
     if propagation:
         p = propagation
