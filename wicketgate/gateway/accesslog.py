@@ -213,7 +213,9 @@ def _event(
         "duration_ms": line.duration_ms,
         "client": line.client,
         "result": line.squid_result,
-        "decision": "allow" if allowed else "deny",
+        # "none": nothing of ours decided it (Squid's own answer, such as its error page
+        # inside a refused connection); never recorded as an allow.
+        "decision": line.decision or ("deny" if line.status == 407 else "none"),  # noqa: PLR2004
         "rules": list(rules),
     }
     if line.category:

@@ -64,6 +64,11 @@ def do_register_device(
             f"location {location.code} is a {location.kind.lower()}: register the device in a cell, "
             "kiosk area, education room, library, workshop or video suite"
         )
+    if address:
+        try:
+            address = _plain(address.strip())  # as Squid writes a client's: never ::ffff:a.b.c.d
+        except ValueError:
+            raise GatewayError(f"address {address!r}: not an IP address") from None
     key = new_secret()
     with transaction.atomic():
         if Device.objects.filter(device_id=device_id).exists():

@@ -95,6 +95,10 @@ PLAIN = {
     NOT_HTTPS_PORT: "That site is reached on the standard HTTPS port (443) only.",
 }
 
+# What the access log records for a request let through by the portal's own route.
+PORTAL = "gateway:portal"
+PORTAL_NOTE = b"log=allow;" + PORTAL.encode() + b";0;;"
+
 # Squid's note on a CONNECT the ``tls`` answer lets through: how to handle it (squid.conf's
 # ``acl wg_pass_through note``).
 HTTPS_NOTE = "wicketgate_https"
@@ -183,10 +187,16 @@ class Gatekeeper:
                 return channel + b" " + self.internal(method, uri, sni)
             if question == "portal":
                 portal = self.is_portal(method, uri, tunnel=tunnel, sni=sni)
-                return channel + (b" OK" if portal else b" ERR")
+                return channel + (b" OK " + PORTAL_NOTE if portal else b" ERR")
+            if question == "portal-connect" and (sni != "-" or tunnel != "-"):
+                # A CONNECT read from inside a decrypted connection: Squid would pass its
+                # bytes on unread. Never the portal's; a session's is refused as such.
+                return channel + b" ERR"
             if question in ("portal-connect", "portal-tls"):
                 tag = self.portal_tunnel(method, uri, sni if question == "portal-tls" else None)
-                return channel + (b" OK clt_conn_tag=" + tag.encode() if tag else b" ERR")
+                if tag is None:
+                    return channel + b" ERR"
+                return channel + b" OK " + PORTAL_NOTE + b" clt_conn_tag=" + tag.encode()
             if question == "tls":
                 return channel + b" " + self.decide(login, client, method, uri, sni, tls=True)
             if method == "CONNECT":  # with a TLS name: Squid's check of one it will splice

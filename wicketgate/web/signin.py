@@ -126,4 +126,7 @@ def record_sign_out(request: HttpRequest, user: Any, *, portal: str) -> None:
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    return getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR")
+    """The address the request came from: the connection's own (REMOTE_ADDR), never a
+    header a client could write. A device session is bound to it, so it must be the
+    device's: devices reach the sign-in API directly, not through a proxy."""
+    return request.META.get("REMOTE_ADDR")

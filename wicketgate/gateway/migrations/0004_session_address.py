@@ -6,11 +6,22 @@ from django.db import migrations, models
 def bind_open_sessions(apps, schema_editor):
     """An open session on a device registered with an address is bound to it; any other
     (bound to nothing) is refused by the gateway until its prisoner signs in again."""
+    import ipaddress
+
+    def plain(address):  # as Squid writes a client's address: never ::ffff:a.b.c.d
+        parsed = ipaddress.ip_address(address)
+        return str(getattr(parsed, "ipv4_mapped", None) or parsed)
+
+    Device = apps.get_model("gateway", "Device")
+    for device in Device.objects.filter(address__isnull=False):
+        if plain(device.address) != device.address:
+            device.address = plain(device.address)
+            device.save(update_fields=["address"])
     DeviceSession = apps.get_model("gateway", "DeviceSession")
     for session in DeviceSession.objects.filter(
         closed_at__isnull=True, device__address__isnull=False
     ).select_related("device"):
-        session.address = session.device.address
+        session.address = plain(session.device.address)
         session.save(update_fields=["address"])
 
 

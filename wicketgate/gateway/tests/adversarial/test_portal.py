@@ -118,3 +118,61 @@ def test_an_https_portal_connection_is_held_to_the_portal(https_portal: RunningG
     # Another port of the portal's host is no portal.
     with pytest.raises(Refused):
         open_tunnel(https_portal, "x:y", "portal.prison.test:8443", sni="portal.prison.test")
+
+
+def _pipe_attempt(gateway: RunningGateway, credentials: str, outer: str, inner: bytes) -> str:
+    """Open a decrypted connection to ``outer``, send a CONNECT to the portal inside it,
+    then ``inner`` at once; what comes back."""
+    from wicketgate.gateway.tests.adversarial.test_tls import ask, open_tunnel
+
+    tunnel = open_tunnel(gateway, credentials, f"{outer}:443", sni=outer)
+    connect = b"CONNECT portal.prison.test:443 HTTP/1.1\r\nHost: portal.prison.test:443\r\n\r\n"
+    _status, _, body = ask(tunnel, connect + inner)
+    return body
+
+
+def test_a_connect_inside_the_portals_connection_opens_no_pipe(
+    https_portal: RunningGateway,
+) -> None:
+    """Found in review: a CONNECT read from inside the decrypted portal connection matched
+    the portal's CONNECT rule, and Squid passed what followed on unread."""
+    for path in ("/staff/", "/api/v1/prisoners", "/family/"):
+        inner = f"GET {path} HTTP/1.1\r\nHost: portal.prison.test\r\nConnection: close\r\n\r\n"
+        body = _pipe_attempt(https_portal, "x:y", "portal.prison.test", inner.encode())
+        assert "hello" not in body, (path, body)
+
+
+def test_a_connect_to_the_portal_inside_a_sites_connection_opens_no_pipe(
+    world: Estate, https_portal: RunningGateway
+) -> None:
+    import json
+
+    from wicketgate.audit.models import AuditEvent
+    from wicketgate.gateway.tests.adversarial.conftest import open_session
+
+    alan = open_session(https_portal, world, "alan")
+    inner = b"GET /news HTTP/1.1\r\nHost: blocked.example.com\r\nConnection: close\r\n\r\n"
+    body = _pipe_attempt(https_portal, alan, "www.nhs.uk", inner)
+    assert "hello" not in body, body
+    https_portal.record_now()
+    attempts = [
+        json.loads(e.details_json)
+        for e in AuditEvent.objects.filter(action="gateway.bypass_attempt")
+    ]
+    assert [(a["method"], a["host"]) for a in attempts] == [("CONNECT", "portal.prison.test")]
+
+
+def test_the_portals_own_route_is_recorded_as_let_through(https_portal: RunningGateway) -> None:
+    import json
+
+    from wicketgate.audit.models import AuditEvent
+
+    assert curl(https_portal, f"{HTTPS_PORTAL}/portal/sign-in", None)[0] == 200
+    https_portal.record_now()
+    events = [
+        json.loads(e.details_json) for e in AuditEvent.objects.filter(action="gateway.request")
+    ]
+    assert {(e["method"], e["decision"], tuple(e["rules"])) for e in events} == {
+        ("CONNECT", "allow", ("gateway:portal",)),
+        ("GET", "allow", ("gateway:portal",)),
+    }
