@@ -34,6 +34,9 @@ def test_config_prints_a_deny_by_default_squid_conf(settings: object) -> None:
         "ssl_bump bump all",
     ]
     assert "acl wg_pass_through note wicketgate_https pass-through" in output
+    # A sustained flood of logins refuses logins while it lasts; it never stops Squid.
+    [auth_children] = [line for line in output.splitlines() if "auth_param basic children" in line]
+    assert auth_children.endswith(" on-persistent-overload=ERR")
     # Never to internal networks, nor to this machine's own addresses.
     refused = " ".join(
         line.split(" dst ", 1)[1]
