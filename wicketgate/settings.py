@@ -240,6 +240,10 @@ WICKETGATE_GATEWAY_RECORD_MAX_LAG_SECONDS = envint(
 # Where a blocked plain-HTTP request is sent: the portal's block page, which the gateway
 # always lets devices reach.
 WICKETGATE_GATEWAY_PORTAL_URL = envstr("WICKETGATE_GATEWAY_PORTAL_URL", "http://127.0.0.1:8000")
+# The gateways' addresses as the web app sees them: from these only, the portal believes
+# the device address the gateway's portal route writes (X-Wicketgate-Device-Address), so
+# that wrong PINs typed on the portal are counted per device. Empty: believed from none.
+WICKETGATE_TRUSTED_GATEWAYS = envlist("WICKETGATE_TRUSTED_GATEWAYS", [])
 # HTTPS is decrypted with the gateway's own CA (installed on managed devices) unless the
 # catalogue marks a site as passed through: a setting no longer decides it for all.
 if "WICKETGATE_GATEWAY_INTERCEPT" in os.environ:

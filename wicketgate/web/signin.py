@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
 from django.http import HttpRequest
@@ -107,9 +109,10 @@ def device_at_address(request: HttpRequest) -> gateway.Device | None:
     """The one active device registered at the address a request came from, if any.
 
     A page reached through the gateway comes from the gateway's own address, which is no
-    device's: there PIN tries are counted per account only.
+    device's; the gateway's portal route says which device it came from
+    (:func:`device_address`).
     """
-    address = client_ip(request)
+    address = device_address(request)
     if not address:
         return None
     found = list(
@@ -123,6 +126,24 @@ def device_at_address(request: HttpRequest) -> gateway.Device | None:
 def record_sign_out(request: HttpRequest, user: Any, *, portal: str) -> None:
     if user.is_authenticated:
         record_event(SIGN_OUT, actor=user, subject=user, details={"portal": portal})
+
+
+DEVICE_ADDRESS_HEADER = "HTTP_X_WICKETGATE_DEVICE_ADDRESS"
+
+
+def device_address(request: HttpRequest) -> str | None:
+    """The address of the device a request came from: the connection's own, or, for a
+    request from a trusted gateway (``WICKETGATE_TRUSTED_GATEWAYS``), the device address
+    its portal route writes (Squid removes any the device sent). Never a header from
+    anyone else."""
+    address = client_ip(request)
+    if address and address in settings.WICKETGATE_TRUSTED_GATEWAYS:
+        forwarded = request.META.get(DEVICE_ADDRESS_HEADER, "").strip()
+        try:
+            return str(ipaddress.ip_address(forwarded))
+        except ValueError:
+            return None  # through the gateway, but not said from which device: none
+    return address
 
 
 def client_ip(request: HttpRequest) -> str | None:

@@ -230,3 +230,20 @@ def test_it_sends_anonymous_visitors_to_the_portals_sign_in(
     client_anon: Client, url: str, sign_in: str
 ) -> None:
     assert client_anon.get(url)["Location"] == f"{sign_in}?next={url}"
+
+
+def test_the_device_address_is_believed_from_a_trusted_gateway_only(settings: Any) -> None:
+    from django.test import RequestFactory
+
+    from wicketgate.web.signin import device_address
+
+    settings.WICKETGATE_TRUSTED_GATEWAYS = ["10.0.0.1"]
+    factory = RequestFactory()
+    header = {"HTTP_X_WICKETGATE_DEVICE_ADDRESS": "10.20.0.7"}
+    assert device_address(factory.get("/", REMOTE_ADDR="10.0.0.1", **header)) == "10.20.0.7"
+    # From anyone else, the connection's own address, whatever the header says.
+    assert device_address(factory.get("/", REMOTE_ADDR="10.20.0.9", **header)) == "10.20.0.9"
+    # Through the gateway, but no device named (or nonsense): no device.
+    assert device_address(factory.get("/", REMOTE_ADDR="10.0.0.1")) is None
+    bad = {"HTTP_X_WICKETGATE_DEVICE_ADDRESS": "10.20.0.7, 1.2.3.4"}
+    assert device_address(factory.get("/", REMOTE_ADDR="10.0.0.1", **bad)) is None

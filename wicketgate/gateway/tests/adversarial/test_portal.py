@@ -176,3 +176,37 @@ def test_the_portals_own_route_is_recorded_as_let_through(https_portal: RunningG
         ("CONNECT", "allow", ("gateway:portal",)),
         ("GET", "allow", ("gateway:portal",)),
     }
+
+
+class _Echo(http.server.BaseHTTPRequestHandler):
+    """The web app stand-in that says which device address it was told."""
+
+    def do_GET(self) -> None:  # noqa: N802
+        told = self.headers.get_all("X-Wicketgate-Device-Address") or []
+        body = f"told: {','.join(told) or '-'}\n".encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_the_portal_is_told_the_device_address_and_never_one_a_device_wrote(
+    world: Estate, settings: Any
+) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}).start()
+    portal = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with running_gateway(settings, portal_url=portal) as gateway:
+            forged = ("-H", "X-Wicketgate-Device-Address: 10.9.9.9")
+            for source in ("127.0.0.1", "127.0.0.5"):
+                _, _, body = curl(
+                    gateway, f"{portal}/portal/sign-in", None, "--interface", source, *forged
+                )
+                assert body == f"told: {source}\n"
+    finally:
+        server.shutdown()
+        server.server_close()
