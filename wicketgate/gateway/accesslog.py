@@ -14,7 +14,7 @@ import datetime as dt
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,20 +113,20 @@ class Unreadable:
 UNREADABLE_ACTION = "gateway.log.unreadable"
 
 
-def to_events(lines: list[LogLine | Unreadable]) -> list[PendingEvent]:
+def to_events(given: Sequence[LogLine | Unreadable]) -> list[PendingEvent]:
     """Audit events for these log lines, each attributed to its session (or to none).
 
     A request refused for want of a good login (407) is not the session's, whoever's
     session name was typed: it is recorded against the device registered at the address
     it came from, if any, and never against that session's prisoner.
     """
-    if any(isinstance(line, Unreadable) for line in lines):
-        readable = iter(to_events([line for line in lines if isinstance(line, LogLine)]))
+    lines = [line for line in given if isinstance(line, LogLine)]
+    if len(lines) < len(given):  # unreadable lines among them, each recorded in its place
+        readable = iter(to_events(lines))
         return [
             _unreadable_event(line) if isinstance(line, Unreadable) else next(readable)
-            for line in lines
+            for line in given
         ]
-    lines = [line for line in lines if isinstance(line, LogLine)]  # for the type checker
     users = {line.user for line in lines if line.user and not _failed_login(line)}
     sessions: dict[str, dict[str, Any]] = {
         row["username"]: row

@@ -186,3 +186,23 @@ def test_a_failed_login_counts_against_where_it_came_from_not_whose_name_was_typ
     assert not AuditEvent.objects.filter(
         action="gateway.request", subject_label=estate.prisoner_a.prison_number
     ).exists()
+
+
+def test_a_line_that_is_not_ours_is_recorded_as_it_is_in_its_place(
+    tmp_path: Path, session: DeviceSession
+) -> None:
+    log = tmp_path / "access.log"
+    forged = line(session.username, "GET", "http://www.nhs.uk/x", 200, ALLOW).rstrip("\n")
+    log.write_text(
+        line(session.username, "GET", "http://www.nhs.uk/1", 200, ALLOW)
+        + forged
+        + " extra field\n"  # 13 fields: Squid escapes every space a field could hold
+        + line(session.username, "GET", "http://www.nhs.uk/2", 200, ALLOW)
+    )
+    assert tail(log) == 3
+    events = list(AuditEvent.objects.filter(action__startswith="gateway.").order_by("seq"))
+    kinds = [e.action for e in events if e.action.startswith(("gateway.request", "gateway.log"))]
+    assert kinds == ["gateway.request", "gateway.log.unreadable", "gateway.request"]
+    [unreadable] = [e for e in events if e.action == "gateway.log.unreadable"]
+    assert unreadable.outcome == AuditEvent.Outcome.FAILED
+    assert json.loads(unreadable.details_json)["line"] == forged + " extra field"
