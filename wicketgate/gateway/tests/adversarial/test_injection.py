@@ -13,10 +13,8 @@ name that is no host name; the recorder records a line it cannot read as it is.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
-import socket
 import ssl
 import struct
 import subprocess
@@ -29,8 +27,14 @@ import pytest
 from wicketgate.audit.models import AuditEvent
 from wicketgate.gateway.gatekeeper import MISMATCHED_HOST
 from wicketgate.gateway.tests.adversarial.conftest import Browsing, open_session
-from wicketgate.gateway.tests.adversarial.test_tls import PASSED_THROUGH, POLICY, ask, get
-from wicketgate.testing.gateway import RunningGateway, curl, running_gateway
+from wicketgate.gateway.tests.adversarial.test_tls import (
+    PASSED_THROUGH,
+    POLICY,
+    ask,
+    connect,
+    get,
+)
+from wicketgate.testing.gateway import curl, running_gateway
 from wicketgate.testing.personas import Estate
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -43,22 +47,6 @@ def tls(world: Estate, settings: Any, load_policy: Callable[..., Any]) -> Iterat
         yield Browsing(
             gateway, open_session(gateway, world, "alan"), open_session(gateway, world, "bilal")
         )
-
-
-def connect(gateway: RunningGateway, credentials: str, authority: str) -> socket.socket:
-    raw = socket.create_connection(("127.0.0.1", gateway.port), timeout=10)
-    token = base64.b64encode(credentials.encode()).decode()
-    raw.sendall(
-        f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n"
-        f"Proxy-Authorization: Basic {token}\r\n\r\n".encode()
-    )
-    head = b""
-    while b"\r\n\r\n" not in head:
-        chunk = raw.recv(1)
-        assert chunk, head
-        head += chunk
-    assert head.split(b" ")[1] == b"200", head
-    return raw
 
 
 def client_hello(sni: bytes) -> bytes:

@@ -61,11 +61,8 @@ class Refused(Exception):
     """The gateway refused the CONNECT (its status) or closed the TLS handshake."""
 
 
-def open_tunnel(
-    gateway: RunningGateway, credentials: str, authority: str, *, sni: str | None
-) -> ssl.SSLSocket:
-    """A TLS connection through the gateway: ``CONNECT authority``, then a handshake that
-    names ``sni`` (None: no name at all). The client checks nothing: it is the attacker."""
+def connect(gateway: RunningGateway, credentials: str, authority: str) -> socket.socket:
+    """A socket through the gateway, its ``CONNECT authority`` answered 200 (else Refused)."""
     raw = socket.create_connection(("127.0.0.1", gateway.port), timeout=10)
     token = base64.b64encode(credentials.encode()).decode()
     raw.sendall(
@@ -76,12 +73,22 @@ def open_tunnel(
     while b"\r\n\r\n" not in head:
         chunk = raw.recv(1)
         if not chunk:
+            raw.close()
             raise Refused("closed before answering the CONNECT")
         head += chunk
     status = int(head.split(b" ", 2)[1])
     if status != 200:  # noqa: PLR2004
         raw.close()
         raise Refused(f"CONNECT answered {status}")
+    return raw
+
+
+def open_tunnel(
+    gateway: RunningGateway, credentials: str, authority: str, *, sni: str | None
+) -> ssl.SSLSocket:
+    """A TLS connection through the gateway: ``CONNECT authority``, then a handshake that
+    names ``sni`` (None: no name at all). The client checks nothing: it is the attacker."""
+    raw = connect(gateway, credentials, authority)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
