@@ -15,6 +15,7 @@ from wicketgate.gateway.actions import do_open_device_session, do_register_devic
 from wicketgate.gateway.gatekeeper import (
     MISMATCHED_HOST,
     NOT_HTTPS_PORT,
+    PORTAL_NOTE,
     Gatekeeper,
     log_note,
     read_block_token,
@@ -300,7 +301,7 @@ def test_only_the_portals_own_pages_pass_without_a_session(
     gate, _, _ = keeper
     gate.portal = ("http", "portal.prison.test", 80)
     answer = gate.answer_acl(f"5 - 10.0.0.7 {method} {uri} - - portal".encode())
-    assert answer == (b"5 OK" if portal else b"5 ERR")
+    assert answer == (b"5 OK " + PORTAL_NOTE if portal else b"5 ERR")
 
 
 @pytest.mark.parametrize(
@@ -322,7 +323,7 @@ def test_a_portal_page_inside_a_decrypted_connection_is_the_portals_only_if_it_i
     gate, _, _ = keeper
     gate.portal = ("https", "portal.prison.test", 443)
     line = f"5 - 10.0.0.7 GET https://portal.prison.test/portal/x {sni} {tunnel} portal"
-    assert gate.answer_acl(line.encode()) == (b"5 OK" if portal else b"5 ERR")
+    assert gate.answer_acl(line.encode()) == (b"5 OK " + PORTAL_NOTE if portal else b"5 ERR")
 
 
 def test_a_question_line_with_more_fields_than_squid_sends_is_refused(
