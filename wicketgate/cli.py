@@ -20,13 +20,16 @@ import click
 from wicketgate.calls.cli import calls
 from wicketgate.conduct.cli import conduct
 from wicketgate.gateway.cli import gateway
-from wicketgate.lib.cli import EXIT_REFUSED, Refused
+from wicketgate.lib.cli import EXIT_REFUSED, Group, Refused
 from wicketgate.lib.cli import setup_django as _setup_django
 
 __all__ = ["EXIT_REFUSED", "Refused", "main"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=Group,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(package_name="wicketgate")
 def main() -> None:
     """Wicketgate: controlled, monitored use of technology for people in prison.

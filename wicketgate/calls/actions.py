@@ -27,7 +27,13 @@ from wicketgate.audit.models import AuditEvent
 from wicketgate.calls.booking import settings_for
 from wicketgate.calls.codes import BookingStatus
 from wicketgate.calls.janus import JanusClient, JanusError, core_token, room_token
-from wicketgate.calls.models import Booking, CallNote, new_room
+from wicketgate.calls.models import (
+    PRISONER_DISPLAY,
+    Booking,
+    CallNote,
+    caller_display,
+    new_room,
+)
 from wicketgate.contacts.codes import LEGAL
 from wicketgate.contacts.models import Contact, ContactLink
 from wicketgate.gateway.models import DeviceSession
@@ -158,7 +164,7 @@ def join_tokens(
         if not decision.allowed:
             raise CallError(" ".join(decision.reasons))
     secret = client.setup.token_secret
-    display = "prisoner" if contact is None else f"contact-{contact.pk}"
+    display = PRISONER_DISPLAY if contact is None else caller_display(contact.pk)
     # On a one-way call the prisoner is told neither the callers' pictures' room nor given
     # a token for it: Janus refuses them there, whatever their page asks.
     pictures = fresh.pictures_room if fresh.one_way and contact is not None else None
@@ -296,7 +302,7 @@ def do_moderate_call(
     if participant not in on_call:
         raise CallError("That person is not on the call any more.")
     who = on_call[participant]
-    if not fresh.one_way or who == "prisoner":
+    if not fresh.one_way or who == PRISONER_DISPLAY:
         client.moderate(fresh.room, participant, TRACKS[track], mute=mute)
     elif track == "audio":
         client.moderate(fresh.room, participant, ONE_TRACK, mute=mute)

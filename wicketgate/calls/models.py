@@ -163,6 +163,23 @@ class Booking(models.Model):
     def minutes(self) -> int:
         return int((self.ends_at - self.starts_at).total_seconds() // 60)
 
+    def names_on_call(self) -> dict[str, str]:
+        """Who each Janus display name of the call is, in words for staff: the prisoner
+        (``prisoner``) and each booked caller (``contact-<id>``)."""
+        names = {PRISONER_DISPLAY: str(self.prisoner)}
+        for participant in self.participants.select_related("contact"):
+            names[caller_display(participant.contact_id)] = participant.contact.full_name
+        return names
+
+
+# How each person on a call is named in Janus (its ``display``): never their name, which
+# Janus would show anyone in the room; staff pages put the names back (names_on_call).
+PRISONER_DISPLAY = "prisoner"
+
+
+def caller_display(contact_id: int) -> str:
+    return f"contact-{contact_id}"
+
 
 class Participant(models.Model):
     """Everyone on the call from outside, the main caller included."""

@@ -203,7 +203,7 @@ def _context(
         "mode": mode,
         "tokens_url": reverse(tokens, kwargs={"pk": booking.pk}),
         "error": error,
-        "participants": [p for p in participants if p.get("publisher")],
+        "participants": _named(booking, [p for p in participants if p.get("publisher")]),
         "notes": list(booking.notes.all()) if mode == "watch" else [],
         "recordings": list(
             Recording.objects.for_user(request.user, Action.VIEW_RECORDINGS).filter(
@@ -217,6 +217,16 @@ def _context(
             ("video", _("Pause video"), _("Resume video")),
         ],
     }
+
+
+def _named(booking: Booking, participants: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Janus knows people on a call by codes (``prisoner``, ``contact-12``): staff by name."""
+    if not participants:
+        return []
+    names = booking.names_on_call()
+    return [
+        {**p, "name": names.get(p.get("display", ""), p.get("display", ""))} for p in participants
+    ]
 
 
 def _tokens(make: Any) -> HttpResponse:

@@ -10,6 +10,55 @@ import click
 EXIT_REFUSED = 1
 
 
+class Group(click.Group):
+    """The root command group: a command that finds the database without its schema (a
+    fresh install, or an upgrade not migrated yet) says what to run instead of a
+    traceback. Checked only when a command fails on the database, so it costs nothing."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            from django.db.utils import OperationalError, ProgrammingError
+
+            if isinstance(exc, OperationalError | ProgrammingError):
+                behind = unapplied_migrations()
+                if behind:
+                    raise Refused(schema_message(behind)) from exc
+            raise
+
+
+def unapplied_migrations() -> int:
+    """How many migrations the database has not had (0 where it cannot tell)."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    try:
+        executor = MigrationExecutor(connection)
+        return len(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+    except Exception:  # noqa: BLE001 - the database is unreachable: the first error stands
+        return 0
+
+
+def schema_message(behind: int) -> str:
+    from django.db import connection
+
+    where = connection.settings_dict.get("NAME") or "the database"
+    state = (
+        "has no tables yet" if not _has_migrated_before() else f"is {behind} migration(s) behind"
+    )
+    return (
+        f"the database {where} {state}: run `wicketgate migrate` first "
+        "(`wicketgate up` and `make demo` do it for you)"
+    )
+
+
+def _has_migrated_before() -> bool:
+    from django.db import connection
+
+    return "django_migrations" in connection.introspection.table_names()
+
+
 def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wicketgate.settings")
     import django

@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import click
 import pytest
 from click.testing import CliRunner
@@ -176,3 +181,45 @@ def test_it_loads_the_same_demo_estate_every_time(db: None) -> None:
     statuses = sorted(ContactLink.objects.values_list("status", flat=True))
     assert statuses == ["approved", "approved", "approved", "approved", "confirmed", "requested"]
     assert ContactLink.objects.filter(relationship="SOLICITOR").count() == 1
+
+
+def wicketgate_in_a_fresh_process(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The command as an operator runs it, on an SQLite database of its own in tmp_path."""
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("WICKETGATE_", "DATABASE_URL"))
+    }
+    return subprocess.run(  # noqa: S603 - our own command, our own arguments
+        [str(Path(sys.executable).with_name("wicketgate")), *args],
+        env={**clean, "WICKETGATE_DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+@pytest.mark.slow
+def test_a_command_on_a_database_without_its_schema_says_what_to_run(tmp_path: Path) -> None:
+    (tmp_path / "e.yaml").write_text(
+        "establishments:\n  - {code: XYZ, name: HMP Test, kind: local, youth: false}\n"
+    )
+    fresh = wicketgate_in_a_fresh_process(
+        tmp_path, "import", "establishments", str(tmp_path / "e.yaml")
+    )
+    assert fresh.returncode == 1, fresh.stderr
+    assert "Traceback" not in fresh.stderr
+    assert "has no tables yet: run `wicketgate migrate` first" in fresh.stderr
+    # Migrated, then one step back (an upgrade not migrated yet): said as such.
+    assert wicketgate_in_a_fresh_process(tmp_path, "migrate").returncode == 0
+    back = wicketgate_in_a_fresh_process(tmp_path, "manage", "migrate", "estate", "zero")
+    assert back.returncode == 0, back.stderr
+    behind = wicketgate_in_a_fresh_process(
+        tmp_path, "import", "establishments", str(tmp_path / "e.yaml")
+    )
+    assert behind.returncode == 1 and "Traceback" not in behind.stderr
+    assert "migration(s) behind: run `wicketgate migrate` first" in behind.stderr
+    assert wicketgate_in_a_fresh_process(tmp_path, "migrate").returncode == 0
+    done = wicketgate_in_a_fresh_process(
+        tmp_path, "import", "establishments", str(tmp_path / "e.yaml")
+    )
+    assert done.returncode == 0, done.stderr

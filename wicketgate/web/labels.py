@@ -14,9 +14,9 @@ FEATURE_LABELS: dict[str, Promise] = {
     "prisoner_portal": _("Prisoner portal"),
 }
 
-# What a prisoner is told is on its way, for each feature their establishment has on.
+# What a prisoner is told is on its way: services not built yet that their establishment
+# may already have switched on. Approved websites and video calls work, so they are not here.
 COMING_SERVICES: dict[str, Promise] = {
-    "web_access": _("Approved websites, with a reason shown when something is blocked"),
     "phone_calls": _("Phone calls to the numbers staff have approved"),
     "messaging": _("Secure messages with your approved contacts"),
     "learning": _("Online courses and your learning record"),

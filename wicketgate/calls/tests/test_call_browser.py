@@ -152,15 +152,18 @@ def test_a_call_in_browsers_watched_and_ended_by_staff(
             family.screenshot(path=str(shots / "call-family.png"), full_page=True)
             # Staff pause the family member's camera: the prisoner stops receiving their
             # video; resumed, it comes back (with the next key frame).
-            family_display = f"contact-{call.main_caller.pk}"
+            # Staff see people by name (Janus knows them by codes only).
+            caller, held = orm(lambda: (call.main_caller.full_name, str(call.prisoner)))
             staff.reload()
-            staff.get_by_role("button", name=f"Pause video {family_display}").click()
+            on_call = staff.locator("table").first.inner_text()
+            assert caller in on_call and held in on_call and "contact-" not in on_call
+            staff.get_by_role("button", name=f"Pause video {caller}").click()
             time.sleep(1.0)
             paused = frames(prisoner)
             time.sleep(1.5)
             assert frames(prisoner) == paused, "video still arriving while paused"
             assert frames(family) > 0
-            staff.get_by_role("button", name=f"Resume video {family_display}").click()
+            staff.get_by_role("button", name=f"Resume video {caller}").click()
             wait_until(lambda: frames(prisoner) > paused + 10, 10, pages=pages)
             moderated = orm(
                 lambda: list(

@@ -78,3 +78,15 @@ def test_it_shows_the_locations_as_a_tree(client_a: Client, estate: Estate) -> N
     content = response.content.decode()
     assert "Secure area" in content
     assert "wg-tree--nested" in content
+
+
+def test_the_header_names_the_service_without_the_gov_uk_crown_or_logotype(
+    client_a: Client, client_anon: Client, estate: Estate
+) -> None:
+    """The crown, the GOV.UK logotype and Crown copyright are for services on GOV.UK."""
+    for page in (client_a.get("/staff/"), client_anon.get("/portal/sign-in", follow=True)):
+        content = page.content.decode()
+        header = content.split('<header class="govuk-header"', 1)[1].split("</header>", 1)[0]
+        assert ">Wicketgate</span>" in header
+        assert "<svg" not in header and "GOV.UK" not in header
+        assert "govuk-footer__crown" not in content and "Crown copyright" not in content

@@ -45,6 +45,19 @@ def test_it_lists_only_the_services_the_establishment_has_on(
     assert "Video calls" not in client_anon.get("/portal/").content.decode()
 
 
+def test_coming_soon_lists_only_services_not_built_yet(client_anon: Client, estate: Estate) -> None:
+    Establishment.objects.filter(pk=estate.a.pk).update(
+        features={"web_access": True, "messaging": True}
+    )
+    pin_sign_in(client_anon, "A1234BC", PRISONER_PIN)
+    home = client_anon.get("/portal/").content.decode()
+    coming = home.split("Coming soon", 1)[1]
+    assert "Secure messages with your approved contacts" in coming
+    # Websites work: they are offered above, never as on their way.
+    assert "Approved websites" not in coming
+    assert 'href="/portal/access/"' in home.split("Coming soon", 1)[0]
+
+
 def test_it_refuses_a_wrong_pin(client_anon: Client, estate: Estate) -> None:
     response = pin_sign_in(client_anon, "A1234BC", "9999")
     assert "The prison number or PIN is not right." in response.content.decode()
