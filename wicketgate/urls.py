@@ -4,5 +4,6 @@ urlpatterns = [
     path("api/v1/", include("wicketgate.api.urls")),
     path("", include("wicketgate.calls.urls")),
     path("", include("wicketgate.contacts.urls")),
+    path("", include("wicketgate.conduct.urls")),
     path("", include("wicketgate.web.urls")),
 ]

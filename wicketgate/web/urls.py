@@ -4,8 +4,6 @@ from wicketgate.web import health
 from wicketgate.web.views import (
     audit,
     auth,
-    conduct,
-    conduct_alerts,
     contacts,
     establishments,
     family,
@@ -17,7 +15,6 @@ from wicketgate.web.views import (
     portal,
     portal_blocked,
     portal_calls,
-    portal_conduct,
     portal_contacts,
     portal_sites,
     prisoner_changes,
@@ -87,11 +84,6 @@ urlpatterns = [
         name="prisoner-browsing",
     ),
     path(
-        "staff/prisoners/<str:prison_number>/conduct/",
-        conduct.prisoner_conduct,
-        name="prisoner-conduct",
-    ),
-    path(
         "staff/prisoners/<str:prison_number>/contacts/",
         contacts.prisoner_contacts,
         name="prisoner-contacts",
@@ -140,50 +132,6 @@ urlpatterns = [
         "staff/establishments/<str:code>/blocked/",
         gateway.blocked,
         name="establishment-blocked",
-    ),
-    path(
-        "staff/establishments/<str:code>/alert-triggers/",
-        conduct_alerts.alert_triggers,
-        name="conduct-triggers",
-    ),
-    path(
-        "staff/establishments/<str:code>/alert-triggers/<str:kind>",
-        conduct_alerts.change_alert_trigger,
-        name="conduct-trigger-change",
-    ),
-    path("staff/conduct/", conduct.incident_list, name="conduct-incidents"),
-    path("staff/conduct/incidents/new", conduct.report_incident, name="conduct-incident-new"),
-    path("staff/conduct/incidents/<int:pk>/", conduct.incident_detail, name="conduct-incident"),
-    path(
-        "staff/conduct/incidents/<int:pk>/move",
-        conduct.move_incident,
-        name="conduct-incident-move",
-    ),
-    path(
-        "staff/conduct/incidents/<int:pk>/sanctions/new",
-        conduct.add_sanction,
-        name="conduct-sanction-new",
-    ),
-    path(
-        "staff/conduct/sanctions/<int:pk>/activate",
-        conduct.activate_sanction,
-        name="conduct-sanction-activate",
-    ),
-    path(
-        "staff/conduct/sanctions/<int:pk>/quash",
-        conduct.quash_sanction,
-        name="conduct-sanction-quash",
-    ),
-    path("staff/conduct/alerts/", conduct_alerts.alert_queue, name="conduct-alerts"),
-    path(
-        "staff/conduct/alerts/<int:pk>/dismiss",
-        conduct_alerts.dismiss_alert,
-        name="conduct-alert-dismiss",
-    ),
-    path(
-        "staff/conduct/alerts/<int:pk>/incident",
-        conduct_alerts.alert_to_incident,
-        name="conduct-alert-incident",
     ),
     path("staff/contacts/", contacts.queue, name="contacts"),
     path("staff/video-calls/", staff_calls.bookings, name="staff-calls"),
@@ -278,12 +226,6 @@ urlpatterns = [
     path("portal/requests/", portal_sites.request_list, name="portal-requests"),
     path("portal/requests/new", portal_sites.request_new, name="portal-request-new"),
     path("portal/requests/<int:pk>/", portal_sites.request_detail, name="portal-request"),
-    path("portal/sanctions/", portal_conduct.my_sanctions, name="portal-sanctions"),
-    path(
-        "portal/sanctions/incidents/<int:pk>/appeal",
-        portal_conduct.appeal,
-        name="portal-appeal",
-    ),
     path("portal/contacts/", portal_contacts.my_contacts, name="portal-contacts"),
     path("portal/video-calls/", portal_calls.my_calls, name="portal-calls"),
     path(

@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 
 from wicketgate.audit.chain import compact_json
 from wicketgate.estate.codes import LocationKind
-from wicketgate.web.conduct_text import INCIDENT_STATUS_TAGS
 from wicketgate.web.labels import AUDIT_ACTION_LABELS
 
 register = template.Library()
@@ -61,12 +60,6 @@ def milliseconds(value: Any) -> str:
         return _("%(s).1f s") % {"s": value / 1000}
     minutes, seconds = divmod(int(value // 1000), 60)
     return _("%(m)d min %(s)d s") % {"m": minutes, "s": seconds}
-
-
-@register.filter
-def incident_tag(status: str) -> str:
-    """The colour of an incident status's tag."""
-    return INCIDENT_STATUS_TAGS.get(status, "govuk-tag--grey")
 
 
 @register.filter

@@ -16,6 +16,7 @@ from wicketgate.accounts.roles import Action, StaffRole
 from wicketgate.audit.log import record_event
 from wicketgate.audit.models import AuditEvent
 from wicketgate.conduct.codes import Status
+from wicketgate.conduct.tests import data as conduct_data
 from wicketgate.contacts.codes import LinkStatus
 from wicketgate.contacts.documents import do_add_identity_image, do_set_contact_settings
 from wicketgate.contacts.models import IdentityImage
@@ -34,7 +35,7 @@ from wicketgate.policy.models import (
 )
 from wicketgate.policy.site_requests import do_request_site
 from wicketgate.testing.personas import PASSWORD, SETUP, Estate
-from wicketgate.web.tests import call_data, conduct_data, contact_data, gateway_data
+from wicketgate.web.tests import call_data, contact_data, gateway_data
 
 PROFILE = "/staff/prisoners/A1234BC/"
 

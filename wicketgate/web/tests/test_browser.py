@@ -673,7 +673,7 @@ def conduct_pages(backup_code: str, estate: Estate) -> dict[str, int]:
     """Incidents at every stage for the prisoner at A, sanctions in force and suspended, an
     open alert, and the clerk at A a governor (who adjudicates and reviews alerts there).
     Made before the browser starts. Returns the ids the pages need."""
-    from wicketgate.web.tests import conduct_data
+    from wicketgate.conduct.tests import data as conduct_data
 
     for code, name in DEFAULT_CATEGORIES:  # flushed with the rest of the database
         Category.objects.get_or_create(code=code, defaults={"name": name})

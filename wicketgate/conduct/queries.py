@@ -1,4 +1,4 @@
-"""Reads for the conduct pages that the conduct app does not offer (yet).
+"""Scoped reads for the conduct pages: incidents, sanctions and alerts as staff list them.
 
 Each takes querysets the caller has already scoped with ``for_user``, so nothing here
 decides who may see what.

@@ -18,15 +18,15 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from wicketgate.conduct.actions import ConductError, do_move_incident
 from wicketgate.conduct.codes import Status
+from wicketgate.conduct.forms import PrisonerAppealForm
 from wicketgate.conduct.models import Incident, Sanction
-from wicketgate.policy.models import Category
-from wicketgate.web.conduct_text import (
+from wicketgate.conduct.text import (
     INCIDENT_STATUS_FOR_PRISONER,
     SANCTION_STATES,
     restricts_for_prisoner,
 )
+from wicketgate.policy.models import Category
 from wicketgate.web.decorators import prisoner_required
-from wicketgate.web.forms.conduct import PrisonerAppealForm
 from wicketgate.web.views.portal import signed_in_prisoner
 
 PAST = ("served", "quashed", "lapsed")
@@ -60,7 +60,7 @@ def my_sanctions(request: HttpRequest) -> HttpResponse:
     ]
     return render(
         request,
-        "web/portal/sanctions.html",
+        "conduct/portal/sanctions.html",
         {
             "in_force": [row for row in rows if row.state == "in_force"],
             "coming": [row for row in rows if row.state == "pending"],
@@ -85,7 +85,7 @@ def appeal(request: HttpRequest, pk: int) -> HttpResponse:
                 "status": INCIDENT_STATUS_FOR_PRISONER[incident.status],
             },
         )
-        return redirect("web:portal-sanctions")
+        return redirect("conduct:portal-sanctions")
     form = PrisonerAppealForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         try:
@@ -100,11 +100,11 @@ def appeal(request: HttpRequest, pk: int) -> HttpResponse:
                 _("Your appeal against %(reference)s has been sent. You will be told the decision.")
                 % {"reference": incident.reference},
             )
-            return redirect("web:portal-sanctions")
+            return redirect("conduct:portal-sanctions")
     names = dict(Category.objects.values_list("code", "name"))
     return render(
         request,
-        "web/portal/appeal.html",
+        "conduct/portal/appeal.html",
         {
             "form": form,
             "incident": incident,

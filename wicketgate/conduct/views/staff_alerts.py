@@ -22,13 +22,13 @@ from wicketgate.accounts.roles import Action
 from wicketgate.conduct.actions import ConductError, do_dismiss_alert, do_set_alert_trigger
 from wicketgate.conduct.alerts import trigger_for
 from wicketgate.conduct.codes import AlertKind, AlertStatus, IncidentService
+from wicketgate.conduct.forms import AlertTriggerForm, DismissAlertForm
 from wicketgate.conduct.models import AlertTrigger, ConductAlert, ConductAlertQuerySet
+from wicketgate.conduct.views.staff import report_form, submit_report
 from wicketgate.estate.models import Establishment
 from wicketgate.people.models import Prisoner
 from wicketgate.web.decorators import may_somewhere, somewhere_required, staff_required
-from wicketgate.web.forms.conduct import AlertTriggerForm, DismissAlertForm
 from wicketgate.web.switcher import current_establishment
-from wicketgate.web.views.conduct import report_form, submit_report
 
 REVIEW = Action.REVIEW_ALERTS
 PER_PAGE = 50
@@ -56,7 +56,7 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
     page = paginator.get_page(request.GET.get("page"))
     return render(
         request,
-        "web/staff/conduct/alerts.html",
+        "conduct/staff/alerts.html",
         {
             "page": page,
             "page_numbers": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
@@ -90,10 +90,10 @@ def dismiss_alert(request: HttpRequest, pk: int) -> HttpResponse:
                     "kind": alert.get_kind_display().lower(),
                 },
             )
-            return redirect("web:conduct-alerts")
+            return redirect("conduct:conduct-alerts")
     return render(
         request,
-        "web/staff/conduct/dismiss_alert.html",
+        "conduct/staff/dismiss_alert.html",
         {
             "form": form,
             "alert": alert,
@@ -129,8 +129,8 @@ def alert_to_incident(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_bound and form.is_valid():
         incident = submit_report(form, request, alert=alert)
         if incident is not None:
-            return redirect("web:conduct-incident", pk=incident.pk)
-    return render(request, "web/staff/conduct/incident_form.html", {"form": form, "alert": alert})
+            return redirect("conduct:conduct-incident", pk=incident.pk)
+    return render(request, "conduct/staff/incident_form.html", {"form": form, "alert": alert})
 
 
 @require_GET
@@ -139,7 +139,7 @@ def alert_triggers(request: HttpRequest, code: str) -> HttpResponse:
     establishment = _establishment(request, code)
     return render(
         request,
-        "web/staff/conduct/triggers.html",
+        "conduct/staff/triggers.html",
         {"establishment": establishment, "rows": _trigger_rows(establishment)},
     )
 
@@ -186,10 +186,10 @@ def change_alert_trigger(request: HttpRequest, code: str, kind: str) -> HttpResp
                 )
             else:
                 messages.info(request, _("Nothing was changed."))
-            return redirect("web:conduct-triggers", code=establishment.code)
+            return redirect("conduct:conduct-triggers", code=establishment.code)
     return render(
         request,
-        "web/staff/conduct/trigger_form.html",
+        "conduct/staff/trigger_form.html",
         {
             "form": form,
             "establishment": establishment,

@@ -40,21 +40,7 @@ from wicketgate.conduct.actions import (
     do_report_incident,
 )
 from wicketgate.conduct.codes import PUNISHABLE, TRANSITIONS, IncidentService, Status
-from wicketgate.conduct.models import ConductAlert, Incident, Sanction
-from wicketgate.estate.models import Location
-from wicketgate.people.models import Prisoner
-from wicketgate.policy.models import Category
-from wicketgate.web.conduct_queries import (
-    OPEN,
-    Entry,
-    activating_charges,
-    conduct_timeline,
-    incident_history,
-    open_first,
-)
-from wicketgate.web.conduct_text import SANCTION_STATES, restricts_for_staff
-from wicketgate.web.decorators import somewhere_required, staff_required
-from wicketgate.web.forms.conduct import (
+from wicketgate.conduct.forms import (
     ANY_OPEN,
     MOVE_FORMS,
     MOVE_STEPS,
@@ -66,6 +52,20 @@ from wicketgate.web.forms.conduct import (
     ReportIncidentForm,
     SanctionForm,
 )
+from wicketgate.conduct.models import ConductAlert, Incident, Sanction
+from wicketgate.conduct.queries import (
+    OPEN,
+    Entry,
+    activating_charges,
+    conduct_timeline,
+    incident_history,
+    open_first,
+)
+from wicketgate.conduct.text import SANCTION_STATES, restricts_for_staff
+from wicketgate.estate.models import Location
+from wicketgate.people.models import Prisoner
+from wicketgate.policy.models import Category
+from wicketgate.web.decorators import somewhere_required, staff_required
 from wicketgate.web.switcher import current_establishment
 
 REPORT = Action.REPORT_INCIDENTS
@@ -115,7 +115,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     page = paginator.get_page(request.GET.get("page"))
     return render(
         request,
-        "web/staff/conduct/incidents.html",
+        "conduct/staff/incidents.html",
         {
             "form": form,
             "filtered": bool(chosen),
@@ -137,8 +137,8 @@ def report_incident(request: HttpRequest) -> HttpResponse:
     if form.is_bound and form.is_valid():
         incident = submit_report(form, request)
         if incident is not None:
-            return redirect("web:conduct-incident", pk=incident.pk)
-    return render(request, "web/staff/conduct/incident_form.html", {"form": form})
+            return redirect("conduct:conduct-incident", pk=incident.pk)
+    return render(request, "conduct/staff/incident_form.html", {"form": form})
 
 
 def report_form(
@@ -207,7 +207,7 @@ def move_incident(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if form_class is None:
         messages.error(request, _("Choose what to record."))
-        return redirect("web:conduct-incident", pk=incident.pk)
+        return redirect("conduct:conduct-incident", pk=incident.pk)
     if form_class is not AppealForm and not _may(
         request, ADJUDICATE, incident.prisoner.establishment_id
     ):
@@ -226,7 +226,7 @@ def move_incident(request: HttpRequest, pk: int) -> HttpResponse:
         except IllegalTransition as exc:
             # Someone else moved it first, or a form from an old page: nothing changed.
             messages.error(request, capfirst(str(exc)))
-            return redirect("web:conduct-incident", pk=incident.pk)
+            return redirect("conduct:conduct-incident", pk=incident.pk)
         except ConductError as exc:
             form.add_action_error(exc)
         else:
@@ -235,7 +235,7 @@ def move_incident(request: HttpRequest, pk: int) -> HttpResponse:
                 _("%(reference)s is now: %(status)s.")
                 % {"reference": incident.reference, "status": Status(to).label.lower()},
             )
-            return redirect("web:conduct-incident", pk=incident.pk)
+            return redirect("conduct:conduct-incident", pk=incident.pk)
     return _incident_page(request, incident, sent=form)
 
 
@@ -252,7 +252,7 @@ def add_sanction(request: HttpRequest, pk: int) -> HttpResponse:
             _("%(reference)s is %(status)s: sanctions are given only for a proved charge.")
             % {"reference": incident.reference, "status": incident.get_status_display().lower()},
         )
-        return redirect("web:conduct-incident", pk=incident.pk)
+        return redirect("conduct:conduct-incident", pk=incident.pk)
     prisoner = incident.prisoner
     today = timezone.localdate()
     most_days = limits.max_days(prisoner, today)
@@ -281,10 +281,10 @@ def add_sanction(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_action_error(exc)
         else:
             messages.success(request, _sanction_given(sanction))
-            return redirect("web:conduct-incident", pk=incident.pk)
+            return redirect("conduct:conduct-incident", pk=incident.pk)
     return render(
         request,
-        "web/staff/conduct/sanction_form.html",
+        "conduct/staff/sanction_form.html",
         {
             "form": form,
             "incident": incident,
@@ -308,7 +308,7 @@ def activate_sanction(request: HttpRequest, pk: int) -> HttpResponse:
             _("%(reference)s is not suspended (%(state)s), so it cannot be activated.")
             % {"reference": sanction.reference, "state": SANCTION_STATES[state][0]},
         )
-        return redirect("web:prisoner-conduct", prison_number=sanction.prisoner.prison_number)
+        return redirect("conduct:prisoner-conduct", prison_number=sanction.prisoner.prison_number)
     charges = activating_charges(Incident.objects.for_user(request.user, ADJUDICATE), sanction)
     form = ActivateSanctionForm(
         request.POST if request.method == "POST" else None,
@@ -334,10 +334,10 @@ def activate_sanction(request: HttpRequest, pk: int) -> HttpResponse:
                     "end": _when(activated.ends_at),
                 },
             )
-            return redirect("web:conduct-incident", pk=charge.pk)
+            return redirect("conduct:conduct-incident", pk=charge.pk)
     return render(
         request,
-        "web/staff/conduct/activate.html",
+        "conduct/staff/activate.html",
         {"form": form, "row": _rows(request, [sanction])[0], "has_charges": charges.exists()},
     )
 
@@ -367,7 +367,7 @@ def quash_sanction(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(back)
     return render(
         request,
-        "web/staff/conduct/quash.html",
+        "conduct/staff/quash.html",
         {"form": form, "row": _rows(request, [sanction])[0], "back": back},
     )
 
@@ -400,7 +400,7 @@ def prisoner_conduct(request: HttpRequest, prison_number: str) -> HttpResponse:
     rows = {row.sanction.pk: row for row in _rows(request, sanctions)}
     return render(
         request,
-        "web/staff/conduct/prisoner_conduct.html",
+        "conduct/staff/prisoner_conduct.html",
         {
             "prisoner": prisoner,
             "current": [
@@ -444,9 +444,9 @@ def _sanction(request: HttpRequest, pk: int, action: str) -> Sanction:
 def _sanction_home(sanction: Sanction) -> str:
     """Where a sanction is shown: its incident's page, or the prisoner's conduct record."""
     if sanction.incident_id:
-        return reverse("web:conduct-incident", kwargs={"pk": sanction.incident_id})
+        return reverse("conduct:conduct-incident", kwargs={"pk": sanction.incident_id})
     return reverse(
-        "web:prisoner-conduct", kwargs={"prison_number": sanction.prisoner.prison_number}
+        "conduct:prisoner-conduct", kwargs={"prison_number": sanction.prisoner.prison_number}
     )
 
 
@@ -552,7 +552,7 @@ def _incident_page(
     ).filter(incident=incident)
     return render(
         request,
-        "web/staff/conduct/incident.html",
+        "conduct/staff/incident.html",
         {
             "incident": incident,
             "late_by": incident.reported_at - incident.occurred_at if incident.is_late else None,

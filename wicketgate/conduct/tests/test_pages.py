@@ -24,10 +24,10 @@ from wicketgate.conduct.actions import do_add_sanction, do_move_incident
 from wicketgate.conduct.alerts import trigger_for
 from wicketgate.conduct.codes import TRANSITIONS, AlertStatus, Status
 from wicketgate.conduct.models import AlertTrigger, ConductAlert, Incident, Sanction
+from wicketgate.conduct.tests import data as conduct_data
 from wicketgate.people.models import Prisoner
 from wicketgate.testing.personas import SETUP, Estate, staff_client
 from wicketgate.web.decorators import actions_somewhere, may_somewhere
-from wicketgate.web.tests import conduct_data
 from wicketgate.web.tests.endpoints import CONDUCT, Endpoint
 
 INCIDENTS = "/staff/conduct/incidents/"

@@ -1,0 +1,1 @@
+"""The conduct pages: staff (incidents, sanctions, alerts) and the prisoner portal."""
