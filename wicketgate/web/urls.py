@@ -7,21 +7,17 @@ from wicketgate.web.views import (
     contacts,
     establishments,
     family,
-    family_calls,
     family_contacts,
     gateway,
     home,
     policy,
     portal,
     portal_blocked,
-    portal_calls,
     portal_contacts,
     portal_sites,
     prisoner_changes,
     prisoners,
     site_requests,
-    staff_call_settings,
-    staff_calls,
 )
 
 app_name = "web"
@@ -134,29 +130,6 @@ urlpatterns = [
         name="establishment-blocked",
     ),
     path("staff/contacts/", contacts.queue, name="contacts"),
-    path("staff/video-calls/", staff_calls.bookings, name="staff-calls"),
-    path("staff/video-calls/<int:pk>/cancel", staff_calls.cancel, name="staff-call-cancel"),
-    path("staff/video-calls/live/", staff_calls.live, name="staff-calls-live"),
-    path(
-        "staff/establishments/<str:code>/video-calls/sessions/",
-        staff_call_settings.sessions,
-        name="staff-call-sessions",
-    ),
-    path(
-        "staff/establishments/<str:code>/video-calls/sessions/<int:pk>/deactivate",
-        staff_call_settings.deactivate_session,
-        name="staff-call-session-deactivate",
-    ),
-    path(
-        "staff/establishments/<str:code>/video-calls/settings",
-        staff_call_settings.call_settings,
-        name="staff-call-settings",
-    ),
-    path(
-        "staff/prisoners/<str:prison_number>/video-calls/book",
-        staff_calls.book,
-        name="staff-call-book",
-    ),
     path("staff/contacts/<int:pk>/", contacts.link_detail, name="contact-link"),
     path(
         "staff/contacts/<int:pk>/identity-checked",
@@ -227,7 +200,6 @@ urlpatterns = [
     path("portal/requests/new", portal_sites.request_new, name="portal-request-new"),
     path("portal/requests/<int:pk>/", portal_sites.request_detail, name="portal-request"),
     path("portal/contacts/", portal_contacts.my_contacts, name="portal-contacts"),
-    path("portal/video-calls/", portal_calls.my_calls, name="portal-calls"),
     path(
         "portal/contacts/<int:pk>/confirm", portal_contacts.confirm, name="portal-contact-confirm"
     ),
@@ -245,10 +217,6 @@ urlpatterns = [
     path("family/verify-again", family_contacts.resend, name="family-verify-again"),
     path("family/identity", family_contacts.identity, name="family-identity"),
     path("family/prisoners/", family_contacts.prisoners, name="family-prisoners"),
-    path("family/video-calls/", family_calls.my_calls, name="family-calls"),
-    path("family/video-calls/book", family_calls.choose_prisoner, name="family-call-choose"),
-    path("family/video-calls/book/<int:pk>", family_calls.book, name="family-call-book"),
-    path("family/video-calls/<int:pk>/cancel", family_calls.cancel, name="family-call-cancel"),
     path("family/prisoners/ask", family_contacts.ask, name="family-ask"),
     path(
         "family/prisoners/<int:pk>/children/new",

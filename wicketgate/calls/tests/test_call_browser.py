@@ -39,7 +39,7 @@ MEDIA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
 @pytest.fixture
 def janus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningJanus]:
     with running_janus(tmp_path) as running:
-        monkeypatch.setattr("wicketgate.calls.views.configured", lambda: running.client)
+        monkeypatch.setattr("wicketgate.calls.views.call.configured", lambda: running.client)
         yield running
 
 

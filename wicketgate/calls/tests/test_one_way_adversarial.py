@@ -193,7 +193,7 @@ def media_kinds(answer: dict[str, Any]) -> list[str]:
 @pytest.fixture
 def janus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningJanus]:
     with running_janus(tmp_path) as running:
-        monkeypatch.setattr("wicketgate.calls.views.configured", lambda: running.client)
+        monkeypatch.setattr("wicketgate.calls.views.call.configured", lambda: running.client)
         yield running
 
 

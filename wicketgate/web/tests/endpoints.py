@@ -15,6 +15,7 @@ from wicketgate.accounts.pins import check_prisoner_pin
 from wicketgate.accounts.roles import Action, StaffRole
 from wicketgate.audit.log import record_event
 from wicketgate.audit.models import AuditEvent
+from wicketgate.calls.tests import data as call_data
 from wicketgate.conduct.codes import Status
 from wicketgate.conduct.tests import data as conduct_data
 from wicketgate.contacts.codes import LinkStatus
@@ -35,7 +36,7 @@ from wicketgate.policy.models import (
 )
 from wicketgate.policy.site_requests import do_request_site
 from wicketgate.testing.personas import PASSWORD, SETUP, Estate
-from wicketgate.web.tests import call_data, contact_data, gateway_data
+from wicketgate.web.tests import contact_data, gateway_data
 
 PROFILE = "/staff/prisoners/A1234BC/"
 

@@ -927,7 +927,7 @@ def call_pages(backup_code: str, estate: Estate) -> dict[str, int]:
     from django.utils import timezone
 
     from wicketgate.calls.models import Booking
-    from wicketgate.web.tests import call_data
+    from wicketgate.calls.tests import data as call_data
 
     booking = call_data.booking(estate)
     now = timezone.now()

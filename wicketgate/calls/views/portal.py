@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 from wicketgate.calls.booking import cancelled_by_family
 from wicketgate.calls.codes import BookingStatus
 from wicketgate.calls.models import Booking
-from wicketgate.web.calls_queries import may_join
+from wicketgate.calls.queries import may_join
 from wicketgate.web.decorators import prisoner_required
 from wicketgate.web.views.portal import signed_in_prisoner
 
@@ -37,6 +37,6 @@ def my_calls(request: HttpRequest) -> HttpResponse:
     )
     return render(
         request,
-        "web/calls/portal_calls.html",
+        "calls/portal/calls.html",
         {"rows": [(b, may_join(b, now), cancelled_by_family(b)) for b in bookings]},
     )

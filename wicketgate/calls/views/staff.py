@@ -19,14 +19,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 from wicketgate.accounts.roles import Action
 from wicketgate.calls.booking import BookingError, do_book_video_call, do_cancel_booking
 from wicketgate.calls.codes import BookingStatus
+from wicketgate.calls.forms import CancelCallForm, StaffBookCallForm
 from wicketgate.calls.models import Booking
+from wicketgate.calls.queries import coming_slots
+from wicketgate.calls.views.family import parse_slot, slot_label
 from wicketgate.contacts.models import ContactLink
 from wicketgate.people.models import Prisoner
-from wicketgate.web.calls_queries import coming_slots
 from wicketgate.web.decorators import somewhere_required, staff_required
-from wicketgate.web.forms.calls import CancelCallForm, StaffBookCallForm
 from wicketgate.web.switcher import current_establishment
-from wicketgate.web.views.family_calls import parse_slot, slot_label
 
 MANAGE = Action.MANAGE_CONTACTS
 OVERSEE = Action.OVERSEE_CALLS
@@ -44,7 +44,7 @@ def bookings(request: HttpRequest) -> HttpResponse:
         found = found.filter(prisoner__establishment=current)
     number = request.GET.get("prison_number", "").strip().upper()
     if number:
-        return redirect("web:staff-call-book", prison_number=number)
+        return redirect("calls:staff-call-book", prison_number=number)
     today = timezone.localdate()
     rows = list(
         found.select_related("prisoner__establishment", "main_caller", "suite").prefetch_related(
@@ -53,7 +53,7 @@ def bookings(request: HttpRequest) -> HttpResponse:
     )
     return render(
         request,
-        "web/calls/staff_bookings.html",
+        "calls/staff/bookings.html",
         {
             "today": [b for b in rows if timezone.localdate(b.starts_at) == today],
             "later": [b for b in rows if timezone.localdate(b.starts_at) != today],
@@ -106,10 +106,10 @@ def book(request: HttpRequest, prison_number: str) -> HttpResponse:
                 _("Call %(ref)s for %(name)s is booked.")
                 % {"ref": booking.reference, "name": prisoner.full_name},
             )
-            return redirect("web:staff-calls")
+            return redirect("calls:staff-calls")
     return render(
         request,
-        "web/calls/staff_book.html",
+        "calls/staff/book.html",
         {"form": form, "prisoner": prisoner, "no_slots": not slots},
     )
 
@@ -130,8 +130,8 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_action_error(exc)
         else:
             messages.success(request, _("Call %(ref)s is cancelled.") % {"ref": booking.reference})
-            return redirect("web:staff-calls")
-    return render(request, "web/calls/staff_cancel.html", {"form": form, "booking": booking})
+            return redirect("calls:staff-calls")
+    return render(request, "calls/staff/cancel.html", {"form": form, "booking": booking})
 
 
 @require_GET
@@ -153,6 +153,6 @@ def live(request: HttpRequest) -> HttpResponse:
     ]
     return render(
         request,
-        "web/calls/staff_live.html",
+        "calls/staff/live.html",
         {"rows": rows, "show_establishment": current is None},
     )

@@ -25,9 +25,9 @@ from wicketgate.calls.booking import (
     do_cancel_booking,
 )
 from wicketgate.calls.codes import BookingStatus
+from wicketgate.calls.forms import BookCallForm, FamilyCancelCallForm
 from wicketgate.calls.models import Booking, SessionTemplate
-from wicketgate.contacts.models import Contact, ContactLink
-from wicketgate.web.calls_queries import (
+from wicketgate.calls.queries import (
     Slot,
     approved_prisoners_of,
     coming_slots,
@@ -35,9 +35,9 @@ from wicketgate.web.calls_queries import (
     may_join,
     upcoming,
 )
+from wicketgate.contacts.models import Contact, ContactLink
 from wicketgate.web.contacts_queries import contact_of
 from wicketgate.web.decorators import family_required
-from wicketgate.web.forms.calls import BookCallForm, FamilyCancelCallForm
 
 
 @require_GET
@@ -48,7 +48,7 @@ def my_calls(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     return render(
         request,
-        "web/calls/family_calls.html",
+        "calls/family/calls.html",
         {
             "upcoming": [
                 (b, may_join(b, now), b.main_caller_id == person.pk and now < b.starts_at)
@@ -66,9 +66,7 @@ def my_calls(request: HttpRequest) -> HttpResponse:
 @family_required
 def choose_prisoner(request: HttpRequest) -> HttpResponse:
     person = _person(request)
-    return render(
-        request, "web/calls/family_choose.html", {"prisoners": approved_prisoners_of(person)}
-    )
+    return render(request, "calls/family/choose.html", {"prisoners": approved_prisoners_of(person)})
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -111,10 +109,10 @@ def book(request: HttpRequest, pk: int) -> HttpResponse:
                 _("Your call %(ref)s with %(name)s is booked.")
                 % {"ref": booking.reference, "name": prisoner.full_name},
             )
-            return redirect("web:family-calls")
+            return redirect("calls:family-calls")
     return render(
         request,
-        "web/calls/family_book.html",
+        "calls/family/book.html",
         {"form": form, "prisoner": prisoner, "no_slots": not slots},
     )
 
@@ -143,10 +141,10 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
                 _("Your call %(ref)s with %(name)s is cancelled.")
                 % {"ref": booking.reference, "name": booking.prisoner.full_name},
             )
-            return redirect("web:family-calls")
+            return redirect("calls:family-calls")
     return render(
         request,
-        "web/calls/family_cancel.html",
+        "calls/family/cancel.html",
         {"form": form, "booking": booking, "started": timezone.now() >= booking.starts_at},
     )
 

@@ -15,11 +15,12 @@ from wicketgate.audit.models import AuditEvent
 from wicketgate.calls.booking import do_book_video_call
 from wicketgate.calls.codes import BookingStatus
 from wicketgate.calls.models import Booking
+from wicketgate.calls.tests import data as call_data
 from wicketgate.contacts.codes import LinkStatus
 from wicketgate.contacts.models import Contact
 from wicketgate.policy import engine as engine_module
 from wicketgate.testing.personas import SETUP, Estate, staff_client
-from wicketgate.web.tests import call_data, contact_data
+from wicketgate.web.tests import contact_data
 from wicketgate.web.tests.endpoints import FAMILY, Endpoint
 
 pytestmark = pytest.mark.django_db

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from wicketgate.accounts.roles import Action
 from wicketgate.calls.booking import settings_for
+from wicketgate.calls.forms import CallSettingsForm, SessionForm
 from wicketgate.calls.models import SessionTemplate
 from wicketgate.calls.offer import (
     CallSettingsError,
@@ -27,7 +28,6 @@ from wicketgate.estate.codes import IncentiveLevel
 from wicketgate.estate.models import Establishment, Location
 from wicketgate.people.models import AlertCode
 from wicketgate.web.decorators import staff_required
-from wicketgate.web.forms.calls import CallSettingsForm, SessionForm
 
 MANAGE = Action.MANAGE_CONTACTS
 
@@ -61,10 +61,10 @@ def sessions(request: HttpRequest, code: str) -> HttpResponse:
             form.add_action_error(exc)
         else:
             messages.success(request, _("The session is added."))
-            return redirect("web:staff-call-sessions", code=establishment.code)
+            return redirect("calls:staff-call-sessions", code=establishment.code)
     return render(
         request,
-        "web/calls/staff_sessions.html",
+        "calls/staff/sessions.html",
         {
             "establishment": establishment,
             "form": form,
@@ -88,7 +88,7 @@ def deactivate_session(request: HttpRequest, code: str, pk: int) -> HttpResponse
         messages.error(request, capfirst(str(exc).split(": ", 1)[-1]))
     else:
         messages.success(request, _("The session is no longer offered."))
-    return redirect("web:staff-call-sessions", code=establishment.code)
+    return redirect("calls:staff-call-sessions", code=establishment.code)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -124,10 +124,10 @@ def call_settings(request: HttpRequest, code: str) -> HttpResponse:
             form.add_action_error(exc)
         else:
             messages.success(request, _("The video-call settings are saved."))
-            return redirect("web:staff-call-settings", code=establishment.code)
+            return redirect("calls:staff-call-settings", code=establishment.code)
     return render(
         request,
-        "web/calls/staff_settings.html",
+        "calls/staff/settings.html",
         {"establishment": establishment, "form": form},
     )
 
