@@ -4,16 +4,13 @@ from wicketgate.web import health
 from wicketgate.web.views import (
     audit,
     auth,
-    contacts,
     establishments,
     family,
-    family_contacts,
     gateway,
     home,
     policy,
     portal,
     portal_blocked,
-    portal_contacts,
     portal_sites,
     prisoner_changes,
     prisoners,
@@ -80,16 +77,6 @@ urlpatterns = [
         name="prisoner-browsing",
     ),
     path(
-        "staff/prisoners/<str:prison_number>/contacts/",
-        contacts.prisoner_contacts,
-        name="prisoner-contacts",
-    ),
-    path(
-        "staff/prisoners/<str:prison_number>/contacts/official",
-        contacts.add_official,
-        name="prisoner-add-official",
-    ),
-    path(
         "staff/establishments/<str:code>/",
         establishments.establishment_detail,
         name="establishment",
@@ -128,27 +115,6 @@ urlpatterns = [
         "staff/establishments/<str:code>/blocked/",
         gateway.blocked,
         name="establishment-blocked",
-    ),
-    path("staff/contacts/", contacts.queue, name="contacts"),
-    path("staff/contacts/<int:pk>/", contacts.link_detail, name="contact-link"),
-    path(
-        "staff/contacts/<int:pk>/identity-checked",
-        contacts.check_identity,
-        name="contact-check-identity",
-    ),
-    path("staff/contacts/<int:pk>/approve", contacts.approve, name="contact-approve"),
-    path("staff/contacts/<int:pk>/refuse", contacts.refuse, name="contact-refuse"),
-    path("staff/contacts/<int:pk>/revoke", contacts.revoke, name="contact-revoke"),
-    path("staff/contacts/<int:pk>/victim", contacts.set_victim, name="contact-victim"),
-    path(
-        "staff/contacts/<int:pk>/restrictions/new",
-        contacts.add_restriction,
-        name="contact-restriction-new",
-    ),
-    path(
-        "staff/contacts/restrictions/<int:pk>/end",
-        contacts.end_restriction,
-        name="contact-restriction-end",
     ),
     path("staff/policy/sites/", policy.site_list, name="policy-sites"),
     path("staff/policy/sites/new", policy.propose_site, name="policy-site-new"),
@@ -199,10 +165,6 @@ urlpatterns = [
     path("portal/requests/", portal_sites.request_list, name="portal-requests"),
     path("portal/requests/new", portal_sites.request_new, name="portal-request-new"),
     path("portal/requests/<int:pk>/", portal_sites.request_detail, name="portal-request"),
-    path("portal/contacts/", portal_contacts.my_contacts, name="portal-contacts"),
-    path(
-        "portal/contacts/<int:pk>/confirm", portal_contacts.confirm, name="portal-contact-confirm"
-    ),
     # Where the gateway sends a refused request (squid.conf's deny_info): keep this address.
     path("portal/blocked", portal_blocked.blocked, name="portal-blocked"),
     path(
@@ -212,15 +174,4 @@ urlpatterns = [
     path("family/", family.home, name="family-home"),
     path("family/sign-in", family.sign_in, name="family-sign-in"),
     path("family/sign-out", family.sign_out, name="family-sign-out"),
-    path("family/register", family_contacts.register, name="family-register"),
-    path("family/verify/<str:token>", family_contacts.verify, name="family-verify"),
-    path("family/verify-again", family_contacts.resend, name="family-verify-again"),
-    path("family/identity", family_contacts.identity, name="family-identity"),
-    path("family/prisoners/", family_contacts.prisoners, name="family-prisoners"),
-    path("family/prisoners/ask", family_contacts.ask, name="family-ask"),
-    path(
-        "family/prisoners/<int:pk>/children/new",
-        family_contacts.add_child,
-        name="family-add-child",
-    ),
 ]

@@ -11,8 +11,8 @@ from wicketgate.calls.booking import do_book_video_call
 from wicketgate.calls.codes import BookingStatus
 from wicketgate.calls.models import Booking, SessionTemplate
 from wicketgate.contacts.codes import LinkStatus
+from wicketgate.contacts.tests import data as contact_data
 from wicketgate.testing.personas import SETUP, Estate
-from wicketgate.web.tests import contact_data
 
 
 def next_weekday(weekday: int, *, after_days: int = 3) -> dt.date:

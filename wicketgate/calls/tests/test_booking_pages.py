@@ -16,11 +16,11 @@ from wicketgate.calls.booking import do_book_video_call, do_cancel_booking
 from wicketgate.calls.models import Booking, CallSettings, SessionTemplate
 from wicketgate.calls.queries import coming_slots
 from wicketgate.contacts.codes import LinkStatus
+from wicketgate.contacts.tests import data as contact_data
 from wicketgate.estate.codes import IncentiveLevel
 from wicketgate.estate.models import Establishment
 from wicketgate.policy import engine as engine_module
 from wicketgate.testing.personas import SETUP, Estate, staff_client
-from wicketgate.web.tests import contact_data
 
 pytestmark = pytest.mark.django_db
 

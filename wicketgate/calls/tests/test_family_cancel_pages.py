@@ -18,9 +18,9 @@ from wicketgate.calls.models import Booking
 from wicketgate.calls.tests import data as call_data
 from wicketgate.contacts.codes import LinkStatus
 from wicketgate.contacts.models import Contact
+from wicketgate.contacts.tests import data as contact_data
 from wicketgate.policy import engine as engine_module
 from wicketgate.testing.personas import SETUP, Estate, staff_client
-from wicketgate.web.tests import contact_data
 from wicketgate.web.tests.endpoints import FAMILY, Endpoint
 
 pytestmark = pytest.mark.django_db

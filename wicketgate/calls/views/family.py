@@ -36,7 +36,7 @@ from wicketgate.calls.queries import (
     upcoming,
 )
 from wicketgate.contacts.models import Contact, ContactLink
-from wicketgate.web.contacts_queries import contact_of
+from wicketgate.contacts.queries import contact_of
 from wicketgate.web.decorators import family_required
 
 

@@ -21,6 +21,7 @@ from wicketgate.conduct.tests import data as conduct_data
 from wicketgate.contacts.codes import LinkStatus
 from wicketgate.contacts.documents import do_add_identity_image, do_set_contact_settings
 from wicketgate.contacts.models import IdentityImage
+from wicketgate.contacts.tests import data as contact_data
 from wicketgate.estate.codes import IncentiveLevel
 from wicketgate.gateway.actions import do_register_device
 from wicketgate.gateway.models import Device
@@ -36,7 +37,7 @@ from wicketgate.policy.models import (
 )
 from wicketgate.policy.site_requests import do_request_site
 from wicketgate.testing.personas import PASSWORD, SETUP, Estate
-from wicketgate.web.tests import contact_data, gateway_data
+from wicketgate.web.tests import gateway_data
 
 PROFILE = "/staff/prisoners/A1234BC/"
 

@@ -820,7 +820,7 @@ def contact_pages(backup_code: str, estate: Estate) -> dict[str, int]:
     restriction, and the clerk at A on the visits team. Made before the browser starts."""
     from wicketgate.contacts.actions import do_add_official, do_add_restriction
     from wicketgate.contacts.codes import LinkStatus
-    from wicketgate.web.tests import contact_data
+    from wicketgate.contacts.tests import data as contact_data
 
     waiting = contact_data.link(estate)
     contact_data.person("omar@example.org", given_name="Omar")
@@ -840,7 +840,7 @@ def contact_pages(backup_code: str, estate: Estate) -> dict[str, int]:
 def test_it_keeps_the_contact_pages_accessible(
     contact_pages: dict[str, int], page: Any, live_server: Any, backup_code: str
 ) -> None:
-    from wicketgate.web.tests.contact_data import PASSWORD as FAMILY_PASSWORD
+    from wicketgate.contacts.tests.data import PASSWORD as FAMILY_PASSWORD
 
     url = live_server.url
     ids = contact_pages
@@ -944,7 +944,7 @@ def call_pages(backup_code: str, estate: Estate) -> dict[str, int]:
 def test_it_keeps_the_video_call_pages_accessible(
     call_pages: dict[str, int], page: Any, live_server: Any, backup_code: str
 ) -> None:
-    from wicketgate.web.tests.contact_data import PASSWORD as FAMILY_PASSWORD
+    from wicketgate.contacts.tests.data import PASSWORD as FAMILY_PASSWORD
 
     url = live_server.url
     page.goto(f"{url}/staff/video-calls/")

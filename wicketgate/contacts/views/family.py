@@ -35,17 +35,17 @@ from wicketgate.contacts.documents import (
     links_taking_images,
     takes_images,
 )
-from wicketgate.contacts.models import Contact, ContactLink
-from wicketgate.web.contacts_queries import contact_of, links_of
-from wicketgate.web.contacts_text import STATUS
-from wicketgate.web.decorators import family_required
-from wicketgate.web.forms.contacts import (
+from wicketgate.contacts.forms import (
     AskForm,
     ChildForm,
     IdentityImageForm,
     RegisterForm,
     ResendVerificationForm,
 )
+from wicketgate.contacts.models import Contact, ContactLink
+from wicketgate.contacts.queries import contact_of, links_of
+from wicketgate.contacts.text import STATUS
+from wicketgate.web.decorators import family_required
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -67,13 +67,13 @@ def register(request: HttpRequest) -> HttpResponse:
             # The same page as for a new account: only the address's owner hears which.
             email = data["email"].strip().lower()
             _send_already_registered(request, email)
-            return render(request, "web/family/check_email.html", {"email": email})
+            return render(request, "contacts/family/check_email.html", {"email": email})
         except ContactError as exc:
             form.add_action_error(exc)
         else:
             _send_verification(request, person, token)
-            return render(request, "web/family/check_email.html", {"email": person.email})
-    return render(request, "web/family/register.html", {"form": form})
+            return render(request, "contacts/family/check_email.html", {"email": person.email})
+    return render(request, "contacts/family/register.html", {"form": form})
 
 
 @require_GET
@@ -82,8 +82,10 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
     try:
         do_verify_email(token)
     except ContactError as exc:
-        return render(request, "web/family/verified.html", {"problem": str(exc).split(": ", 1)[-1]})
-    return render(request, "web/family/verified.html", {"problem": ""})
+        return render(
+            request, "contacts/family/verified.html", {"problem": str(exc).split(": ", 1)[-1]}
+        )
+    return render(request, "contacts/family/verified.html", {"problem": ""})
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -102,8 +104,8 @@ def resend(request: HttpRequest) -> HttpResponse:
             found = None  # too soon: the link already on its way will do
         if found is not None:
             _send_verification(request, *found)
-        return render(request, "web/family/check_email.html", {"email": email, "again": True})
-    return render(request, "web/family/resend.html", {"form": form})
+        return render(request, "contacts/family/check_email.html", {"email": email, "again": True})
+    return render(request, "contacts/family/resend.html", {"form": form})
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -133,10 +135,10 @@ def identity(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request, _("Thank you. Staff will check your identity when you first visit.")
             )
-            return redirect("web:family-prisoners")
+            return redirect("contacts:family-prisoners")
     return render(
         request,
-        "web/family/identity.html",
+        "contacts/family/identity.html",
         {
             "form": form,
             "person": person,
@@ -153,7 +155,7 @@ def prisoners(request: HttpRequest) -> HttpResponse:
     rows = [(link, *STATUS[link.status][::2]) for link in links_of(person)]
     return render(
         request,
-        "web/family/prisoners.html",
+        "contacts/family/prisoners.html",
         {"person": person, "rows": rows, "approved": LinkStatus.APPROVED},
     )
 
@@ -163,7 +165,7 @@ def prisoners(request: HttpRequest) -> HttpResponse:
 def ask(request: HttpRequest) -> HttpResponse:
     person = _person(request)
     if person.email_verified_at is None:
-        return render(request, "web/family/ask.html", {"person": person, "unverified": True})
+        return render(request, "contacts/family/ask.html", {"person": person, "unverified": True})
     form = AskForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
@@ -187,9 +189,9 @@ def ask(request: HttpRequest) -> HttpResponse:
                     request,
                     _("This prison also takes a photo or scan of your identity document."),
                 )
-                return redirect("web:family-identity")
-            return redirect("web:family-prisoners")
-    return render(request, "web/family/ask.html", {"person": person, "form": form})
+                return redirect("contacts:family-identity")
+            return redirect("contacts:family-prisoners")
+    return render(request, "contacts/family/ask.html", {"person": person, "form": form})
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -213,8 +215,8 @@ def add_child(request: HttpRequest, pk: int) -> HttpResponse:
                 _("%(name)s is added. They will be asked to confirm it, then the prison decides.")
                 % {"name": form.cleaned_data["given_name"]},
             )
-            return redirect("web:family-prisoners")
-    return render(request, "web/family/add_child.html", {"form": form, "link": adult})
+            return redirect("contacts:family-prisoners")
+    return render(request, "contacts/family/add_child.html", {"form": form, "link": adult})
 
 
 def _person(request: HttpRequest) -> Contact:
@@ -236,7 +238,7 @@ def _send_already_registered(request: HttpRequest, email: str) -> None:
 
 
 def _send_verification(request: HttpRequest, person: Contact, token: str) -> None:
-    url = request.build_absolute_uri(reverse("web:family-verify", kwargs={"token": token}))
+    url = request.build_absolute_uri(reverse("contacts:family-verify", kwargs={"token": token}))
     body = _(
         "Hello %(name)s,\n\n"
         "Confirm your email address for Wicketgate by opening this link:\n\n%(url)s\n\n"

@@ -20,9 +20,9 @@ from wicketgate.contacts.documents import (
     do_set_contact_settings,
 )
 from wicketgate.contacts.models import ContactLink, ContactSettings, IdentityImage
+from wicketgate.contacts.tests import data as contact_data
+from wicketgate.contacts.tests.test_pages import ask, family_client
 from wicketgate.testing.personas import SETUP, Estate, staff_client
-from wicketgate.web.tests import contact_data
-from wicketgate.web.tests.test_contact_pages import ask, family_client
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,8 @@ from django.utils import timezone
 from wicketgate.accounts.models import User
 from wicketgate.audit.models import AuditEvent
 from wicketgate.contacts.models import Contact
-from wicketgate.web.tests import contact_data
-from wicketgate.web.tests.test_contact_pages import REGISTRATION, family_client
+from wicketgate.contacts.tests import data as contact_data
+from wicketgate.contacts.tests.test_pages import REGISTRATION, family_client
 
 pytestmark = pytest.mark.django_db
 

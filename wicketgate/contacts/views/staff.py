@@ -33,12 +33,7 @@ from wicketgate.contacts.actions import (
 from wicketgate.contacts.codes import LinkStatus
 from wicketgate.contacts.documents import CLOCK as PURGE_ELSEWHERE
 from wicketgate.contacts.documents import do_purge_identity_images
-from wicketgate.contacts.models import ContactLink, ContactRestriction, IdentityImage
-from wicketgate.people.models import Prisoner
-from wicketgate.web.contacts_queries import links_for_prisoner, waiting_for_staff
-from wicketgate.web.contacts_text import STATUS, identity_status
-from wicketgate.web.decorators import somewhere_required, staff_required
-from wicketgate.web.forms.contacts import (
+from wicketgate.contacts.forms import (
     ApproveForm,
     ContactForm,
     OfficialForm,
@@ -46,6 +41,11 @@ from wicketgate.web.forms.contacts import (
     RestrictionForm,
     RevokeForm,
 )
+from wicketgate.contacts.models import ContactLink, ContactRestriction, IdentityImage
+from wicketgate.contacts.queries import links_for_prisoner, waiting_for_staff
+from wicketgate.contacts.text import STATUS, identity_status
+from wicketgate.people.models import Prisoner
+from wicketgate.web.decorators import somewhere_required, staff_required
 from wicketgate.web.switcher import current_establishment
 
 MANAGE = Action.MANAGE_CONTACTS
@@ -62,7 +62,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     rows = [(link, *identity_status(link.contact)) for link in waiting_for_staff(links)]
     return render(
         request,
-        "web/staff/contacts/queue.html",
+        "contacts/staff/queue.html",
         {"rows": rows, "current": current, "show_establishment": current is None},
     )
 
@@ -93,7 +93,7 @@ def check_identity(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(
             request, _("%(name)s's identity is checked.") % {"name": link.contact.full_name}
         )
-    return redirect("web:contact-link", pk=link.pk)
+    return redirect("contacts:contact-link", pk=link.pk)
 
 
 @require_POST
@@ -112,7 +112,7 @@ def approve(request: HttpRequest, pk: int) -> HttpResponse:
         ),
     ):
         messages.success(request, _("%(ref)s is approved.") % {"ref": link.reference})
-        return redirect("web:contact-link", pk=link.pk)
+        return redirect("contacts:contact-link", pk=link.pk)
     return _link_page(request, link, approve_form=form)
 
 
@@ -128,7 +128,7 @@ def refuse(request: HttpRequest, pk: int) -> HttpResponse:
         ),
     ):
         messages.success(request, _("%(ref)s is refused.") % {"ref": link.reference})
-        return redirect("web:contact-link", pk=link.pk)
+        return redirect("contacts:contact-link", pk=link.pk)
     return _link_page(request, link, refuse_form=form)
 
 
@@ -142,7 +142,7 @@ def revoke(request: HttpRequest, pk: int) -> HttpResponse:
         lambda: do_revoke_link(link, reason=form.cleaned_data["reason"], actor=request.user),
     ):
         messages.success(request, _("%(ref)s is revoked.") % {"ref": link.reference})
-        return redirect("web:contact-link", pk=link.pk)
+        return redirect("contacts:contact-link", pk=link.pk)
     return _link_page(request, link, revoke_form=form)
 
 
@@ -159,7 +159,7 @@ def set_victim(request: HttpRequest, pk: int) -> HttpResponse:
         if victim
         else _("%(name)s is no longer marked as a victim.") % {"name": link.contact.full_name},
     )
-    return redirect("web:contact-link", pk=link.pk)
+    return redirect("contacts:contact-link", pk=link.pk)
 
 
 @require_POST
@@ -171,7 +171,7 @@ def add_restriction(request: HttpRequest, pk: int) -> HttpResponse:
         form, lambda: do_add_restriction(link, actor=request.user, **form.cleaned_data)
     ):
         messages.success(request, _("The restriction is added."))
-        return redirect("web:contact-link", pk=link.pk)
+        return redirect("contacts:contact-link", pk=link.pk)
     return _link_page(request, link, restriction_form=form)
 
 
@@ -187,7 +187,7 @@ def end_restriction(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, capfirst(str(exc)))
     else:
         messages.success(request, _("The restriction has ended."))
-    return redirect("web:contact-link", pk=restriction.link_id)
+    return redirect("contacts:contact-link", pk=restriction.link_id)
 
 
 @require_GET
@@ -197,7 +197,7 @@ def prisoner_contacts(request: HttpRequest, prison_number: str) -> HttpResponse:
     links = links_for_prisoner(ContactLink.objects.for_user(request.user, MANAGE), prisoner)
     rows = [(link, link.get_status_display(), STATUS[link.status][2]) for link in links]
     return render(
-        request, "web/staff/contacts/prisoner_contacts.html", {"prisoner": prisoner, "rows": rows}
+        request, "contacts/staff/prisoner_contacts.html", {"prisoner": prisoner, "rows": rows}
     )
 
 
@@ -219,10 +219,8 @@ def add_official(request: HttpRequest, prison_number: str) -> HttpResponse:
                 _("%(name)s is added and approved.")
                 % {"name": f"{form.cleaned_data['given_name']} {form.cleaned_data['family_name']}"},
             )
-            return redirect("web:contact-link", pk=holder[0].pk)
-    return render(
-        request, "web/staff/contacts/add_official.html", {"prisoner": prisoner, "form": form}
-    )
+            return redirect("contacts:contact-link", pk=holder[0].pk)
+    return render(request, "contacts/staff/add_official.html", {"prisoner": prisoner, "form": form})
 
 
 # --- internals -----------------------------------------------------------------------------
@@ -267,7 +265,7 @@ def _link_page(request: HttpRequest, link: ContactLink, **sent: ContactForm) -> 
     }
     return render(
         request,
-        "web/staff/contacts/link.html",
+        "contacts/staff/link.html",
         {
             "link": link,
             "person": person,

@@ -28,7 +28,7 @@ def my_contacts(request: HttpRequest) -> HttpResponse:
     links = ContactLink.objects.filter(prisoner=prisoner).select_related("contact")
     return render(
         request,
-        "web/portal/contacts.html",
+        "contacts/portal/contacts.html",
         {
             "asked": links.filter(status=LinkStatus.REQUESTED).order_by("requested_at", "pk"),
             "waiting": links.filter(status=LinkStatus.CONFIRMED),
@@ -57,4 +57,4 @@ def confirm(request: HttpRequest, pk: int) -> HttpResponse:
             if accept
             else _("You declined %(name)s.") % {"name": name},
         )
-    return redirect("web:portal-contacts")
+    return redirect("contacts:portal-contacts")

@@ -23,10 +23,10 @@ from wicketgate.contacts.documents import (
     do_view_identity_image,
     settings_for,
 )
+from wicketgate.contacts.forms import ContactSettingsForm
 from wicketgate.contacts.models import IdentityImage
 from wicketgate.estate.models import Establishment
 from wicketgate.web.decorators import staff_required
-from wicketgate.web.forms.contacts import ContactSettingsForm
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -54,7 +54,7 @@ def contact_settings(request: HttpRequest, code: str) -> HttpResponse:
             return redirect("contacts:settings", code=establishment.code)
     return render(
         request,
-        "contacts/staff_settings.html",
+        "contacts/staff/settings.html",
         {"establishment": establishment, "form": form, "current": current},
     )
 

@@ -18,8 +18,8 @@ from wicketgate.audit.models import AuditEvent
 from wicketgate.contacts.actions import NO_MATCH
 from wicketgate.contacts.codes import LinkStatus
 from wicketgate.contacts.models import Contact, ContactLink
+from wicketgate.contacts.tests import data as contact_data
 from wicketgate.testing.personas import Estate, staff_client
-from wicketgate.web.tests import contact_data
 
 pytestmark = pytest.mark.django_db
 

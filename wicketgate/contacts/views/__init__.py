@@ -1,0 +1,1 @@
+"""The contacts pages: staff (the approval queue, each link, a prisoner's contacts, the establishment's settings and identity images), the family portal (registering, identity, asking to be a contact) and the prisoner portal (my contacts)."""
