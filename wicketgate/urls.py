@@ -5,5 +5,6 @@ urlpatterns = [
     path("", include("wicketgate.calls.urls")),
     path("", include("wicketgate.contacts.urls")),
     path("", include("wicketgate.conduct.urls")),
+    path("", include("wicketgate.gateway.urls")),
     path("", include("wicketgate.web.urls")),
 ]

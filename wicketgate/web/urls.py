@@ -6,11 +6,9 @@ from wicketgate.web.views import (
     auth,
     establishments,
     family,
-    gateway,
     home,
     policy,
     portal,
-    portal_blocked,
     portal_sites,
     prisoner_changes,
     prisoners,
@@ -72,49 +70,9 @@ urlpatterns = [
         name="prisoner-exception-revoke",
     ),
     path(
-        "staff/prisoners/<str:prison_number>/browsing/",
-        gateway.browsing_history,
-        name="prisoner-browsing",
-    ),
-    path(
         "staff/establishments/<str:code>/",
         establishments.establishment_detail,
         name="establishment",
-    ),
-    path(
-        "staff/establishments/<str:code>/devices/",
-        gateway.devices,
-        name="establishment-devices",
-    ),
-    path(
-        "staff/establishments/<str:code>/devices/new",
-        gateway.register_device,
-        name="device-register",
-    ),
-    path(
-        "staff/establishments/<str:code>/devices/<int:device_pk>/retire",
-        gateway.retire_device,
-        name="device-retire",
-    ),
-    path(
-        "staff/establishments/<str:code>/sessions/<int:session_id>/end",
-        gateway.end_session,
-        name="device-session-end",
-    ),
-    path(
-        "staff/establishments/<str:code>/lockdowns/new",
-        gateway.start_lockdown,
-        name="lockdown-start",
-    ),
-    path(
-        "staff/establishments/<str:code>/lockdowns/<int:lockdown_id>/lift",
-        gateway.lift_lockdown,
-        name="lockdown-lift",
-    ),
-    path(
-        "staff/establishments/<str:code>/blocked/",
-        gateway.blocked,
-        name="establishment-blocked",
     ),
     path("staff/policy/sites/", policy.site_list, name="policy-sites"),
     path("staff/policy/sites/new", policy.propose_site, name="policy-site-new"),
@@ -165,11 +123,6 @@ urlpatterns = [
     path("portal/requests/", portal_sites.request_list, name="portal-requests"),
     path("portal/requests/new", portal_sites.request_new, name="portal-request-new"),
     path("portal/requests/<int:pk>/", portal_sites.request_detail, name="portal-request"),
-    # Where the gateway sends a refused request (squid.conf's deny_info): keep this address.
-    path("portal/blocked", portal_blocked.blocked, name="portal-blocked"),
-    path(
-        "portal/blocked-attempts/", portal_blocked.blocked_attempts, name="portal-blocked-attempts"
-    ),
     # Families and friends
     path("family/", family.home, name="family-home"),
     path("family/sign-in", family.sign_in, name="family-sign-in"),

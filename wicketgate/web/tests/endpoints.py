@@ -25,6 +25,7 @@ from wicketgate.contacts.tests import data as contact_data
 from wicketgate.estate.codes import IncentiveLevel
 from wicketgate.gateway.actions import do_register_device
 from wicketgate.gateway.models import Device
+from wicketgate.gateway.tests import data as gateway_data
 from wicketgate.people.actions import do_add_alert
 from wicketgate.people.models import Prisoner
 from wicketgate.policy.models import (
@@ -37,7 +38,6 @@ from wicketgate.policy.models import (
 )
 from wicketgate.policy.site_requests import do_request_site
 from wicketgate.testing.personas import PASSWORD, SETUP, Estate
-from wicketgate.web.tests import gateway_data
 
 PROFILE = "/staff/prisoners/A1234BC/"
 

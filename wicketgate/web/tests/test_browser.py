@@ -25,6 +25,8 @@ from wicketgate.audit import guards
 from wicketgate.audit.log import record_event, sign_checkpoint
 from wicketgate.estate.models import Location
 from wicketgate.gateway.gatekeeper import NO_SESSION, PLAIN, Answer, Gatekeeper
+from wicketgate.gateway.tests import data as gateway_data
+from wicketgate.gateway.tests.data import log_request
 from wicketgate.people.actions import do_add_alert, do_move_prisoner, do_review_incentive_level
 from wicketgate.people.codes import DEFAULT_ALERT_CODES
 from wicketgate.people.models import AlertCode, Prisoner
@@ -34,8 +36,6 @@ from wicketgate.policy.models import Category, Site
 from wicketgate.policy.site_requests import do_request_site
 from wicketgate.testing.browser import launch_chromium
 from wicketgate.testing.personas import PASSWORD, PRISONER_PIN, SETUP, Estate
-from wicketgate.web.tests import gateway_data
-from wicketgate.web.tests.gateway_data import log_request
 
 AXE = Path(django_settings.NODE_MODULES) / "axe-core" / "axe.min.js"
 SHOTS = Path("/tmp/wicketgate-shots")  # noqa: S108 -- a fixed place for people to look

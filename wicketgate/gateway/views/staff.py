@@ -37,6 +37,7 @@ from wicketgate.gateway.actions import (
     do_retire_device,
     do_start_lockdown,
 )
+from wicketgate.gateway.forms import LockdownForm, RegisterDeviceForm
 from wicketgate.gateway.models import CloseReason, Device, DeviceSession, Lockdown
 from wicketgate.gateway.queries import (
     codes_on_wing,
@@ -46,7 +47,6 @@ from wicketgate.gateway.queries import (
 )
 from wicketgate.people.models import Prisoner
 from wicketgate.web.decorators import staff_required
-from wicketgate.web.forms.gateway import LockdownForm, RegisterDeviceForm
 from wicketgate.web.views.audit import newest_first
 
 DEVICES_PER_PAGE = 50
@@ -96,7 +96,7 @@ def end_session(request: HttpRequest, code: str, session_id: int) -> HttpRespons
             )
         else:
             messages.info(request, _("That session had already ended."))
-    return redirect("web:establishment-devices", code=code.upper())
+    return redirect("gateway:establishment-devices", code=code.upper())
 
 
 @require_POST
@@ -127,7 +127,7 @@ def start_lockdown(request: HttpRequest, code: str) -> HttpResponse:
                 )
                 % {"where": wing.label if wing else establishment.name, "count": ended},
             )
-            return redirect("web:establishment-devices", code=establishment.code)
+            return redirect("gateway:establishment-devices", code=establishment.code)
     return _devices_page(request, establishment, lockdown_form=form)
 
 
@@ -150,7 +150,7 @@ def lift_lockdown(request: HttpRequest, code: str, lockdown_id: int) -> HttpResp
         messages.success(
             request, _("Lockdown of %(where)s lifted: sessions can start again.") % {"where": where}
         )
-    return redirect("web:establishment-devices", code=code.upper())
+    return redirect("gateway:establishment-devices", code=code.upper())
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -184,12 +184,12 @@ def register_device(request: HttpRequest, code: str) -> HttpResponse:
             # in a message, which would keep it in the session.
             return render(
                 request,
-                "web/staff/gateway/device_registered.html",
+                "gateway/staff/device_registered.html",
                 {"establishment": establishment, "device": device, "key": key},
             )
     return render(
         request,
-        "web/staff/gateway/register_device.html",
+        "gateway/staff/register_device.html",
         {"establishment": establishment, "form": form},
     )
 
@@ -212,7 +212,7 @@ def retire_device(request: HttpRequest, code: str, device_pk: int) -> HttpRespon
             _("%(device)s retired: its session has ended and it cannot open another.")
             % {"device": device.device_id},
         )
-    return redirect("web:establishment-devices", code=code.upper())
+    return redirect("gateway:establishment-devices", code=code.upper())
 
 
 # --- what is being blocked ---------------------------------------------------------------
@@ -240,7 +240,7 @@ def blocked(request: HttpRequest, code: str) -> HttpResponse:
     live = request.GET.get("live") != "off"
     return render(
         request,
-        "web/staff/gateway/blocked.html",
+        "gateway/staff/blocked.html",
         {
             "establishment": establishment,
             "wings": wings,
@@ -275,7 +275,7 @@ def browsing_history(request: HttpRequest, prison_number: str) -> HttpResponse:
     page = newest_first(events, request.GET)
     return render(
         request,
-        "web/staff/gateway/browsing_history.html",
+        "gateway/staff/browsing_history.html",
         {
             "prisoner": prisoner,
             "page": page,
@@ -364,7 +364,7 @@ def _devices_page(
             page_numbers=paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
             ellipsis=Paginator.ELLIPSIS,
         )
-    return render(request, "web/staff/gateway/devices.html", context)
+    return render(request, "gateway/staff/devices.html", context)
 
 
 def _wing_code(group: WingSessions) -> str:

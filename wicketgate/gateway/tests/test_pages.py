@@ -28,10 +28,10 @@ from wicketgate.gateway.actions import (
 )
 from wicketgate.gateway.models import CloseReason, Device, DeviceSession, Lockdown
 from wicketgate.gateway.queries import recent_refusals
+from wicketgate.gateway.tests import data as gateway_data
+from wicketgate.gateway.tests.data import log_request
 from wicketgate.people.models import Prisoner
 from wicketgate.testing.personas import SETUP, Estate, sign_in_staff
-from wicketgate.web.tests import gateway_data
-from wicketgate.web.tests.gateway_data import log_request
 
 NGT = "/staff/establishments/NGT/"
 DEVICES = f"{NGT}devices/"

@@ -20,10 +20,10 @@ from wicketgate.gateway.gatekeeper import (
     Answer,
     Gatekeeper,
 )
+from wicketgate.gateway.tests import data as gateway_data
+from wicketgate.gateway.tests.data import log_request
 from wicketgate.people.models import Prisoner
 from wicketgate.testing.personas import PRISONER_PIN, Estate
-from wicketgate.web.tests import gateway_data
-from wicketgate.web.tests.gateway_data import log_request
 
 BLOCKED = "/portal/blocked"
 ATTEMPTS = "/portal/blocked-attempts/"
@@ -40,7 +40,7 @@ def token(host: str, reasons: tuple[str, ...], rules: tuple[str, ...]) -> str:
 
 
 def test_it_keeps_the_address_squid_sends_refusals_to() -> None:
-    assert reverse("web:portal-blocked") == BLOCKED
+    assert reverse("gateway:portal-blocked") == BLOCKED
 
 
 def test_it_shows_the_host_and_the_reasons_to_someone_not_signed_in(

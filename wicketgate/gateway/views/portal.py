@@ -51,8 +51,8 @@ class Refusal:
 def blocked(request: HttpRequest) -> HttpResponse:
     refusal = read_refusal(request.GET.get("d", ""))
     if refusal is None:
-        return render(request, "web/portal/blocked_unreadable.html", status=400)
-    return render(request, "web/portal/blocked.html", {"refusal": refusal})
+        return render(request, "gateway/portal/blocked_unreadable.html", status=400)
+    return render(request, "gateway/portal/blocked.html", {"refusal": refusal})
 
 
 @require_GET
@@ -64,7 +64,7 @@ def blocked_attempts(request: HttpRequest) -> HttpResponse:
         for event in refusals_of(prisoner.pk, limit=ATTEMPTS)
     ]
     return render(
-        request, "web/portal/blocked_attempts.html", {"attempts": attempts, "limit": ATTEMPTS}
+        request, "gateway/portal/blocked_attempts.html", {"attempts": attempts, "limit": ATTEMPTS}
     )
 
 
