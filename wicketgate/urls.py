@@ -6,5 +6,6 @@ urlpatterns = [
     path("", include("wicketgate.contacts.urls")),
     path("", include("wicketgate.conduct.urls")),
     path("", include("wicketgate.gateway.urls")),
+    path("", include("wicketgate.policy.urls")),
     path("", include("wicketgate.web.urls")),
 ]

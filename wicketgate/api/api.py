@@ -16,9 +16,9 @@ from wicketgate.api.accounts import router as accounts_router
 from wicketgate.api.auth import BearerToken, VerifiedStaffSession
 from wicketgate.api.estate import router as estate_router
 from wicketgate.api.people import router as people_router
-from wicketgate.api.policy import router as policy_router
 from wicketgate.conduct.api import router as conduct_router
 from wicketgate.gateway.api import router as devices_router
+from wicketgate.policy.api import router as policy_router
 
 api = NinjaAPI(
     title="Wicketgate API",

@@ -23,10 +23,10 @@ from wicketgate.conduct.models import Incident
 from wicketgate.estate.models import Location
 from wicketgate.people.codes import PRISON_NUMBER_PATTERN
 from wicketgate.people.models import Prisoner
+from wicketgate.policy.forms import TIME_PATTERN
 from wicketgate.policy.models import Category
 from wicketgate.web.forms.base import GovukForm
 from wicketgate.web.forms.fields import GovukDateField
-from wicketgate.web.forms.policy import TIME_PATTERN
 from wicketgate.web.forms.prisoners import LocationChoiceField
 
 ANY_OPEN = "open"  # the incident filter's choice for every open status

@@ -43,7 +43,7 @@ class Refusal:
     @property
     def request_url(self) -> str:
         """The portal's form for asking for a site, with this host filled in."""
-        return f"{reverse('web:portal-request-new')}?{urlencode({'url': self.host})}"
+        return f"{reverse('policy:portal-request-new')}?{urlencode({'url': self.host})}"
 
 
 @require_GET

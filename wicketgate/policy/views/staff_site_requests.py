@@ -24,13 +24,13 @@ from wicketgate.accounts.models import User
 from wicketgate.accounts.roles import Action
 from wicketgate.accounts.scoping import ALL, establishment_ids_for
 from wicketgate.policy.models import SiteRequest, SiteRequestQuerySet
+from wicketgate.policy.site_request_forms import DeclineForm, ProposeSiteForm
 from wicketgate.policy.site_requests import (
     SiteRequestError,
     do_decline_site_request,
     do_propose_site_from_request,
 )
 from wicketgate.web.decorators import may_somewhere, staff_required
-from wicketgate.web.forms.site_requests import DeclineForm, ProposeSiteForm
 from wicketgate.web.switcher import current_establishment
 
 PER_PAGE = 50
@@ -68,7 +68,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     page = paginator.get_page(request.GET.get("page"))
     return render(
         request,
-        "web/staff/site_requests.html",
+        "policy/staff/site_requests.html",
         {
             "page": page,
             "page_numbers": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
@@ -106,7 +106,7 @@ def decline(request: HttpRequest, pk: int) -> HttpResponse:
                 _("Request for %(host)s declined. %(name)s can read your response.")
                 % {"host": site_request.host, "name": site_request.prisoner.full_name},
             )
-            return redirect("web:site-requests")
+            return redirect("policy:site-requests")
     return _detail_page(request, site_request, decline_form=form)
 
 
@@ -137,7 +137,7 @@ def propose(request: HttpRequest, pk: int) -> HttpResponse:
                 _("%(name)s proposed for the catalogue. Another member of staff must approve it.")
                 % {"name": data["name"].strip()},
             )
-            return redirect("web:site-requests")
+            return redirect("policy:site-requests")
     return _detail_page(request, site_request, propose_form=form)
 
 
@@ -171,7 +171,7 @@ def _detail_page(
     may_propose = is_open and _may_propose(request, site_request)
     return render(
         request,
-        "web/staff/site_request.html",
+        "policy/staff/site_request.html",
         {
             "site_request": site_request,
             "is_open": is_open,

@@ -20,9 +20,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from wicketgate.policy.access import Status, what_i_can_use
 from wicketgate.policy.engine import UnknownPrisoner, engine
 from wicketgate.policy.models import PolicyProposal, SiteRequest
+from wicketgate.policy.site_request_forms import SiteRequestForm
 from wicketgate.policy.site_requests import SiteRequestError, do_request_site
 from wicketgate.web.decorators import prisoner_required
-from wicketgate.web.forms.site_requests import SiteRequestForm
 from wicketgate.web.labels import SITE_REQUEST_PROGRESS
 from wicketgate.web.views.portal import signed_in_prisoner
 
@@ -40,7 +40,7 @@ def access(request: HttpRequest) -> HttpResponse:
             categories = what_i_can_use(engine().snapshot(), prisoner.prison_number, at)
     return render(
         request,
-        "web/portal/access.html",
+        "policy/portal/access.html",
         {
             "web_access": web_access,
             "at": at,
@@ -64,7 +64,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
         (site_request, *SITE_REQUEST_PROGRESS[progress(site_request)])
         for site_request in _own_requests(request)
     ]
-    return render(request, "web/portal/requests.html", {"rows": rows})
+    return render(request, "policy/portal/requests.html", {"rows": rows})
 
 
 @require_GET
@@ -74,7 +74,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     label, colour, next_step = SITE_REQUEST_PROGRESS[progress(site_request)]
     return render(
         request,
-        "web/portal/request.html",
+        "policy/portal/request.html",
         {"site_request": site_request, "label": label, "colour": colour, "next_step": next_step},
     )
 
@@ -99,10 +99,10 @@ def request_new(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request, _("Your request has been sent. Staff will look at it and reply here.")
             )
-            return redirect("web:portal-requests")
+            return redirect("policy:portal-requests")
     return render(
         request,
-        "web/portal/request_new.html",
+        "policy/portal/request_new.html",
         {"form": form, "limit": settings.WICKETGATE_SITE_REQUESTS_OPEN_LIMIT},
     )
 

@@ -36,6 +36,16 @@ from wicketgate.policy.codes import Clearance
 from wicketgate.policy.compiler import GENERIC_POLICIES, _rule_meta, rule_to_cedar
 from wicketgate.policy.engine import UnknownPrisoner, engine
 from wicketgate.policy.explain import Explanation, explain
+from wicketgate.policy.forms import (
+    DecisionForm,
+    ExceptionProposalForm,
+    ProposalForm,
+    ReasonForm,
+    RuleProposalForm,
+    SiteFilterForm,
+    SiteProposalForm,
+    WhyForm,
+)
 from wicketgate.policy.hosts import BadResource
 from wicketgate.policy.models import AccessRule, Category, PolicyProposal, PrisonerException, Site
 from wicketgate.policy.proposals import (
@@ -52,18 +62,7 @@ from wicketgate.policy.proposals import (
     site_entry,
 )
 from wicketgate.policy.queries import may_decide, visible_proposals, visible_rules
-from wicketgate.web.decorators import may_somewhere, staff_required
-from wicketgate.web.forms.policy import (
-    DecisionForm,
-    ExceptionProposalForm,
-    ProposalForm,
-    ReasonForm,
-    RuleProposalForm,
-    SiteFilterForm,
-    SiteProposalForm,
-    WhyForm,
-)
-from wicketgate.web.policy_text import (
+from wicketgate.policy.text import (
     BUILT_IN_RULES,
     anchor,
     diff_rows,
@@ -71,6 +70,7 @@ from wicketgate.web.policy_text import (
     proposal_title,
     rule_summary,
 )
+from wicketgate.web.decorators import may_somewhere, staff_required
 from wicketgate.web.switcher import current_establishment
 
 PER_PAGE = 50
@@ -133,7 +133,7 @@ def site_list(request: HttpRequest) -> HttpResponse:
     page = paginator.get_page(request.GET.get("page"))
     return _render(
         request,
-        "web/staff/policy/sites.html",
+        "policy/staff/sites.html",
         {
             "form": form,
             "page": page,
@@ -160,7 +160,7 @@ def site_detail(request: HttpRequest, site_id: int) -> HttpResponse:
     )
     return _render(
         request,
-        "web/staff/policy/site.html",
+        "policy/staff/site.html",
         {
             "site": site,
             "rows": entry_rows(Kind.SITE, site_entry(site), _category_names()),
@@ -178,7 +178,7 @@ def propose_site(request: HttpRequest) -> HttpResponse:
     form = SiteProposalForm(
         _posted(request), establishments=_deciders(request), initial=_decider_initial(request)
     )
-    return _propose(request, form, Kind.SITE, "web/staff/policy/site_form.html", {"site": None})
+    return _propose(request, form, Kind.SITE, "policy/staff/site_form.html", {"site": None})
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -192,7 +192,7 @@ def change_site(request: HttpRequest, site_id: int) -> HttpResponse:
         initial={**SiteProposalForm.initial_from(site_entry(site)), **_decider_initial(request)},
         fixed_name=site.name,
     )
-    return _propose(request, form, Kind.SITE, "web/staff/policy/site_form.html", {"site": site})
+    return _propose(request, form, Kind.SITE, "policy/staff/site_form.html", {"site": site})
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -207,7 +207,7 @@ def retire_site(request: HttpRequest, site_id: int) -> HttpResponse:
         request,
         form,
         Kind.RETIRE_SITE,
-        "web/staff/policy/retire_site.html",
+        "policy/staff/retire_site.html",
         {"site": site},
         payload={"name": site.name},
     )
@@ -250,7 +250,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
         )
     return _render(
         request,
-        "web/staff/policy/rules.html",
+        "policy/staff/rules.html",
         {
             "groups": list(groups.items()),
             "current": current,
@@ -270,7 +270,7 @@ def propose_rule(request: HttpRequest) -> HttpResponse:
         establishments=_deciders(request),
         initial={"effect": "allow", **_decider_initial(request)},
     )
-    return _propose(request, form, Kind.RULE, "web/staff/policy/rule_form.html", {"rule": None})
+    return _propose(request, form, Kind.RULE, "policy/staff/rule_form.html", {"rule": None})
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -288,7 +288,7 @@ def change_rule(request: HttpRequest, rule_pk: int) -> HttpResponse:
         request,
         form,
         Kind.RULE,
-        "web/staff/policy/rule_form.html",
+        "policy/staff/rule_form.html",
         {"rule": rule, "cedar": rule_to_cedar(_rule_meta(rule))},
         establishment=rule.establishment,
     )
@@ -303,7 +303,7 @@ def remove_rule(request: HttpRequest, rule_pk: int) -> HttpResponse:
         request,
         ReasonForm(_posted(request)),
         Kind.DELETE_RULE,
-        "web/staff/policy/remove_rule.html",
+        "policy/staff/remove_rule.html",
         {
             "rule": rule,
             "summary": rule_summary(rule_entry(rule), _category_names()),
@@ -328,7 +328,7 @@ def propose_exception(request: HttpRequest, prison_number: str) -> HttpResponse:
         request,
         form,
         Kind.EXCEPTION,
-        "web/staff/policy/exception_form.html",
+        "policy/staff/exception_form.html",
         {"prisoner": prisoner},
         establishment=prisoner.establishment,
     )
@@ -347,7 +347,7 @@ def revoke_exception(request: HttpRequest, prison_number: str, exception_id: int
         request,
         ReasonForm(_posted(request)),
         Kind.REVOKE_EXCEPTION,
-        "web/staff/policy/revoke_exception.html",
+        "policy/staff/revoke_exception.html",
         {
             "prisoner": prisoner,
             "exception": exception,
@@ -381,7 +381,7 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
     decided = visible.exclude(status=PolicyProposal.Status.PENDING).order_by("-decided_at")
     return _render(
         request,
-        "web/staff/policy/proposals.html",
+        "policy/staff/proposals.html",
         {
             "pending": pending,
             "decided": [(p, proposal_title(p)) for p in decided[:DECIDED_SHOWN]],
@@ -416,7 +416,7 @@ def decide_proposal(request: HttpRequest, proposal_id: int) -> HttpResponse:
             form.add_error(field if field in form.fields else None, message)
         status = 403 if isinstance(exc, ProposalRefused) else 409
         return _proposal_page(request, proposal, form, status=status)
-    return redirect("web:policy-proposal", proposal_id=proposal.pk)
+    return redirect("policy:policy-proposal", proposal_id=proposal.pk)
 
 
 @require_POST
@@ -431,7 +431,7 @@ def withdraw_proposal(request: HttpRequest, proposal_id: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Withdrawn: nothing has changed."))
-    return redirect("web:policy-proposal", proposal_id=proposal.pk)
+    return redirect("policy:policy-proposal", proposal_id=proposal.pk)
 
 
 # --- why? --------------------------------------------------------------------------------------
@@ -475,7 +475,7 @@ def why(request: HttpRequest) -> HttpResponse:
                 )
     return _render(
         request,
-        "web/staff/policy/why.html",
+        "policy/staff/why.html",
         {
             "form": form,
             "answer": answer,
@@ -542,7 +542,7 @@ def _propose(
                 request,
                 _("Proposed. It takes effect when someone else with the right to approve it does."),
             )
-            return redirect("web:policy-proposal", proposal_id=proposal.pk)
+            return redirect("policy:policy-proposal", proposal_id=proposal.pk)
     return _render(request, template, {**context, "form": form})
 
 
@@ -578,7 +578,7 @@ def _proposal_page(
     is_rule = proposal.kind in (Kind.RULE, Kind.DELETE_RULE)
     return _render(
         request,
-        "web/staff/policy/proposal.html",
+        "policy/staff/proposal.html",
         {
             "proposal": proposal,
             "title": proposal_title(proposal),
