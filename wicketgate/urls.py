@@ -7,5 +7,8 @@ urlpatterns = [
     path("", include("wicketgate.conduct.urls")),
     path("", include("wicketgate.gateway.urls")),
     path("", include("wicketgate.policy.urls")),
+    path("", include("wicketgate.people.urls")),
+    path("", include("wicketgate.audit.urls")),
+    path("", include("wicketgate.estate.urls")),
     path("", include("wicketgate.web.urls")),
 ]

@@ -12,12 +12,12 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
-from wicketgate.api.accounts import router as accounts_router
+from wicketgate.accounts.api import router as accounts_router
 from wicketgate.api.auth import BearerToken, VerifiedStaffSession
-from wicketgate.api.estate import router as estate_router
-from wicketgate.api.people import router as people_router
 from wicketgate.conduct.api import router as conduct_router
+from wicketgate.estate.api import router as estate_router
 from wicketgate.gateway.api import router as devices_router
+from wicketgate.people.api import router as people_router
 from wicketgate.policy.api import router as policy_router
 
 api = NinjaAPI(

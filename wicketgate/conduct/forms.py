@@ -22,12 +22,12 @@ from wicketgate.conduct.codes import REPORT_WITHIN, IncidentService, Service, St
 from wicketgate.conduct.models import Incident
 from wicketgate.estate.models import Location
 from wicketgate.people.codes import PRISON_NUMBER_PATTERN
+from wicketgate.people.forms import LocationChoiceField
 from wicketgate.people.models import Prisoner
 from wicketgate.policy.forms import TIME_PATTERN
 from wicketgate.policy.models import Category
 from wicketgate.web.forms.base import GovukForm
 from wicketgate.web.forms.fields import GovukDateField
-from wicketgate.web.forms.prisoners import LocationChoiceField
 
 ANY_OPEN = "open"  # the incident filter's choice for every open status
 # "days 50: the most …", "reason: say why …": the field an action's refusal is about.

@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from wicketgate.estate.models import Establishment, Location
 from wicketgate.gateway.actions import GatewayError
 from wicketgate.gateway.models import Device, DeviceKind, Lockdown
+from wicketgate.people.forms import LocationChoiceField
 from wicketgate.web.forms.base import GovukForm
-from wicketgate.web.forms.prisoners import LocationChoiceField
 
 WHOLE = "all"  # the lockdown form's choice for the whole establishment
 

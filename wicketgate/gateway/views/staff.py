@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from wicketgate.accounts.roles import Action
 from wicketgate.audit.models import AuditEvent
+from wicketgate.audit.views.staff import newest_first
 from wicketgate.estate.codes import LocationKind
 from wicketgate.estate.models import Establishment, Location
 from wicketgate.gateway.actions import (
@@ -47,7 +48,6 @@ from wicketgate.gateway.queries import (
 )
 from wicketgate.people.models import Prisoner
 from wicketgate.web.decorators import staff_required
-from wicketgate.web.views.audit import newest_first
 
 DEVICES_PER_PAGE = 50
 LIVE_WINDOW = dt.timedelta(hours=24)  # how far back "Blocked on this wing" looks

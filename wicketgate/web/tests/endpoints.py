@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.utils import timezone
@@ -15,6 +17,7 @@ from wicketgate.accounts.pins import check_prisoner_pin
 from wicketgate.accounts.roles import Action, StaffRole
 from wicketgate.audit.log import record_event
 from wicketgate.audit.models import AuditEvent
+from wicketgate.calls.models import Recording
 from wicketgate.calls.tests import data as call_data
 from wicketgate.conduct.codes import Status
 from wicketgate.conduct.tests import data as conduct_data
@@ -911,6 +914,79 @@ CALLS = [
     ),
 ]
 
+# A call staff watch, mute, note and end (the call page's own routes). The call is booked
+# and not open, so the requests that need a live call are refused (409) once the member of
+# staff has been let in: what is tried here is who is let in.
+WATCH_URL = "/staff/calls/"
+
+
+def _recording(estate: Estate) -> tuple[str, dict[str, Any]]:
+    """A recording of the call at A, its file in place: the same one however often asked."""
+    booking = call_data.booking(estate)
+    found = Recording.objects.filter(booking=booking).first()
+    if found is None:
+        folder = Path(tempfile.gettempdir()) / "wicketgate-test-recordings"
+        folder.mkdir(exist_ok=True)
+        media = folder / f"{booking.pk}-prisoner-audio.opus"
+        media.write_bytes(b"OggS")
+        found = Recording.objects.create(
+            booking=booking,
+            kind="audio",
+            who="prisoner",
+            path=str(media),
+            size=4,
+            delete_after=timezone.now() + dt.timedelta(days=90),
+        )
+    return f"{WATCH_URL}{booking.pk}/recordings/{found.pk}", {}
+
+
+LIVE_CALLS = [
+    Endpoint(
+        "watch a video call",
+        "get",
+        lambda e: (f"{WATCH_URL}{call_data.booking(e).pk}/", {}),
+        action=Action.OVERSEE_CALLS,
+    ),
+    Endpoint(
+        "tokens to watch a video call",
+        "post",
+        lambda e: (f"{WATCH_URL}{call_data.booking(e).pk}/tokens", {}),
+        owner_status=409,
+        action=Action.OVERSEE_CALLS,
+    ),
+    Endpoint(
+        "end a video call",
+        "post",
+        lambda e: (f"{WATCH_URL}{call_data.booking(e).pk}/end", {"reason": "Test"}),
+        owner_status=409,
+        action=Action.OVERSEE_CALLS,
+    ),
+    Endpoint(
+        "mute someone on a video call",
+        "post",
+        lambda e: (
+            f"{WATCH_URL}{call_data.booking(e).pk}/moderate",
+            {"participant": "1", "track": "audio", "mute": "1"},
+        ),
+        owner_status=409,
+        action=Action.OVERSEE_CALLS,
+    ),
+    Endpoint(
+        "note on a video call",
+        "post",
+        lambda e: (f"{WATCH_URL}{call_data.booking(e).pk}/notes", {"text": "Calm throughout"}),
+        owner_status=302,
+        action=Action.OVERSEE_CALLS,
+    ),
+    Endpoint(
+        "play a call recording",
+        "get",
+        _recording,
+        role=StaffRole.SECURITY,
+        action=Action.VIEW_RECORDINGS,
+    ),
+]
+
 # The family portal's pages about one family's records, for test_family_call_cancel.py:
 # Rita (the main caller) gets ``owner_status``; another family member, staff and a
 # prisoner get a 404, and a visitor is sent to the family sign-in. Not in ALL, which is
@@ -931,7 +1007,18 @@ FAMILY = [
     ),
 ]
 
-ALL = PAGES + FORMS + AUDIT + SITE_REQUESTS + POLICY + GATEWAY + CONDUCT + CONTACTS + CALLS
+ALL = (
+    PAGES
+    + FORMS
+    + AUDIT
+    + SITE_REQUESTS
+    + POLICY
+    + GATEWAY
+    + CONDUCT
+    + CONTACTS
+    + CALLS
+    + LIVE_CALLS
+)
 SCOPED = [endpoint for endpoint in ALL if endpoint.scoped]
 CHANGES = [endpoint for endpoint in FORMS if endpoint.name != "switch establishment"]
 # Requests that must leave an event in the audit log: every change, and every export.
@@ -942,4 +1029,11 @@ RECORDED = [
         for endpoint in AUDIT + SITE_REQUESTS + POLICY + GATEWAY + CONDUCT + CONTACTS + CALLS
         if endpoint.method == "post"
     ),
+    # Refused for want of a live call (409), and the watch page, write nothing; a note does.
+    *(
+        endpoint
+        for endpoint in LIVE_CALLS
+        if endpoint.method == "post" and endpoint.owner_status != 409
+    ),
+    *(endpoint for endpoint in LIVE_CALLS if endpoint.name == "play a call recording"),
 ]

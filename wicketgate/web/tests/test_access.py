@@ -10,6 +10,7 @@ prisoner or a family member gets a 404, as if the staff site did not exist.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -176,3 +177,31 @@ def test_it_redirects_the_root_to_the_staff_home(client_anon: Client) -> None:
 def test_it_keeps_the_health_checks(client_anon: Client) -> None:
     assert client_anon.get("/healthz").json() == {"status": "ok"}
     assert client_anon.get("/readyz").status_code == 200
+
+
+def staff_routes() -> set[str]:
+    """Every staff page and form: each route under /staff/, as ``namespace:name``."""
+    from django.urls import get_resolver
+    from django.urls.resolvers import URLPattern, URLResolver
+
+    def walk(resolver: URLResolver, prefix: str, namespace: str) -> Iterator[tuple[str, str]]:
+        for pattern in resolver.url_patterns:
+            if isinstance(pattern, URLResolver):
+                inner = pattern.namespace or namespace
+                yield from walk(pattern, prefix + str(pattern.pattern), inner)
+            elif isinstance(pattern, URLPattern):
+                yield prefix + str(pattern.pattern), f"{namespace}:{pattern.name}"
+
+    return {name for route, name in walk(get_resolver(), "", "") if route.startswith("staff/")}
+
+
+def test_every_staff_route_is_in_the_persona_suite(estate: Estate) -> None:
+    """A staff page or form added without its personas here would go untried: refused."""
+    from django.urls import resolve
+
+    covered = set()
+    for endpoint in ALL:
+        url, _data = endpoint.build(estate)
+        covered.add(resolve(url.split("?", 1)[0]).view_name)
+    # Signing in and out are for anyone who comes: test_sign_in tries them.
+    assert staff_routes() - covered - {"web:sign-in", "web:sign-out"} == set()

@@ -14,8 +14,8 @@ from wicketgate.accounts.pins import check_prisoner_pin
 from wicketgate.estate.models import Location
 from wicketgate.people.actions import do_add_alert, do_move_prisoner, do_review_incentive_level
 from wicketgate.people.models import Prisoner
+from wicketgate.people.views.staff import PER_PAGE
 from wicketgate.testing.personas import SETUP, Estate
-from wicketgate.web.views.prisoners import PER_PAGE
 
 
 def listed(response: Any) -> list[str]:

@@ -23,10 +23,10 @@ from wicketgate.accounts.scoping import ALL, establishment_ids_for
 from wicketgate.estate.codes import LocationKind
 from wicketgate.estate.models import Location
 from wicketgate.gateway.models import Device
+from wicketgate.people.forms import PrisonerFilterForm
 from wicketgate.people.models import IncentiveReview, Movement, Prisoner, PrisonerAlert
 from wicketgate.policy.models import PrisonerException
 from wicketgate.web.decorators import staff_required
-from wicketgate.web.forms.prisoners import PrisonerFilterForm
 from wicketgate.web.switcher import current_establishment
 
 PER_PAGE = 25
@@ -78,7 +78,7 @@ def prisoner_list(request: HttpRequest) -> HttpResponse:
     page = paginator.get_page(request.GET.get("page"))
     return render(
         request,
-        "web/staff/prisoner_list.html",
+        "people/staff/prisoner_list.html",
         {
             "form": form,
             "page": page,
@@ -125,7 +125,7 @@ def prisoner_profile(request: HttpRequest, prison_number: str) -> HttpResponse:
         account = None
     return render(
         request,
-        "web/staff/prisoner_profile.html",
+        "people/staff/prisoner_profile.html",
         {
             "prisoner": prisoner,
             "details": _details(prisoner, today, reviews),

@@ -68,7 +68,7 @@ def establishment_detail(request: HttpRequest, code: str) -> HttpResponse:
     ]
     return render(
         request,
-        "web/staff/establishment.html",
+        "estate/staff/establishment.html",
         {
             "establishment": establishment,
             "facts": facts,

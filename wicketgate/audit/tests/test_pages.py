@@ -25,11 +25,11 @@ from wicketgate.audit import guards
 from wicketgate.audit.log import Actor, PendingEvent, append_events, record_event, sign_checkpoint
 from wicketgate.audit.models import AuditEvent
 from wicketgate.audit.signing import checkpoint_message, private_key, signature_is_valid
+from wicketgate.audit.views.staff import MANIFEST_HEADER, PER_PAGE
 from wicketgate.estate.models import Establishment
 from wicketgate.people.actions import do_add_alert, do_review_incentive_level, do_transfer_prisoner
 from wicketgate.people.models import Prisoner
 from wicketgate.testing.personas import PASSWORD, SETUP, Estate, sign_in_staff
-from wicketgate.web.views.audit import MANIFEST_HEADER, PER_PAGE
 
 SEARCH = "/staff/audit/"
 EXPORT = "/staff/audit/export"

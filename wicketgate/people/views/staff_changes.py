@@ -26,9 +26,9 @@ from wicketgate.people.actions import (
     do_move_prisoner,
     do_review_incentive_level,
 )
+from wicketgate.people.forms import AddAlertForm, IncentiveReviewForm, MoveForm
 from wicketgate.people.models import Prisoner, PrisonerAlert
 from wicketgate.web.decorators import staff_required
-from wicketgate.web.forms.prisoners import AddAlertForm, IncentiveReviewForm, MoveForm
 
 
 def prisoner_to_change(request: HttpRequest, prison_number: str) -> Prisoner:
@@ -64,8 +64,8 @@ def add_alert(request: HttpRequest, prison_number: str) -> HttpResponse:
                 _("%(alert)s alert added for %(name)s.")
                 % {"alert": alert.code.description, "name": prisoner.full_name},
             )
-            return redirect("web:prisoner", prison_number=prisoner.prison_number)
-    return render(request, "web/staff/add_alert.html", {"prisoner": prisoner, "form": form})
+            return redirect("people:prisoner", prison_number=prisoner.prison_number)
+    return render(request, "people/staff/add_alert.html", {"prisoner": prisoner, "form": form})
 
 
 @require_POST
@@ -84,7 +84,7 @@ def end_alert(request: HttpRequest, prison_number: str, alert_id: int) -> HttpRe
         messages.error(request, str(exc))
     else:
         messages.success(request, _("%(alert)s alert ended.") % {"alert": alert.code.description})
-    return redirect("web:prisoner", prison_number=alert.prisoner.prison_number)
+    return redirect("people:prisoner", prison_number=alert.prisoner.prison_number)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -113,8 +113,10 @@ def review_incentive(request: HttpRequest, prison_number: str) -> HttpResponse:
                 _("Incentive review recorded: %(name)s is now on %(level)s.")
                 % {"name": prisoner.full_name, "level": prisoner.get_incentive_level_display()},
             )
-            return redirect("web:prisoner", prison_number=prisoner.prison_number)
-    return render(request, "web/staff/review_incentive.html", {"prisoner": prisoner, "form": form})
+            return redirect("people:prisoner", prison_number=prisoner.prison_number)
+    return render(
+        request, "people/staff/review_incentive.html", {"prisoner": prisoner, "form": form}
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -142,8 +144,8 @@ def move(request: HttpRequest, prison_number: str) -> HttpResponse:
                 _("%(name)s moved to %(place)s.")
                 % {"name": prisoner.full_name, "place": location.label},
             )
-            return redirect("web:prisoner", prison_number=prisoner.prison_number)
-    return render(request, "web/staff/move.html", {"prisoner": prisoner, "form": form})
+            return redirect("people:prisoner", prison_number=prisoner.prison_number)
+    return render(request, "people/staff/move.html", {"prisoner": prisoner, "form": form})
 
 
 @require_POST
@@ -165,7 +167,7 @@ def unlock_account(request: HttpRequest, prison_number: str) -> HttpResponse:
             _("%(name)s can try their PIN again on any device.")
             % {"name": account.prisoner.full_name},
         )
-    return redirect("web:prisoner", prison_number=account.prisoner.prison_number)
+    return redirect("people:prisoner", prison_number=account.prisoner.prison_number)
 
 
 @require_POST
@@ -191,4 +193,4 @@ def unlock_device(request: HttpRequest, prison_number: str, device_pk: int) -> H
             request,
             _("%(device)s takes PIN sign-ins again.") % {"device": device.device_id},
         )
-    return redirect("web:prisoner", prison_number=prisoner.prison_number)
+    return redirect("people:prisoner", prison_number=prisoner.prison_number)

@@ -25,13 +25,13 @@ from django.views.decorators.http import require_GET, require_POST
 from wicketgate.accounts.roles import Action
 from wicketgate.audit.event_check import WALK_LIMIT, EventCheck, check_event
 from wicketgate.audit.export import do_export_audit_events
+from wicketgate.audit.forms import AuditExportForm, AuditSearchForm
 from wicketgate.audit.models import AuditEvent, AuditEventQuerySet
 from wicketgate.audit.queries import EventFilter, search
 from wicketgate.audit.signing import private_key
 from wicketgate.estate.models import Establishment
 from wicketgate.people.models import Prisoner
 from wicketgate.web.decorators import audit_required, staff_required
-from wicketgate.web.forms.audit import AuditExportForm, AuditSearchForm
 
 PER_PAGE = 50
 PRISONER = "people.prisoner"  # how events name a prisoner as their subject
@@ -99,7 +99,7 @@ def audit_event(request: HttpRequest, seq: int) -> HttpResponse:
         )
     return render(
         request,
-        "web/staff/audit_event.html",
+        "audit/staff/event.html",
         {
             "event": event,
             "check": check,
@@ -138,7 +138,7 @@ def prisoner_timeline(request: HttpRequest, prison_number: str) -> HttpResponse:
         days.setdefault(timezone.localdate(event.occurred_at), []).append(event)
     return render(
         request,
-        "web/staff/prisoner_timeline.html",
+        "audit/staff/prisoner_timeline.html",
         {"prisoner": prisoner, "page": page, "days": list(days.items())},
     )
 
@@ -175,7 +175,7 @@ def _search_page(request: HttpRequest, form: AuditSearchForm) -> HttpResponse:
     source = request.POST if request.method == "POST" else request.GET
     return render(
         request,
-        "web/staff/audit_search.html",
+        "audit/staff/search.html",
         {
             "form": form,
             "page": page,

@@ -1,0 +1,1 @@
+"""The audit log's pages for staff: searching it, exporting it, one event, a prisoner's timeline."""

@@ -1,0 +1,1 @@
+"""The establishment page for staff: its locations, features and counts."""
