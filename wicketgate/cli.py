@@ -258,10 +258,10 @@ def import_prisoners(file: Path, by: str | None) -> None:
     _setup_django()
     from wicketgate.audit.log import Actor
     from wicketgate.people.actions import IMPORT_COUNTS, do_import_prisoners
-    from wicketgate.people.imports import read_prisoners
+    from wicketgate.people.imports import read_prisoners, reference_data
 
     with _refusals():
-        reference = _reference_data()
+        reference = reference_data()
         rows = _count_lines(file)
         with _progress(rows, "Checking ") as tick:
             checked = read_prisoners(file, reference, progress=tick)
@@ -270,18 +270,6 @@ def import_prisoners(file: Path, by: str | None) -> None:
                 checked, actor=Actor.operator(by), file_name=str(file), progress=tick
             )
     click.echo(f"{file}: " + summary.line(IMPORT_COUNTS))
-
-
-def _reference_data() -> Any:
-    from wicketgate.estate.models import Establishment, Location
-    from wicketgate.people.imports import ReferenceData
-    from wicketgate.people.models import AlertCode
-
-    return ReferenceData(
-        establishments=set(Establishment.objects.values_list("code", flat=True)),
-        locations=dict(Location.objects.values_list("code", "establishment__code")),
-        alert_codes=set(AlertCode.objects.filter(active=True).values_list("code", flat=True)),
-    )
 
 
 def _count_lines(file: Path) -> int:

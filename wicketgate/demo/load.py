@@ -36,7 +36,7 @@ from wicketgate.gateway.actions import do_register_device
 from wicketgate.gateway.models import Device, DeviceKind, hash_secret
 from wicketgate.lib import csvsafe
 from wicketgate.people.actions import do_import_prisoners
-from wicketgate.people.imports import COLUMNS, read_prisoners
+from wicketgate.people.imports import COLUMNS, read_prisoners, reference_data
 from wicketgate.people.models import AlertCode, Prisoner
 
 SEED = 20261126
@@ -164,9 +164,7 @@ def load_demo(progress: ProgressFactory | None = None) -> Welcome:
     with tempfile.TemporaryDirectory() as folder:
         csv_path = Path(folder) / "demo-prisoners.csv"
         _write_prisoners_csv(csv_path)
-        from wicketgate.cli import _reference_data  # the same reference the import command uses
-
-        rows = read_prisoners(csv_path, _reference_data())
+        rows = read_prisoners(csv_path, reference_data())
         if progress is None:
             do_import_prisoners(rows, actor=ACTOR, file_name="demo-prisoners.csv")
         else:
@@ -429,25 +427,33 @@ def _staff(
 
 
 def _family_accounts() -> list[str]:
+    """Each demo family member registered as the family portal registers them, their
+    address confirmed as its link would; on loading again, their password put back."""
+    from wicketgate.contacts.actions import do_register_family_member, do_verify_email
+
     emails = []
-    for first, last in FAMILY:
+    for index, (first, last) in enumerate(FAMILY):
         email = f"{first.lower().replace('â', 'a')}.{last.lower()}@example.org"
         user = User.objects.filter(username=email).first()
         if user is None:
-            user = User(
-                username=email, email=email, first_name=first, last_name=last, kind="family"
+            _person, token = do_register_family_member(
+                email=email,
+                password=DEMO_PASSWORD,
+                given_name=first,
+                family_name=last,
+                date_of_birth=_family_birthday(index),
+                check_password=False,
             )
-            user.set_password(DEMO_PASSWORD)
-            user.save()
-            # Through the action for the record; the demo password is below production strength.
-            from wicketgate.audit.log import record_event
-
-            record_event("accounts.family.create", actor=ACTOR, subject=user)
+            do_verify_email(token)
         else:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
         emails.append(email)
     return emails
+
+
+def _family_birthday(index: int) -> dt.date:
+    return dt.date(1960 + 3 * index, 4, 1 + index)
 
 
 def _prisoner_accounts() -> list[tuple[str, str]]:
@@ -579,7 +585,6 @@ DEMO_LINKS = [
 def _contacts(families: list[str], prisoners: list[tuple[str, str]]) -> None:
     """Each demo family member as a contact with checked identity, on a demo prisoner's
     list; and a solicitor for the first demo prisoner. Once, however often the demo loads."""
-    from wicketgate.audit.log import record_event
     from wicketgate.contacts.actions import (
         do_add_official,
         do_check_identity,
@@ -597,16 +602,9 @@ def _contacts(families: list[str], prisoners: list[tuple[str, str]]) -> None:
             continue
         user = User.objects.get(username=families[family_index])
         person = Contact.objects.filter(user=user).first()
-        if person is None:
-            person = Contact.objects.create(
-                user=user,
-                given_name=user.first_name,
-                family_name=user.last_name,
-                date_of_birth=dt.date(1960 + 3 * family_index, 4, 1 + family_index),
-                email=user.email,
-                email_verified_at=timezone.now(),
-            )
-            record_event("contacts.register", actor=ACTOR, subject=person)
+        if person is None:  # an account an older demo made, never asked to be a contact
+            continue
+        if person.identity_checked_at is None:
             owner = Actor.of_user(user)
             do_give_identity(
                 person,

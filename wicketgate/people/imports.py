@@ -261,3 +261,15 @@ def _check_row(
         ),
         problems,
     )
+
+
+def reference_data() -> ReferenceData:
+    """What the prisoners import checks rows against, as the database holds it now."""
+    from wicketgate.estate.models import Establishment, Location
+    from wicketgate.people.models import AlertCode
+
+    return ReferenceData(
+        establishments=set(Establishment.objects.values_list("code", flat=True)),
+        locations=dict(Location.objects.values_list("code", "establishment__code")),
+        alert_codes=set(AlertCode.objects.filter(active=True).values_list("code", flat=True)),
+    )
