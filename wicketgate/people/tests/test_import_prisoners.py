@@ -6,11 +6,11 @@ import pytest
 from click.testing import CliRunner
 
 from wicketgate.audit.models import AuditEvent
-from wicketgate.cli import _reference_data, main
+from wicketgate.cli import main
 from wicketgate.estate.models import Establishment
 from wicketgate.lib.importing import ImportRejected
 from wicketgate.people.actions import do_import_prisoners
-from wicketgate.people.imports import COLUMNS, read_prisoners
+from wicketgate.people.imports import COLUMNS, read_prisoners, reference_data
 from wicketgate.people.models import IncentiveReview, Movement, Prisoner
 from wicketgate.testing.personas import SETUP, Estate
 
@@ -27,12 +27,12 @@ def write(tmp_path: Path, *lines: str, header: str = HEADER) -> Path:
 
 def problems_for(path: Path) -> list[str]:
     with pytest.raises(ImportRejected) as caught:
-        read_prisoners(path, _reference_data())
+        read_prisoners(path, reference_data())
     return [str(problem) for problem in caught.value.problems]
 
 
 def run_import(path: Path) -> dict[str, int]:
-    rows = read_prisoners(path, _reference_data())
+    rows = read_prisoners(path, reference_data())
     return dict(do_import_prisoners(rows, actor=SETUP, file_name=str(path)).counts)
 
 
@@ -137,7 +137,7 @@ def test_it_refuses_a_level_the_establishment_does_not_offer(
     estate: Estate, tmp_path: Path
 ) -> None:
     path = write(tmp_path, GOOD.replace(",STD,", ",EN2,"))
-    rows = read_prisoners(path, _reference_data())
+    rows = read_prisoners(path, reference_data())
     with pytest.raises(ImportRejected) as caught:
         do_import_prisoners(rows, actor=SETUP, file_name=str(path))
     assert [str(p) for p in caught.value.problems] == [
