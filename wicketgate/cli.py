@@ -295,8 +295,8 @@ def _progress(length: int, label: str) -> Iterator[Callable[[int], None]]:
 def _refusals() -> Iterator[None]:
     """Turn a rejected import or a broken rule into exit 1 with every problem listed."""
     from wicketgate.accounts.actions import AccountError
+    from wicketgate.lib.errors import ActionError
     from wicketgate.lib.importing import ImportRejected
-    from wicketgate.people.actions import ActionError
 
     try:
         yield

@@ -26,13 +26,14 @@ from wicketgate.accounts.models import (
 from wicketgate.accounts.roles import StaffRole
 from wicketgate.audit.log import Actor, record_event
 from wicketgate.estate.models import Establishment
+from wicketgate.lib.errors import ActionError
 from wicketgate.people.models import Prisoner
 
 if TYPE_CHECKING:
     from wicketgate.gateway.models import Device
 
 
-class AccountError(ValueError):
+class AccountError(ActionError):
     """A requested account change breaks a rule; nothing was changed."""
 
 
@@ -52,7 +53,9 @@ def do_create_staff_user(
     roles = list(roles)
     for _establishment, role in roles:
         if role not in StaffRole.values:
-            raise AccountError(f"unknown role {role!r}; roles: {', '.join(StaffRole.values)}")
+            raise AccountError(
+                f"unknown role {role!r}; roles: {', '.join(StaffRole.values)}", field="role"
+            )
     if not roles and not estate_admin:
         raise AccountError("a member of staff needs a role at an establishment, or estate admin")
     if User.objects.filter(username=username).exists():

@@ -37,6 +37,7 @@ from wicketgate.calls.models import (
 from wicketgate.contacts.codes import LEGAL
 from wicketgate.contacts.models import Contact, ContactLink
 from wicketgate.gateway.models import DeviceSession
+from wicketgate.lib.errors import ActionError
 from wicketgate.policy.engine import Engine
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ CHANNEL = "video"
 CLOCK = Actor.system("calls")
 
 
-class CallError(ValueError):
+class CallError(ActionError):
     """A call cannot be opened, joined or ended; the message says why, in plain words."""
 
 
@@ -256,7 +257,7 @@ def do_end_call(
     and the watcher records it at its end time.
     """
     if not reason.strip():
-        raise CallError("reason: say why the call is ended")
+        raise CallError("say why the call is ended", field="reason")
     fresh = Booking.objects.get(pk=booking.pk)
     if fresh.room_opened_at is None or fresh.ended_at is not None:
         raise CallError(f"{fresh.reference} is not live")
@@ -294,7 +295,7 @@ def do_moderate_call(
     one-way call a caller's camera is their publisher of the same name in the pictures
     room."""
     if track not in TRACKS:
-        raise CallError(f"track {track!r}: expected audio or video")
+        raise CallError("expected audio or video", field="track", subject=f"{track!r}")
     fresh = Booking.objects.select_related("prisoner__establishment").get(pk=booking.pk)
     if not fresh.is_live:
         raise CallError(f"{fresh.reference} is not live")
@@ -329,7 +330,7 @@ def do_moderate_call(
 
 def do_add_call_note(booking: Booking, *, text: str, actor: Actor | Any) -> CallNote:
     if not text.strip():
-        raise CallError("note: write something")
+        raise CallError("write something", field="note")
     with transaction.atomic():
         fresh = Booking.objects.select_related("prisoner__establishment").get(pk=booking.pk)
         note = CallNote.objects.create(

@@ -25,13 +25,14 @@ from wicketgate.audit.log import Actor, as_actor, record_event
 from wicketgate.calls.codes import ADULT_AGE, MAX_OTHER_CALLERS, BookingStatus
 from wicketgate.calls.models import Booking, CallSettings, Participant, SessionTemplate
 from wicketgate.contacts.models import Contact
+from wicketgate.lib.errors import ActionError
 from wicketgate.people.models import Prisoner
 from wicketgate.policy.engine import Engine, engine
 
 CHANNEL = "video"
 
 
-class BookingError(ValueError):
+class BookingError(ActionError):
     """A booking that cannot be made; the message names the field and says why."""
 
 
@@ -43,7 +44,7 @@ def settings_for(establishment_id: int) -> CallSettings:
 def slot_times(session: SessionTemplate, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """When the session runs on ``day`` (establishment time)."""
     if day.weekday() != session.weekday:
-        raise BookingError(f"day: {day:%A %-d %B} is not a {_weekday(session.weekday)}")
+        raise BookingError(f"{day:%A %-d %B} is not a {_weekday(session.weekday)}", field="day")
     starts = dt.datetime.combine(day, session.starts, tzinfo=timezone.get_current_timezone())
     return starts, starts + dt.timedelta(minutes=session.minutes)
 
@@ -66,7 +67,7 @@ def do_book_video_call(
     found = Contact.objects.in_bulk(wanted)
     callers = [found[pk] for pk in wanted if pk in found]
     if len(callers) != len(wanted) or not callers:
-        raise BookingError("others: a caller is not known")
+        raise BookingError("a caller is not known", field="others")
     _check_slot(prisoner, session, starts, moment)
     _check_callers(prisoner, callers, starts, decisions)
     with transaction.atomic():
@@ -75,12 +76,13 @@ def do_book_video_call(
         SessionTemplate.objects.select_for_update().get(pk=session.pk)
         _check_allowance(prisoner, starts, session.minutes)
         if Booking.objects.live().filter(prisoner=prisoner).overlapping(starts, ends).exists():
-            raise BookingError("day: the prisoner already has a call booked at that time")
+            raise BookingError("the prisoner already has a call booked at that time", field="day")
         taken = Booking.objects.live().filter(suite=session.suite).overlapping(starts, ends)
         if taken.count() >= session.capacity:
             raise BookingError(
-                f"day: that session is full ({session.capacity} call"
-                f"{'s' if session.capacity != 1 else ''} at once in {session.suite.name or session.suite.code})"
+                f"that session is full ({session.capacity} call"
+                f"{'s' if session.capacity != 1 else ''} at once in {session.suite.name or session.suite.code})",
+                field="day",
             )
         booking = Booking.objects.create(
             prisoner=prisoner,
@@ -124,9 +126,9 @@ def do_cancel_booking(
     who = as_actor(actor)
     family = who.kind == UserKind.FAMILY
     if not family and who.kind not in STAFF_SIDE:  # a prisoner, or anyone else: never
-        raise BookingError("booking: only staff or the main caller can cancel a call")
+        raise BookingError("only staff or the main caller can cancel a call", field="booking")
     if not family and not reason.strip():
-        raise BookingError("reason: say why, for the family")
+        raise BookingError("say why, for the family", field="reason")
     with transaction.atomic():
         locked = (
             Booking.objects.select_for_update(of=("self",))
@@ -139,10 +141,10 @@ def do_cancel_booking(
             raise BookingError(f"{locked.reference} has ended")
         if family:
             if str(locked.main_caller.user_id) != who.id:
-                raise BookingError("booking: only the main caller can cancel this call")
+                raise BookingError("only the main caller can cancel this call", field="booking")
             if moment >= locked.starts_at:
                 raise BookingError(
-                    "booking: the call has started, so it can no longer be cancelled"
+                    "the call has started, so it can no longer be cancelled", field="booking"
                 )
         locked.status = BookingStatus.CANCELLED
         locked.cancelled_at = moment
@@ -180,20 +182,21 @@ def _check_slot(
 ) -> None:
     suite = session.suite
     if suite.establishment_id != prisoner.establishment_id:
-        raise BookingError(f"session: {suite.code} is not at the prisoner's establishment")
+        raise BookingError(f"{suite.code} is not at the prisoner's establishment", field="session")
     if not session.active:
-        raise BookingError("session: this session is no longer offered")
+        raise BookingError("this session is no longer offered", field="session")
     if suite.kind != "VIDEO_SUITE" or not suite.secure_area:
-        raise BookingError(f"session: {suite.code} is not a secure video suite")
+        raise BookingError(f"{suite.code} is not a secure video suite", field="session")
     rules = settings_for(prisoner.establishment_id)
     if starts < now + dt.timedelta(hours=rules.lead_hours):
         raise BookingError(
-            f"day: calls are booked at least {rules.lead_hours} hours ahead"
+            f"calls are booked at least {rules.lead_hours} hours ahead"
             if starts > now
-            else "day: that session has already started"
+            else "that session has already started",
+            field="day",
         )
     if starts > now + dt.timedelta(days=rules.window_days):
-        raise BookingError(f"day: calls are booked at most {rules.window_days} days ahead")
+        raise BookingError(f"calls are booked at most {rules.window_days} days ahead", field="day")
     alerts = {
         code
         for code in prisoner.active_alerts(timezone.localdate(starts)).values_list(
@@ -203,7 +206,8 @@ def _check_slot(
     barred = sorted(alerts & set(rules.ineligible_alerts or ()))
     if barred:
         raise BookingError(
-            f"prisoner: not eligible for video calls while the alert {', '.join(barred)} is in force"
+            f"not eligible for video calls while the alert {', '.join(barred)} is in force",
+            field="prisoner",
         )
 
 
@@ -213,14 +217,17 @@ def _check_callers(
     main = callers[0]
     if len(callers) - 1 > MAX_OTHER_CALLERS:
         raise BookingError(
-            f"others: at most {MAX_OTHER_CALLERS} people besides the main caller "
-            f"({MAX_OTHER_CALLERS + 1} in all)"
+            f"at most {MAX_OTHER_CALLERS} people besides the main caller "
+            f"({MAX_OTHER_CALLERS + 1} in all)",
+            field="others",
         )
     day = timezone.localdate(starts)
     if main.age_on(day) < ADULT_AGE:
-        raise BookingError(f"main_caller: the main caller must be {ADULT_AGE} or over")
+        raise BookingError(f"the main caller must be {ADULT_AGE} or over", field="main_caller")
     if not main.identity_checked:
-        raise BookingError("main_caller: staff have not yet checked the main caller's identity")
+        raise BookingError(
+            "staff have not yet checked the main caller's identity", field="main_caller"
+        )
     asked = decisions or engine()
     if decisions is None:
         asked.refresh()  # not the hot path: take in every change up to now
@@ -244,8 +251,9 @@ def _check_allowance(prisoner: Prisoner, starts: dt.datetime, minutes: int) -> N
     allowance = settings_for(prisoner.establishment_id).minutes_for(prisoner.incentive_level)
     if used + minutes > allowance:
         raise BookingError(
-            f"day: this would take {prisoner.prison_number} over their allowance for "
-            f"{local:%B %Y} ({used} of {allowance} minutes already booked)"
+            f"this would take {prisoner.prison_number} over their allowance for "
+            f"{local:%B %Y} ({used} of {allowance} minutes already booked)",
+            field="day",
         )
 
 

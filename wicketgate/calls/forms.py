@@ -6,33 +6,18 @@ name the field first, "day: …") are shown against that field.
 
 from __future__ import annotations
 
-import re
 from typing import Any, cast
 
 from django import forms
-from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from wicketgate.calls.codes import MAX_OTHER_CALLERS
 from wicketgate.web.forms.base import GovukForm
 
-_ACTION_ERROR = re.compile(r"^([a-z_]+): (.+)$", re.DOTALL)
-
 
 class CallForm(GovukForm):
     # Names do_book_video_call's refusals start with → the field that shows them.
-    ACTION_FIELDS: dict[str, str] = {"day": "slot", "session": "slot", "others": "others"}
-
-    def add_action_error(self, error: ValueError) -> None:
-        text = str(error)
-        match = _ACTION_ERROR.match(text)
-        if match:
-            name = self.ACTION_FIELDS.get(match[1], match[1])
-            if name in self.fields:
-                self.add_error(name, capfirst(match[2]))
-                return
-            text = match[2]
-        self.add_error(None, capfirst(text))
+    ACTION_FIELDS = {"day": "slot", "session": "slot", "others": "others"}
 
 
 class BookCallForm(CallForm):

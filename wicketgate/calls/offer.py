@@ -11,9 +11,10 @@ from django.db import transaction
 from wicketgate.audit.log import Actor, record_event
 from wicketgate.calls.models import CallSettings, SessionTemplate
 from wicketgate.estate.models import Establishment, Location
+from wicketgate.lib.errors import ActionError
 
 
-class CallSettingsError(ValueError):
+class CallSettingsError(ActionError):
     """A change that cannot be made; the message names the field and says why."""
 
 
@@ -27,7 +28,7 @@ def do_set_call_settings(
     actor: Actor | Any,
 ) -> CallSettings:
     if window_days * 24 <= lead_hours:
-        raise CallSettingsError("window_days: the window must end after the lead time")
+        raise CallSettingsError("the window must end after the lead time", field="window_days")
     with transaction.atomic():
         found, _made = CallSettings.objects.select_for_update().get_or_create(
             establishment=establishment
@@ -59,7 +60,7 @@ def do_add_call_session(
     actor: Actor | Any,
 ) -> SessionTemplate:
     if suite.kind != "VIDEO_SUITE" or not suite.secure_area:
-        raise CallSettingsError(f"suite: {suite.code} is not a secure video suite")
+        raise CallSettingsError(f"{suite.code} is not a secure video suite", field="suite")
     with transaction.atomic():
         made = SessionTemplate.objects.create(
             suite=suite, weekday=weekday, starts=starts, minutes=minutes, capacity=capacity
@@ -89,7 +90,7 @@ def do_deactivate_call_session(session: SessionTemplate, *, actor: Actor | Any) 
             .get(pk=session.pk)
         )
         if not locked.active:
-            raise CallSettingsError("session: this session is already no longer offered")
+            raise CallSettingsError("this session is already no longer offered", field="session")
         locked.active = False
         locked.save(update_fields=["active"])
         record_event(

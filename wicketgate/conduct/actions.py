@@ -31,13 +31,14 @@ from wicketgate.conduct.codes import (
 )
 from wicketgate.conduct.models import AlertTrigger, ConductAlert, Incident, Sanction
 from wicketgate.estate.models import Establishment, Location
+from wicketgate.lib.errors import ActionError
 from wicketgate.people.models import Prisoner
 from wicketgate.policy.models import Category
 
 CLOCK_SKEW = dt.timedelta(minutes=5)
 
 
-class ConductError(ValueError):
+class ConductError(ActionError):
     """A conduct change that cannot be made; the message names the field and says why."""
 
 
@@ -65,19 +66,22 @@ def do_report_incident(
     now = timezone.now()
     if service not in IncidentService.values:
         raise ConductError(
-            f"service {service!r}: expected one of {', '.join(IncidentService.values)}"
+            f"expected one of {', '.join(IncidentService.values)}",
+            field="service",
+            subject=f"{service!r}",
         )
     if not summary.strip():
-        raise ConductError("summary: say in a line what happened")
+        raise ConductError("say in a line what happened", field="summary")
     if not description.strip():
-        raise ConductError("description: describe what happened")
+        raise ConductError("describe what happened", field="description")
     if occurred_at > now + CLOCK_SKEW:
-        raise ConductError("occurred_at: an incident cannot happen in the future")
+        raise ConductError("an incident cannot happen in the future", field="occurred_at")
     if now - occurred_at > REPORT_WITHIN and not late_reason.strip():
         days = (now - occurred_at).days
         raise ConductError(
-            f"late_reason: this is reported {days} days after it happened, later than the 2 days "
-            "the rules allow; say why it is late"
+            f"this is reported {days} days after it happened, later than the 2 days "
+            "the rules allow; say why it is late",
+            field="late_reason",
         )
     if location is not None and location.establishment_id != prisoner.establishment_id:
         raise ConductError(f"location {location.code} is not at {prisoner.establishment}")
@@ -151,7 +155,9 @@ def do_move_incident(
     it activated, at once.
     """
     if to not in Status.values:
-        raise ConductError(f"status {to!r}: expected one of {', '.join(Status.values)}")
+        raise ConductError(
+            f"expected one of {', '.join(Status.values)}", field="status", subject=f"{to!r}"
+        )
     with transaction.atomic():
         locked = (
             Incident.objects.select_for_update(of=("self",))
@@ -169,7 +175,7 @@ def do_move_incident(
         fields = ["status", "updated_at"]
         if to == Status.HEARING_SCHEDULED:
             if hearing_at is None:
-                raise ConductError("hearing_at: say when the hearing is")
+                raise ConductError("say when the hearing is", field="hearing_at")
             locked.hearing_at = hearing_at
             fields.append("hearing_at")
         if to in (Status.PROVED, Status.NOT_PROVED, Status.DISMISSED):
@@ -177,7 +183,7 @@ def do_move_incident(
             fields.append("finding_notes")
         if to == Status.APPEALED:
             if not notes.strip():
-                raise ConductError("reason: give the grounds of the appeal")
+                raise ConductError("give the grounds of the appeal", field="reason")
             locked.appeal_reason = notes.strip()
             locked.appeal_lodged_at = now
             fields += ["appeal_reason", "appeal_lodged_at"]
@@ -228,38 +234,46 @@ def do_add_sanction(
     for ``suspend_months`` until another proved charge activates it."""
     now = timezone.now()
     if service not in Service.values:
-        raise ConductError(f"service {service!r}: expected one of {', '.join(Service.values)}")
+        raise ConductError(
+            f"expected one of {', '.join(Service.values)}", field="service", subject=f"{service!r}"
+        )
     codes = sorted({code.strip().upper() for code in categories if code.strip()})
     if codes and service != Service.WEB:
-        raise ConductError("categories: only a web sanction can be limited to categories")
+        raise ConductError("only a web sanction can be limited to categories", field="categories")
     if codes:
         known = set(Category.objects.filter(code__in=codes).values_list("code", flat=True))
         unknown = [code for code in codes if code not in known]
         if unknown:
-            raise ConductError(f"categories: no category {', '.join(unknown)}")
+            raise ConductError(f"no category {', '.join(unknown)}", field="categories")
     if service == Service.PRIVILEGES and not privilege.strip():
-        raise ConductError("privilege: say which privilege is lost")
+        raise ConductError("say which privilege is lost", field="privilege")
     if not reason.strip():
-        raise ConductError("reason: say why the sanction is given")
+        raise ConductError("say why the sanction is given", field="reason")
     start = starts_at or now
     if start < now - CLOCK_SKEW:
-        raise ConductError("starts_at: a sanction cannot start in the past")
+        raise ConductError("a sanction cannot start in the past", field="starts_at")
     rules = limits.rules_for(prisoner, timezone.localdate(start))
     most = limits.max_days(prisoner, timezone.localdate(start))
     if not isinstance(days, int) or days < 1:
-        raise ConductError(f"days {days!r}: give a whole number of days, at least 1")
+        raise ConductError(
+            "give a whole number of days, at least 1", field="days", subject=f"{days!r}"
+        )
     if days > most:
         raise ConductError(
-            f"days {days}: the most for {prisoner.prison_number} is {most} days "
-            f"({'YOI' if rules == 'yoi' else 'adult'} limit for loss of privileges)"
+            f"the most for {prisoner.prison_number} is {most} days "
+            f"({'YOI' if rules == 'yoi' else 'adult'} limit for loss of privileges)",
+            field="days",
+            subject=f"{days}",
         )
     suspended_until = None
     if suspend_months is not None:
         most_months = limits.max_suspension_months(prisoner, timezone.localdate(now))
         if not 1 <= suspend_months <= most_months:
             raise ConductError(
-                f"suspend_months {suspend_months}: between 1 and {most_months} for "
-                f"{prisoner.prison_number} ({'YOI' if rules == 'yoi' else 'adult'} limit)"
+                f"between 1 and {most_months} for "
+                f"{prisoner.prison_number} ({'YOI' if rules == 'yoi' else 'adult'} limit)",
+                field="suspend_months",
+                subject=f"{suspend_months}",
             )
         suspended_until = limits.suspension_end(now, suspend_months)
     with transaction.atomic():
@@ -322,7 +336,9 @@ def do_activate_sanction(
             )
         length = locked.days if days is None else days
         if not 1 <= length <= locked.days:
-            raise ConductError(f"days {length}: between 1 and the {locked.days} suspended")
+            raise ConductError(
+                f"between 1 and the {locked.days} suspended", field="days", subject=f"{length}"
+            )
         locked.starts_at = now
         locked.ends_at = now + dt.timedelta(days=length)
         locked.activated_at = now
@@ -335,7 +351,7 @@ def do_activate_sanction(
 def do_quash_sanction(sanction: Sanction, *, reason: str, actor: Actor | Any) -> Sanction:
     """Quash a sanction: it stops applying at once."""
     if not reason.strip():
-        raise ConductError("reason: say why the sanction is quashed")
+        raise ConductError("say why the sanction is quashed", field="reason")
     with transaction.atomic():
         locked = (
             Sanction.objects.select_for_update(of=("self",))
@@ -409,7 +425,7 @@ def _sanction_details(sanction: Sanction) -> dict[str, Any]:
 
 def do_dismiss_alert(alert: ConductAlert, *, reason: str, actor: Actor | Any) -> ConductAlert:
     if not reason.strip():
-        raise ConductError("reason: say why the alert needs no action")
+        raise ConductError("say why the alert needs no action", field="reason")
     with transaction.atomic():
         locked = (
             ConductAlert.objects.select_for_update().select_related("prisoner").get(pk=alert.pk)
@@ -450,15 +466,25 @@ def do_set_alert_trigger(
     """Give ``establishment`` its own trigger for ``kind`` (made from the one in force there
     if it has none); returns the trigger and whether anything changed."""
     if kind not in AlertKind.values:
-        raise ConductError(f"kind {kind!r}: expected one of {', '.join(AlertKind.values)}")
+        raise ConductError(
+            f"expected one of {', '.join(AlertKind.values)}", field="kind", subject=f"{kind!r}"
+        )
     if not 2 <= threshold <= TRIGGER_THRESHOLD_MAX:
-        raise ConductError(f"threshold {threshold}: between 2 and {TRIGGER_THRESHOLD_MAX} attempts")
+        raise ConductError(
+            f"between 2 and {TRIGGER_THRESHOLD_MAX} attempts",
+            field="threshold",
+            subject=f"{threshold}",
+        )
     if not 1 <= window_minutes <= TRIGGER_WINDOW_MAX:
         raise ConductError(
-            f"window_minutes {window_minutes}: between 1 and {TRIGGER_WINDOW_MAX} minutes"
+            f"between 1 and {TRIGGER_WINDOW_MAX} minutes",
+            field="window_minutes",
+            subject=f"{window_minutes}",
         )
     if quiet_from == quiet_until:
-        raise ConductError("quiet_until: the quiet hours must end at another time than they start")
+        raise ConductError(
+            "the quiet hours must end at another time than they start", field="quiet_until"
+        )
     wanted = {
         "enabled": enabled,
         "threshold": threshold,
@@ -508,7 +534,7 @@ def _check_evidence(seqs: list[int], prisoner: Prisoner) -> None:
     found = dict(AuditEvent.objects.filter(seq__in=seqs).values_list("seq", "establishment_id"))
     missing = [seq for seq in seqs if seq not in found]
     if missing:
-        raise ConductError(f"evidence: no audit event {', '.join(map(str, missing))}")
+        raise ConductError(f"no audit event {', '.join(map(str, missing))}", field="evidence")
     elsewhere = [
         seq
         for seq, establishment in found.items()
@@ -516,6 +542,6 @@ def _check_evidence(seqs: list[int], prisoner: Prisoner) -> None:
     ]
     if elsewhere:
         raise ConductError(
-            f"evidence: audit event {', '.join(map(str, sorted(elsewhere)))} is from another "
-            "establishment"
+            f"audit event {', '.join(map(str, sorted(elsewhere)))} is from another establishment",
+            field="evidence",
         )

@@ -14,10 +14,9 @@ from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
-from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from wicketgate.conduct.actions import CLOCK_SKEW, ConductError
+from wicketgate.conduct.actions import CLOCK_SKEW
 from wicketgate.conduct.codes import REPORT_WITHIN, IncidentService, Service, Status
 from wicketgate.conduct.models import Incident
 from wicketgate.estate.models import Location
@@ -31,7 +30,6 @@ from wicketgate.web.forms.fields import GovukDateField
 
 ANY_OPEN = "open"  # the incident filter's choice for every open status
 # "days 50: the most …", "reason: say why …": the field an action's refusal is about.
-_ACTION_ERROR = re.compile(r"^([a-z_]+)(?: [^:]*)?: (.+)$", re.DOTALL)
 LATE_RULE = _(
     "The rules say an incident is reported within 2 days (48 hours) of it happening. "
     "If it happened longer ago than that, say why it is being reported late."
@@ -40,19 +38,7 @@ LATE_RULE = _(
 
 class ConductForm(GovukForm):
     # Names the actions give their arguments → the field that shows their problems.
-    ACTION_FIELDS: dict[str, str] = {}
-
-    def add_action_error(self, error: ConductError) -> None:
-        text = str(error)
-        match = _ACTION_ERROR.match(text)
-        if match:
-            name = self.ACTION_FIELDS.get(match[1], match[1])
-            if name in self.fields:
-                self.add_error(name, capfirst(match[2]))
-                return
-        first = text.split(" ", 1)[0]
-        name = self.ACTION_FIELDS.get(first, first)
-        self.add_error(name if name in self.fields else None, capfirst(text))
+    ACTION_FIELDS = {}
 
 
 def _time_field(label: Any, help_text: Any, *, required: bool = True) -> forms.CharField:

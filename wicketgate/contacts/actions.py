@@ -35,6 +35,7 @@ from wicketgate.contacts.models import (
     ContactRestriction,
     LinkRequestAttempt,
 )
+from wicketgate.lib.errors import ActionError
 from wicketgate.people.models import Prisoner
 
 VERIFY_SALT = "wicketgate.contacts.verify-email"
@@ -48,7 +49,7 @@ REQUEST_WINDOW = dt.timedelta(hours=24)
 NO_MATCH = "We could not match those details to anyone. Check the prison number and date of birth."
 
 
-class ContactError(ValueError):
+class ContactError(ActionError):
     """A contact change that cannot be made; the message names the field and says why."""
 
 
@@ -94,7 +95,7 @@ def do_register_family_member(
     """
     email = email.strip().lower()
     if not given_name.strip() or not family_name.strip():
-        raise ContactError("name: give your first and last names")
+        raise ContactError("give your first and last names", field="name")
     today = timezone.localdate()
     person = Contact(
         given_name=given_name.strip(),
@@ -103,10 +104,11 @@ def do_register_family_member(
         email=email,
     )
     if date_of_birth > today:
-        raise ContactError("date_of_birth: that is in the future")
+        raise ContactError("that is in the future", field="date_of_birth")
     if person.is_child(today):
         raise ContactError(
-            "date_of_birth: you must be 18 or over to register; an approved adult adds children"
+            "you must be 18 or over to register; an approved adult adds children",
+            field="date_of_birth",
         )
     user = User(
         username=email,
@@ -119,7 +121,7 @@ def do_register_family_member(
         if check_password:
             validate_password(password, user)
     except ValidationError as exc:
-        raise ContactError("password: " + "; ".join(exc.messages)) from exc
+        raise ContactError("; ".join(exc.messages), field="password") from exc
     # Checked after everything else, and at the same cost as registering (the password is
     # hashed either way): whether an address has an account here says that someone it
     # belongs to has a relative or friend in prison. The page answers the same; only the
@@ -132,7 +134,7 @@ def do_register_family_member(
             outcome=AuditEvent.Outcome.DENIED,
             details={"email": email, "why": "already registered"},
         )
-        raise AlreadyRegistered(f"email: there is already an account for {email}")
+        raise AlreadyRegistered(f"there is already an account for {email}", field="email")
     with transaction.atomic():
         user.set_password(password)
         user.save()
@@ -155,13 +157,13 @@ def do_verify_email(token: str) -> Contact:
     try:
         data = signing.loads(token, salt=VERIFY_SALT, max_age=dt.timedelta(days=VERIFY_DAYS))
     except signing.SignatureExpired as exc:
-        raise ContactError("token: this link has expired; ask for a new one") from exc
+        raise ContactError("this link has expired; ask for a new one", field="token") from exc
     except signing.BadSignature as exc:
-        raise ContactError("token: this link is not valid") from exc
+        raise ContactError("this link is not valid", field="token") from exc
     with transaction.atomic():
         person = Contact.objects.select_for_update().filter(pk=data.get("c")).first()
         if person is None or person.email != data.get("e"):
-            raise ContactError("token: this link is not valid")
+            raise ContactError("this link is not valid", field="token")
         if person.email_verified_at is None:
             person.email_verified_at = timezone.now()
             person.save(update_fields=["email_verified_at"])
@@ -207,9 +209,13 @@ def do_resend_verification(
             ).values_list("occurred_at", flat=True)
         )
         if sent and sent[-1] > moment - RESEND_EVERY:
-            raise ContactError("email: we sent a link less than a minute ago; wait and try again")
+            raise ContactError(
+                "we sent a link less than a minute ago; wait and try again", field="email"
+            )
         if len(sent) >= RESEND_PER_HOUR:
-            raise ContactError("email: we have sent several links this hour; try again later")
+            raise ContactError(
+                "we have sent several links this hour; try again later", field="email"
+            )
         record_event(
             RESEND,
             actor=actor or Actor.system("web"),
@@ -231,15 +237,19 @@ def do_give_identity(
     """Identity details for staff to check; giving new ones means they are checked afresh."""
     if document_type not in DocumentType.values:
         raise ContactError(
-            f"document_type {document_type!r}: expected one of {', '.join(DocumentType.values)}"
+            f"expected one of {', '.join(DocumentType.values)}",
+            field="document_type",
+            subject=f"{document_type!r}",
         )
     number = "".join(document_number.split()).upper()
     if not 5 <= len(number) <= 40 or not number.isalnum():
-        raise ContactError("document_number: 5 to 40 letters and digits, as on the document")
+        raise ContactError(
+            "5 to 40 letters and digits, as on the document", field="document_number"
+        )
     if not address.strip():
-        raise ContactError("address: give your address")
+        raise ContactError("give your address", field="address")
     if not postcode.strip():
-        raise ContactError("postcode: give your postcode")
+        raise ContactError("give your postcode", field="postcode")
     with transaction.atomic():
         person = Contact.objects.select_for_update().get(pk=contact.pk)
         person.document_type = document_type
@@ -293,10 +303,11 @@ def do_request_link(
     looked up, saying when to try again (:class:`TooManyRequests`).
     """
     if relationship not in Relationship.values:
-        raise ContactError(f"relationship {relationship!r}: not a relationship")
+        raise ContactError("not a relationship", field="relationship", subject=f"{relationship!r}")
     if relationship in OFFICIAL:
         raise ContactError(
-            "relationship: officials (solicitors, probation, …) are added by the prison's staff"
+            "officials (solicitors, probation, …) are added by the prison's staff",
+            field="relationship",
         )
     number = prison_number.strip().upper()[:20]
     _count_link_request(contact, number, actor)
@@ -378,7 +389,9 @@ def do_add_child(
     if adult.status != LinkStatus.APPROVED:
         raise ContactError("only an approved contact can add a child")
     if relationship not in Relationship.values or relationship in OFFICIAL:
-        raise ContactError(f"relationship {relationship!r}: not a family relationship")
+        raise ContactError(
+            "not a family relationship", field="relationship", subject=f"{relationship!r}"
+        )
     child = Contact(
         given_name=given_name.strip(),
         family_name=family_name.strip(),
@@ -386,9 +399,9 @@ def do_add_child(
         added_by=adult.contact,
     )
     if not child.given_name or not child.family_name:
-        raise ContactError("name: give the child's first and last names")
+        raise ContactError("give the child's first and last names", field="name")
     if date_of_birth > timezone.localdate() or not child.is_child():
-        raise ContactError("date_of_birth: a child added here must be under 18")
+        raise ContactError("a child added here must be under 18", field="date_of_birth")
     with transaction.atomic():
         child.save()
         link = ContactLink.objects.create(
@@ -413,9 +426,11 @@ def do_add_official(
 ) -> ContactLink:
     """Staff add an official (a solicitor, a probation officer, …), approved at once."""
     if relationship not in OFFICIAL:
-        raise ContactError(f"relationship {relationship!r}: not an official relationship")
+        raise ContactError(
+            "not an official relationship", field="relationship", subject=f"{relationship!r}"
+        )
     if not given_name.strip() or not family_name.strip():
-        raise ContactError("name: give the first and last names")
+        raise ContactError("give the first and last names", field="name")
     with transaction.atomic():
         person = Contact.objects.create(
             given_name=given_name.strip(),
@@ -467,11 +482,11 @@ def do_decide_link(
 ) -> ContactLink:
     """Staff approve (with the relationship, and an expiry if they set one) or refuse."""
     if relationship is not None and relationship not in Relationship.values:
-        raise ContactError(f"relationship {relationship!r}: not a relationship")
+        raise ContactError("not a relationship", field="relationship", subject=f"{relationship!r}")
     if not approve and not reason.strip():
-        raise ContactError("reason: say why the contact is refused")
+        raise ContactError("say why the contact is refused", field="reason")
     if expires_on is not None and expires_on < timezone.localdate():
-        raise ContactError("expires_on: that day has passed")
+        raise ContactError("that day has passed", field="expires_on")
     with transaction.atomic():
         locked = _locked(link)
         if locked.status != LinkStatus.CONFIRMED:
@@ -509,7 +524,7 @@ def do_decide_link(
 def do_revoke_link(link: ContactLink, *, reason: str, actor: Actor | Any) -> ContactLink:
     """Take an approved contact off the list: every channel to them stops within a second."""
     if not reason.strip():
-        raise ContactError("reason: say why the contact is revoked")
+        raise ContactError("say why the contact is revoked", field="reason")
     with transaction.atomic():
         locked = _locked(link)
         if locked.status != LinkStatus.APPROVED:
@@ -557,12 +572,16 @@ def do_add_restriction(
     ends_on: dt.date | None = None,
 ) -> ContactRestriction:
     if code not in RestrictionCode.values:
-        raise ContactError(f"code {code!r}: expected one of {', '.join(RestrictionCode.values)}")
+        raise ContactError(
+            f"expected one of {', '.join(RestrictionCode.values)}",
+            field="code",
+            subject=f"{code!r}",
+        )
     if not reason.strip():
-        raise ContactError("reason: say why the restriction is needed")
+        raise ContactError("say why the restriction is needed", field="reason")
     start = starts_on or timezone.localdate()
     if ends_on is not None and ends_on < start:
-        raise ContactError("ends_on: before the restriction starts")
+        raise ContactError("before the restriction starts", field="ends_on")
     with transaction.atomic():
         locked = _locked(link)
         restriction = ContactRestriction.objects.create(

@@ -99,7 +99,9 @@ def do_set_contact_settings(
     to copies sent from now on.
     """
     if not 1 <= identity_image_days <= IDENTITY_IMAGE_MAX_DAYS:
-        raise ContactError(f"identity_image_days: between 1 and {IDENTITY_IMAGE_MAX_DAYS} days")
+        raise ContactError(
+            f"between 1 and {IDENTITY_IMAGE_MAX_DAYS} days", field="identity_image_days"
+        )
     with transaction.atomic():
         found, _made = ContactSettings.objects.select_for_update().get_or_create(
             establishment=establishment
@@ -170,13 +172,13 @@ def check_image(data: bytes) -> str:
     """The content type of an acceptable copy; else a ContactError naming the field."""
     if len(data) > MAX_BYTES:
         raise ContactError(
-            f"document_image: the file must be smaller than {MAX_BYTES // (1024 * 1024)} MB"
+            f"the file must be smaller than {MAX_BYTES // (1024 * 1024)} MB", field="document_image"
         )
     if not data:
-        raise ContactError("document_image: the file is empty")
+        raise ContactError("the file is empty", field="document_image")
     kind = content_type_of(data)
     if kind is None:
-        raise ContactError("document_image: the file must be a JPEG, PNG or PDF")
+        raise ContactError("the file must be a JPEG, PNG or PDF", field="document_image")
     return kind
 
 
@@ -256,7 +258,7 @@ def do_view_identity_image(image: IdentityImage, *, actor: Actor | Any) -> bytes
             .get(pk=image.pk)
         )
         if fresh.deleted_at is not None or not fresh.ciphertext:
-            raise ContactError(f"image {fresh.pk}: deleted")
+            raise ContactError("deleted", field="image", subject=f"{fresh.pk}")
         data = decrypt(bytes(fresh.ciphertext), link_id=fresh.link_id)
         record_event(
             "contacts.identity_image.view",
@@ -343,7 +345,7 @@ def decrypt(blob: bytes, *, link_id: int) -> bytes:
     try:
         return AESGCM(_key()).decrypt(blob[:_NONCE], blob[_NONCE:], _bound_to(link_id))
     except InvalidTag as exc:
-        raise ContactError("document_image: it cannot be decrypted with this key") from exc
+        raise ContactError("it cannot be decrypted with this key", field="document_image") from exc
 
 
 def key_path() -> Path:

@@ -8,21 +8,16 @@ They check what was typed; ``contacts.actions`` checks the rules, and its refusa
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django import forms
-from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from wicketgate.contacts.actions import ContactError
 from wicketgate.contacts.codes import OFFICIAL, DocumentType, Relationship, RestrictionCode
 from wicketgate.contacts.documents import MAX_BYTES, content_type_of
 from wicketgate.contacts.models import IDENTITY_IMAGE_MAX_DAYS
 from wicketgate.web.forms.base import GovukForm
 from wicketgate.web.forms.fields import GovukDateField
-
-_ACTION_ERROR = re.compile(r"^([a-z_]+)(?: [^:]*)?: (.+)$", re.DOTALL)
 
 SOCIAL_CHOICES = [("", _("Choose"))] + [
     (value, label) for value, label in Relationship.choices if value not in OFFICIAL
@@ -34,23 +29,13 @@ OFFICIAL_CHOICES = [("", _("Choose"))] + [
 
 class ContactForm(GovukForm):
     # Names the actions give their arguments → the field that shows their problems.
-    ACTION_FIELDS: dict[str, str] = {}
+    ACTION_FIELDS = {}
     # Several forms share the staff link page: each keeps its own ids.
     AUTO_ID = "id_%s"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", self.AUTO_ID)
         super().__init__(*args, **kwargs)
-
-    def add_action_error(self, error: ContactError) -> None:
-        text = str(error)
-        match = _ACTION_ERROR.match(text)
-        if match:
-            name = self.ACTION_FIELDS.get(match[1], match[1])
-            if name in self.fields:
-                self.add_error(name, capfirst(match[2]))
-                return
-        self.add_error(None, capfirst(text))
 
 
 def _name(label: Any) -> forms.CharField:

@@ -26,10 +26,11 @@ from wicketgate.gateway.models import (
     hash_secret,
     new_secret,
 )
+from wicketgate.lib.errors import ActionError
 from wicketgate.people.models import Prisoner
 
 
-class GatewayError(ValueError):
+class GatewayError(ActionError):
     """A gateway change that cannot be made; the message says why, in plain words."""
 
 
@@ -53,22 +54,30 @@ def do_register_device(
         or not all(c.isalnum() or c in "-_." for c in device_id)
     ):
         raise GatewayError(
-            f"device id {device_id!r}: use 1 to 40 letters, digits, dots, dashes or underscores"
+            "use 1 to 40 letters, digits, dots, dashes or underscores",
+            field="device",
+            subject=f"id {device_id!r}",
         )
     if kind not in DeviceKind.values:
-        raise GatewayError(f"kind {kind!r}: expected one of {', '.join(DeviceKind.values)}")
+        raise GatewayError(
+            f"expected one of {', '.join(DeviceKind.values)}", field="kind", subject=f"{kind!r}"
+        )
     if location.establishment_id != establishment.pk:
         raise GatewayError(f"location {location.code} is not at {establishment.code}")
     if location.kind in (LocationKind.WING, LocationKind.LANDING):
         raise GatewayError(
-            f"location {location.code} is a {location.kind.lower()}: register the device in a cell, "
-            "kiosk area, education room, library, workshop or video suite"
+            "register the device in a cell, "
+            "kiosk area, education room, library, workshop or video suite",
+            field="location",
+            subject=f"{location.code} is a {location.kind.lower()}",
         )
     if address:
         try:
             address = _plain(address.strip())  # as Squid writes a client's: never ::ffff:a.b.c.d
         except ValueError:
-            raise GatewayError(f"address {address!r}: not an IP address") from None
+            raise GatewayError(
+                "not an IP address", field="address", subject=f"{address!r}"
+            ) from None
     key = new_secret()
     with transaction.atomic():
         if Device.objects.filter(device_id=device_id).exists():
@@ -220,18 +229,22 @@ def _bound_address(device: Device, address: str | None) -> str:
         try:
             given = _plain(address.strip())
         except ValueError:
-            raise GatewayError(f"address {address!r}: not an IP address") from None
+            raise GatewayError(
+                "not an IP address", field="address", subject=f"{address!r}"
+            ) from None
     registered = _plain(device.address) if device.address else None
     if registered and given and given != registered:
         raise GatewayError(
-            f"device {device.device_id} is registered at {registered}: "
-            f"a sign-in from {given} is not its"
+            f"a sign-in from {given} is not its",
+            field="device",
+            subject=f"{device.device_id} is registered at {registered}",
         )
     bound = registered or given
     if bound is None:
         raise GatewayError(
-            f"device {device.device_id} has no registered address: give the address it "
-            "signs in from (a session is served to that address only)"
+            "give the address it signs in from (a session is served to that address only)",
+            field="device",
+            subject=f"{device.device_id} has no registered address",
         )
     return bound
 
@@ -248,7 +261,11 @@ def do_close_device_session(
 ) -> bool:
     """Close the session if it is still open; returns whether this call closed it."""
     if reason not in CloseReason.values:
-        raise GatewayError(f"reason {reason!r}: expected one of {', '.join(CloseReason.values)}")
+        raise GatewayError(
+            f"expected one of {', '.join(CloseReason.values)}",
+            field="reason",
+            subject=f"{reason!r}",
+        )
     with transaction.atomic():
         closed = _close_open_sessions(
             DeviceSession.objects.filter(pk=session.pk), reason, actor, note=note

@@ -9,11 +9,9 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
-from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from wicketgate.estate.models import Establishment, Location
-from wicketgate.gateway.actions import GatewayError
 from wicketgate.gateway.models import Device, DeviceKind, Lockdown
 from wicketgate.people.forms import LocationChoiceField
 from wicketgate.web.forms.base import GovukForm
@@ -22,8 +20,7 @@ WHOLE = "all"  # the lockdown form's choice for the whole establishment
 
 
 class GatewayForm(GovukForm):
-    def add_action_error(self, error: GatewayError) -> None:
-        self.add_error(None, capfirst(str(error)))
+    """The gateway's forms: the actions' refusals show at the top of the page."""
 
 
 class LockdownForm(GatewayForm):
@@ -61,6 +58,7 @@ class LockdownForm(GatewayForm):
 
 
 class RegisterDeviceForm(GatewayForm):
+    ACTION_FIELDS = {"device": "device_id"}
     device_id = forms.CharField(
         label=_("Device ID"),
         help_text=_("Its asset tag or host name, for example NGT-A-LAPTOP-0142"),

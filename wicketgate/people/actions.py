@@ -16,6 +16,7 @@ from django.utils import timezone
 from wicketgate.audit.log import Actor, as_actor, record_event
 from wicketgate.estate.codes import level_after_transfer
 from wicketgate.estate.models import Establishment, Location
+from wicketgate.lib.errors import ActionError
 from wicketgate.lib.importing import ImportRejected, ImportSummary, Problem
 from wicketgate.people.imports import PrisonerRow
 from wicketgate.people.incentives import next_review_due
@@ -24,7 +25,7 @@ from wicketgate.people.models import AlertCode, IncentiveReview, Movement, Priso
 IMPORT_COUNTS = ["created", "updated", "transferred", "unchanged"]
 
 
-class ActionError(ValueError):
+class PeopleError(ActionError):
     """A requested change breaks a rule; nothing was changed."""
 
 
@@ -85,9 +86,9 @@ def do_transfer_prisoner(
     prisoner: Prisoner, to: Establishment, *, location: Location | None = None, actor: Actor | Any
 ) -> Prisoner:
     if to.pk == prisoner.establishment_id:
-        raise ActionError(f"{prisoner.prison_number} is already at {to.code}")
+        raise PeopleError(f"{prisoner.prison_number} is already at {to.code}")
     if location is not None and location.establishment_id != to.pk:
-        raise ActionError(f"{location.code} is not in {to.code}")
+        raise PeopleError(f"{location.code} is not in {to.code}")
     with transaction.atomic():
         locked = Prisoner.objects.select_for_update().get(pk=prisoner.pk)
         _transfer(locked, to, location, locked.incentive_level, as_actor(actor))
@@ -98,11 +99,11 @@ def do_move_prisoner(
     prisoner: Prisoner, location: Location, *, actor: Actor | Any, comment: str = ""
 ) -> Prisoner:
     if location.establishment_id != prisoner.establishment_id:
-        raise ActionError(f"{location.code} is not in {prisoner.establishment.code}")
+        raise PeopleError(f"{location.code} is not in {prisoner.establishment.code}")
     with transaction.atomic():
         locked = Prisoner.objects.select_for_update().get(pk=prisoner.pk)
         if locked.location_id == location.pk:
-            raise ActionError(f"{prisoner.prison_number} is already in {location.code}")
+            raise PeopleError(f"{prisoner.prison_number} is already in {location.code}")
         _move(locked, location, as_actor(actor), comment=comment)
     return locked
 
@@ -112,14 +113,14 @@ def do_review_incentive_level(
 ) -> IncentiveReview:
     """Record an incentive review; the level must be one the establishment offers."""
     if not comment.strip():
-        raise ActionError("a review needs a reason")
+        raise PeopleError("a review needs a reason")
     with transaction.atomic():
         locked = (
             Prisoner.objects.select_for_update().select_related("establishment").get(pk=prisoner.pk)
         )
         offered = locked.establishment.offered_levels
         if level not in offered:
-            raise ActionError(
+            raise PeopleError(
                 f"{level} is not offered at {locked.establishment.code} ({', '.join(offered)})"
             )
         review = _record_level(
@@ -140,10 +141,10 @@ def do_add_alert(
 ) -> PrisonerAlert:
     alert_code = AlertCode.objects.filter(code=code, active=True).first()
     if alert_code is None:
-        raise ActionError(f"no alert code {code!r}")
+        raise PeopleError(f"no alert code {code!r}")
     start = starts_on or timezone.localdate()
     if ends_on is not None and ends_on < start:
-        raise ActionError("an alert cannot end before it starts")
+        raise PeopleError("an alert cannot end before it starts")
     with transaction.atomic():
         alert = PrisonerAlert.objects.create(
             prisoner=prisoner,
@@ -178,7 +179,7 @@ def do_end_alert(
             .get(pk=alert.pk)
         )
         if not locked.is_active(end) and locked.ends_on is not None and locked.ends_on <= end:
-            raise ActionError("the alert has already ended")
+            raise PeopleError("the alert has already ended")
         locked.ends_on = max(end, locked.starts_on)
         locked.save(update_fields=["ends_on"])
         record_event(

@@ -12,13 +12,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from wicketgate.policy.models import Category
-from wicketgate.policy.site_requests import REASON_MAX, RESPONSE_MAX, URL_MAX, SiteRequestError
+from wicketgate.policy.site_requests import REASON_MAX, RESPONSE_MAX, URL_MAX
 from wicketgate.web.forms.base import GovukForm
 
 
 class ActionErrorsForm(GovukForm):
-    def add_action_error(self, error: SiteRequestError) -> None:
-        self.add_error(error.field if error.field in self.fields else None, str(error))
+    """The site request forms: each refusal shows beside the field it names."""
 
 
 class SiteRequestForm(ActionErrorsForm):

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from wicketgate.accounts.models import User
 from wicketgate.audit.log import Actor, as_actor, record_event
+from wicketgate.lib.errors import ActionError
 from wicketgate.people.models import Prisoner
 from wicketgate.policy.hosts import BadResource, parse_url
 from wicketgate.policy.imports import SiteEntry
@@ -30,15 +31,8 @@ REASON_MAX = 1000
 RESPONSE_MAX = 1000
 
 
-class SiteRequestError(ValueError):
-    """A request or a review breaks a rule; nothing was changed.
-
-    ``field`` names the input at fault, so a form can show the message beside it.
-    """
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+class SiteRequestError(ActionError):
+    """A request or a review breaks a rule; nothing was changed."""
 
 
 def do_request_site(

@@ -85,7 +85,7 @@ def deactivate_session(request: HttpRequest, code: str, pk: int) -> HttpResponse
     try:
         do_deactivate_call_session(session, actor=request.user)
     except CallSettingsError as exc:
-        messages.error(request, capfirst(str(exc).split(": ", 1)[-1]))
+        messages.error(request, capfirst(exc.message))
     else:
         messages.success(request, _("The session is no longer offered."))
     return redirect("calls:staff-call-sessions", code=establishment.code)

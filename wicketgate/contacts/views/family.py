@@ -82,9 +82,7 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
     try:
         do_verify_email(token)
     except ContactError as exc:
-        return render(
-            request, "contacts/family/verified.html", {"problem": str(exc).split(": ", 1)[-1]}
-        )
+        return render(request, "contacts/family/verified.html", {"problem": exc.message})
     return render(request, "contacts/family/verified.html", {"problem": ""})
 
 

@@ -323,7 +323,7 @@ def test_it_shows_a_registration_the_action_refuses_as_a_form_error(
     ("data", "message"),
     [
         ({"device_id": "", "kind": "laptop"}, "Enter the device ID"),
-        ({"device_id": "NGT A 1", "kind": "laptop"}, "use 1 to 40 letters, digits"),
+        ({"device_id": "NGT A 1", "kind": "laptop"}, "Use 1 to 40 letters, digits"),
         ({"device_id": "NGT-1"}, "Choose the kind of device"),
         ({"device_id": "NGT-1", "kind": "phone"}, "Choose the kind of device"),
         ({"device_id": "NGT-1", "kind": "pc", "address": "10.20.1"}, "Enter an IP address"),
@@ -336,6 +336,8 @@ def test_it_refuses_a_device_it_cannot_register(
         response = security_a.post(REGISTER, {"location": estate.a_cell.pk, **data})
     assert response.status_code == 200
     assert message in response.content.decode()
+    if data.get("device_id") == "NGT A 1":  # the action's refusal, beside the field it names
+        assert 'id="id_device_id_error"' in response.content.decode()
 
 
 def test_it_retires_a_device_and_ends_its_session(security_a: Client, estate: Estate) -> None:

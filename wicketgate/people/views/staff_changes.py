@@ -19,8 +19,8 @@ from wicketgate.accounts.models import PrisonerAccount
 from wicketgate.accounts.roles import Action
 from wicketgate.estate.models import Location
 from wicketgate.gateway.models import Device
+from wicketgate.lib.errors import ActionError
 from wicketgate.people.actions import (
-    ActionError,
     do_add_alert,
     do_end_alert,
     do_move_prisoner,

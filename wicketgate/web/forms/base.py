@@ -6,9 +6,12 @@ Widgets get the design system's classes, fields in error get its error classes, 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
+from django.utils.text import capfirst
+
+from wicketgate.lib.errors import ActionError
 
 _WIDGET_CLASSES: list[tuple[type[forms.Widget], str]] = [
     (forms.Textarea, "govuk-textarea"),
@@ -26,6 +29,16 @@ _ERROR_CLASSES = {
 
 
 class GovukForm(forms.Form):
+    # The names actions give their arguments → the field of this form that shows their
+    # refusals, where the two differ (``name`` → ``given_name``); a name not among the
+    # form's fields shows at the top of the page.
+    ACTION_FIELDS: ClassVar[dict[str, str]] = {}
+
+    def add_action_error(self, error: ActionError) -> None:
+        """Show an action's refusal beside the field it names (see lib.errors)."""
+        name = self.ACTION_FIELDS.get(error.field, error.field) if error.field else None
+        self.add_error(name if name in self.fields else None, capfirst(error.message))
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
