@@ -41,6 +41,31 @@ def establishment_ids_for(user: Any, action: str) -> set[int] | None:
     return set(cache[action])
 
 
+def may_at(user: Any, action: str, establishment_id: int | None) -> bool:
+    """Whether ``user`` may do ``action`` at this establishment (the estate admin: at all)."""
+    ids = establishment_ids_for(user, action)
+    return ids is ALL or (establishment_id is not None and establishment_id in ids)
+
+
+def may_somewhere(user: Any, action: str) -> bool:
+    """Whether ``user`` may do ``action`` at any establishment (the estate admin: at all)."""
+    ids = establishment_ids_for(user, action)
+    return ids is ALL or bool(ids)
+
+
+def actions_somewhere(user: Any) -> frozenset[str]:
+    """Every action ``user`` may do at one establishment or more, in one query: what
+    ``may_somewhere`` answers for one action, for all of them at once."""
+    from wicketgate.accounts.roles import Action
+
+    if not _is_active_staff(user):
+        return frozenset()  # deny by default, as establishment_ids_for does
+    if user.is_estate_admin:
+        return frozenset(Action.values)
+    roles = set(user.staff_memberships.values_list("role", flat=True))
+    return frozenset().union(*(ROLE_ACTIONS.get(role, frozenset()) for role in roles))
+
+
 def _is_active_staff(user: Any) -> bool:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False

@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models import Q
 
 from wicketgate.accounts.roles import Action
-from wicketgate.accounts.scoping import ALL, establishment_ids_for
+from wicketgate.accounts.scoping import ALL, establishment_ids_for, may_at, may_somewhere
 from wicketgate.policy.models import AccessRule, PolicyProposal
 
 PROPOSAL_ACTIONS = (Action.PROPOSE_POLICY, Action.APPROVE_POLICY)
@@ -42,20 +42,14 @@ def visible_proposals(user: Any) -> Any:
 def may_propose(user: Any, establishment: Any) -> bool:
     """At an establishment: with PROPOSE_POLICY there. Estate-wide (None): with it anywhere,
     as only the estate administrator can approve it."""
-    ids = establishment_ids_for(user, Action.PROPOSE_POLICY)
-    if ids is ALL:
-        return True
     if establishment is None:
-        return bool(ids)
-    return establishment.pk in ids
+        return may_somewhere(user, Action.PROPOSE_POLICY)
+    return may_at(user, Action.PROPOSE_POLICY, establishment.pk)
 
 
 def may_approve_at(user: Any, establishment: Any) -> bool:
     """APPROVE_POLICY at the establishment; for an estate-wide proposal, the estate admin."""
-    ids = establishment_ids_for(user, Action.APPROVE_POLICY)
-    if ids is ALL:
-        return True
-    return establishment is not None and establishment.pk in ids
+    return may_at(user, Action.APPROVE_POLICY, establishment.pk if establishment else None)
 
 
 def may_decide(user: Any, proposal: PolicyProposal) -> bool:

@@ -8,7 +8,8 @@ from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
 from wicketgate.accounts.roles import Action
-from wicketgate.web.decorators import actions_somewhere, is_verified_staff
+from wicketgate.accounts.scoping import actions_somewhere
+from wicketgate.web.decorators import is_verified_staff
 from wicketgate.web.switcher import current_establishment, visible_establishments
 
 # The navigation's links, each shown to staff who may do its action somewhere.

@@ -19,8 +19,7 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 
 from wicketgate.accounts.models import UserKind
-from wicketgate.accounts.roles import ROLE_ACTIONS, Action
-from wicketgate.accounts.scoping import ALL, establishment_ids_for
+from wicketgate.accounts.scoping import may_somewhere
 
 View = Callable[..., HttpResponseBase]
 
@@ -42,25 +41,10 @@ def staff_required(view: View) -> View:
     return _portal_required(view, UserKind.STAFF, "web:sign-in", needs_second_factor=True)
 
 
-def audit_required(view: View) -> View:
-    """May search the audit log at some establishment; anyone else gets a 404.
-
-    Goes beneath ``staff_required``. Which events they see is still for ``for_user``.
-    """
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not may_somewhere(request.user, Action.VIEW_AUDIT):
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
 def somewhere_required(action: str) -> Callable[[View], View]:
-    """May do ``action`` at some establishment; anyone else gets a 404.
-
-    Goes beneath ``staff_required``. Which records they see is still for ``for_user``.
+    """May do ``action`` at some establishment (``accounts.scoping.may_somewhere``); anyone
+    else gets a 404. The one permission decorator: it goes beneath ``staff_required``, and
+    which records they see is still for ``for_user``, and at one establishment ``may_at``.
     """
 
     def decorator(view: View) -> View:
@@ -73,25 +57,6 @@ def somewhere_required(action: str) -> Callable[[View], View]:
         return wrapper
 
     return decorator
-
-
-def actions_somewhere(user: Any) -> frozenset[str]:
-    """Every action ``user`` may do at one establishment or more, in one query: what
-    ``may_somewhere`` answers for one action, for all of them at once."""
-    if not (
-        user.is_authenticated and user.is_active and getattr(user, "kind", None) == UserKind.STAFF
-    ):
-        return frozenset()  # deny by default, as establishment_ids_for does
-    if user.is_estate_admin:
-        return frozenset(Action.values)
-    roles = set(user.staff_memberships.values_list("role", flat=True))
-    return frozenset().union(*(ROLE_ACTIONS.get(role, frozenset()) for role in roles))
-
-
-def may_somewhere(user: Any, action: str) -> bool:
-    """Whether ``user`` may do ``action`` at any establishment (the estate admin: at all)."""
-    ids = establishment_ids_for(user, action)
-    return ids is ALL or bool(ids)
 
 
 def prisoner_required(view: View) -> View:

@@ -45,3 +45,20 @@ def test_it_never_signs_in_a_prisoner_device_account_with_a_password(estate: Est
     username = estate.prisoner_user.username
     assert authenticate(request, username=username, password=PRISONER_PIN) is None
     assert authenticate(request, prison_number="A1234BC", pin=PRISONER_PIN) == estate.prisoner_user
+
+
+def test_may_at_answers_for_one_establishment_as_for_user_scopes(estate: Estate) -> None:
+    from wicketgate.accounts.scoping import may_at, may_somewhere
+
+    a, b = estate.a.pk, estate.b.pk
+    assert may_at(estate.clerk_a, Action.VIEW, a)
+    assert not may_at(estate.clerk_a, Action.VIEW, b)
+    assert not may_at(estate.clerk_a, Action.VIEW, None)  # estate-wide: the admin's alone
+    assert not may_at(estate.clerk_a, Action.APPROVE_POLICY, a)  # not the clerk's role
+    assert may_at(estate.estate_admin, Action.APPROVE_POLICY, b) and may_at(
+        estate.estate_admin, Action.VIEW, None
+    )
+    assert not may_at(estate.prisoner_user, Action.VIEW, a)
+    assert may_somewhere(estate.clerk_a, Action.VIEW)
+    assert not may_somewhere(estate.clerk_a, Action.APPROVE_POLICY)
+    assert not may_somewhere(estate.family_user, Action.VIEW)

@@ -31,7 +31,7 @@ from wicketgate.audit.queries import EventFilter, search
 from wicketgate.audit.signing import private_key
 from wicketgate.estate.models import Establishment
 from wicketgate.people.models import Prisoner
-from wicketgate.web.decorators import audit_required, staff_required
+from wicketgate.web.decorators import somewhere_required, staff_required
 
 PER_PAGE = 50
 PRISONER = "people.prisoner"  # how events name a prisoner as their subject
@@ -54,7 +54,7 @@ class EventPage:
 
 @require_GET
 @staff_required
-@audit_required
+@somewhere_required(Action.VIEW_AUDIT)
 def audit_search(request: HttpRequest) -> HttpResponse:
     form = AuditSearchForm(
         request.GET if _has_filters(request.GET) else None,
@@ -65,7 +65,7 @@ def audit_search(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @staff_required
-@audit_required
+@somewhere_required(Action.VIEW_AUDIT)
 def audit_export(request: HttpRequest) -> HttpResponseBase:
     form = AuditExportForm(request.POST, establishments=_establishments(request))
     if not form.is_valid():
@@ -85,7 +85,7 @@ def audit_export(request: HttpRequest) -> HttpResponseBase:
 
 @require_GET
 @staff_required
-@audit_required
+@somewhere_required(Action.VIEW_AUDIT)
 def audit_event(request: HttpRequest, seq: int) -> HttpResponse:
     visible = _events_for(request)
     event = get_object_or_404(visible.select_related("establishment"), seq=seq)
@@ -117,7 +117,7 @@ def audit_event(request: HttpRequest, seq: int) -> HttpResponse:
 
 @require_GET
 @staff_required
-@audit_required
+@somewhere_required(Action.VIEW_AUDIT)
 def prisoner_timeline(request: HttpRequest, prison_number: str) -> HttpResponse:
     prisoner = get_object_or_404(
         Prisoner.objects.for_user(request.user, Action.VIEW_AUDIT).select_related("establishment"),

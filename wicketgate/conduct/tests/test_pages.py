@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from wicketgate.accounts.models import StaffMembership, User
 from wicketgate.accounts.roles import Action, StaffRole
+from wicketgate.accounts.scoping import actions_somewhere, may_somewhere
 from wicketgate.audit.models import AuditEvent
 from wicketgate.conduct.actions import do_add_sanction, do_move_incident
 from wicketgate.conduct.alerts import trigger_for
@@ -27,7 +28,6 @@ from wicketgate.conduct.models import AlertTrigger, ConductAlert, Incident, Sanc
 from wicketgate.conduct.tests import data as conduct_data
 from wicketgate.people.models import Prisoner
 from wicketgate.testing.personas import SETUP, Estate, staff_client
-from wicketgate.web.decorators import actions_somewhere, may_somewhere
 from wicketgate.web.tests.endpoints import CONDUCT, Endpoint
 
 INCIDENTS = "/staff/conduct/incidents/"

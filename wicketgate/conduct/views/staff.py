@@ -17,7 +17,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wicketgate.accounts.roles import Action
-from wicketgate.accounts.scoping import ALL, establishment_ids_for
+from wicketgate.accounts.scoping import may_at
 from wicketgate.audit.models import AuditEvent
 from wicketgate.conduct import limits
 from wicketgate.conduct.actions import (
@@ -201,17 +201,16 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @staff_required
 def move_incident(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = _incident(request, pk, REPORT)
     form_class = MOVE_STEPS.get(request.POST.get("step", "")) or MOVE_FORMS.get(
         request.POST.get("to", "")
     )
+    # Lodging an appeal is for whoever may report incidents; every other step is the
+    # adjudicator's: the incident is found through the scope of the action the step needs.
+    needs = REPORT if form_class is None or form_class is AppealForm else ADJUDICATE
+    incident = _incident(request, pk, needs)
     if form_class is None:
         messages.error(request, _("Choose what to record."))
         return redirect("conduct:conduct-incident", pk=incident.pk)
-    if form_class is not AppealForm and not _may(
-        request, ADJUDICATE, incident.prisoner.establishment_id
-    ):
-        raise Http404
     form = form_class(request.POST)
     if form.is_valid():
         to = form.cleaned_data["to"]
@@ -415,7 +414,9 @@ def prisoner_conduct(request: HttpRequest, prison_number: str) -> HttpResponse:
                 for entry in conduct_timeline(incidents, sanctions, alerts)
             ],
             "limits_text": limits.describe_limits(prisoner, timezone.localdate()),
-            "can_review_alerts": _may(request, Action.REVIEW_ALERTS, prisoner.establishment_id),
+            "can_review_alerts": may_at(
+                request.user, Action.REVIEW_ALERTS, prisoner.establishment_id
+            ),
         },
     )
 
@@ -448,14 +449,6 @@ def _sanction_home(sanction: Sanction) -> str:
     return reverse(
         "conduct:prisoner-conduct", kwargs={"prison_number": sanction.prisoner.prison_number}
     )
-
-
-def _may(request: HttpRequest, action: str, establishment_id: int) -> bool:
-    """Whether the user may do ``action`` at an establishment. Conduct records are the
-    business of the prisoner's establishment now (as ``for_user`` scopes them); audit
-    events, of the one where they were recorded."""
-    ids = establishment_ids_for(request.user, action)
-    return ids is ALL or establishment_id in ids
 
 
 def _has_filters(request: HttpRequest) -> bool:
@@ -500,7 +493,7 @@ def _rows(request: HttpRequest, sanctions: list[Sanction]) -> list[SanctionRow]:
                 state_label=str(label),
                 state_colour=colour,
                 restricts=restricts_for_staff(sanction, names),
-                may_adjudicate=_may(request, ADJUDICATE, sanction.prisoner.establishment_id),
+                may_adjudicate=may_at(request.user, ADJUDICATE, sanction.prisoner.establishment_id),
             )
         )
     return rows
@@ -510,7 +503,7 @@ def _incident_page(
     request: HttpRequest, incident: Incident, *, sent: MoveForm | None = None
 ) -> HttpResponse:
     """The incident, its history and sanctions, and a form for each step it may take next."""
-    may_adjudicate = _may(request, ADJUDICATE, incident.prisoner.establishment_id)
+    may_adjudicate = may_at(request.user, ADJUDICATE, incident.prisoner.establishment_id)
     steps = TRANSITIONS[incident.status]
     move_forms: list[MoveForm] = []
     for form_class in dict.fromkeys(MOVE_FORMS[step] for step in steps):
@@ -563,7 +556,7 @@ def _incident_page(
             "form": sent,  # the page's title and error summary speak for the form sent
             "may_adjudicate": may_adjudicate,
             "may_sanction": may_adjudicate and incident.status in PUNISHABLE,
-            "can_view_audit": _may(request, Action.VIEW_AUDIT, incident.establishment_id),
+            "can_view_audit": may_at(request.user, Action.VIEW_AUDIT, incident.establishment_id),
             "sanctions": _rows(request, sanctions),
             "activated": _rows(request, activated),
             "could_activate": _rows(request, could_activate),

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from wicketgate.accounts.roles import Action
+from wicketgate.accounts.scoping import may_at, may_somewhere
 from wicketgate.conduct.actions import ConductError, do_dismiss_alert, do_set_alert_trigger
 from wicketgate.conduct.alerts import trigger_for
 from wicketgate.conduct.codes import AlertKind, AlertStatus, IncidentService
@@ -27,7 +28,7 @@ from wicketgate.conduct.models import AlertTrigger, ConductAlert, ConductAlertQu
 from wicketgate.conduct.views.staff import report_form, submit_report
 from wicketgate.estate.models import Establishment
 from wicketgate.people.models import Prisoner
-from wicketgate.web.decorators import may_somewhere, somewhere_required, staff_required
+from wicketgate.web.decorators import somewhere_required, staff_required
 from wicketgate.web.switcher import current_establishment
 
 REVIEW = Action.REVIEW_ALERTS
@@ -64,8 +65,8 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
             "current": current,
             "show_establishment": current is None,
             "evidence_shown": EVIDENCE_SHOWN,
-            "may_view_audit": _somewhere(request, Action.VIEW_AUDIT),
-            "may_report": _somewhere(request, Action.REPORT_INCIDENTS),
+            "may_view_audit": may_somewhere(request.user, Action.VIEW_AUDIT),
+            "may_report": may_somewhere(request.user, Action.REPORT_INCIDENTS),
         },
     )
 
@@ -97,7 +98,7 @@ def dismiss_alert(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "form": form,
             "alert": alert,
-            "may_view_audit": _may_view_audit(request, alert.establishment_id),
+            "may_view_audit": may_at(request.user, Action.VIEW_AUDIT, alert.establishment_id),
         },
     )
 
@@ -219,18 +220,6 @@ def _open_alert(request: HttpRequest, pk: int) -> ConductAlert:
 def _establishment(request: HttpRequest, code: str) -> Establishment:
     return get_object_or_404(
         Establishment.objects.for_user(request.user, REVIEW), code=code.upper()
-    )
-
-
-def _somewhere(request: HttpRequest, action: str) -> bool:
-    return may_somewhere(request.user, action)
-
-
-def _may_view_audit(request: HttpRequest, establishment_id: int) -> bool:
-    return (
-        Establishment.objects.for_user(request.user, Action.VIEW_AUDIT)
-        .filter(pk=establishment_id)
-        .exists()
     )
 
 

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET
 from wicketgate.accounts.models import PinThrottle, PrisonerAccount
 from wicketgate.accounts.pins import is_trusted
 from wicketgate.accounts.roles import Action
-from wicketgate.accounts.scoping import ALL, establishment_ids_for
+from wicketgate.accounts.scoping import may_at
 from wicketgate.estate.codes import LocationKind
 from wicketgate.estate.models import Location
 from wicketgate.gateway.models import Device
@@ -145,8 +145,12 @@ def prisoner_profile(request: HttpRequest, prison_number: str) -> HttpResponse:
             "can_view_browsing": Prisoner.objects.for_user(request.user, Action.VIEW_BROWSING)
             .filter(pk=prisoner.pk)
             .exists(),
-            "can_read_conduct": _may_at(request, Action.REPORT_INCIDENTS, prisoner),
-            "can_manage_contacts": _may_at(request, Action.MANAGE_CONTACTS, prisoner),
+            "can_read_conduct": may_at(
+                request.user, Action.REPORT_INCIDENTS, prisoner.establishment_id
+            ),
+            "can_manage_contacts": may_at(
+                request.user, Action.MANAGE_CONTACTS, prisoner.establishment_id
+            ),
             # Revoked or past their last day, exceptions stay listed: why access changed.
             "active_exceptions": [e for e in exceptions if _in_force(e, today)],
             "past_exceptions": [e for e in exceptions if not _in_force(e, today)],
@@ -155,11 +159,6 @@ def prisoner_profile(request: HttpRequest, prison_number: str) -> HttpResponse:
             .exists(),
         },
     )
-
-
-def _may_at(request: HttpRequest, action: str, prisoner: Prisoner) -> bool:
-    ids = establishment_ids_for(request.user, action)
-    return ids is ALL or prisoner.establishment_id in ids
 
 
 def _in_force(exception: PrisonerException, today: dt.date) -> bool:

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wicketgate.accounts.roles import Action
+from wicketgate.accounts.scoping import may_somewhere
 from wicketgate.estate.codes import IncentiveLevel
 from wicketgate.estate.models import Establishment
 from wicketgate.people.codes import LegalStatus, SecurityCategory
@@ -70,7 +71,7 @@ from wicketgate.policy.text import (
     proposal_title,
     rule_summary,
 )
-from wicketgate.web.decorators import may_somewhere, staff_required
+from wicketgate.web.decorators import staff_required
 from wicketgate.web.switcher import current_establishment
 
 PER_PAGE = 50

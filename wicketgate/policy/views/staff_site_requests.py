@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from wicketgate.accounts.models import User
 from wicketgate.accounts.roles import Action
-from wicketgate.accounts.scoping import ALL, establishment_ids_for
+from wicketgate.accounts.scoping import may_at, may_somewhere
 from wicketgate.policy.models import SiteRequest, SiteRequestQuerySet
 from wicketgate.policy.site_request_forms import DeclineForm, ProposeSiteForm
 from wicketgate.policy.site_requests import (
@@ -30,7 +30,7 @@ from wicketgate.policy.site_requests import (
     do_decline_site_request,
     do_propose_site_from_request,
 )
-from wicketgate.web.decorators import may_somewhere, staff_required
+from wicketgate.web.decorators import staff_required
 from wicketgate.web.switcher import current_establishment
 
 PER_PAGE = 50
@@ -114,9 +114,8 @@ def decline(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 @review_required
 def propose(request: HttpRequest, pk: int) -> HttpResponse:
-    site_request = _request_to_review(request, pk)
-    if not _may_propose(request, site_request):
-        raise Http404
+    # Found only among the requests of establishments where they may also propose.
+    site_request = _request_to_review(request, pk, also=Action.PROPOSE_POLICY)
     form = ProposeSiteForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -148,16 +147,13 @@ def _requests_for(request: HttpRequest) -> SiteRequestQuerySet:
     return SiteRequest.objects.for_user(request.user, Action.REVIEW_SITE_REQUESTS)
 
 
-def _request_to_review(request: HttpRequest, pk: int) -> SiteRequest:
+def _request_to_review(request: HttpRequest, pk: int, *, also: str | None = None) -> SiteRequest:
+    found = _requests_for(request)
+    if also is not None:
+        found = found.for_user(request.user, also)
     return get_object_or_404(
-        _requests_for(request).select_related("prisoner__establishment", "handled_by", "proposal"),
-        pk=pk,
+        found.select_related("prisoner__establishment", "handled_by", "proposal"), pk=pk
     )
-
-
-def _may_propose(request: HttpRequest, site_request: SiteRequest) -> bool:
-    ids = establishment_ids_for(request.user, Action.PROPOSE_POLICY)
-    return ids is ALL or site_request.prisoner.establishment_id in ids
 
 
 def _detail_page(
@@ -168,7 +164,9 @@ def _detail_page(
     propose_form: ProposeSiteForm | None = None,
 ) -> HttpResponse:
     is_open = site_request.status == SiteRequest.Status.OPEN
-    may_propose = is_open and _may_propose(request, site_request)
+    may_propose = is_open and may_at(
+        request.user, Action.PROPOSE_POLICY, site_request.prisoner.establishment_id
+    )
     return render(
         request,
         "policy/staff/site_request.html",
