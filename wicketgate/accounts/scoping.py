@@ -78,6 +78,10 @@ class ScopedQuerySet(models.QuerySet):
     """A queryset that knows the path from its model to its establishment."""
 
     establishment_field: ClassVar[str] = "establishment"
+    # The portals' scoping: the path from the model to the prisoner it is about, and to a
+    # contact it concerns (None where no contact sees these records).
+    prisoner_field: ClassVar[str] = "prisoner"
+    contact_field: ClassVar[str | None] = None
 
     def for_user(self, user: User | Any, action: str) -> Self:
         ids = establishment_ids_for(user, action)
@@ -86,3 +90,13 @@ class ScopedQuerySet(models.QuerySet):
         if not ids:
             return self.none()
         return self.filter(**{f"{self.establishment_field}__in": ids})
+
+    def for_prisoner(self, prisoner: Any) -> Self:
+        """What the prisoner signed in to the portal may see of these: their own."""
+        return self.filter(**{self.prisoner_field: prisoner})
+
+    def for_contact(self, contact: Any) -> Self:
+        """What the family member signed in may see of these: those they are on."""
+        if self.contact_field is None:
+            return self.none()  # deny by default: not a family's record
+        return self.filter(**{self.contact_field: contact}).distinct()

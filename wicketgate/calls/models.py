@@ -88,6 +88,7 @@ class SessionTemplate(models.Model):
 
 class BookingQuerySet(ScopedQuerySet):
     establishment_field = "prisoner__establishment"
+    contact_field = "participants__contact"
 
     def live(self) -> BookingQuerySet:
         return self.filter(status=BookingStatus.BOOKED)

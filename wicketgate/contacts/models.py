@@ -82,6 +82,7 @@ class Contact(models.Model):
 
 class ContactLinkQuerySet(ScopedQuerySet):
     establishment_field = "prisoner__establishment"
+    contact_field = "contact"
 
     def approved(self, on: dt.date | None = None) -> ContactLinkQuerySet:
         day = on or timezone.localdate()

@@ -6,16 +6,9 @@ prisoner reads go through the signed-in person, so nothing here decides who may 
 
 from __future__ import annotations
 
-from typing import Any
-
 from wicketgate.contacts.codes import LinkStatus
 from wicketgate.contacts.models import Contact, ContactLink, ContactLinkQuerySet
 from wicketgate.people.models import Prisoner
-
-
-def contact_of(user: Any) -> Contact | None:
-    """The person behind a family-portal account (None for an account made another way)."""
-    return Contact.objects.filter(user_id=user.pk).first()
 
 
 def links_of(contact: Contact) -> list[ContactLink]:

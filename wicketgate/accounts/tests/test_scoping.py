@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from wicketgate.accounts.roles import Action
 from wicketgate.estate.models import Establishment
 from wicketgate.people.models import Prisoner
@@ -62,3 +64,22 @@ def test_may_at_answers_for_one_establishment_as_for_user_scopes(estate: Estate)
     assert may_somewhere(estate.clerk_a, Action.VIEW)
     assert not may_somewhere(estate.clerk_a, Action.APPROVE_POLICY)
     assert not may_somewhere(estate.family_user, Action.VIEW)
+
+
+def test_the_portals_see_their_own_person_s_records_only(estate: Estate) -> None:
+    from wicketgate.calls.models import Booking
+    from wicketgate.calls.tests import data as call_data
+    from wicketgate.conduct.models import Sanction
+    from wicketgate.contacts.models import Contact
+
+    booking = call_data.booking(estate)
+    rita = booking.main_caller
+    stranger = Contact.objects.create(
+        given_name="Sam", family_name="Stranger", date_of_birth=dt.date(1980, 1, 1)
+    )
+    assert list(Booking.objects.for_prisoner(estate.prisoner_a)) == [booking]
+    assert not Booking.objects.for_prisoner(estate.prisoner_b).exists()
+    assert list(Booking.objects.for_contact(rita)) == [booking]
+    assert not Booking.objects.for_contact(stranger).exists()
+    # A record no family sees is nobody's from the family portal: deny by default.
+    assert not Sanction.objects.for_contact(rita).exists()

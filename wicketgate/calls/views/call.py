@@ -11,12 +11,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from wicketgate.accounts.models import PrisonerAccount
 from wicketgate.accounts.roles import Action
 from wicketgate.audit.log import Actor
 from wicketgate.calls.actions import (
@@ -32,20 +31,15 @@ from wicketgate.calls.models import Booking, Recording
 from wicketgate.calls.recordings import record_viewing
 from wicketgate.policy.engine import engine
 from wicketgate.web.decorators import family_required, prisoner_required, staff_required
+from wicketgate.web.portals import signed_in_contact, signed_in_prisoner
 
 
 def _family_booking(request: HttpRequest, pk: int) -> Booking:
-    contact = getattr(request.user, "contact", None)
-    if contact is None:
-        raise Http404
-    return get_object_or_404(Booking.objects.filter(participants__contact=contact), pk=pk)
+    return get_object_or_404(Booking.objects.for_contact(signed_in_contact(request)), pk=pk)
 
 
 def _prisoner_booking(request: HttpRequest, pk: int) -> Booking:
-    account = PrisonerAccount.objects.filter(user_id=int(request.user.pk or 0)).first()
-    if account is None:
-        raise Http404
-    return get_object_or_404(Booking.objects.filter(prisoner_id=account.prisoner_id), pk=pk)
+    return get_object_or_404(Booking.objects.for_prisoner(signed_in_prisoner(request)), pk=pk)
 
 
 def _staff_booking(request: HttpRequest, pk: int) -> Booking:
@@ -71,7 +65,7 @@ def family_tokens(request: HttpRequest, pk: int) -> HttpResponse:
             booking,
             engine=engine(),
             client=client,
-            contact=request.user.contact,  # type: ignore[union-attr]
+            contact=signed_in_contact(request),
         )
     )
 

@@ -36,14 +36,14 @@ from wicketgate.calls.queries import (
     upcoming,
 )
 from wicketgate.contacts.models import Contact, ContactLink
-from wicketgate.contacts.queries import contact_of
 from wicketgate.web.decorators import family_required
+from wicketgate.web.portals import signed_in_contact
 
 
 @require_GET
 @family_required
 def my_calls(request: HttpRequest) -> HttpResponse:
-    person = _person(request)
+    person = signed_in_contact(request)
     bookings = family_bookings(person)
     now = timezone.now()
     return render(
@@ -65,14 +65,14 @@ def my_calls(request: HttpRequest) -> HttpResponse:
 @require_GET
 @family_required
 def choose_prisoner(request: HttpRequest) -> HttpResponse:
-    person = _person(request)
+    person = signed_in_contact(request)
     return render(request, "calls/family/choose.html", {"prisoners": approved_prisoners_of(person)})
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @family_required
 def book(request: HttpRequest, pk: int) -> HttpResponse:
-    person = _person(request)
+    person = signed_in_contact(request)
     prisoner = next((p for p in approved_prisoners_of(person) if p.pk == pk), None)
     if prisoner is None:
         raise Http404
@@ -120,7 +120,7 @@ def book(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 @family_required
 def cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    person = _person(request)
+    person = signed_in_contact(request)
     # Only the main caller's own coming calls: anyone else's, or one that is over or
     # already cancelled, is a 404. Once it has started it stays, and the page says so.
     booking = get_object_or_404(
@@ -181,10 +181,3 @@ def parse_slot(value: str, establishment_id: int) -> tuple[SessionTemplate, dt.d
         pk=int(pk), suite__establishment_id=establishment_id
     )
     return session, dt.date.fromisoformat(day)
-
-
-def _person(request: HttpRequest) -> Contact:
-    person = contact_of(request.user)
-    if person is None:
-        raise Http404
-    return person

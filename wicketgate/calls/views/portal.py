@@ -13,7 +13,7 @@ from wicketgate.calls.codes import BookingStatus
 from wicketgate.calls.models import Booking
 from wicketgate.calls.queries import may_join
 from wicketgate.web.decorators import prisoner_required
-from wicketgate.web.views.portal import signed_in_prisoner
+from wicketgate.web.portals import signed_in_prisoner
 
 
 @require_GET

@@ -27,7 +27,7 @@ from wicketgate.conduct.text import (
 )
 from wicketgate.policy.models import Category
 from wicketgate.web.decorators import prisoner_required
-from wicketgate.web.views.portal import signed_in_prisoner
+from wicketgate.web.portals import signed_in_prisoner
 
 PAST = ("served", "quashed", "lapsed")
 
@@ -118,13 +118,13 @@ def appeal(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _own_sanctions(request: HttpRequest) -> QuerySet[Sanction]:
     return (
-        Sanction.objects.filter(prisoner=signed_in_prisoner(request))
+        Sanction.objects.for_prisoner(signed_in_prisoner(request))
         .select_related("incident")
         .order_by("-created_at", "-pk")
     )
 
 
 def _own_incidents(request: HttpRequest) -> QuerySet[Incident]:
-    return Incident.objects.filter(prisoner=signed_in_prisoner(request)).order_by(
+    return Incident.objects.for_prisoner(signed_in_prisoner(request)).order_by(
         "-occurred_at", "-pk"
     )

@@ -43,9 +43,10 @@ from wicketgate.contacts.forms import (
     ResendVerificationForm,
 )
 from wicketgate.contacts.models import Contact, ContactLink
-from wicketgate.contacts.queries import contact_of, links_of
+from wicketgate.contacts.queries import links_of
 from wicketgate.contacts.text import STATUS
 from wicketgate.web.decorators import family_required
+from wicketgate.web.portals import signed_in_contact
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -109,7 +110,7 @@ def resend(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 @family_required
 def identity(request: HttpRequest) -> HttpResponse:
-    person = _person(request)
+    person = signed_in_contact(request)
     initial = {
         "document_type": person.document_type,
         "address": person.address,
@@ -149,7 +150,7 @@ def identity(request: HttpRequest) -> HttpResponse:
 @require_GET
 @family_required
 def prisoners(request: HttpRequest) -> HttpResponse:
-    person = _person(request)
+    person = signed_in_contact(request)
     rows = [(link, *STATUS[link.status][::2]) for link in links_of(person)]
     return render(
         request,
@@ -161,7 +162,7 @@ def prisoners(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 @family_required
 def ask(request: HttpRequest) -> HttpResponse:
-    person = _person(request)
+    person = signed_in_contact(request)
     if person.email_verified_at is None:
         return render(request, "contacts/family/ask.html", {"person": person, "unverified": True})
     form = AskForm(request.POST if request.method == "POST" else None)
@@ -195,9 +196,9 @@ def ask(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 @family_required
 def add_child(request: HttpRequest, pk: int) -> HttpResponse:
-    person = _person(request)
+    person = signed_in_contact(request)
     adult = get_object_or_404(
-        ContactLink.objects.select_related("prisoner", "contact"), pk=pk, contact=person
+        ContactLink.objects.for_contact(person).select_related("prisoner", "contact"), pk=pk
     )
     if adult.status != LinkStatus.APPROVED:
         raise Http404
@@ -215,13 +216,6 @@ def add_child(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("contacts:family-prisoners")
     return render(request, "contacts/family/add_child.html", {"form": form, "link": adult})
-
-
-def _person(request: HttpRequest) -> Contact:
-    person = contact_of(request.user)
-    if person is None:
-        raise Http404  # an account made by staff, not through registration
-    return person
 
 
 def _send_already_registered(request: HttpRequest, email: str) -> None:

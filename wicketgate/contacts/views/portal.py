@@ -18,14 +18,14 @@ from wicketgate.contacts.actions import ContactError, do_confirm_link
 from wicketgate.contacts.codes import LinkStatus
 from wicketgate.contacts.models import ContactLink
 from wicketgate.web.decorators import prisoner_required
-from wicketgate.web.views.portal import signed_in_prisoner
+from wicketgate.web.portals import signed_in_prisoner
 
 
 @require_GET
 @prisoner_required
 def my_contacts(request: HttpRequest) -> HttpResponse:
     prisoner = signed_in_prisoner(request)
-    links = ContactLink.objects.filter(prisoner=prisoner).select_related("contact")
+    links = ContactLink.objects.for_prisoner(prisoner).select_related("contact")
     return render(
         request,
         "contacts/portal/contacts.html",

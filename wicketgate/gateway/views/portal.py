@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET
 from wicketgate.gateway.gatekeeper import read_block_token
 from wicketgate.gateway.queries import refusals_of
 from wicketgate.web.decorators import prisoner_required
-from wicketgate.web.views.portal import signed_in_prisoner
+from wicketgate.web.portals import signed_in_prisoner
 
 ATTEMPTS = 50  # how many of their refusals a prisoner is shown
 TOKEN_MAX = 4000  # far longer than any token the gateway makes

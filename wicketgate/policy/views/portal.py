@@ -24,7 +24,7 @@ from wicketgate.policy.site_request_forms import SiteRequestForm
 from wicketgate.policy.site_requests import SiteRequestError, do_request_site
 from wicketgate.web.decorators import prisoner_required
 from wicketgate.web.labels import SITE_REQUEST_PROGRESS
-from wicketgate.web.views.portal import signed_in_prisoner
+from wicketgate.web.portals import signed_in_prisoner
 
 
 @require_GET
@@ -121,7 +121,7 @@ def progress(site_request: SiteRequest) -> str:
 
 def _own_requests(request: HttpRequest) -> QuerySet[SiteRequest]:
     return (
-        SiteRequest.objects.filter(prisoner=signed_in_prisoner(request))
+        SiteRequest.objects.for_prisoner(signed_in_prisoner(request))
         .select_related("proposal")
         .order_by("-created_at")
     )

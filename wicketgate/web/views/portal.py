@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -16,14 +15,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from wicketgate.accounts.models import PrisonerAccount, User
 from wicketgate.accounts.pins import check_prisoner_pin
 from wicketgate.contacts.codes import LinkStatus
 from wicketgate.contacts.models import ContactLink
-from wicketgate.people.models import Prisoner
 from wicketgate.web.decorators import prisoner_required
 from wicketgate.web.forms.auth import PinSignInForm
 from wicketgate.web.labels import COMING_SERVICES
+from wicketgate.web.portals import signed_in_prisoner
 from wicketgate.web.signin import (
     device_at_address,
     record_failed_pin,
@@ -72,15 +70,6 @@ def throttled_message(until: dt.datetime) -> str:
     return _(
         "The wrong PIN was entered too many times. Try again after %(time)s, or ask a member of staff."
     ) % {"time": formats.time_format(timezone.localtime(until), "H:i:s")}
-
-
-def signed_in_prisoner(request: HttpRequest) -> Prisoner:
-    """The prisoner whose device account is signed in: every portal page reads through it."""
-    account = get_object_or_404(
-        PrisonerAccount.objects.select_related("prisoner__establishment"),
-        user=cast(User, request.user),
-    )
-    return account.prisoner
 
 
 @require_GET
