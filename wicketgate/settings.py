@@ -197,7 +197,7 @@ if WICKETGATE_JANUS_NAMESPACE:
         _janus_net = ipaddress.IPv4Network(WICKETGATE_JANUS_NETWORK)
     except ValueError as exc:
         raise ImproperlyConfigured(f"WICKETGATE_JANUS_NETWORK: {exc}") from None
-    if _janus_net.prefixlen != 30:  # noqa: PLR2004 - two addresses: this end, Janus's
+    if _janus_net.prefixlen != 30:  # two addresses: this end, Janus's
         raise ImproperlyConfigured("WICKETGATE_JANUS_NETWORK: give a /30 (two addresses)")
     _janus_here, _janus_there = (str(a) for a in _janus_net.hosts())
 WICKETGATE_JANUS_ADDRESS = envstr("WICKETGATE_JANUS_ADDRESS") or _janus_there

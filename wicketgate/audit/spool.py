@@ -135,7 +135,7 @@ class SpoolWriter:
                 self._wake.wait(self.flush_interval)
                 self._wake.clear()
                 self.flush()
-        except BaseException as exc:  # noqa: BLE001 - surfaced to the writer on its next append
+        except BaseException as exc:  # surfaced to the writer on its next append
             log.exception("audit spool %s: writing to the database failed", self.name)
             self._error = exc
         finally:

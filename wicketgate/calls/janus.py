@@ -331,7 +331,7 @@ class JanusClient:
             url, data=data, headers={"Content-Type": "application/json"}
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - Janus's own http:// URL from settings
                 return dict(json.loads(response.read()))
         except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
             raise JanusError(f"Janus at {url} cannot be reached: {exc}") from exc

@@ -54,14 +54,14 @@ def link_for(namespace: str, network: str) -> Link:
         net = ipaddress.IPv4Network(network)
     except ValueError as exc:
         raise NamespaceError(f"network {network!r}: {exc}") from None
-    if net.prefixlen != 30:  # noqa: PLR2004 - two hosts: this end and Janus's
+    if net.prefixlen != 30:  # two hosts: this end and Janus's
         raise NamespaceError(f"network {network!r}: give a /30 (two addresses)")
     here, janus = list(net.hosts())
     return Link(namespace, str(here), str(janus))
 
 
 def _ip(*args: str, check: bool = True) -> None:
-    done = subprocess.run(["ip", *args], capture_output=True, text=True, check=False)  # noqa: S603, S607
+    done = subprocess.run(["ip", *args], capture_output=True, text=True, check=False)  # noqa: S603, S607 - iproute2's ip with arguments of our own
     if check and done.returncode != 0:
         raise NamespaceError(f"ip {' '.join(args)}: {done.stderr.strip() or done.returncode}")
 
@@ -96,8 +96,8 @@ def create(link: Link) -> None:
 
 def exists(link: Link) -> bool:
     """Whether the namespace is there with Janus's end of the pair in it."""
-    done = subprocess.run(  # noqa: S603
-        link.command("ip", "link", "show", link.janus_interface),  # noqa: S607
+    done = subprocess.run(  # noqa: S603 - iproute2's ip with arguments of our own
+        link.command("ip", "link", "show", link.janus_interface),
         capture_output=True,
         check=False,
     )
@@ -108,8 +108,8 @@ def remove(link: Link) -> None:
     """Take the namespace and the pair away (either end going takes the other), ending
     anything still running in it first: a namespace whose name is gone but which still has
     a process in it lives on unseen."""
-    done = subprocess.run(  # noqa: S603
-        ["ip", "netns", "pids", link.namespace],  # noqa: S607
+    done = subprocess.run(  # noqa: S603 - iproute2's ip with arguments of our own
+        ["ip", "netns", "pids", link.namespace],  # noqa: S607 - iproute2's ip, found on PATH
         capture_output=True,
         text=True,
         check=False,

@@ -39,7 +39,7 @@ def start(
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl, no locks taken
+            preexec_fn=_die_with_parent,  # only prctl, no locks taken
         )
     except OSError as exc:
         raise JanusStartError(

@@ -46,7 +46,7 @@ DEMO_PIN = "2580"
 # The demo runs on loopback: its devices, the suite terminal among them, use the gateway
 # from this machine.
 DEMO_TERMINAL_ADDRESS = "127.0.0.1"
-DEMO_DEVICE_KEY = "wicketgate-demo-device"  # noqa: S105 - demo devices only; printed at every start
+DEMO_DEVICE_KEY = "wicketgate-demo-device"  # demo devices only; printed at every start
 ACTOR = Actor.system("demo-loader")
 
 ProgressFactory = Callable[[int, str], AbstractContextManager[Callable[[int], None]]]

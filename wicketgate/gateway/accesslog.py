@@ -71,7 +71,7 @@ class BadLogLine(ValueError):
 
 def parse_line(text: str) -> LogLine:
     parts = text.rstrip("\n").split(" ")
-    if len(parts) != 12:  # noqa: PLR2004 - Squid escapes every space a field could hold
+    if len(parts) != 12:  # Squid escapes every space a field could hold
         raise BadLogLine(f"expected 12 fields, found {len(parts)}: {text[:200]!r}")
     stamp, tr, client, user, method, url, status, sent_in, sent_out, result, sni = parts[:11]
     decision, rules, version, reasons, category = read_log_note(parts[11])
@@ -170,7 +170,7 @@ def _unreadable_event(line: Unreadable) -> PendingEvent:
 
 
 def _failed_login(line: LogLine) -> bool:
-    return line.decision is None and line.status == 407  # noqa: PLR2004
+    return line.decision is None and line.status == 407
 
 
 def _failed_login_event(line: LogLine, device: dict[str, Any] | None) -> PendingEvent:
@@ -215,7 +215,7 @@ def _event(
         "result": line.squid_result,
         # "none": nothing of ours decided it (Squid's own answer, such as its error page
         # inside a refused connection); never recorded as an allow.
-        "decision": line.decision or ("deny" if line.status == 407 else "none"),  # noqa: PLR2004
+        "decision": line.decision or ("deny" if line.status == 407 else "none"),
         "rules": list(rules),
     }
     if line.category:

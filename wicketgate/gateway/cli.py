@@ -105,7 +105,7 @@ def gateway_run(listen: str | None) -> None:
 
 def _start_recorder() -> subprocess.Popen[bytes]:
     command = [str(Path(sys.executable).with_name("wicketgate")), "gateway", "record"]
-    return subprocess.Popen(command, preexec_fn=_idle_priority)  # noqa: S603
+    return subprocess.Popen(command, preexec_fn=_idle_priority)  # noqa: S603 - our own squid command line
 
 
 def _idle_priority() -> None:
@@ -130,7 +130,7 @@ def gateway_record() -> None:
     signal.signal(signal.SIGINT, lambda signum, frame: stopping.set())
 
     def reopen_log() -> None:
-        subprocess.run(reopen_log_command(where), check=False, capture_output=True)  # noqa: S603
+        subprocess.run(reopen_log_command(where), check=False, capture_output=True)  # noqa: S603 - our own squid command line
 
     record_forever(where.access_log, stopping, reopen_log=reopen_log)
 

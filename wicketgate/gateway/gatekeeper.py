@@ -181,7 +181,7 @@ class Gatekeeper:
         )
         uri, question = fields[3], fields[6]
         try:
-            if len(fields) > 7:  # noqa: PLR2004 - Squid escapes spaces: a line of more is forged
+            if len(fields) > 7:  # Squid escapes spaces: a line of more is forged
                 raise BadResource(f"{len(fields)} fields")
             if question == "internal":
                 return channel + b" " + self.internal(method, uri, sni)
@@ -450,7 +450,7 @@ def _target(method: str, uri: str) -> tuple[str, str]:
         raise BadResource(f"{uri[:200]!r}: whitespace or a control character")
     if method == "CONNECT":
         authority, _, port = uri.rpartition(":")
-        if not re.fullmatch(r"[0-9]{1,5}", port) or not 0 < int(port) < 65536:  # noqa: PLR2004
+        if not re.fullmatch(r"[0-9]{1,5}", port) or not 0 < int(port) < 65536:
             raise BadResource(f"{uri!r}: no port, or not a port")
         host = authority[1:-1] if authority[:1] == "[" and authority[-1:] == "]" else authority
         if not host or _NOT_IN_A_HOST.search(host):

@@ -141,7 +141,7 @@ def own_addresses() -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
     """Every address of this machine's interfaces (iproute2's ``ip -json address``)."""
     try:
         done = subprocess.run(
-            ["ip", "-json", "address", "show"],  # noqa: S607
+            ["ip", "-json", "address", "show"],  # noqa: S607 - iproute2's ip, found on PATH as the operator set it
             capture_output=True,
             text=True,
             check=True,

@@ -224,7 +224,7 @@ class SiteProposalForm(ProposalForm):
 
     def clean_ports(self) -> list[int]:
         words = str(self.cleaned_data.get("ports") or "").replace(",", " ").split()
-        if not all(w.isdigit() and 0 < int(w) < 65536 for w in words):  # noqa: PLR2004
+        if not all(w.isdigit() and 0 < int(w) < 65536 for w in words):
             raise forms.ValidationError(_("Enter ports as numbers from 1 to 65535"))
         return [int(w) for w in words]
 

@@ -57,7 +57,7 @@ def parse_url(url: str) -> WebResource:
 
 
 def _port(text: str, url: str) -> int:
-    if not re.fullmatch(r"[0-9]{1,5}", text) or not 0 < int(text) < 65536:  # noqa: PLR2004
+    if not re.fullmatch(r"[0-9]{1,5}", text) or not 0 < int(text) < 65536:
         raise BadResource(f"{url!r}: {text!r} is not a port")
     return int(text)
 

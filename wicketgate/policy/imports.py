@@ -70,7 +70,7 @@ class SiteEntry(BaseModel):
     @classmethod
     def _ports(cls, ports: list[int]) -> list[int]:
         for port in ports:
-            if not 0 < port < 65536:  # noqa: PLR2004
+            if not 0 < port < 65536:
                 raise ValueError(f"{port}: a port is 1 to 65535")
         return sorted(set(ports))
 

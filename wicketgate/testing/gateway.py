@@ -118,7 +118,7 @@ def curl(
     command += ["--max-time", "10", "--cacert", str(gateway.device_ca), *extra]
     if credentials:
         command += ["-U", credentials]
-    result = subprocess.run([*command, url], capture_output=True, text=True, check=False)  # noqa: S603, S607
+    result = subprocess.run([*command, url], capture_output=True, text=True, check=False)
     body, _, tail = result.stdout.rpartition("\n")
     code, _, redirect = tail.partition(" ")
     return int(code or 0), redirect, body
@@ -147,7 +147,7 @@ def free_port() -> int:
 class _Hello(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keeps its connections, as real sites do
 
-    def do_GET(self) -> None:  # noqa: N802 - the standard library's name
+    def do_GET(self) -> None:  # the standard library's name
         body = f"hello from {self.headers.get('Host', '?')}{self.path}\n".encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")
@@ -322,7 +322,7 @@ def running_gateway(
     # recorder process would.
     service = GatewayService(layout.socket, poll_seconds=poll_seconds)
     service.start()
-    squid = subprocess.Popen(  # noqa: S603 - our own squid.conf
+    squid = subprocess.Popen(  # our own squid.conf
         squid_command(layout), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     gateway = RunningGateway(layout, port, upstreams, service, squid, poll_seconds)

@@ -195,7 +195,7 @@ def probe(env: dict[str, str], moment: Moment) -> str | None:
     """None if a Python process under ``env`` reads ``moment``'s time, else what went wrong."""
     started = dt.datetime.now(dt.UTC)
     try:
-        result = subprocess.run(  # noqa: S603 - this interpreter, our own probe
+        result = subprocess.run(  # this interpreter, our own probe
             [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=30
         )
     except subprocess.TimeoutExpired:
@@ -255,7 +255,7 @@ def _run(moment: Moment, library: Path, command: list[str]) -> int:
         _say(f"{moment.name}: the clock could not be shifted: {problem}")
         return 1
     try:
-        return subprocess.run(command, env=env, check=False).returncode  # noqa: S603
+        return subprocess.run(command, env=env, check=False).returncode
     except OSError as exc:
         _say(f"cannot run {command[0]}: {exc.strerror}")
         return 127

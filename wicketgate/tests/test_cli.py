@@ -188,7 +188,7 @@ def wicketgate_in_a_fresh_process(tmp_path: Path, *args: str) -> subprocess.Comp
     clean = {
         k: v for k, v in os.environ.items() if not k.startswith(("WICKETGATE_", "DATABASE_URL"))
     }
-    return subprocess.run(  # noqa: S603 - our own command, our own arguments
+    return subprocess.run(  # our own command, our own arguments
         [str(Path(sys.executable).with_name("wicketgate")), *args],
         env={**clean, "WICKETGATE_DATA_DIR": str(tmp_path)},
         capture_output=True,

@@ -90,7 +90,7 @@ def test_it_serves_on_loopback_with_migrations_applied_and_stops_on_ctrl_c(tmp_p
         # A demo prisoner signs in on a demo kiosk; each request through the gateway is
         # decided, and reaches the audit log through the recorder process.
         def wicketgate(*args: str) -> str:
-            done = subprocess.run(  # noqa: S603 - our own console script
+            done = subprocess.run(  # our own console script
                 [str(WICKETGATE), *args], env=env, capture_output=True, text=True, check=True
             )
             return done.stdout
@@ -112,7 +112,7 @@ def test_it_serves_on_loopback_with_migrations_applied_and_stops_on_ctrl_c(tmp_p
         def fetch(url: str) -> str:
             command = ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}"]
             command += ["-x", proxy_url, "-U", credentials, url]
-            done = subprocess.run(  # noqa: S603 - curl through our own proxy
+            done = subprocess.run(  # curl through our own proxy
                 command, capture_output=True, text=True, check=False
             )
             return done.stdout
@@ -164,7 +164,7 @@ def test_it_starts_janus_in_its_own_network_namespace_and_takes_it_down(tmp_path
         "WICKETGATE_JANUS_NETWORK": f"10.79.{octet}.0/30",
     }
     here, janus = f"10.79.{octet}.1", f"10.79.{octet}.2"
-    process = subprocess.Popen(  # noqa: S603 - our own console script
+    process = subprocess.Popen(  # our own console script
         [str(WICKETGATE), "up", "--port", str(port), "--workers", "1", "--no-gateway"],
         env=env,
         stdout=subprocess.PIPE,
@@ -175,7 +175,7 @@ def test_it_starts_janus_in_its_own_network_namespace_and_takes_it_down(tmp_path
         deadline = time.monotonic() + 60
         while True:
             try:
-                with urllib.request.urlopen(  # noqa: S310 - this machine's end of the pair
+                with urllib.request.urlopen(  # this machine's end of the pair
                     f"http://{janus}:8088/janus/info", timeout=2
                 ) as response:
                     info = json.loads(response.read())
@@ -189,9 +189,9 @@ def test_it_starts_janus_in_its_own_network_namespace_and_takes_it_down(tmp_path
         # pair: where Janus posts its events (and the host name is allowed there).
         deadline = time.monotonic() + 30
         while True:
-            done = subprocess.run(  # noqa: S603
+            done = subprocess.run(
                 ["ip", "netns", "exec", namespace, "curl", "-s", "-o", "/dev/null", "-w",
-                 "%{http_code}", f"http://{here}:{port}/healthz"],  # noqa: S607
+                 "%{http_code}", f"http://{here}:{port}/healthz"],
                 capture_output=True, text=True, check=False,
             )  # fmt: skip
             if done.stdout == "200":
@@ -203,7 +203,7 @@ def test_it_starts_janus_in_its_own_network_namespace_and_takes_it_down(tmp_path
             ["ip", "-4", "-o", "addr", "show"],
             capture_output=True,
             text=True,
-            check=True,  # noqa: S607
+            check=True,
         ).stdout.split()
         others = [
             word.split("/")[0]
@@ -218,7 +218,7 @@ def test_it_starts_janus_in_its_own_network_namespace_and_takes_it_down(tmp_path
         output, _ = process.communicate(timeout=30)
     assert process.returncode in (0, 130), output
     assert f"network namespace {namespace}" in output
-    listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True)  # noqa: S607
+    listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True)
     assert namespace not in listed.stdout  # taken down with everything else
 
 
@@ -240,8 +240,8 @@ def test_janus_does_not_outlive_a_killed_call_service(tmp_path: Path) -> None:
         "WICKETGATE_JANUS_NAMESPACE": namespace,
         "WICKETGATE_JANUS_NETWORK": f"10.80.{octet}.0/30",
     }
-    subprocess.run([str(WICKETGATE), "migrate"], env=env, check=True, capture_output=True)  # noqa: S603
-    process = subprocess.Popen(  # noqa: S603 - our own console script
+    subprocess.run([str(WICKETGATE), "migrate"], env=env, check=True, capture_output=True)
+    process = subprocess.Popen(  # our own console script
         [str(WICKETGATE), "calls", "run"], env=env, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -250,7 +250,7 @@ def test_janus_does_not_outlive_a_killed_call_service(tmp_path: Path) -> None:
         deadline = time.monotonic() + 60
         while True:
             try:
-                with urllib.request.urlopen(info, timeout=2):  # noqa: S310 - the veth pair
+                with urllib.request.urlopen(info, timeout=2):  # the veth pair
                     break
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 assert process.poll() is None and time.monotonic() < deadline
@@ -263,7 +263,7 @@ def test_janus_does_not_outlive_a_killed_call_service(tmp_path: Path) -> None:
                 ["ip", "netns", "pids", namespace],
                 capture_output=True,
                 text=True,
-                check=False,  # noqa: S607
+                check=False,
             ).stdout.split()
             if not left:
                 break

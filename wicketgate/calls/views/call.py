@@ -170,7 +170,7 @@ def staff_recording(request: HttpRequest, pk: int, recording: int) -> FileRespon
     )
     record_viewing(found, Actor.of_user(request.user))
     content_type = "audio/ogg" if found.kind == "audio" else "video/webm"
-    return FileResponse(open(found.path, "rb"), content_type=content_type)  # noqa: SIM115
+    return FileResponse(open(found.path, "rb"), content_type=content_type)
 
 
 def _page(request: HttpRequest, booking: Booking, mode: str, tokens: str) -> HttpResponse:

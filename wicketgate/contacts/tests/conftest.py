@@ -17,7 +17,7 @@ from wicketgate.contacts.models import ContactLink
 from wicketgate.people.models import Prisoner
 
 STAFF = Actor("staff", "3", "visits.officer")
-PASSWORD = "a-long-family-password-9"  # noqa: S105 - test accounts only
+PASSWORD = "a-long-family-password-9"  # test accounts only
 
 
 def approved_contact(prisoner: Prisoner, relationship: str, name: str = "") -> ContactLink:

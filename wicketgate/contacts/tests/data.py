@@ -20,7 +20,7 @@ from wicketgate.contacts.models import Contact, ContactLink, ContactRestriction
 from wicketgate.people.models import Prisoner
 from wicketgate.testing.personas import SETUP, Estate
 
-PASSWORD = "a-long-family-password-9"  # noqa: S105 - test accounts only
+PASSWORD = "a-long-family-password-9"  # test accounts only
 
 
 def person(email: str = "rita@example.org", *, given_name: str = "Rita") -> Contact:

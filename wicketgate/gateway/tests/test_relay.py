@@ -76,7 +76,7 @@ def service() -> Iterator[FakeService]:
 
 @pytest.fixture
 def helper(service: FakeService) -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen(  # noqa: S603 - the relay under test
+    process = subprocess.Popen(  # the relay under test
         [sys.executable, "-I", str(RELAY), "acl", str(service.path)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -126,7 +126,7 @@ def test_it_refuses_what_was_in_flight_and_what_comes_while_the_service_is_down(
 
 
 def test_it_refuses_when_the_service_was_never_there() -> None:
-    process = subprocess.Popen(  # noqa: S603 - the relay under test
+    process = subprocess.Popen(  # the relay under test
         [sys.executable, "-I", str(RELAY), "auth", os.path.join(tempfile.mkdtemp(), "none.sock")],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -148,5 +148,5 @@ def test_it_exits_when_squid_closes_its_input(helper: subprocess.Popen[bytes]) -
 
 
 def test_it_needs_a_kind_and_a_socket() -> None:
-    result = subprocess.run([sys.executable, "-I", str(RELAY)], capture_output=True, check=False)  # noqa: S603
+    result = subprocess.run([sys.executable, "-I", str(RELAY)], capture_output=True, check=False)
     assert result.returncode == 2 and b"usage" in result.stderr

@@ -388,7 +388,7 @@ def test_it_refuses_while_squids_helpers_are_killed_and_serves_once_they_are_res
     relays = _relay_pids(gateway.layout.relay)
     assert relays
     for pid in relays:
-        subprocess.run(["kill", f"-{signal.SIGKILL.value}", str(pid)], check=False)  # noqa: S603,S607
+        subprocess.run(["kill", f"-{signal.SIGKILL.value}", str(pid)], check=False)
     # Squid starts new helpers; until then nothing is let through.
     _wait_for(lambda: curl(gateway, url, credentials)[0] == 200, seconds=15)
     assert not set(_relay_pids(gateway.layout.relay)) & set(relays)
@@ -406,7 +406,7 @@ def test_the_service_fails_closed_when_its_policy_goes_stale(
 
 
 def _relay_pids(relay: Path) -> list[int]:
-    result = subprocess.run(  # noqa: S603,S607 - pgrep on our own helpers
+    result = subprocess.run(  # pgrep on our own helpers
         ["pgrep", "-f", str(relay)], capture_output=True, text=True, check=False
     )
     return [int(pid) for pid in result.stdout.split()]
@@ -457,7 +457,7 @@ def test_the_access_log_is_started_afresh_without_losing_a_request(
     _wait_for(lambda: gateway.layout.access_log.read_text().count("\n") >= 3)
     accesslog.rotate(
         gateway.layout.access_log,
-        lambda: subprocess.run(reopen_log_command(gateway.layout), check=True),  # noqa: S603
+        lambda: subprocess.run(reopen_log_command(gateway.layout), check=True),
     )
     assert curl(gateway, gateway.http_url("www.nhs.uk", "/after"), credentials)[0] == 200
     _wait_for(lambda: "/after" in gateway.layout.access_log.read_text())

@@ -21,8 +21,8 @@ LABEL = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max
 HOSTS = st.builds(lambda a, b: f"{a}.{b}.test", LABEL, LABEL)
 MOMENTS = st.datetimes(
     # hypothesis wants naive bounds and adds the zone itself
-    min_value=dt.datetime(2026, 1, 1),  # noqa: DTZ001
-    max_value=dt.datetime(2027, 12, 31),  # noqa: DTZ001
+    min_value=dt.datetime(2026, 1, 1),  # noqa: DTZ001 - hypothesis draws naive times; the zone is added after
+    max_value=dt.datetime(2027, 12, 31),  # noqa: DTZ001 - hypothesis draws naive times; the zone is added after
     timezones=st.just(dt.UTC),
 )
 LOCATIONS = st.sampled_from([None, "CELL", "EDUCATION", "LIBRARY", "KIOSK_AREA", "WORKSHOP"])

@@ -70,7 +70,7 @@ def client_hello(sni: bytes) -> bytes:
         kind, length = struct.unpack(">HH", extensions[i : i + 4])
         data = extensions[i + 4 : i + 4 + length]
         i += 4 + length
-        if kind == 21:  # noqa: PLR2004 - padding: left out
+        if kind == 21:  # padding: left out
             continue
         if kind == 0:  # server_name
             entry = b"\x00" + struct.pack(">H", len(sni)) + sni
@@ -114,7 +114,7 @@ def test_a_tls_name_full_of_question_lines_answers_no_other_connection(
         b = None  # closed: refused
     if b is not None:
         shown = ssl.DER_cert_to_PEM_cert(b.getpeercert(binary_form=True) or b"")
-        issuer = subprocess.run(  # noqa: S603, S607
+        issuer = subprocess.run(
             ["openssl", "x509", "-noout", "-issuer"],
             input=shown,
             capture_output=True,
@@ -123,7 +123,7 @@ def test_a_tls_name_full_of_question_lines_answers_no_other_connection(
         ).stdout
         assert "test upstream CA" not in issuer  # never spliced to the site
         status, _, body = ask(b, get("blocked.example.com", "/news"))
-        assert status != 200 and "hello" not in body  # noqa: PLR2004
+        assert status != 200 and "hello" not in body
     time.sleep(0.3)
     assert gateway.squid.poll() is None  # Squid is still up, for everyone
     # A normal connection still works, and both attempts are on the record as such.
@@ -176,11 +176,11 @@ def test_a_login_name_cannot_write_a_line_of_the_access_log(tls: Browsing) -> No
         " 200 10 99 TCP_MISS - allow;learning;1;;NEWS;"
     )
     status, _, _ = curl(gateway, "http://www.nhs.uk/", f"{forged}:guess")
-    assert status == 407  # noqa: PLR2004
+    assert status == 407
     gateway.record_now()
     events = tls_events()
     assert not [e for e in events if e[1] == "B2345CD"], events
     assert not [e for e in events if e[0] == "gateway.log.unreadable"], events
     # The failed login is recorded, once (Squid may keep the name it could not use).
-    [failed] = [d for _a, _w, d in events if d.get("status") == 407]  # noqa: PLR2004
+    [failed] = [d for _a, _w, d in events if d.get("status") == 407]
     assert failed.get("name_typed") in (None, forged)

@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 class _Portal(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         body = f"the web app: {self.path}\n".encode()
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
@@ -114,7 +114,7 @@ def test_an_https_portal_connection_is_held_to_the_portal(https_portal: RunningG
         open_tunnel(https_portal, "x:y", "portal.prison.test:443", sni="www.nhs.uk")
     tunnel = open_tunnel(https_portal, "x:y", "portal.prison.test:443", sni="portal.prison.test")
     status, _, body = ask(tunnel, get("www.nhs.uk", "/portal/sign-in"))
-    assert status != 200 and "hello" not in body  # noqa: PLR2004
+    assert status != 200 and "hello" not in body
     # Another port of the portal's host is no portal.
     with pytest.raises(Refused):
         open_tunnel(https_portal, "x:y", "portal.prison.test:8443", sni="portal.prison.test")
@@ -181,7 +181,7 @@ def test_the_portals_own_route_is_recorded_as_let_through(https_portal: RunningG
 class _Echo(http.server.BaseHTTPRequestHandler):
     """The web app stand-in that says which device address it was told."""
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         told = self.headers.get_all("X-Wicketgate-Device-Address") or []
         body = f"told: {','.join(told) or '-'}\n".encode()
         self.send_response(200)

@@ -40,7 +40,7 @@ sites:
 
 
 class _Hello(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         body = b"the internal library\n"
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))

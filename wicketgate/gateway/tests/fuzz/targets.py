@@ -266,7 +266,7 @@ def _check_allowed(helper: Helper, line: bytes) -> None:
     """An OK is for what the policy allows, as ``wicketgate decide`` reads it, on the host
     and port the connection goes to."""
     fields = line.decode("utf-8", "replace").split(" ")[1:]
-    assert len(fields) <= 7, f"{line!r}: more fields than Squid sends, allowed"  # noqa: PLR2004
+    assert len(fields) <= 7, f"{line!r}: more fields than Squid sends, allowed"
     fields += ["-"] * (7 - len(fields))
     login, _client, method, uri, sni, tunnel, question = fields
     method, sni, tunnel = _field(method.encode()), _field(sni.encode()), _field(tunnel.encode())
