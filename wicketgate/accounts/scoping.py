@@ -7,7 +7,7 @@ establishments is simply not in the queryset, so fetching it is a 404 everywhere
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 from django.db import models
 
@@ -74,7 +74,10 @@ def _is_active_staff(user: Any) -> bool:
     return bool(user.kind == UserKind.STAFF)
 
 
-class ScopedQuerySet(models.QuerySet):
+_M = TypeVar("_M", bound=models.Model)
+
+
+class ScopedQuerySet(models.QuerySet[_M]):
     """A queryset that knows the path from its model to its establishment."""
 
     establishment_field: ClassVar[str] = "establishment"

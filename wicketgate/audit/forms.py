@@ -75,13 +75,13 @@ class AuditSearchForm(GovukForm):
 
     def __init__(self, *args: Any, establishments: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["establishment"]).queryset = establishments
+        cast("forms.ModelChoiceField[Any]", self.fields["establishment"]).queryset = establishments
         for name in AuditSearchForm.base_fields:  # each fills its column of the search panel
             widget = self.fields[name].widget
             widget.attrs["class"] = f"{widget.attrs.get('class', '')} govuk-!-width-full".strip()
 
     def clean_prisoner(self) -> str:
-        number = self.cleaned_data["prisoner"].strip().upper()
+        number: str = self.cleaned_data["prisoner"].strip().upper()
         if number and not re.fullmatch(PRISON_NUMBER_PATTERN, number):
             raise forms.ValidationError(
                 _("Enter a prison number in the right format, like A1234BC")
@@ -92,7 +92,7 @@ class AuditSearchForm(GovukForm):
         return str(self.cleaned_data["actor"]).strip()
 
     def clean_action(self) -> str:
-        action = self.cleaned_data["action"].strip().lower()
+        action: str = self.cleaned_data["action"].strip().lower()
         if action and not re.fullmatch(ACTION_PATTERN, action):
             raise forms.ValidationError(
                 _("Enter an action such as people.alert.add, or the start of one such as people.")

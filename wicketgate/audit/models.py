@@ -15,7 +15,7 @@ from django.db import models
 from wicketgate.accounts.scoping import ScopedQuerySet
 
 
-class AuditEventQuerySet(ScopedQuerySet):
+class AuditEventQuerySet(ScopedQuerySet["AuditEvent"]):
     pass
 
 

@@ -243,7 +243,8 @@ def _walk(
 
 def _canonical(row: tuple[Any, ...]) -> bytes:
     """chain.canonical_bytes for a row as selected above (time already canonical text)."""
-    return (compact_json((row[0], *row[3:13]))[:-1] + "," + row[13] + "]").encode()
+    text: str = compact_json((row[0], *row[3:13]))[:-1] + "," + row[13] + "]"
+    return text.encode()
 
 
 def _classify(

@@ -56,7 +56,7 @@ class CallSettings(models.Model):
         return int((self.monthly_minutes or {}).get(level, DEFAULT_MONTHLY_MINUTES))
 
 
-class SessionTemplateQuerySet(ScopedQuerySet):
+class SessionTemplateQuerySet(ScopedQuerySet["SessionTemplate"]):
     establishment_field = "suite__establishment"
 
 
@@ -86,7 +86,7 @@ class SessionTemplate(models.Model):
         return f"{day} {self.starts:%H:%M} for {self.minutes} min ({self.suite_id})"
 
 
-class BookingQuerySet(ScopedQuerySet):
+class BookingQuerySet(ScopedQuerySet["Booking"]):
     establishment_field = "prisoner__establishment"
     contact_field = "participants__contact"
 
@@ -197,7 +197,7 @@ class Participant(models.Model):
         return f"{self.contact_id} on {self.booking_id}"
 
 
-class RecordingQuerySet(ScopedQuerySet):
+class RecordingQuerySet(ScopedQuerySet["Recording"]):
     establishment_field = "booking__prisoner__establishment"
 
 

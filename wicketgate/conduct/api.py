@@ -4,6 +4,7 @@
 # import time.
 
 import datetime as dt
+from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -111,7 +112,7 @@ def list_sanctions(request: HttpRequest, prison_number: str) -> QuerySet[Sanctio
 
 
 @router.post("/sanctions", response={201: SanctionOut, **REFUSED, **INVALID})
-def add_sanction(request: HttpRequest, body: SanctionIn) -> Status:
+def add_sanction(request: HttpRequest, body: SanctionIn) -> Status[Any]:
     """Give a sanction (adjudicators): enforced everywhere within a second."""
     user = caller(request)
     prisoner = get_object_or_404(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -189,7 +189,7 @@ class ReportIncidentForm(ConductForm):
     def __init__(self, *args: Any, prisoners: Any, locations: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.prisoners = prisoners
-        cast(forms.ModelChoiceField, self.fields["location"]).queryset = locations
+        cast("forms.ModelChoiceField[Any]", self.fields["location"]).queryset = locations
 
     def clean_prisoner(self) -> Prisoner:
         number = self.cleaned_data["prisoner"].strip().upper()
@@ -475,7 +475,13 @@ class SanctionForm(ConductForm):
         return data
 
 
-class ChargeChoiceField(forms.ModelChoiceField):
+if TYPE_CHECKING:  # Django's form fields take no type parameters when the code runs
+    _ChargeChoiceFieldBase = forms.ModelChoiceField[Incident]
+else:
+    _ChargeChoiceFieldBase = forms.ModelChoiceField
+
+
+class ChargeChoiceField(_ChargeChoiceFieldBase):
     def label_from_instance(self, obj: Incident) -> str:
         day = timezone.localtime(obj.occurred_at).strftime("%d/%m/%Y")
         return f"{obj.reference}: {obj.summary} ({day})"
@@ -508,7 +514,7 @@ class ActivateSanctionForm(ConductForm):
 
     def __init__(self, *args: Any, charges: Any, suspended_days: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["charge"]).queryset = charges
+        cast("forms.ModelChoiceField[Any]", self.fields["charge"]).queryset = charges
         self.fields["days"].widget.attrs["max"] = suspended_days
         self.fields["days"].help_text = _(
             "Up to the %(days)s days suspended. Leave empty to activate all of them."

@@ -30,7 +30,7 @@ from wicketgate.conduct.codes import (
 # the new establishment's staff see (and enforce, hear appeals on) what came with them.
 
 
-class IncidentQuerySet(ScopedQuerySet):
+class IncidentQuerySet(ScopedQuerySet["Incident"]):
     establishment_field = "prisoner__establishment"
 
     def open(self) -> IncidentQuerySet:
@@ -93,7 +93,7 @@ class Incident(models.Model):
         return self.status in (Status.REPORTED, Status.REFERRED, Status.HEARING_SCHEDULED)
 
 
-class SanctionQuerySet(ScopedQuerySet):
+class SanctionQuerySet(ScopedQuerySet["Sanction"]):
     establishment_field = "prisoner__establishment"
 
     def in_force(self, at: dt.datetime | None = None) -> SanctionQuerySet:
@@ -231,7 +231,7 @@ class AlertTrigger(models.Model):
         return f"{self.get_kind_display()} ({self.establishment or 'estate'})"
 
 
-class ConductAlertQuerySet(ScopedQuerySet):
+class ConductAlertQuerySet(ScopedQuerySet["ConductAlert"]):
     establishment_field = "prisoner__establishment"
 
 

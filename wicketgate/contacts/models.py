@@ -80,7 +80,7 @@ class Contact(models.Model):
         return self.identity_checked_at is not None
 
 
-class ContactLinkQuerySet(ScopedQuerySet):
+class ContactLinkQuerySet(ScopedQuerySet["ContactLink"]):
     establishment_field = "prisoner__establishment"
     contact_field = "contact"
 
@@ -137,7 +137,7 @@ class ContactLink(models.Model):
         return self.relationship in LEGAL
 
 
-class ContactRestrictionQuerySet(ScopedQuerySet):
+class ContactRestrictionQuerySet(ScopedQuerySet["ContactRestriction"]):
     establishment_field = "link__prisoner__establishment"
 
 
@@ -200,7 +200,7 @@ class ContactSettings(models.Model):
         return f"Contact settings for {self.establishment_id}"
 
 
-class IdentityImageQuerySet(ScopedQuerySet):
+class IdentityImageQuerySet(ScopedQuerySet["IdentityImage"]):
     establishment_field = "link__prisoner__establishment"
 
     def live(self) -> IdentityImageQuerySet:

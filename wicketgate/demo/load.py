@@ -480,6 +480,7 @@ def _devices() -> list[tuple[str, str, str]]:
         cell = prisoner.location
         if cell is None:
             continue
+        place: Location | None
         if prisoner.establishment.in_cell_laptops:
             kind, place = DeviceKind.LAPTOP, cell
         else:

@@ -28,7 +28,7 @@ location_code_validator = RegexValidator(
 )
 
 
-class EstablishmentQuerySet(ScopedQuerySet):
+class EstablishmentQuerySet(ScopedQuerySet["Establishment"]):
     establishment_field = "pk"
 
 
@@ -103,7 +103,7 @@ class Establishment(models.Model):
         return self.locations.filter(kind=LocationKind.VIDEO_SUITE).count()
 
 
-class LocationQuerySet(ScopedQuerySet):
+class LocationQuerySet(ScopedQuerySet["Location"]):
     pass
 
 

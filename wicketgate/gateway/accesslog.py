@@ -128,7 +128,7 @@ def to_events(given: Sequence[LogLine | Unreadable]) -> list[PendingEvent]:
             for line in given
         ]
     users = {line.user for line in lines if line.user and not _failed_login(line)}
-    sessions: dict[str, dict[str, Any]] = {
+    sessions: dict[str, Any] = {
         row["username"]: row
         for row in DeviceSession.objects.filter(username__in=users).values(
             "username",
@@ -140,11 +140,11 @@ def to_events(given: Sequence[LogLine | Unreadable]) -> list[PendingEvent]:
         )
     }
     clients = {line.client for line in lines if _failed_login(line) or WRONG_DEVICE in line.rules}
-    found: dict[str, list[dict[str, Any]]] = {}
+    found: dict[str, list[Any]] = {}
     for row in Device.objects.filter(address__in=clients, retired_at__isnull=True).values(
         "address", "device_id", "establishment_id"
     ):
-        found.setdefault(row["address"], []).append(row)
+        found.setdefault(row["address"] or "", []).append(row)
     # Only an address that is one device's says which device it was.
     devices = {address: rows[0] for address, rows in found.items() if len(rows) == 1}
     return [

@@ -395,7 +395,7 @@ def do_end_lockdown(lockdown: Lockdown, *, actor: Actor | Any) -> None:
             actor=actor,
             subject=locked,
             establishment=locked.establishment,
-            details={"wing": locked.wing.code if locked.wing_id else None},
+            details={"wing": locked.wing.code if locked.wing is not None else None},
         )
     lockdown.ended_at = locked.ended_at
 

@@ -11,6 +11,7 @@ time to try again), exactly as on the portal's sign-in page.
 # No ``from __future__ import annotations``: ninja reads the signatures at import time.
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -75,7 +76,7 @@ class Throttled(Schema):
     response={201: ProxyCredentials, 401: Detail, 409: Detail, 429: Throttled},
     summary="A prisoner signs in on this device",
 )
-def sign_in_on_device(request: HttpRequest, body: SignIn) -> Status:
+def sign_in_on_device(request: HttpRequest, body: SignIn) -> Status[Any]:
     device: Device = request.auth  # type: ignore[attr-defined]
     number = body.prison_number.upper()
     # Not authenticate(): wrong PINs are counted here per account and per device (and
@@ -122,7 +123,7 @@ def sign_in_on_device(request: HttpRequest, body: SignIn) -> Status:
     response={204: None, 404: Detail},
     summary="Sign out of this device",
 )
-def sign_out_of_device(request: HttpRequest) -> Status:
+def sign_out_of_device(request: HttpRequest) -> Status[Any]:
     device: Device = request.auth  # type: ignore[attr-defined]
     session = DeviceSession.objects.filter(device=device, closed_at__isnull=True).first()
     if session is None:

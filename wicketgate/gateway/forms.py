@@ -109,4 +109,4 @@ class RegisterDeviceForm(GatewayForm):
 
     def __init__(self, *args: Any, locations: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["location"]).queryset = locations
+        cast("forms.ModelChoiceField[Any]", self.fields["location"]).queryset = locations

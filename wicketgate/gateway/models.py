@@ -46,7 +46,7 @@ def new_secret() -> str:
     return secrets.token_urlsafe(24)
 
 
-class DeviceQuerySet(ScopedQuerySet):
+class DeviceQuerySet(ScopedQuerySet["Device"]):
     pass
 
 
@@ -85,7 +85,7 @@ class Device(models.Model):
         return self.retired_at is None
 
 
-class DeviceSessionQuerySet(ScopedQuerySet):
+class DeviceSessionQuerySet(ScopedQuerySet["DeviceSession"]):
     establishment_field = "device__establishment"
 
     def live(self, at: dt.datetime | None = None) -> DeviceSessionQuerySet:
@@ -146,7 +146,7 @@ class DeviceSession(models.Model):
         return f"wg{secrets.token_hex(6)}", new_secret()
 
 
-class LockdownQuerySet(ScopedQuerySet):
+class LockdownQuerySet(ScopedQuerySet["Lockdown"]):
     def in_force(self) -> LockdownQuerySet:
         return self.filter(ended_at__isnull=True)
 

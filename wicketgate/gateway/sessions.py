@@ -13,7 +13,7 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass
 
-from wicketgate.gateway.models import DeviceSession, hash_secret
+from wicketgate.gateway.models import DeviceSession, DeviceSessionQuerySet, hash_secret
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ class SessionTable:
             self._active.setdefault(username, seen)
         return len(latest)
 
-    def _scoped(self, queryset):  # type: ignore[no-untyped-def]
+    def _scoped(self, queryset: DeviceSessionQuerySet) -> DeviceSessionQuerySet:
         if self.establishment_ids is None:
             return queryset
         return queryset.filter(device__establishment_id__in=self.establishment_ids)

@@ -131,15 +131,15 @@ class PrisonerDetail(PrisonerItem):
 
     @staticmethod
     def resolve_alerts(obj: Prisoner) -> list[PrisonerAlert]:
-        return obj.current_alerts  # type: ignore[attr-defined]  # prefetched
+        return list(obj.current_alerts)  # type: ignore[attr-defined]  # prefetched
 
     @staticmethod
     def resolve_incentive_history(obj: Prisoner) -> list[IncentiveReview]:
-        return obj.history  # type: ignore[attr-defined]  # prefetched
+        return list(obj.history)  # type: ignore[attr-defined]  # prefetched
 
     @staticmethod
     def resolve_movements(obj: Prisoner) -> list[Movement]:
-        return obj.movement_list  # type: ignore[attr-defined]  # prefetched
+        return list(obj.movement_list)  # type: ignore[attr-defined]  # prefetched
 
 
 @router.get("/prisoners", response={200: list[PrisonerItem], **INVALID})
@@ -191,6 +191,9 @@ def get_prisoner(request: HttpRequest, prison_number: str) -> Prisoner:
             ),
             to_attr="history",
         ),
+    )
+    # One Prefetch a call: django-stubs cannot type two of different models in one.
+    prisoners = prisoners.prefetch_related(
         Prefetch(
             "movements",
             queryset=Movement.objects.for_user(user, Action.VIEW).select_related(

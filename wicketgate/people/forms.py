@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -14,8 +14,13 @@ from wicketgate.people.models import AlertCode
 from wicketgate.web.forms.base import GovukForm
 from wicketgate.web.forms.fields import GovukDateField
 
+if TYPE_CHECKING:  # Django's form fields take no type parameters when the code runs
+    _LocationChoiceFieldBase = forms.ModelChoiceField[Location]
+else:
+    _LocationChoiceFieldBase = forms.ModelChoiceField
 
-class LocationChoiceField(forms.ModelChoiceField):
+
+class LocationChoiceField(_LocationChoiceFieldBase):
     def label_from_instance(self, obj: Location) -> str:
         return f"{obj.label} – {obj.get_kind_display()}"
 
@@ -50,7 +55,7 @@ class PrisonerFilterForm(GovukForm):
 
     def __init__(self, *args: Any, wings: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["wing"]).queryset = wings
+        cast("forms.ModelChoiceField[Any]", self.fields["wing"]).queryset = wings
         for field in self.fields.values():
             field.widget.attrs["class"] = (
                 f"{field.widget.attrs.get('class', '')} govuk-!-width-full".strip()
@@ -115,7 +120,7 @@ class IncentiveReviewForm(GovukForm):
         self.fields["level"].choices = [(level, labels[level]) for level in offered]  # type: ignore[attr-defined]
 
     def clean_comment(self) -> str:
-        comment = self.cleaned_data["comment"].strip()
+        comment: str = self.cleaned_data["comment"].strip()
         if not comment:
             raise forms.ValidationError(_("Enter the reason for the review"))
         return comment
@@ -140,4 +145,4 @@ class MoveForm(GovukForm):
 
     def __init__(self, *args: Any, locations: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["location"]).queryset = locations
+        cast("forms.ModelChoiceField[Any]", self.fields["location"]).queryset = locations

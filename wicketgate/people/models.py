@@ -19,7 +19,7 @@ prison_number_validator = RegexValidator(
 )
 
 
-class PrisonerQuerySet(ScopedQuerySet):
+class PrisonerQuerySet(ScopedQuerySet["Prisoner"]):
     def in_wing(self, wing_id: int) -> PrisonerQuerySet:
         # Cells sit at most two levels below their wing (wing → landing → cell).
         return self.filter(
@@ -121,7 +121,7 @@ class AlertCode(models.Model):
         return f"{self.code} — {self.description}"
 
 
-class PrisonerAlertQuerySet(ScopedQuerySet):
+class PrisonerAlertQuerySet(ScopedQuerySet["PrisonerAlert"]):
     establishment_field = "prisoner__establishment"
 
 
@@ -155,7 +155,7 @@ class PrisonerAlert(models.Model):
         return self.starts_on <= today and (self.ends_on is None or self.ends_on > today)
 
 
-class IncentiveReviewQuerySet(ScopedQuerySet):
+class IncentiveReviewQuerySet(ScopedQuerySet["IncentiveReview"]):
     establishment_field = "prisoner__establishment"
 
 
@@ -194,7 +194,7 @@ class IncentiveReview(models.Model):
         return f"{self.level} from {self.reviewed_on} ({self.get_reason_display()})"
 
 
-class MovementQuerySet(ScopedQuerySet):
+class MovementQuerySet(ScopedQuerySet["Movement"]):
     establishment_field = "prisoner__establishment"
 
 

@@ -634,6 +634,8 @@ def _slices(prisoners: Any) -> list[PrisonerSlice]:
                 "pk", "prisoner_id", "service", "categories", "starts_at", "ends_at", "reason"
             )
         ):
+            if starts is None or ends is None:  # a suspended sanction has no dates yet
+                continue
             by_pk[prisoner_id].sanctions.append(
                 SanctionFact(sanction_id, service, tuple(codes or ()), starts, ends, reason)
             )

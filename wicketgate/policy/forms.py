@@ -72,7 +72,7 @@ class ProposalForm(GovukForm):
         if establishments is None:
             del self.fields["decider"]
         else:
-            cast(forms.ModelChoiceField, self.fields["decider"]).queryset = establishments
+            cast("forms.ModelChoiceField[Any]", self.fields["decider"]).queryset = establishments
 
     def add_proposal_error(self, error: ProposalError) -> None:
         for key, message in error.errors():
@@ -371,7 +371,7 @@ class RuleProposalForm(ProposalForm):
             "Staff who may approve policy there decide it; the estate administrator decides "
             "a rule for every establishment"
         )
-        cast(forms.ModelChoiceField, self.fields["decider"]).empty_label = _(
+        cast("forms.ModelChoiceField[Any]", self.fields["decider"]).empty_label = _(
             "Every establishment (estate-wide)"
         )
         self.fields["categories"].choices = [  # type: ignore[attr-defined]
@@ -488,7 +488,7 @@ class ExceptionProposalForm(ProposalForm):
         super().__init__(*args, **kwargs)
         self.prisoner = prisoner
         # Only what is in the catalogue now: a retired or unapproved site allows nothing.
-        cast(forms.ModelChoiceField, self.fields["site"]).queryset = (
+        cast("forms.ModelChoiceField[Any]", self.fields["site"]).queryset = (
             Site.objects.filter(retired_at__isnull=True).exclude(approved_by="").order_by("name")
         )
 
@@ -578,7 +578,7 @@ class WhyForm(GovukForm):
     )
 
     def clean_prisoner(self) -> str:
-        number = self.cleaned_data["prisoner"].strip().upper()
+        number: str = self.cleaned_data["prisoner"].strip().upper()
         if not re.fullmatch(PRISON_NUMBER_PATTERN, number):
             raise forms.ValidationError(
                 _("Enter a prison number in the right format, like A1234BC")

@@ -83,7 +83,7 @@ class SiteEntry(BaseModel):
         if not self.internal:
             self.ports = [p for p in self.ports if p not in STANDARD_PORTS]
         # Passed through, the gateway never sees a path or anything but the name on 443.
-        if self.https == Https.PASS_THROUGH and self.paths:
+        if self.https == Https.PASS_THROUGH.value and self.paths:
             raise ValueError(
                 "paths: a site passed through is never decrypted, so the gateway cannot "
                 "see its pages; inspect it, or allow the whole site"

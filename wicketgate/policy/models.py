@@ -172,7 +172,7 @@ class PrisonerException(models.Model):
         return f"{self.effect} {target} for {self.prisoner_id} until {self.until}"
 
 
-class PolicyProposalQuerySet(ScopedQuerySet):
+class PolicyProposalQuerySet(ScopedQuerySet["PolicyProposal"]):
     pass
 
 
@@ -237,7 +237,7 @@ class PolicyProposal(models.Model):
         return f"{self.get_kind_display()} ({self.get_status_display()})"
 
 
-class SiteRequestQuerySet(ScopedQuerySet):
+class SiteRequestQuerySet(ScopedQuerySet["SiteRequest"]):
     establishment_field = "prisoner__establishment"
 
 

@@ -126,7 +126,7 @@ def move(request: HttpRequest, prison_number: str) -> HttpResponse:
     locations = (
         Location.objects.for_user(request.user, Action.CHANGE)
         .filter(establishment=prisoner.establishment_id)
-        .exclude(pk=prisoner.location_id)
+        .exclude(pk=prisoner.location_id or 0)
         .order_by("code")
     )
     form = MoveForm(request.POST if request.method == "POST" else None, locations=locations)

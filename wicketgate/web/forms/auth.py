@@ -67,7 +67,7 @@ class PinSignInForm(GovukForm):
     )
 
     def clean_prison_number(self) -> str:
-        number = self.cleaned_data["prison_number"].strip().upper()
+        number: str = self.cleaned_data["prison_number"].strip().upper()
         if not re.fullmatch(PRISON_NUMBER_PATTERN, number):
             raise forms.ValidationError(
                 _("Enter a prison number in the right format, like A1234BC")
@@ -75,7 +75,7 @@ class PinSignInForm(GovukForm):
         return number
 
     def clean_password(self) -> str:
-        pin = self.cleaned_data["password"].strip()
+        pin: str = self.cleaned_data["password"].strip()
         if not pin.isdigit():
             raise forms.ValidationError(_("Your PIN must only include numbers"))
         return pin
@@ -98,7 +98,7 @@ class FamilySignInForm(GovukForm):
     )
 
     def clean_email(self) -> str:
-        return self.cleaned_data["email"].strip().lower()
+        return str(self.cleaned_data["email"]).strip().lower()
 
 
 class EstablishmentSwitchForm(forms.Form):
