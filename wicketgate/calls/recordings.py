@@ -13,7 +13,6 @@ import datetime as dt
 import re
 import subprocess
 from pathlib import Path
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -99,7 +98,8 @@ def do_delete_expired_recordings(now: dt.datetime | None = None) -> int:
     return count
 
 
-def record_viewing(recording: Recording, actor: Actor | Any) -> None:
+def do_view_recording(recording: Recording, *, actor: Actor) -> None:
+    """A member of staff plays a recording: audited, as every viewing of one is."""
     record_event(
         "calls.recording.view",
         actor=actor,

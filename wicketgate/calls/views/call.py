@@ -28,7 +28,7 @@ from wicketgate.calls.actions import (
 )
 from wicketgate.calls.janus import JanusError, configured
 from wicketgate.calls.models import Booking, Recording
-from wicketgate.calls.recordings import record_viewing
+from wicketgate.calls.recordings import do_view_recording
 from wicketgate.policy.engine import engine
 from wicketgate.web.decorators import family_required, prisoner_required, staff_required
 from wicketgate.web.portals import signed_in_contact, signed_in_prisoner
@@ -168,7 +168,7 @@ def staff_recording(request: HttpRequest, pk: int, recording: int) -> FileRespon
         pk=recording,
         booking_id=pk,
     )
-    record_viewing(found, Actor.of_user(request.user))
+    do_view_recording(found, actor=Actor.of_user(request.user))
     content_type = "audio/ogg" if found.kind == "audio" else "video/webm"
     return FileResponse(open(found.path, "rb"), content_type=content_type)
 
