@@ -84,7 +84,7 @@ def do_report_incident(
             field="late_reason",
         )
     if location is not None and location.establishment_id != prisoner.establishment_id:
-        raise ConductError(f"location {location.code} is not at {prisoner.establishment}")
+        raise ConductError(f"{location.code} is not at {prisoner.establishment}", field="location")
     seqs = sorted({int(seq) for seq in evidence})
     with transaction.atomic():
         if alert is not None:
