@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -46,7 +46,7 @@ def do_create_staff_user(
     first_name: str = "",
     last_name: str = "",
     email: str = "",
-    actor: Actor | Any,
+    actor: Actor,
     check_password: bool = True,
 ) -> User:
     """A member of staff with their roles at establishments and a TOTP device to enrol."""
@@ -92,7 +92,7 @@ def do_create_staff_user(
 
 
 def do_issue_backup_codes(
-    user: User, *, actor: Actor | Any, count: int = 10, codes: list[str] | None = None
+    user: User, *, actor: Actor, count: int = 10, codes: list[str] | None = None
 ) -> list[str]:
     """Replace the user's one-use backup codes for the second factor; returns the new codes.
 
@@ -114,7 +114,7 @@ def do_issue_backup_codes(
 
 
 def do_create_family_account(
-    email: str, *, password: str, first_name: str, last_name: str, actor: Actor | Any
+    email: str, *, password: str, first_name: str, last_name: str, actor: Actor
 ) -> User:
     email = email.strip().lower()
     if User.objects.filter(username=email).exists():
@@ -137,7 +137,7 @@ def do_create_family_account(
     return user
 
 
-def do_set_prisoner_pin(prisoner: Prisoner, pin: str, *, actor: Actor | Any) -> PrisonerAccount:
+def do_set_prisoner_pin(prisoner: Prisoner, pin: str, *, actor: Actor) -> PrisonerAccount:
     """Create the prisoner's device account or give it a new PIN (which clears its wrong PINs)."""
     if not (pin.isdigit() and 4 <= len(pin) <= 8):
         raise AccountError("a PIN is 4 to 8 digits")
@@ -171,7 +171,7 @@ def do_set_prisoner_pin(prisoner: Prisoner, pin: str, *, actor: Actor | Any) -> 
     return account
 
 
-def do_unlock_prisoner_account(account: PrisonerAccount, *, actor: Actor | Any) -> None:
+def do_unlock_prisoner_account(account: PrisonerAccount, *, actor: Actor) -> None:
     """Let the account try PINs again at once: clears its wrong-PIN counts, everywhere.
 
     Devices' own counts (every account's failures there) are not touched: see
@@ -197,7 +197,7 @@ def do_unlock_prisoner_account(account: PrisonerAccount, *, actor: Actor | Any) 
         )
 
 
-def do_unlock_pin_device(device: Device, *, actor: Actor | Any) -> None:
+def do_unlock_pin_device(device: Device, *, actor: Actor) -> None:
     """Let a device take PIN sign-ins again at once: clears its count of wrong PINs."""
     with transaction.atomic():
         row = (
@@ -226,7 +226,7 @@ def _clear_throttles(rows: QuerySet[PinThrottle]) -> int:
 
 
 def do_create_api_token(
-    user: User, name: str, *, actor: Actor | Any, expires_at: dt.datetime | None = None
+    user: User, name: str, *, actor: Actor, expires_at: dt.datetime | None = None
 ) -> tuple[ApiToken, str]:
     """A token acting as ``user``; returns it and the secret, which is shown only now."""
     if user.kind != UserKind.STAFF:
@@ -251,7 +251,7 @@ def do_create_api_token(
     return token, full
 
 
-def do_revoke_api_token(token: ApiToken, *, actor: Actor | Any) -> None:
+def do_revoke_api_token(token: ApiToken, *, actor: Actor) -> None:
     with transaction.atomic():
         locked = ApiToken.objects.select_for_update().get(pk=token.pk)
         if locked.revoked_at is not None:

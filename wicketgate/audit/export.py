@@ -46,7 +46,7 @@ CSV_COLUMNS = [
 
 
 def do_export_audit_events(
-    events: QuerySet[AuditEvent], *, chosen: EventFilter, fmt: str, actor: Actor | Any
+    events: QuerySet[AuditEvent], *, chosen: EventFilter, fmt: str, actor: Actor
 ) -> tuple[dict[str, Any], Iterator[str]]:
     """Record the export, sign a checkpoint covering it; returns (manifest, lines to write)."""
     if fmt not in FORMATS:

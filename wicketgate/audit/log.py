@@ -22,6 +22,8 @@ from wicketgate.audit.chain import GENESIS, canonical_details, canonical_time, c
 from wicketgate.audit.models import AuditCheckpoint, AuditEvent, AuditHead
 from wicketgate.audit.signing import checkpoint_message, sign
 
+USER_KINDS = frozenset({"staff", "prisoner", "family"})  # accounts.UserKind's values
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -34,6 +36,11 @@ class Actor:
     @classmethod
     def of_user(cls, user: Any) -> Actor:
         return cls(kind=str(user.kind), id=str(user.pk), label=str(user.username))
+
+    @property
+    def user_id(self) -> int | None:
+        """The account behind a person signed in (None for an operator or a component)."""
+        return int(self.id) if self.kind in USER_KINDS and self.id.isdigit() else None
 
     @classmethod
     def operator(cls, username: str | None = None) -> Actor:
@@ -68,7 +75,7 @@ class PendingEvent:
 def record_event(
     action: str,
     *,
-    actor: Actor | Any,
+    actor: Actor,
     subject: models.Model | None = None,
     establishment: Any = None,
     outcome: str = AuditEvent.Outcome.SUCCESS,

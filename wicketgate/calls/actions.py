@@ -122,7 +122,7 @@ def join_tokens(
     engine: Engine,
     client: JanusClient,
     contact: Contact | None = None,
-    actor: Actor | Any | None = None,
+    actor: Actor | None = None,
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """What a page needs to join: the server, a core token and a room token, valid to the
@@ -245,9 +245,7 @@ def watch_tokens(
     }
 
 
-def do_end_call(
-    booking: Booking, *, reason: str, actor: Actor | Any, client: JanusClient
-) -> Booking:
+def do_end_call(booking: Booking, *, reason: str, actor: Actor, client: JanusClient) -> Booking:
     """Destroy the call's rooms and hang up everyone on them (media stops within a fraction
     of a second).
 
@@ -286,7 +284,7 @@ def do_moderate_call(
     participant: int,
     track: str,
     mute: bool,
-    actor: Actor | Any,
+    actor: Actor,
     client: JanusClient,
 ) -> None:
     """Staff mute someone's microphone or pause their camera on a live call (or undo it).
@@ -328,7 +326,7 @@ def do_moderate_call(
     )
 
 
-def do_add_call_note(booking: Booking, *, text: str, actor: Actor | Any) -> CallNote:
+def do_add_call_note(booking: Booking, *, text: str, actor: Actor) -> CallNote:
     if not text.strip():
         raise CallError("write something", field="note")
     with transaction.atomic():
@@ -436,7 +434,7 @@ def _locked(booking: Booking) -> Booking:
     )
 
 
-def _record(booking: Booking, verb: str, actor: Actor | Any, **details: Any) -> None:
+def _record(booking: Booking, verb: str, actor: Actor, **details: Any) -> None:
     record_event(
         f"calls.call.{verb}",
         actor=actor,

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -55,7 +54,7 @@ def do_book_video_call(
     session: SessionTemplate,
     day: dt.date,
     main_caller: Contact,
-    actor: Actor | Any,
+    actor: Actor,
     others: Iterable[Contact] = (),
     now: dt.datetime | None = None,
     decisions: Engine | None = None,
@@ -114,7 +113,7 @@ STAFF_SIDE = {UserKind.STAFF, "operator", "system"}  # besides the main caller, 
 
 
 def do_cancel_booking(
-    booking: Booking, *, reason: str, actor: Actor | Any, now: dt.datetime | None = None
+    booking: Booking, *, reason: str, actor: Actor, now: dt.datetime | None = None
 ) -> Booking:
     """Cancel with a reason the family sees; the minutes go back to the allowance.
 

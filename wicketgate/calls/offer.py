@@ -25,7 +25,7 @@ def do_set_call_settings(
     lead_hours: int,
     window_days: int,
     ineligible_alerts: list[str],
-    actor: Actor | Any,
+    actor: Actor,
 ) -> CallSettings:
     if window_days * 24 <= lead_hours:
         raise CallSettingsError("the window must end after the lead time", field="window_days")
@@ -57,7 +57,7 @@ def do_add_call_session(
     starts: dt.time,
     minutes: int,
     capacity: int,
-    actor: Actor | Any,
+    actor: Actor,
 ) -> SessionTemplate:
     if suite.kind != "VIDEO_SUITE" or not suite.secure_area:
         raise CallSettingsError(f"{suite.code} is not a secure video suite", field="suite")
@@ -81,7 +81,7 @@ def do_add_call_session(
     return made
 
 
-def do_deactivate_call_session(session: SessionTemplate, *, actor: Actor | Any) -> SessionTemplate:
+def do_deactivate_call_session(session: SessionTemplate, *, actor: Actor) -> SessionTemplate:
     """No longer offered; calls already booked in it stay booked."""
     with transaction.atomic():
         locked = (

@@ -56,7 +56,7 @@ def do_report_incident(
     service: str,
     summary: str,
     description: str,
-    actor: Actor | Any,
+    actor: Actor,
     location: Location | None = None,
     late_reason: str = "",
     evidence: Iterable[int] = (),
@@ -144,7 +144,7 @@ def do_move_incident(
     incident: Incident,
     to: str,
     *,
-    actor: Actor | Any,
+    actor: Actor,
     notes: str = "",
     hearing_at: dt.datetime | None = None,
 ) -> Incident:
@@ -223,7 +223,7 @@ def do_add_sanction(
     service: str,
     days: int,
     reason: str,
-    actor: Actor | Any,
+    actor: Actor,
     incident: Incident | None = None,
     categories: Iterable[str] = (),
     privilege: str = "",
@@ -310,7 +310,7 @@ def do_activate_sanction(
     sanction: Sanction,
     *,
     incident: Incident,
-    actor: Actor | Any,
+    actor: Actor,
     days: int | None = None,
 ) -> Sanction:
     """Activate a suspended sanction, in full or for ``days`` of it, for another proved charge."""
@@ -348,7 +348,7 @@ def do_activate_sanction(
     return locked
 
 
-def do_quash_sanction(sanction: Sanction, *, reason: str, actor: Actor | Any) -> Sanction:
+def do_quash_sanction(sanction: Sanction, *, reason: str, actor: Actor) -> Sanction:
     """Quash a sanction: it stops applying at once."""
     if not reason.strip():
         raise ConductError("say why the sanction is quashed", field="reason")
@@ -365,7 +365,7 @@ def do_quash_sanction(sanction: Sanction, *, reason: str, actor: Actor | Any) ->
     return locked
 
 
-def _quash(sanction: Sanction, *, reason: str, actor: Actor | Any) -> None:
+def _quash(sanction: Sanction, *, reason: str, actor: Actor) -> None:
     sanction.quashed_at = timezone.now()
     sanction.quash_reason = reason[:300]
     sanction.quashed_by = as_actor(actor).label
@@ -373,7 +373,7 @@ def _quash(sanction: Sanction, *, reason: str, actor: Actor | Any) -> None:
     _record(sanction, "quash", actor, reason=sanction.quash_reason)
 
 
-def _undo_activation(sanction: Sanction, charge: Incident, actor: Actor | Any) -> None:
+def _undo_activation(sanction: Sanction, charge: Incident, actor: Actor) -> None:
     """The charge that activated a suspended sanction was quashed: suspended again."""
     sanction.starts_at = None
     sanction.ends_at = None
@@ -389,7 +389,7 @@ def _copy(source: Any, target: Any, *names: str) -> None:
         setattr(target, name, getattr(source, name))
 
 
-def _record(sanction: Sanction, verb: str, actor: Actor | Any, **extra: Any) -> None:
+def _record(sanction: Sanction, verb: str, actor: Actor, **extra: Any) -> None:
     """``conduct.sanction.<verb>``, filed under the prisoner's establishment now (a sanction
     follows the prisoner, and so do the staff who can see it)."""
     record_event(
@@ -423,7 +423,7 @@ def _sanction_details(sanction: Sanction) -> dict[str, Any]:
 # --- alerts --------------------------------------------------------------------------------
 
 
-def do_dismiss_alert(alert: ConductAlert, *, reason: str, actor: Actor | Any) -> ConductAlert:
+def do_dismiss_alert(alert: ConductAlert, *, reason: str, actor: Actor) -> ConductAlert:
     if not reason.strip():
         raise ConductError("say why the alert needs no action", field="reason")
     with transaction.atomic():
@@ -461,7 +461,7 @@ def do_set_alert_trigger(
     window_minutes: int,
     quiet_from: dt.time,
     quiet_until: dt.time,
-    actor: Actor | Any,
+    actor: Actor,
 ) -> tuple[AlertTrigger, bool]:
     """Give ``establishment`` its own trigger for ``kind`` (made from the one in force there
     if it has none); returns the trigger and whether anything changed."""

@@ -17,6 +17,7 @@ from ninja.pagination import paginate
 from wicketgate.accounts.roles import Action
 from wicketgate.api.auth import caller
 from wicketgate.api.schemas import INVALID, NOT_FOUND, ErrorOut
+from wicketgate.audit.log import Actor
 from wicketgate.conduct.actions import ConductError, do_add_sanction, do_quash_sanction
 from wicketgate.conduct.codes import AlertKind, AlertStatus, Service
 from wicketgate.conduct.models import ConductAlert, Incident, Sanction
@@ -135,7 +136,7 @@ def add_sanction(request: HttpRequest, body: SanctionIn) -> Status[Any]:
             incident=incident,
             starts_at=body.starts_at,
             suspend_months=body.suspend_months,
-            actor=user,
+            actor=Actor.of_user(user),
         )
     except ConductError as exc:
         raise HttpError(422, str(exc)) from exc
@@ -151,7 +152,7 @@ def quash_sanction(request: HttpRequest, sanction_id: int, body: QuashIn) -> San
         pk=sanction_id,
     )
     try:
-        do_quash_sanction(found, reason=body.reason, actor=user)
+        do_quash_sanction(found, reason=body.reason, actor=Actor.of_user(user))
     except ConductError as exc:
         raise HttpError(422, str(exc)) from exc
     return found

@@ -172,7 +172,7 @@ def do_verify_email(token: str) -> Contact:
 
 
 def do_resend_verification(
-    email: str, *, actor: Actor | Any | None = None, now: dt.datetime | None = None
+    email: str, *, actor: Actor | None = None, now: dt.datetime | None = None
 ) -> tuple[Contact, str] | None:
     """A fresh verification token for a registered family account whose address is not
     yet confirmed; None when there is nothing to send (no such account, or confirmed).
@@ -232,7 +232,7 @@ def do_give_identity(
     document_number: str,
     address: str,
     postcode: str,
-    actor: Actor | Any,
+    actor: Actor,
 ) -> Contact:
     """Identity details for staff to check; giving new ones means they are checked afresh."""
     if document_type not in DocumentType.values:
@@ -269,7 +269,7 @@ def do_give_identity(
     return person
 
 
-def do_check_identity(contact: Contact, *, actor: Actor | Any) -> Contact:
+def do_check_identity(contact: Contact, *, actor: Actor) -> Contact:
     """Staff have seen the document and proof of address and they match."""
     with transaction.atomic():
         person = Contact.objects.select_for_update().get(pk=contact.pk)
@@ -291,7 +291,7 @@ def do_request_link(
     prison_number: str,
     prisoner_date_of_birth: dt.date,
     relationship: str,
-    actor: Actor | Any,
+    actor: Actor,
 ) -> ContactLink:
     """Ask to be on a prisoner's list. Both the number and the date of birth must match;
     any mismatch gets the same answer, so that nobody can find out who is in prison.
@@ -337,7 +337,7 @@ def do_request_link(
     return link
 
 
-def _count_link_request(contact: Contact, number: str, actor: Actor | Any) -> None:
+def _count_link_request(contact: Contact, number: str, actor: Actor) -> None:
     """Count an ask, or refuse it (on the record) if either limit is reached."""
     now = timezone.now()
     since = now - REQUEST_WINDOW
@@ -383,7 +383,7 @@ def do_add_child(
     family_name: str,
     date_of_birth: dt.date,
     relationship: str,
-    actor: Actor | Any,
+    actor: Actor,
 ) -> ContactLink:
     """An approved adult contact adds a child (under 18) to the same prisoner's list."""
     if adult.status != LinkStatus.APPROVED:
@@ -420,7 +420,7 @@ def do_add_official(
     given_name: str,
     family_name: str,
     relationship: str,
-    actor: Actor | Any,
+    actor: Actor,
     email: str = "",
     expires_on: dt.date | None = None,
 ) -> ContactLink:
@@ -453,7 +453,7 @@ def do_add_official(
     return link
 
 
-def do_confirm_link(link: ContactLink, *, accept: bool, actor: Actor | Any) -> ContactLink:
+def do_confirm_link(link: ContactLink, *, accept: bool, actor: Actor) -> ContactLink:
     """The prisoner says whether they know this person and want them on their list."""
     with transaction.atomic():
         locked = _locked(link)
@@ -475,7 +475,7 @@ def do_decide_link(
     link: ContactLink,
     *,
     approve: bool,
-    actor: Actor | Any,
+    actor: Actor,
     relationship: str | None = None,
     expires_on: dt.date | None = None,
     reason: str = "",
@@ -521,7 +521,7 @@ def do_decide_link(
     return locked
 
 
-def do_revoke_link(link: ContactLink, *, reason: str, actor: Actor | Any) -> ContactLink:
+def do_revoke_link(link: ContactLink, *, reason: str, actor: Actor) -> ContactLink:
     """Take an approved contact off the list: every channel to them stops within a second."""
     if not reason.strip():
         raise ContactError("say why the contact is revoked", field="reason")
@@ -550,7 +550,7 @@ def do_revoke_link(link: ContactLink, *, reason: str, actor: Actor | Any) -> Con
     return locked
 
 
-def do_set_victim(link: ContactLink, *, victim: bool, actor: Actor | Any) -> ContactLink:
+def do_set_victim(link: ContactLink, *, victim: bool, actor: Actor) -> ContactLink:
     with transaction.atomic():
         locked = _locked(link)
         locked.victim = victim
@@ -567,7 +567,7 @@ def do_add_restriction(
     *,
     code: str,
     reason: str,
-    actor: Actor | Any,
+    actor: Actor,
     starts_on: dt.date | None = None,
     ends_on: dt.date | None = None,
 ) -> ContactRestriction:
@@ -605,7 +605,7 @@ def do_add_restriction(
     return restriction
 
 
-def do_end_restriction(restriction: ContactRestriction, *, actor: Actor | Any) -> None:
+def do_end_restriction(restriction: ContactRestriction, *, actor: Actor) -> None:
     with transaction.atomic():
         locked = ContactRestriction.objects.select_for_update().get(pk=restriction.pk)
         if locked.ended_at is not None:
@@ -626,7 +626,7 @@ def _locked(link: ContactLink) -> ContactLink:
     )
 
 
-def _record(link: ContactLink, verb: str, actor: Actor | Any, **details: Any) -> None:
+def _record(link: ContactLink, verb: str, actor: Actor, **details: Any) -> None:
     record_event(
         f"contacts.link.{verb}",
         actor=actor,

@@ -90,7 +90,7 @@ def do_set_contact_settings(
     *,
     keep_identity_images: bool,
     identity_image_days: int,
-    actor: Actor | Any,
+    actor: Actor,
 ) -> ContactSettings:
     """Turn copies of identity documents on or off, and set how long they are kept.
 
@@ -185,7 +185,7 @@ def check_image(data: bytes) -> str:
 def do_give_identity_with_image(
     contact: Contact,
     *,
-    actor: Actor | Any,
+    actor: Actor,
     document_image: bytes | None = None,
     **details: Any,
 ) -> Contact:
@@ -205,7 +205,7 @@ def do_give_identity_with_image(
     return person
 
 
-def do_add_identity_image(link: ContactLink, *, data: bytes, actor: Actor | Any) -> IdentityImage:
+def do_add_identity_image(link: ContactLink, *, data: bytes, actor: Actor) -> IdentityImage:
     """Keep an encrypted copy for ``link``, replacing the one sent before."""
     kind = check_image(data)
     with transaction.atomic():
@@ -245,7 +245,7 @@ def do_add_identity_image(link: ContactLink, *, data: bytes, actor: Actor | Any)
 # --- staff seeing a copy ---------------------------------------------------------------
 
 
-def do_view_identity_image(image: IdentityImage, *, actor: Actor | Any) -> bytes:
+def do_view_identity_image(image: IdentityImage, *, actor: Actor) -> bytes:
     """The plaintext of a copy still kept, for staff already allowed to see it; audited.
 
     Read afresh under a lock, in the transaction that audits the viewing: a deletion running
@@ -278,7 +278,7 @@ def do_purge_identity_images(
     now: dt.datetime | None = None,
     contact: Contact | None = None,
     establishment: Establishment | None = None,
-    actor: Actor | Any = CLOCK,
+    actor: Actor = CLOCK,
 ) -> int:
     """Delete every copy whose time has come (see the module's docstring); returns how many.
 
@@ -315,7 +315,7 @@ def do_purge_identity_images(
 
 
 def _delete(
-    image: IdentityImage, reason: str, actor: Actor | Any, *, now: dt.datetime | None = None
+    image: IdentityImage, reason: str, actor: Actor, *, now: dt.datetime | None = None
 ) -> None:
     image.ciphertext = b""
     image.sha256 = ""  # a fingerprint of the document outlives nothing else of it

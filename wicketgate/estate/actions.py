@@ -31,7 +31,7 @@ ESTABLISHMENT_FIELDS = [
 ]
 
 
-def do_import_establishments(parsed: EstablishmentsFile, *, actor: Actor | Any) -> ImportSummary:
+def do_import_establishments(parsed: EstablishmentsFile, *, actor: Actor) -> ImportSummary:
     """Create or update every establishment and location in a checked file, all or nothing."""
     summary = ImportSummary()
     with transaction.atomic():
@@ -65,7 +65,7 @@ def do_import_establishments(parsed: EstablishmentsFile, *, actor: Actor | Any) 
 
 
 def do_set_feature(
-    establishment: Establishment, feature: str, enabled: bool, *, actor: Actor | Any
+    establishment: Establishment, feature: str, enabled: bool, *, actor: Actor
 ) -> None:
     if feature not in FEATURE_DEFAULTS:
         raise ValueError(f"unknown feature flag {feature!r}")

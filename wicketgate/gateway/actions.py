@@ -43,7 +43,7 @@ def do_register_device(
     establishment: Establishment,
     location: Location,
     kind: str,
-    actor: Actor | Any,
+    actor: Actor,
     address: str | None = None,
 ) -> tuple[Device, str]:
     """Register a device; returns it and its key (shown once: its agent signs in with it)."""
@@ -105,7 +105,7 @@ def do_register_device(
     return device, key
 
 
-def do_retire_device(device: Device, *, actor: Actor | Any) -> None:
+def do_retire_device(device: Device, *, actor: Actor) -> None:
     with transaction.atomic():
         locked = Device.objects.select_for_update().get(pk=device.pk)
         if locked.retired_at is not None:
@@ -142,7 +142,7 @@ def do_open_device_session(
     *,
     prisoner: Prisoner,
     device: Device,
-    actor: Actor | Any,
+    actor: Actor,
     address: str | None = None,
     at: dt.datetime | None = None,
 ) -> tuple[DeviceSession, str]:
@@ -257,7 +257,7 @@ def _plain(address: str) -> str:
 
 
 def do_close_device_session(
-    session: DeviceSession, *, reason: str, actor: Actor | Any, note: str = ""
+    session: DeviceSession, *, reason: str, actor: Actor, note: str = ""
 ) -> bool:
     """Close the session if it is still open; returns whether this call closed it."""
     if reason not in CloseReason.values:
@@ -292,7 +292,7 @@ def do_close_expired_sessions(*, at: dt.datetime | None = None) -> int:
 
 
 def _close_open_sessions(
-    sessions: Any, reason: str, actor: Actor | Any, *, note: str = ""
+    sessions: Any, reason: str, actor: Actor, *, note: str = ""
 ) -> list[DeviceSession]:
     """Close every open session in ``sessions`` (inside the caller's transaction)."""
     now = timezone.now()
@@ -339,7 +339,7 @@ def do_start_lockdown(
     *,
     establishment: Establishment,
     reason: str,
-    actor: Actor | Any,
+    actor: Actor,
     wing: Location | None = None,
 ) -> tuple[Lockdown, int]:
     """Lock down a wing or the whole establishment: end its sessions, refuse new ones.
@@ -382,7 +382,7 @@ def do_start_lockdown(
     return lockdown, len(ended)
 
 
-def do_end_lockdown(lockdown: Lockdown, *, actor: Actor | Any) -> None:
+def do_end_lockdown(lockdown: Lockdown, *, actor: Actor) -> None:
     with transaction.atomic():
         locked = Lockdown.objects.select_for_update().get(pk=lockdown.pk)
         if locked.ended_at is not None:

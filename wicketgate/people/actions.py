@@ -32,7 +32,7 @@ class PeopleError(ActionError):
 def do_import_prisoners(
     rows: list[PrisonerRow],
     *,
-    actor: Actor | Any,
+    actor: Actor,
     file_name: str,
     progress: Callable[[int], None] | None = None,
 ) -> ImportSummary:
@@ -83,7 +83,7 @@ def do_import_prisoners(
 
 
 def do_transfer_prisoner(
-    prisoner: Prisoner, to: Establishment, *, location: Location | None = None, actor: Actor | Any
+    prisoner: Prisoner, to: Establishment, *, location: Location | None = None, actor: Actor
 ) -> Prisoner:
     if to.pk == prisoner.establishment_id:
         raise PeopleError(f"{prisoner.prison_number} is already at {to.code}")
@@ -96,7 +96,7 @@ def do_transfer_prisoner(
 
 
 def do_move_prisoner(
-    prisoner: Prisoner, location: Location, *, actor: Actor | Any, comment: str = ""
+    prisoner: Prisoner, location: Location, *, actor: Actor, comment: str = ""
 ) -> Prisoner:
     if location.establishment_id != prisoner.establishment_id:
         raise PeopleError(f"{location.code} is not in {prisoner.establishment.code}")
@@ -109,7 +109,7 @@ def do_move_prisoner(
 
 
 def do_review_incentive_level(
-    prisoner: Prisoner, level: str, *, actor: Actor | Any, comment: str, on: dt.date | None = None
+    prisoner: Prisoner, level: str, *, actor: Actor, comment: str, on: dt.date | None = None
 ) -> IncentiveReview:
     """Record an incentive review; the level must be one the establishment offers."""
     if not comment.strip():
@@ -134,7 +134,7 @@ def do_add_alert(
     prisoner: Prisoner,
     code: str,
     *,
-    actor: Actor | Any,
+    actor: Actor,
     comment: str = "",
     starts_on: dt.date | None = None,
     ends_on: dt.date | None = None,
@@ -152,7 +152,7 @@ def do_add_alert(
             comment=comment,
             starts_on=start,
             ends_on=ends_on,
-            created_by=actor if not isinstance(actor, Actor) else None,
+            created_by_id=as_actor(actor).user_id,
         )
         record_event(
             "people.alert.add",
@@ -168,9 +168,7 @@ def do_add_alert(
     return alert
 
 
-def do_end_alert(
-    alert: PrisonerAlert, *, actor: Actor | Any, on: dt.date | None = None
-) -> PrisonerAlert:
+def do_end_alert(alert: PrisonerAlert, *, actor: Actor, on: dt.date | None = None) -> PrisonerAlert:
     end = on or timezone.localdate()
     with transaction.atomic():
         locked = (

@@ -19,7 +19,7 @@ from wicketgate.policy.models import AccessRule, Category, PrisonerException, Si
 def do_import_policy(
     parsed: PolicyFile,
     *,
-    actor: Actor | Any,
+    actor: Actor,
     file_name: str,
     establishment: Establishment | None = None,
 ) -> ImportSummary:

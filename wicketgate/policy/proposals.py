@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
 from wicketgate.accounts.models import User
-from wicketgate.audit.log import as_actor, record_event
+from wicketgate.audit.log import Actor, as_actor, record_event
 from wicketgate.estate.models import Establishment
 from wicketgate.lib.importing import ImportRejected, Problem
 from wicketgate.people.models import AlertCode, Prisoner
@@ -105,7 +105,7 @@ def do_propose_policy_change(
         )
         record_event(
             "policy.proposal.create",
-            actor=by,
+            actor=Actor.of_user(by),
             subject=proposal,
             establishment=establishment,
             details={
@@ -164,7 +164,7 @@ def do_approve_policy_proposal(proposal: PolicyProposal, *, by: User, note: str 
         locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
         record_event(
             "policy.proposal.approve",
-            actor=by,
+            actor=Actor.of_user(by),
             subject=locked,
             establishment=locked.establishment,
             details={
@@ -197,7 +197,7 @@ def do_reject_policy_proposal(proposal: PolicyProposal, *, by: User, note: str) 
         locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
         record_event(
             "policy.proposal.reject",
-            actor=by,
+            actor=Actor.of_user(by),
             subject=locked,
             establishment=locked.establishment,
             details={
@@ -222,7 +222,7 @@ def do_withdraw_policy_proposal(proposal: PolicyProposal, *, by: User) -> None:
         locked.save(update_fields=["status", "decided_at"])
         record_event(
             "policy.proposal.withdraw",
-            actor=by,
+            actor=Actor.of_user(by),
             subject=locked,
             establishment=locked.establishment,
             details={"proposal": locked.pk, "kind": locked.kind},

@@ -9,8 +9,6 @@ the site (four eyes). Each ``do_`` function is atomic and writes its own audit e
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -35,9 +33,7 @@ class SiteRequestError(ActionError):
     """A request or a review breaks a rule; nothing was changed."""
 
 
-def do_request_site(
-    prisoner: Prisoner, url: str, reason: str, *, actor: Actor | Any
-) -> SiteRequest:
+def do_request_site(prisoner: Prisoner, url: str, reason: str, *, actor: Actor) -> SiteRequest:
     """A prisoner asks for a site. The limit on waiting requests is
     ``WICKETGATE_SITE_REQUESTS_OPEN_LIMIT``; one site may not be asked for twice at once."""
     address, host = _address_and_host(url)

@@ -51,7 +51,7 @@ def count_failure(request: HttpRequest, username: str) -> None:
 def record_sign_in(request: HttpRequest, user: User, *, portal: str, **details: Any) -> None:
     record_event(
         SIGN_IN,
-        actor=user,
+        actor=Actor.of_user(user),
         subject=user,
         details={"portal": portal, "ip": client_ip(request), **details},
     )

@@ -26,6 +26,7 @@ from wicketgate.accounts.roles import Action
 from wicketgate.audit.event_check import WALK_LIMIT, EventCheck, check_event
 from wicketgate.audit.export import do_export_audit_events
 from wicketgate.audit.forms import AuditExportForm, AuditSearchForm
+from wicketgate.audit.log import Actor
 from wicketgate.audit.models import AuditEvent, AuditEventQuerySet
 from wicketgate.audit.queries import EventFilter, search
 from wicketgate.audit.signing import private_key
@@ -72,7 +73,9 @@ def audit_export(request: HttpRequest) -> HttpResponseBase:
         return _search_page(request, form)  # nothing exported, nothing recorded
     chosen, fmt = form.chosen(), form.cleaned_data["format"]
     events = search(_events_for(request), chosen)  # the action cuts it off at "now"
-    manifest, lines = do_export_audit_events(events, chosen=chosen, fmt=fmt, actor=request.user)
+    manifest, lines = do_export_audit_events(
+        events, chosen=chosen, fmt=fmt, actor=Actor.of_user(request.user)
+    )
     response = StreamingHttpResponse(lines, content_type=CONTENT_TYPES[fmt])
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
     response["Content-Disposition"] = f'attachment; filename="wicketgate-audit-{stamp}.{fmt}"'

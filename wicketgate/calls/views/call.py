@@ -82,7 +82,9 @@ def prisoner_call(request: HttpRequest, pk: int) -> HttpResponse:
 def prisoner_tokens(request: HttpRequest, pk: int) -> HttpResponse:
     booking = _prisoner_booking(request, pk)
     return _tokens(
-        lambda client: join_tokens(booking, engine=engine(), client=client, actor=request.user)
+        lambda client: join_tokens(
+            booking, engine=engine(), client=client, actor=Actor.of_user(request.user)
+        )
     )
 
 

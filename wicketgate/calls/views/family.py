@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
+from wicketgate.audit.log import Actor
 from wicketgate.calls.booking import (
     BookingError,
     cancelled_by_family,
@@ -99,7 +100,7 @@ def book(request: HttpRequest, pk: int) -> HttpResponse:
                 day=day,
                 main_caller=person,
                 others=[c for c in children if str(c.pk) in chosen],
-                actor=request.user,
+                actor=Actor.of_user(request.user),
             )
         except BookingError as exc:
             form.add_action_error(exc)
@@ -132,7 +133,9 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     form = FamilyCancelCallForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         try:
-            do_cancel_booking(booking, reason=form.cleaned_data["reason"], actor=request.user)
+            do_cancel_booking(
+                booking, reason=form.cleaned_data["reason"], actor=Actor.of_user(request.user)
+            )
         except BookingError as exc:
             form.add_action_error(exc)
         else:

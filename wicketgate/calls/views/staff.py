@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from wicketgate.accounts.roles import Action
+from wicketgate.audit.log import Actor
 from wicketgate.calls.booking import BookingError, do_book_video_call, do_cancel_booking
 from wicketgate.calls.codes import BookingStatus
 from wicketgate.calls.forms import CancelCallForm, StaffBookCallForm
@@ -96,7 +97,7 @@ def book(request: HttpRequest, prison_number: str) -> HttpResponse:
                 day=day,
                 main_caller=by_pk[data["main_caller"]],
                 others=others,
-                actor=request.user,
+                actor=Actor.of_user(request.user),
             )
         except BookingError as exc:
             form.add_action_error(exc)
@@ -125,7 +126,9 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     form = CancelCallForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         try:
-            do_cancel_booking(booking, reason=form.cleaned_data["reason"], actor=request.user)
+            do_cancel_booking(
+                booking, reason=form.cleaned_data["reason"], actor=Actor.of_user(request.user)
+            )
         except BookingError as exc:
             form.add_action_error(exc)
         else:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from wicketgate.accounts.roles import Action
+from wicketgate.audit.log import Actor
 from wicketgate.calls.booking import settings_for
 from wicketgate.calls.forms import CallSettingsForm, SessionForm
 from wicketgate.calls.models import SessionTemplate
@@ -55,7 +56,7 @@ def sessions(request: HttpRequest, code: str) -> HttpResponse:
                 starts=data["starts"],
                 minutes=data["minutes"],
                 capacity=data["capacity"],
-                actor=request.user,
+                actor=Actor.of_user(request.user),
             )
         except CallSettingsError as exc:
             form.add_action_error(exc)
@@ -83,7 +84,7 @@ def deactivate_session(request: HttpRequest, code: str, pk: int) -> HttpResponse
         suite__establishment=establishment,
     )
     try:
-        do_deactivate_call_session(session, actor=request.user)
+        do_deactivate_call_session(session, actor=Actor.of_user(request.user))
     except CallSettingsError as exc:
         messages.error(request, capfirst(exc.message))
     else:
@@ -118,7 +119,7 @@ def call_settings(request: HttpRequest, code: str) -> HttpResponse:
                 lead_hours=data["lead_hours"],
                 window_days=data["window_days"],
                 ineligible_alerts=data["ineligible_alerts"],
-                actor=request.user,
+                actor=Actor.of_user(request.user),
             )
         except CallSettingsError as exc:
             form.add_action_error(exc)

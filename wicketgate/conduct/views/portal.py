@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from wicketgate.audit.log import Actor
 from wicketgate.conduct.actions import ConductError, do_move_incident
 from wicketgate.conduct.codes import Status
 from wicketgate.conduct.forms import PrisonerAppealForm
@@ -90,7 +91,10 @@ def appeal(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_bound and form.is_valid():
         try:
             do_move_incident(
-                incident, Status.APPEALED, actor=request.user, notes=form.cleaned_data["grounds"]
+                incident,
+                Status.APPEALED,
+                actor=Actor.of_user(request.user),
+                notes=form.cleaned_data["grounds"],
             )
         except ConductError as exc:
             form.add_action_error(exc)

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from wicketgate.accounts.roles import Action
 from wicketgate.accounts.scoping import may_at
+from wicketgate.audit.log import Actor
 from wicketgate.audit.models import AuditEvent
 from wicketgate.conduct import limits
 from wicketgate.conduct.actions import (
@@ -179,7 +180,7 @@ def submit_report(
             late_reason=data["late_reason"],
             evidence=data["evidence"],
             alert=alert,
-            actor=request.user,
+            actor=Actor.of_user(request.user),
         )
     except ConductError as exc:
         form.add_action_error(exc)
@@ -218,7 +219,7 @@ def move_incident(request: HttpRequest, pk: int) -> HttpResponse:
             do_move_incident(
                 incident,
                 to,
-                actor=request.user,
+                actor=Actor.of_user(request.user),
                 notes=form.notes_text(),
                 hearing_at=form.hearing_at(),
             )
@@ -274,7 +275,7 @@ def add_sanction(request: HttpRequest, pk: int) -> HttpResponse:
                 starts_at=data.get("starts_at"),
                 suspend_months=data["suspend_months"],
                 reason=data["reason"],
-                actor=request.user,
+                actor=Actor.of_user(request.user),
             )
         except ConductError as exc:
             form.add_action_error(exc)
@@ -319,7 +320,10 @@ def activate_sanction(request: HttpRequest, pk: int) -> HttpResponse:
         charge = form.cleaned_data["charge"]
         try:
             activated = do_activate_sanction(
-                sanction, incident=charge, days=form.cleaned_data["days"], actor=request.user
+                sanction,
+                incident=charge,
+                days=form.cleaned_data["days"],
+                actor=Actor.of_user(request.user),
             )
         except ConductError as exc:
             form.add_action_error(exc)
@@ -354,7 +358,9 @@ def quash_sanction(request: HttpRequest, pk: int) -> HttpResponse:
     form = QuashSanctionForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         try:
-            do_quash_sanction(sanction, reason=form.cleaned_data["reason"], actor=request.user)
+            do_quash_sanction(
+                sanction, reason=form.cleaned_data["reason"], actor=Actor.of_user(request.user)
+            )
         except ConductError as exc:
             form.add_action_error(exc)
         else:

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from wicketgate.accounts.roles import Action
 from wicketgate.accounts.scoping import may_at, may_somewhere
+from wicketgate.audit.log import Actor
 from wicketgate.conduct.actions import ConductError, do_dismiss_alert, do_set_alert_trigger
 from wicketgate.conduct.alerts import trigger_for
 from wicketgate.conduct.codes import AlertKind, AlertStatus, IncidentService
@@ -78,7 +79,9 @@ def dismiss_alert(request: HttpRequest, pk: int) -> HttpResponse:
     form = DismissAlertForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         try:
-            do_dismiss_alert(alert, reason=form.cleaned_data["reason"], actor=request.user)
+            do_dismiss_alert(
+                alert, reason=form.cleaned_data["reason"], actor=Actor.of_user(request.user)
+            )
         except ConductError as exc:
             form.add_action_error(exc)
         else:
@@ -174,7 +177,7 @@ def change_alert_trigger(request: HttpRequest, code: str, kind: str) -> HttpResp
                 window_minutes=data.get("window_minutes", current.window_minutes),
                 quiet_from=data.get("quiet_from") or current.quiet_from,
                 quiet_until=data.get("quiet_until") or current.quiet_until,
-                actor=request.user,
+                actor=Actor.of_user(request.user),
             )
         except ConductError as exc:
             form.add_action_error(exc)

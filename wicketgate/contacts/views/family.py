@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
+from wicketgate.audit.log import Actor
 from wicketgate.contacts.actions import (
     VERIFY_DAYS,
     AlreadyRegistered,
@@ -98,7 +99,9 @@ def resend(request: HttpRequest) -> HttpResponse:
         email = form.cleaned_data["email"].strip().lower()
         asker = request.user if request.user.is_authenticated else None
         try:
-            found = do_resend_verification(email, actor=asker)
+            found = do_resend_verification(
+                email, actor=Actor.of_user(asker) if asker is not None else None
+            )
         except ContactError:
             found = None  # too soon: the link already on its way will do
         if found is not None:
@@ -127,7 +130,9 @@ def identity(request: HttpRequest) -> HttpResponse:
     )
     if form.is_bound and form.is_valid():
         try:
-            do_give_identity_with_image(person, actor=request.user, **form.cleaned_data)
+            do_give_identity_with_image(
+                person, actor=Actor.of_user(request.user), **form.cleaned_data
+            )
         except ContactError as exc:
             form.add_action_error(exc)
         else:
@@ -174,7 +179,7 @@ def ask(request: HttpRequest) -> HttpResponse:
                 prison_number=data["prison_number"],
                 prisoner_date_of_birth=data["prisoner_date_of_birth"],
                 relationship=data["relationship"],
-                actor=request.user,
+                actor=Actor.of_user(request.user),
             )
         except ContactError as exc:
             form.add_action_error(exc)
@@ -205,7 +210,7 @@ def add_child(request: HttpRequest, pk: int) -> HttpResponse:
     form = ChildForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         try:
-            do_add_child(adult, actor=request.user, **form.cleaned_data)
+            do_add_child(adult, actor=Actor.of_user(request.user), **form.cleaned_data)
         except ContactError as exc:
             form.add_action_error(exc)
         else:

@@ -14,6 +14,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from wicketgate.audit.log import Actor
 from wicketgate.contacts.actions import ContactError, do_confirm_link
 from wicketgate.contacts.codes import LinkStatus
 from wicketgate.contacts.models import ContactLink
@@ -46,7 +47,7 @@ def confirm(request: HttpRequest, pk: int) -> HttpResponse:
     )
     accept = request.POST.get("accept") == "yes"
     try:
-        do_confirm_link(link, accept=accept, actor=request.user)
+        do_confirm_link(link, accept=accept, actor=Actor.of_user(request.user))
     except ContactError as exc:
         messages.error(request, capfirst(str(exc)))
     else:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wicketgate.accounts.roles import Action
+from wicketgate.audit.log import Actor
 from wicketgate.contacts.actions import (
     ContactError,
     do_add_official,
@@ -78,7 +79,7 @@ def link_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def check_identity(request: HttpRequest, pk: int) -> HttpResponse:
     link = _link(request, pk)
     try:
-        do_check_identity(link.contact, actor=request.user)
+        do_check_identity(link.contact, actor=Actor.of_user(request.user))
     except ContactError as exc:
         messages.error(request, capfirst(str(exc)))
     else:
@@ -87,7 +88,7 @@ def check_identity(request: HttpRequest, pk: int) -> HttpResponse:
         # system's (staff here act for this establishment only).
         establishment = link.prisoner.establishment
         do_purge_identity_images(
-            contact=link.contact, establishment=establishment, actor=request.user
+            contact=link.contact, establishment=establishment, actor=Actor.of_user(request.user)
         )
         do_purge_identity_images(contact=link.contact, actor=PURGE_ELSEWHERE)
         messages.success(
@@ -108,7 +109,7 @@ def approve(request: HttpRequest, pk: int) -> HttpResponse:
             approve=True,
             relationship=form.cleaned_data["relationship"],
             expires_on=form.cleaned_data["expires_on"],
-            actor=request.user,
+            actor=Actor.of_user(request.user),
         ),
     ):
         messages.success(request, _("%(ref)s is approved.") % {"ref": link.reference})
@@ -124,7 +125,10 @@ def refuse(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid() and _done(
         form,
         lambda: do_decide_link(
-            link, approve=False, reason=form.cleaned_data["reason"], actor=request.user
+            link,
+            approve=False,
+            reason=form.cleaned_data["reason"],
+            actor=Actor.of_user(request.user),
         ),
     ):
         messages.success(request, _("%(ref)s is refused.") % {"ref": link.reference})
@@ -139,7 +143,9 @@ def revoke(request: HttpRequest, pk: int) -> HttpResponse:
     form = RevokeForm(request.POST)
     if form.is_valid() and _done(
         form,
-        lambda: do_revoke_link(link, reason=form.cleaned_data["reason"], actor=request.user),
+        lambda: do_revoke_link(
+            link, reason=form.cleaned_data["reason"], actor=Actor.of_user(request.user)
+        ),
     ):
         messages.success(request, _("%(ref)s is revoked.") % {"ref": link.reference})
         return redirect("contacts:contact-link", pk=link.pk)
@@ -151,7 +157,7 @@ def revoke(request: HttpRequest, pk: int) -> HttpResponse:
 def set_victim(request: HttpRequest, pk: int) -> HttpResponse:
     link = _link(request, pk)
     victim = request.POST.get("victim") == "yes"
-    do_set_victim(link, victim=victim, actor=request.user)
+    do_set_victim(link, victim=victim, actor=Actor.of_user(request.user))
     messages.success(
         request,
         _("%(name)s is marked as a victim of the prisoner's offence.")
@@ -168,7 +174,8 @@ def add_restriction(request: HttpRequest, pk: int) -> HttpResponse:
     link = _link(request, pk)
     form = RestrictionForm(request.POST)
     if form.is_valid() and _done(
-        form, lambda: do_add_restriction(link, actor=request.user, **form.cleaned_data)
+        form,
+        lambda: do_add_restriction(link, actor=Actor.of_user(request.user), **form.cleaned_data),
     ):
         messages.success(request, _("The restriction is added."))
         return redirect("contacts:contact-link", pk=link.pk)
@@ -182,7 +189,7 @@ def end_restriction(request: HttpRequest, pk: int) -> HttpResponse:
         ContactRestriction.objects.for_user(request.user, MANAGE).select_related("link"), pk=pk
     )
     try:
-        do_end_restriction(restriction, actor=request.user)
+        do_end_restriction(restriction, actor=Actor.of_user(request.user))
     except ContactError as exc:
         messages.error(request, capfirst(str(exc)))
     else:
@@ -211,7 +218,7 @@ def add_official(request: HttpRequest, prison_number: str) -> HttpResponse:
         if _done(
             form,
             lambda: holder.append(
-                do_add_official(prisoner, actor=request.user, **form.cleaned_data)
+                do_add_official(prisoner, actor=Actor.of_user(request.user), **form.cleaned_data)
             ),
         ):
             messages.success(

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from wicketgate.accounts.roles import Action
+from wicketgate.audit.log import Actor
 from wicketgate.contacts.actions import ContactError
 from wicketgate.contacts.documents import (
     EXTENSION,
@@ -46,7 +47,9 @@ def contact_settings(request: HttpRequest, code: str) -> HttpResponse:
     )
     if form.is_bound and form.is_valid():
         try:
-            do_set_contact_settings(establishment, actor=request.user, **form.cleaned_data)
+            do_set_contact_settings(
+                establishment, actor=Actor.of_user(request.user), **form.cleaned_data
+            )
         except ContactError as exc:
             form.add_action_error(exc)
         else:
@@ -72,7 +75,7 @@ def identity_image(request: HttpRequest, pk: int, image: int) -> HttpResponse:
         link_id=pk,
     )
     try:
-        data = do_view_identity_image(found, actor=request.user)
+        data = do_view_identity_image(found, actor=Actor.of_user(request.user))
     except ContactError as exc:  # deleted meanwhile, or the key has changed
         raise Http404 from exc
     response = HttpResponse(data, content_type=found.content_type)

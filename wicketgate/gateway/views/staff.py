@@ -26,6 +26,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from wicketgate.accounts.roles import Action
+from wicketgate.audit.log import Actor
 from wicketgate.audit.models import AuditEvent
 from wicketgate.audit.views.staff import newest_first
 from wicketgate.estate.codes import LocationKind
@@ -83,7 +84,7 @@ def end_session(request: HttpRequest, code: str, session_id: int) -> HttpRespons
     )
     try:
         closed = do_close_device_session(
-            session, reason=CloseReason.ENDED_BY_STAFF, actor=request.user
+            session, reason=CloseReason.ENDED_BY_STAFF, actor=Actor.of_user(request.user)
         )
     except GatewayError as exc:
         messages.error(request, capfirst(str(exc)))
@@ -111,7 +112,7 @@ def start_lockdown(request: HttpRequest, code: str) -> HttpResponse:
                 establishment=establishment,
                 wing=wing,
                 reason=form.cleaned_data["reason"],
-                actor=request.user,
+                actor=Actor.of_user(request.user),
             )
         except GatewayError as exc:
             form.add_action_error(exc)
@@ -142,7 +143,7 @@ def lift_lockdown(request: HttpRequest, code: str, lockdown_id: int) -> HttpResp
         establishment__code=code.upper(),
     )
     try:
-        do_end_lockdown(lockdown, actor=request.user)
+        do_end_lockdown(lockdown, actor=Actor.of_user(request.user))
     except GatewayError as exc:
         messages.error(request, capfirst(str(exc)))
     else:
@@ -175,7 +176,7 @@ def register_device(request: HttpRequest, code: str) -> HttpResponse:
                 location=data["location"],
                 kind=data["kind"],
                 address=data["address"] or None,
-                actor=request.user,
+                actor=Actor.of_user(request.user),
             )
         except GatewayError as exc:
             form.add_action_error(exc)
@@ -203,7 +204,7 @@ def retire_device(request: HttpRequest, code: str, device_pk: int) -> HttpRespon
         establishment__code=code.upper(),
     )
     try:
-        do_retire_device(device, actor=request.user)
+        do_retire_device(device, actor=Actor.of_user(request.user))
     except GatewayError as exc:
         messages.error(request, capfirst(str(exc)))
     else:

@@ -17,6 +17,7 @@ from wicketgate.accounts.actions import (
 )
 from wicketgate.accounts.models import PrisonerAccount
 from wicketgate.accounts.roles import Action
+from wicketgate.audit.log import Actor
 from wicketgate.estate.models import Location
 from wicketgate.gateway.models import Device
 from wicketgate.lib.errors import ActionError
@@ -51,7 +52,7 @@ def add_alert(request: HttpRequest, prison_number: str) -> HttpResponse:
             alert = do_add_alert(
                 prisoner,
                 data["code"].code,
-                actor=request.user,
+                actor=Actor.of_user(request.user),
                 comment=data["comment"].strip(),
                 starts_on=data["starts_on"],
                 ends_on=data["ends_on"],
@@ -79,7 +80,7 @@ def end_alert(request: HttpRequest, prison_number: str, alert_id: int) -> HttpRe
         prisoner__prison_number=prison_number.upper(),
     )
     try:
-        do_end_alert(alert, actor=request.user)
+        do_end_alert(alert, actor=Actor.of_user(request.user))
     except ActionError as exc:
         messages.error(request, str(exc))
     else:
@@ -102,7 +103,7 @@ def review_incentive(request: HttpRequest, prison_number: str) -> HttpResponse:
             do_review_incentive_level(
                 prisoner,
                 form.cleaned_data["level"],
-                actor=request.user,
+                actor=Actor.of_user(request.user),
                 comment=form.cleaned_data["comment"],
             )
         except ActionError as exc:
@@ -134,7 +135,10 @@ def move(request: HttpRequest, prison_number: str) -> HttpResponse:
         location = form.cleaned_data["location"]
         try:
             do_move_prisoner(
-                prisoner, location, actor=request.user, comment=form.cleaned_data["comment"].strip()
+                prisoner,
+                location,
+                actor=Actor.of_user(request.user),
+                comment=form.cleaned_data["comment"].strip(),
             )
         except ActionError as exc:
             form.add_error(None, str(exc))
@@ -158,7 +162,7 @@ def unlock_account(request: HttpRequest, prison_number: str) -> HttpResponse:
         prisoner__prison_number=prison_number.upper(),
     )
     try:
-        do_unlock_prisoner_account(account, actor=request.user)
+        do_unlock_prisoner_account(account, actor=Actor.of_user(request.user))
     except AccountError as exc:
         messages.error(request, str(exc))
     else:
@@ -185,7 +189,7 @@ def unlock_device(request: HttpRequest, prison_number: str, device_pk: int) -> H
         pin_throttles__account__prisoner=prisoner,
     )
     try:
-        do_unlock_pin_device(device, actor=request.user)
+        do_unlock_pin_device(device, actor=Actor.of_user(request.user))
     except AccountError as exc:
         messages.error(request, str(exc))
     else:

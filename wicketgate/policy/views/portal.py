@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from wicketgate.audit.log import Actor
 from wicketgate.policy.access import Status, what_i_can_use
 from wicketgate.policy.engine import UnknownPrisoner, engine
 from wicketgate.policy.models import PolicyProposal, SiteRequest
@@ -91,7 +92,10 @@ def request_new(request: HttpRequest) -> HttpResponse:
     if form.is_bound and form.is_valid():
         try:
             do_request_site(
-                prisoner, form.cleaned_data["url"], form.cleaned_data["reason"], actor=request.user
+                prisoner,
+                form.cleaned_data["url"],
+                form.cleaned_data["reason"],
+                actor=Actor.of_user(request.user),
             )
         except SiteRequestError as exc:
             form.add_action_error(exc)
