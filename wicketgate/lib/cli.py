@@ -10,6 +10,9 @@ import click
 EXIT_REFUSED = 1
 
 
+SCHEMA_BUILDERS = frozenset({"migrate", "up", "manage", "demo"})
+
+
 class Group(click.Group):
     """The root command group: a command that finds the database without its schema (a
     fresh install, or an upgrade not migrated yet) says what to run instead of a
@@ -21,7 +24,10 @@ class Group(click.Group):
         except Exception as exc:
             from django.db.utils import OperationalError, ProgrammingError
 
-            if isinstance(exc, OperationalError | ProgrammingError):
+            # A command that builds the schema itself keeps its own error: telling someone
+            # whose ``migrate`` failed (a locked database) to run ``migrate`` helps nobody.
+            builds_schema = ctx.invoked_subcommand in SCHEMA_BUILDERS
+            if isinstance(exc, OperationalError | ProgrammingError) and not builds_schema:
                 behind = unapplied_migrations()
                 if behind:
                     raise Refused(schema_message(behind)) from exc

@@ -223,3 +223,28 @@ def test_a_command_on_a_database_without_its_schema_says_what_to_run(tmp_path: P
         tmp_path, "import", "establishments", str(tmp_path / "e.yaml")
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_a_failing_migrate_keeps_its_own_error(
+    db: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Not "run wicketgate migrate first" when it was migrate that failed."""
+    from django.db.utils import OperationalError
+
+    import wicketgate.lib.cli as lib_cli
+
+    def locked(*_args: object, **_kwargs: object) -> None:
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr("django.core.management.call_command", locked)
+    monkeypatch.setattr(lib_cli, "unapplied_migrations", lambda: 3)
+    result = CliRunner().invoke(main, ["migrate"])
+    assert isinstance(result.exception, OperationalError)
+    assert "database is locked" in str(result.exception)
+    # The same error from a command that needs the schema says what to run.
+    monkeypatch.setattr("wicketgate.cli.reference_data", locked, raising=False)
+    monkeypatch.setattr("wicketgate.people.imports.reference_data", locked)
+    (tmp_path / "p.csv").write_text("prison_number\n")
+    refused = CliRunner().invoke(main, ["import", "prisoners", str(tmp_path / "p.csv")])
+    assert refused.exit_code == 1
+    assert "run `wicketgate migrate` first" in refused.output
