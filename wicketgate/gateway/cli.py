@@ -14,12 +14,8 @@ from typing import Any
 
 import click
 
-from wicketgate.lib.cli import Refused
+from wicketgate.lib.cli import BY, Refused
 from wicketgate.lib.cli import setup_django as _setup_django
-
-BY = click.option(
-    "--by", "by", metavar="USERNAME", help="Record this operator instead of the OS user."
-)
 
 
 @click.group()

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
 
 EXIT_REFUSED = 1
+
+BY = click.option(
+    "--by", "by", metavar="USERNAME", help="Record this operator instead of the OS user."
+)
 
 
 SCHEMA_BUILDERS = frozenset({"migrate", "up", "manage", "demo"})
@@ -79,3 +87,38 @@ class Refused(click.ClickException):
 
     def show(self, file: Any = None) -> None:
         click.echo(f"wicketgate: {self.message}", err=True)
+
+
+def count_lines(file: Path) -> int:
+    try:
+        with file.open("rb") as handle:
+            return max(sum(1 for _ in handle) - 1, 0)
+    except OSError:
+        return 0  # the reader reports the problem with the file's name
+
+
+@contextmanager
+def progress(length: int, label: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar on a terminal for long work; silent when output is piped."""
+    show = sys.stderr.isatty() and length > 200
+    if not show:
+        yield lambda _n: None
+        return
+    with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+@contextmanager
+def refusals() -> Iterator[None]:
+    """Turn a rejected import or a broken rule into exit 1 with every problem listed."""
+    from wicketgate.lib.errors import ActionError
+    from wicketgate.lib.importing import ImportRejected
+
+    try:
+        yield
+    except ImportRejected as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        raise Refused(f"{len(exc.problems)} problem(s); nothing was written") from exc
+    except ActionError as exc:
+        raise Refused(str(exc)) from exc

@@ -242,7 +242,6 @@ def test_a_failing_migrate_keeps_its_own_error(
     assert isinstance(result.exception, OperationalError)
     assert "database is locked" in str(result.exception)
     # The same error from a command that needs the schema says what to run.
-    monkeypatch.setattr("wicketgate.cli.reference_data", locked, raising=False)
     monkeypatch.setattr("wicketgate.people.imports.reference_data", locked)
     (tmp_path / "p.csv").write_text("prison_number\n")
     refused = CliRunner().invoke(main, ["import", "prisoners", str(tmp_path / "p.csv")])
