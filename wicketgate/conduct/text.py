@@ -92,3 +92,28 @@ def restricts_for_prisoner(sanction: Sanction, names: Mapping[str, str]) -> str:
     if service == Service.DEVICE:
         return _("Using websites on a laptop or kiosk")
     return sanction.privilege or _("A privilege on the wing")
+
+
+# What each of this app's audit actions means, for the timeline and the event page
+# (gathered by audit.labels); an action not listed is shown by its code.
+AUDIT_ACTIONS: dict[str, Promise] = {
+    "conduct.incident.report": gettext_lazy("Incident reported"),
+    "conduct.incident.referred": gettext_lazy("Referred to the independent adjudicator"),
+    "conduct.incident.hearing_scheduled": gettext_lazy("Hearing scheduled"),
+    "conduct.incident.proved": gettext_lazy("Found proved"),
+    "conduct.incident.not_proved": gettext_lazy("Found not proved"),
+    "conduct.incident.dismissed": gettext_lazy("Dismissed"),
+    "conduct.incident.appealed": gettext_lazy("Appeal lodged"),
+    "conduct.incident.upheld": gettext_lazy("Appeal refused: finding upheld"),
+    "conduct.incident.quashed": gettext_lazy("Quashed on appeal"),
+    "conduct.sanction.add": gettext_lazy("Sanction given"),
+    "conduct.sanction.activate": gettext_lazy("Suspended sanction activated"),
+    "conduct.sanction.deactivate": gettext_lazy(
+        "Sanction suspended again (its activating charge was quashed)"
+    ),
+    "conduct.sanction.quash": gettext_lazy("Sanction quashed"),
+    "conduct.alert.raise": gettext_lazy("Conduct alert raised"),
+    "conduct.alert.dismiss": gettext_lazy("Conduct alert dismissed"),
+    "conduct.alert.incident": gettext_lazy("Conduct alert made an incident"),
+    "conduct.trigger.change": gettext_lazy("Conduct alert trigger changed"),
+}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.formats import date_format
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from wicketgate.contacts.codes import LinkStatus
@@ -38,3 +39,30 @@ def identity_status(person: Contact) -> tuple[str, str]:
     if person.document_type:
         return str(_("Details given, not checked")), "yellow"
     return str(_("No details given yet")), "red"
+
+
+# What each of this app's audit actions means, for the timeline and the event page
+# (gathered by audit.labels); an action not listed is shown by its code.
+AUDIT_ACTIONS: dict[str, Promise] = {
+    "contacts.register": _("Family account registered"),
+    "contacts.email.verify": _("Email address confirmed"),
+    "contacts.email.resend": _("Confirmation email sent again"),
+    "contacts.settings.change": _("Contact settings changed"),
+    "contacts.identity.give": _("Identity details given"),
+    "contacts.identity.check": _("Identity checked"),
+    "contacts.identity_image.add": _("Identity document added"),
+    "contacts.identity_image.view": _("Identity document looked at"),
+    "contacts.identity_image.delete": _("Identity document deleted"),
+    "contacts.link.request": _("Asked to be a contact"),
+    "contacts.link.no_match": _("Contact request did not match a prisoner"),
+    "contacts.link.limited": _("Contact requests limited for a while"),
+    "contacts.link.add_official": _("Official contact added"),
+    "contacts.link.confirm": _("Contact agreed by the prisoner"),
+    "contacts.link.decline": _("Contact declined by the prisoner"),
+    "contacts.link.approve": _("Contact approved by staff"),
+    "contacts.link.refuse": _("Contact refused by staff"),
+    "contacts.link.revoke": _("Contact withdrawn"),
+    "contacts.link.victim": _("Marked as a victim, or no longer"),
+    "contacts.link.restrict": _("Contact restricted"),
+    "contacts.link.unrestrict": _("Contact restriction ended"),
+}

@@ -330,3 +330,60 @@ def _or(items: list[str]) -> str:
 
 def _capfirst(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+# What each of this app's audit actions means, for the timeline and the event page
+# (gathered by audit.labels); an action not listed is shown by its code.
+AUDIT_ACTIONS: dict[str, Promise] = {
+    "policy.import": gettext_lazy("Policy imported"),
+    "policy.category.save": gettext_lazy("Site category saved"),
+    "policy.site.approve": gettext_lazy("Site approved for the catalogue"),
+    "policy.site.retire": gettext_lazy("Site retired from the catalogue"),
+    "policy.rule.save": gettext_lazy("Access rule saved"),
+    "policy.rule.delete": gettext_lazy("Access rule removed"),
+    "policy.exception.grant": gettext_lazy("Policy exception granted"),
+    "policy.exception.revoke": gettext_lazy("Policy exception revoked"),
+    "policy.proposal.create": gettext_lazy("Policy change proposed"),
+    "policy.proposal.approve": gettext_lazy("Policy change approved and applied"),
+    "policy.proposal.reject": gettext_lazy("Policy change rejected"),
+    "policy.proposal.withdraw": gettext_lazy("Policy change withdrawn"),
+    "policy.site_request.create": gettext_lazy("Site requested by a prisoner"),
+    "policy.site_request.decline": gettext_lazy("Site request declined"),
+    "policy.site_request.propose": gettext_lazy("Site request proposed for the catalogue"),
+}
+
+
+# A site request's progress as the prisoner reads it (see portal_sites.progress): the
+# words for its tag, the tag's colour, and a sentence on what happens next.
+SITE_REQUEST_PROGRESS: dict[str, tuple[Promise, str, Promise]] = {
+    "open": (
+        gettext_lazy("Waiting for staff"),
+        "govuk-tag--blue",
+        gettext_lazy("Staff have not looked at your request yet."),
+    ),
+    "proposed": (
+        gettext_lazy("Sent for approval"),
+        "govuk-tag--yellow",
+        gettext_lazy(
+            "Staff think this website could be useful. Another member of staff must agree "
+            "before you can use it."
+        ),
+    ),
+    "approved": (
+        gettext_lazy("Approved"),
+        "govuk-tag--green",
+        gettext_lazy(
+            "The website has been added. Look at ‘What I can use’ to see when you can use it."
+        ),
+    ),
+    "rejected": (
+        gettext_lazy("Not approved"),
+        "govuk-tag--grey",
+        gettext_lazy("Staff checked the website and did not add it."),
+    ),
+    "declined": (
+        gettext_lazy("Staff said no"),
+        "govuk-tag--grey",
+        gettext_lazy("Staff will not add this website."),
+    ),
+}

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from wicketgate.calls import netns
 from wicketgate.calls.netns import Link, link_for
 from wicketgate.gateway.service import GatewayService
-from wicketgate.gateway.squid import Layout, check_config, prepare, squid_command
+from wicketgate.gateway.squid import Layout, check_config, prepare, service_name, squid_command
 
 if TYPE_CHECKING:
     from wicketgate.gateway.models import DeviceSession
@@ -342,6 +342,11 @@ def running_gateway(
         upstreams.close()
         netns.remove(link)
         shutil.rmtree(folder, ignore_errors=True)
+        # A killed Squid leaves its named shared memory behind (one cache segment is 2 MB);
+        # the names are this gateway's own (service_name), so another's are not touched.
+        shm = Path("/dev/shm")  # noqa: S108 - where POSIX shared memory lives, not a temp file
+        for segment in shm.glob(f"{service_name(layout)}-*.shm"):
+            segment.unlink(missing_ok=True)
 
 
 def _wait_for_port(port: int, squid: subprocess.Popen[bytes]) -> None:

@@ -246,7 +246,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0 if all(code == 0 for _moment, code in results) else 1
 
 
+SHM = Path("/dev/shm")  # noqa: S108 - where POSIX shared memory lives, not a temp file
+
+
+def clear_stale_segments(shm: Path = SHM) -> list[str]:
+    """Remove the shared memory libfaketime left behind by processes that are gone.
+
+    The first process under libfaketime makes ``faketime_shm_<pid>`` and
+    ``sem.faketime_sem_<pid>`` and removes them when it exits; one that is killed leaves
+    them, and a later process given the same pid then fails to start under the shift.
+    """
+    removed = []
+    for path in [*shm.glob("faketime_shm_*"), *shm.glob("sem.faketime_sem_*")]:
+        pid = path.name.rsplit("_", 1)[-1]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            path.unlink(missing_ok=True)
+            removed.append(path.name)
+    return removed
+
+
 def _run(moment: Moment, library: Path, command: list[str]) -> int:
+    clear_stale_segments()
     now = dt.datetime.now(dt.UTC)
     env = shifted_environment(moment, now, library, dict(os.environ))
     _say(moment.describe())

@@ -6,9 +6,12 @@ import ipaddress
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -123,9 +126,15 @@ def device_at_address(request: HttpRequest) -> gateway.Device | None:
     return found[0] if len(found) == 1 else None
 
 
-def record_sign_out(request: HttpRequest, user: Any, *, portal: str) -> None:
-    if user.is_authenticated:
-        record_event(SIGN_OUT, actor=user, subject=user, details={"portal": portal})
+def sign_out(request: HttpRequest, *, kind: str, portal: str) -> None:
+    """Sign out whoever is signed in to this portal, and record it. A session of another
+    kind (a prisoner's, posting to the staff sign-out) is left as it is and nothing is
+    recorded: each portal signs out only its own people."""
+    user = request.user
+    if isinstance(user, User) and user.kind == kind:
+        record_event(SIGN_OUT, actor=Actor.of_user(user), subject=user, details={"portal": portal})
+        logout(request)
+        messages.success(request, _("You have signed out."))
 
 
 DEVICE_ADDRESS_HEADER = "HTTP_X_WICKETGATE_DEVICE_ADDRESS"

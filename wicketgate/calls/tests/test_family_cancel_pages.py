@@ -16,12 +16,13 @@ from wicketgate.calls.booking import do_book_video_call
 from wicketgate.calls.codes import BookingStatus
 from wicketgate.calls.models import Booking
 from wicketgate.calls.tests import data as call_data
+from wicketgate.calls.tests.endpoints import FAMILY
 from wicketgate.contacts.codes import LinkStatus
 from wicketgate.contacts.models import Contact
 from wicketgate.contacts.tests import data as contact_data
 from wicketgate.policy import engine as engine_module
+from wicketgate.testing.endpoints import Endpoint
 from wicketgate.testing.personas import SETUP, Estate, staff_client
-from wicketgate.web.tests.endpoints import FAMILY, Endpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,9 @@ def _fresh_engine(monkeypatch: Any) -> None:
 
 def signed_in(contact: Contact) -> Client:
     client = Client()
-    client.force_login(contact.user, backend="wicketgate.accounts.backends.PasswordBackend")
+    client.force_login(
+        contact_data.account(contact), backend="wicketgate.accounts.backends.PasswordBackend"
+    )
     return client
 
 

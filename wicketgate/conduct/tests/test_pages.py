@@ -26,9 +26,10 @@ from wicketgate.conduct.alerts import trigger_for
 from wicketgate.conduct.codes import TRANSITIONS, AlertStatus, Status
 from wicketgate.conduct.models import AlertTrigger, ConductAlert, Incident, Sanction
 from wicketgate.conduct.tests import data as conduct_data
+from wicketgate.conduct.tests.endpoints import CONDUCT
 from wicketgate.people.models import Prisoner
+from wicketgate.testing.endpoints import Endpoint
 from wicketgate.testing.personas import SETUP, Estate, staff_client
-from wicketgate.web.tests.endpoints import CONDUCT, Endpoint
 
 INCIDENTS = "/staff/conduct/incidents/"
 REPORT = f"{INCIDENTS}new"
@@ -45,11 +46,11 @@ class Unchanged:
     MODELS = (Incident, Sanction, ConductAlert, AlertTrigger, AuditEvent)
 
     def __enter__(self) -> Unchanged:
-        self.before = [model.objects.count() for model in self.MODELS]  # type: ignore[attr-defined]
+        self.before = [model.objects.count() for model in self.MODELS]
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        after = [model.objects.count() for model in self.MODELS]  # type: ignore[attr-defined]
+        after = [model.objects.count() for model in self.MODELS]
         assert after == self.before, "a refused change wrote to the database"
 
 
@@ -473,6 +474,7 @@ def test_it_suspends_a_sanction_and_activates_it_for_another_charge(
     suspended.refresh_from_db()
     assert suspended.state() == "in_force"
     assert suspended.activated_by == charge
+    assert suspended.starts_at is not None and suspended.ends_at is not None
     assert suspended.ends_at - suspended.starts_at == dt.timedelta(days=5)
 
 

@@ -12,9 +12,9 @@ from django.views.decorators.http import require_GET
 from wicketgate.accounts.roles import Action
 from wicketgate.estate.codes import FEATURE_DEFAULTS, IncentiveLevel, LocationKind
 from wicketgate.estate.models import Establishment, Location
+from wicketgate.estate.text import FEATURE_LABELS
 from wicketgate.people.models import Prisoner
 from wicketgate.web.decorators import staff_required
-from wicketgate.web.labels import FEATURE_LABELS
 
 
 @dataclass

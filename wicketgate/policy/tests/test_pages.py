@@ -19,10 +19,10 @@ from wicketgate.people.actions import do_add_alert
 from wicketgate.policy import engine as engine_module
 from wicketgate.policy.engine import Engine
 from wicketgate.policy.models import AccessRule, Category, PolicyProposal, PrisonerException, Site
+from wicketgate.policy.tests.endpoints import POLICY as POLICY_ENDPOINTS
+from wicketgate.testing.endpoints import Endpoint
 from wicketgate.testing.personas import SETUP, Estate, sign_in_staff, staff_client
 from wicketgate.testing.policy import IN_THE_POLICY_WEEK, POLICY
-from wicketgate.web.tests.endpoints import POLICY as POLICY_ENDPOINTS
-from wicketgate.web.tests.endpoints import Endpoint
 
 SITES = "/staff/policy/sites/"
 RULES = "/staff/policy/rules/"
@@ -302,6 +302,7 @@ def test_a_rule_change_is_shown_with_its_cedar_before_and_after(
     )
     assert response.status_code == 302, response.content.decode()
     proposal = only_proposal()
+    assert proposal.before is not None
     assert proposal.establishment == estate.a and proposal.before["id"] == "jobs"
     page = security.get(response["Location"]).content.decode()
     assert "Change the rule jobs at HMP Northgate" in page
@@ -407,7 +408,12 @@ def test_why_shows_a_sanction_in_force_and_what_its_rule_means(
     )
     tomorrow = timezone.localdate() + dt.timedelta(days=1)
     day = {"on_day": tomorrow.day, "on_month": tomorrow.month, "on_year": tomorrow.year}
-    query = {"prisoner": ALAN, "url": "https://www.bbc.co.uk/", "time": "10:00", **day}
+    query: dict[str, str | int] = {
+        "prisoner": ALAN,
+        "url": "https://www.bbc.co.uk/",
+        "time": "10:00",
+        **day,
+    }
     content = client_a.get(WHY, {**query, "location": "CELL"}).content.decode()
     assert "sanction:web-category" in content
     assert (

@@ -23,8 +23,8 @@ from wicketgate.policy.engine import UnknownPrisoner, engine
 from wicketgate.policy.models import PolicyProposal, SiteRequest
 from wicketgate.policy.site_request_forms import SiteRequestForm
 from wicketgate.policy.site_requests import SiteRequestError, do_request_site
+from wicketgate.policy.text import SITE_REQUEST_PROGRESS
 from wicketgate.web.decorators import prisoner_required
-from wicketgate.web.labels import SITE_REQUEST_PROGRESS
 from wicketgate.web.portals import signed_in_prisoner
 
 

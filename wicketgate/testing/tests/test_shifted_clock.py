@@ -161,3 +161,24 @@ def test_chromium_under_the_shifted_clock_keeps_its_monotonic_clock_shifted(
     assert chromium_environment()["FAKETIME_DONT_FAKE_MONOTONIC"] == "1"  # not ours: untouched
     monkeypatch.setenv("WICKETGATE_SHIFTED_CLOCK", "leap-day")
     assert "FAKETIME_DONT_FAKE_MONOTONIC" not in chromium_environment()
+
+
+def test_it_clears_the_shared_memory_of_processes_that_are_gone(tmp_path: Path) -> None:
+    import os
+
+    from wicketgate.testing.shifted_clock import clear_stale_segments
+
+    gone = 4_194_303 + 1  # above the kernel's largest pid: no process has it
+    mine = os.getpid()
+    for name in [
+        f"faketime_shm_{gone}",
+        f"sem.faketime_sem_{gone}",
+        f"faketime_shm_{mine}",
+        f"sem.faketime_sem_{mine}",
+        "wg0123456789-cache.shm",
+    ]:
+        (tmp_path / name).write_bytes(b"")
+    removed = clear_stale_segments(tmp_path)
+    assert sorted(removed) == [f"faketime_shm_{gone}", f"sem.faketime_sem_{gone}"]
+    left = sorted(path.name for path in tmp_path.iterdir())
+    assert left == [f"faketime_shm_{mine}", f"sem.faketime_sem_{mine}", "wg0123456789-cache.shm"]

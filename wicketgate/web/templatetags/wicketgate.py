@@ -8,8 +8,8 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from wicketgate.audit.chain import compact_json
+from wicketgate.audit.labels import action_label as label_of_action
 from wicketgate.estate.codes import LocationKind
-from wicketgate.web.labels import AUDIT_ACTION_LABELS
 
 register = template.Library()
 
@@ -25,7 +25,7 @@ def minutes(value: dt.timedelta | None) -> int:
 @register.filter
 def action_label(action: str) -> str:
     """What an audit action means, in words; its code when there are none for it."""
-    return str(AUDIT_ACTION_LABELS.get(action, action))
+    return label_of_action(action)
 
 
 @register.filter

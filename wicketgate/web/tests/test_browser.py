@@ -22,7 +22,7 @@ from wicketgate.accounts.actions import do_issue_backup_codes
 from wicketgate.accounts.models import StaffMembership
 from wicketgate.accounts.roles import StaffRole
 from wicketgate.audit import guards
-from wicketgate.audit.log import record_event, sign_checkpoint
+from wicketgate.audit.log import Actor, record_event, sign_checkpoint
 from wicketgate.estate.models import Location
 from wicketgate.gateway.gatekeeper import NO_SESSION, PLAIN, Answer, Gatekeeper
 from wicketgate.gateway.tests import data as gateway_data
@@ -349,18 +349,25 @@ def _populate(estate: Estate) -> None:
     for code, description in DEFAULT_ALERT_CODES:
         AlertCode.objects.get_or_create(code=code, defaults={"description": description})
     prisoner = estate.prisoner_a
-    do_add_alert(prisoner, "ACCT", actor=estate.clerk_a, comment="Opened after reception screening")
+    do_add_alert(
+        prisoner,
+        "ACCT",
+        actor=Actor.of_user(estate.clerk_a),
+        comment="Opened after reception screening",
+    )
     do_add_alert(
         prisoner,
         "CYBER",
-        actor=estate.clerk_a,
+        actor=Actor.of_user(estate.clerk_a),
         starts_on=dt.date(2024, 1, 10),
         ends_on=dt.date(2024, 6, 1),
     )
     do_review_incentive_level(
-        prisoner, "ENH", actor=estate.clerk_a, comment="Consistently good behaviour"
+        prisoner, "ENH", actor=Actor.of_user(estate.clerk_a), comment="Consistently good behaviour"
     )
-    do_move_prisoner(prisoner, estate.a_video_suite, actor=estate.clerk_a, comment="Temporary")
+    do_move_prisoner(
+        prisoner, estate.a_video_suite, actor=Actor.of_user(estate.clerk_a), comment="Temporary"
+    )
     for number in range(30):
         Prisoner.objects.create(
             prison_number=f"C{number:04d}DE",

@@ -252,11 +252,11 @@ def test_the_device_address_is_believed_from_a_trusted_gateway_only(settings: An
 
     settings.WICKETGATE_TRUSTED_GATEWAYS = ["10.0.0.1"]
     factory = RequestFactory()
-    header = {"HTTP_X_WICKETGATE_DEVICE_ADDRESS": "10.20.0.7"}
-    assert device_address(factory.get("/", REMOTE_ADDR="10.0.0.1", **header)) == "10.20.0.7"
+    header = {"X-Wicketgate-Device-Address": "10.20.0.7"}
+    assert device_address(factory.get("/", REMOTE_ADDR="10.0.0.1", headers=header)) == "10.20.0.7"
     # From anyone else, the connection's own address, whatever the header says.
-    assert device_address(factory.get("/", REMOTE_ADDR="10.20.0.9", **header)) == "10.20.0.9"
+    assert device_address(factory.get("/", REMOTE_ADDR="10.20.0.9", headers=header)) == "10.20.0.9"
     # Through the gateway, but no device named (or nonsense): no device.
     assert device_address(factory.get("/", REMOTE_ADDR="10.0.0.1")) is None
-    bad = {"HTTP_X_WICKETGATE_DEVICE_ADDRESS": "10.20.0.7, 1.2.3.4"}
-    assert device_address(factory.get("/", REMOTE_ADDR="10.0.0.1", **bad)) is None
+    bad = {"X-Wicketgate-Device-Address": "10.20.0.7, 1.2.3.4"}
+    assert device_address(factory.get("/", REMOTE_ADDR="10.0.0.1", headers=bad)) is None

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import django_otp
-from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import authenticate, login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,9 +20,11 @@ from wicketgate.web.signin import (
     count_failure,
     record_failed_sign_in,
     record_sign_in,
-    record_sign_out,
     second_factor_method,
     verify_second_factor,
+)
+from wicketgate.web.signin import (
+    sign_out as sign_out_of_portal,
 )
 
 PORTAL = "staff"
@@ -48,9 +49,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponse:
-    record_sign_out(request, request.user, portal=PORTAL)
-    logout(request)
-    messages.success(request, _("You have signed out."))
+    sign_out_of_portal(request, kind=UserKind.STAFF, portal=PORTAL)
     return redirect("web:sign-in")
 
 

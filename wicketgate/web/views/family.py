@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import authenticate, login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -18,7 +17,9 @@ from wicketgate.web.signin import (
     count_failure,
     record_failed_sign_in,
     record_sign_in,
-    record_sign_out,
+)
+from wicketgate.web.signin import (
+    sign_out as sign_out_of_portal,
 )
 from wicketgate.web.views.auth import safe_next_url
 
@@ -61,7 +62,5 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponse:
-    record_sign_out(request, request.user, portal=PORTAL)
-    logout(request)
-    messages.success(request, _("You have signed out."))
+    sign_out_of_portal(request, kind=UserKind.FAMILY, portal=PORTAL)
     return redirect("web:family-sign-in")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,18 +14,21 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from wicketgate.accounts.models import UserKind
 from wicketgate.accounts.pins import check_prisoner_pin
 from wicketgate.contacts.codes import LinkStatus
 from wicketgate.contacts.models import ContactLink
+from wicketgate.estate.text import COMING_SERVICES
 from wicketgate.web.decorators import prisoner_required
 from wicketgate.web.forms.auth import PinSignInForm
-from wicketgate.web.labels import COMING_SERVICES
 from wicketgate.web.portals import signed_in_prisoner
 from wicketgate.web.signin import (
     device_at_address,
     record_failed_pin,
     record_sign_in,
-    record_sign_out,
+)
+from wicketgate.web.signin import (
+    sign_out as sign_out_of_portal,
 )
 from wicketgate.web.views.auth import safe_next_url
 
@@ -95,7 +97,5 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponse:
-    record_sign_out(request, request.user, portal=PORTAL)
-    logout(request)
-    messages.success(request, _("You have signed out."))
+    sign_out_of_portal(request, kind=UserKind.PRISONER, portal=PORTAL)
     return redirect("web:portal-sign-in")

@@ -10,7 +10,6 @@ prisoner or a family member gets a 404, as if the staff site did not exist.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,8 +19,15 @@ from django.test import Client
 from wicketgate.accounts.models import StaffMembership
 from wicketgate.accounts.roles import ROLE_ACTIONS, StaffRole
 from wicketgate.audit.models import AuditEvent
+from wicketgate.audit.tests.endpoints import ENDPOINTS as AUDIT
+from wicketgate.testing.endpoints import Endpoint, open_endpoints, staff_endpoints, staff_routes
 from wicketgate.testing.personas import Estate, sign_in_staff
-from wicketgate.web.tests.endpoints import ALL, AUDIT, CHANGES, RECORDED, SCOPED, Endpoint
+
+ALL = staff_endpoints()  # every app's, joined (testing/endpoints.py)
+SCOPED = [endpoint for endpoint in ALL if endpoint.scoped]
+CHANGES = [endpoint for endpoint in ALL if endpoint.returns_to_profile]
+RECORDED = [endpoint for endpoint in ALL if endpoint.is_recorded]
+OPEN = open_endpoints()
 
 
 def send(client: Client, endpoint: Endpoint, estate: Estate) -> tuple[Any, int]:
@@ -179,29 +185,39 @@ def test_it_keeps_the_health_checks(client_anon: Client) -> None:
     assert client_anon.get("/readyz").status_code == 200
 
 
-def staff_routes() -> set[str]:
-    """Every staff page and form: each route under /staff/, as ``namespace:name``."""
-    from django.urls import get_resolver
-    from django.urls.resolvers import URLPattern, URLResolver
-
-    def walk(resolver: URLResolver, prefix: str, namespace: str) -> Iterator[tuple[str, str]]:
-        for pattern in resolver.url_patterns:
-            if isinstance(pattern, URLResolver):
-                inner = pattern.namespace or namespace
-                yield from walk(pattern, prefix + str(pattern.pattern), inner)
-            elif isinstance(pattern, URLPattern):
-                yield prefix + str(pattern.pattern), f"{namespace}:{pattern.name}"
-
-    return {name for route, name in walk(get_resolver(), "", "") if route.startswith("staff/")}
-
-
 def test_every_staff_route_is_in_the_persona_suite(estate: Estate) -> None:
     """A staff page or form added without its personas here would go untried: refused."""
     from django.urls import resolve
 
     covered = set()
-    for endpoint in ALL:
+    for endpoint in ALL + OPEN:
         url, _data = endpoint.build(estate)
         covered.add(resolve(url.split("?", 1)[0]).view_name)
-    # Signing in and out are for anyone who comes: test_sign_in tries them.
-    assert staff_routes() - covered - {"web:sign-in", "web:sign-out"} == set()
+    assert staff_routes() - covered == set()
+
+
+@pytest.mark.parametrize("endpoint", OPEN, ids=str)
+@pytest.mark.parametrize(
+    "who", ["client_anon", "client_unverified", "client_a", "client_prisoner", "client_family"]
+)
+def test_it_lets_anyone_sign_in_and_out_and_signs_out_only_staff(
+    who: str, estate: Estate, endpoint: Endpoint, request: pytest.FixtureRequest
+) -> None:
+    """Open to everyone; the staff sign-out signs out (and records) staff only: a prisoner's
+    or a family member's session posting to it stays signed in, and no staff sign-out is
+    recorded in their name."""
+    client = request.getfixturevalue(who)
+    before = client.session.session_key
+    response, written = send(client, endpoint, estate)
+    if endpoint.method == "get" and who == "client_a":
+        assert response.status_code == 302  # signed in already: on to the staff home
+        assert response["Location"] == "/staff/"
+    else:
+        assert response.status_code == endpoint.owner_status
+    staff = who in {"client_unverified", "client_a"}
+    signing_out = endpoint.method == "post"
+    assert written == (1 if signing_out and staff else 0)
+    if signing_out and staff:
+        assert AuditEvent.objects.latest("seq").action == "accounts.sign_out"
+    still_in = client.session.session_key == before and "_auth_user_id" in client.session
+    assert still_in == (who != "client_anon" and not (signing_out and staff))
