@@ -12,7 +12,7 @@ from django.test import RequestFactory
 from wicketgate.lib.uploads import MAX_BYTES
 
 
-def files_of(content: bytes) -> dict[str, InMemoryUploadedFile]:
+def files_of(content: bytes) -> dict[str, object]:
     upload = io.BytesIO(content)
     upload.name = "passport.jpg"
     request = RequestFactory().post("/anywhere", {"document_image": upload})

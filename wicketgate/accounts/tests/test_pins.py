@@ -15,6 +15,7 @@ from wicketgate.accounts.actions import (
 )
 from wicketgate.accounts.models import PinThrottle
 from wicketgate.accounts.pins import backoff, check_prisoner_pin
+from wicketgate.audit.log import Actor
 from wicketgate.audit.models import AuditEvent
 from wicketgate.gateway.actions import do_register_device
 from wicketgate.gateway.models import Device
@@ -177,15 +178,16 @@ def test_staff_clear_an_account_and_a_device(estate: Estate, clock: Any, setting
     kiosk = device(estate, "NGT-KIOSK-1")
     for _ in range(5):
         check_prisoner_pin("A1234BC", WRONG, device=kiosk)
-    do_unlock_prisoner_account(estate.prisoner_a.account, actor=estate.clerk_a)
+    clerk = Actor.of_user(estate.clerk_a)
+    do_unlock_prisoner_account(estate.prisoner_a.account, actor=clerk)
     # The device still refuses: its count is every account's.
     assert check_prisoner_pin("A1234BC", PRISONER_PIN, device=kiosk).throttled
-    do_unlock_pin_device(kiosk, actor=estate.clerk_a)
+    do_unlock_pin_device(kiosk, actor=clerk)
     assert check_prisoner_pin("A1234BC", PRISONER_PIN, device=kiosk).user is not None
     with pytest.raises(AccountError, match="no wrong PINs are counted"):
-        do_unlock_pin_device(kiosk, actor=estate.clerk_a)
+        do_unlock_pin_device(kiosk, actor=clerk)
     with pytest.raises(AccountError, match="no wrong PINs are counted"):
-        do_unlock_prisoner_account(estate.prisoner_a.account, actor=estate.clerk_a)
+        do_unlock_prisoner_account(estate.prisoner_a.account, actor=clerk)
     events = AuditEvent.objects.filter(action__endswith=".unlock").order_by("seq")
     assert [(e.action, e.actor_label, e.details["was_refusing"]) for e in events] == [
         ("accounts.prisoner_account.unlock", "clerk.a", True),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -29,15 +31,15 @@ def governor(estate: Estate, where: str = "a") -> TokenClient:
     return TokenClient(token_for(user))
 
 
-def post(client: TokenClient, path: str, body: dict[str, object]) -> tuple[int, dict]:
+def post(client: TokenClient, path: str, body: dict[str, object]) -> tuple[int, dict[str, Any]]:
     response = client.post(path, json.dumps(body), content_type="application/json")
     return response.status_code, response.json()
 
 
 def test_an_adjudicator_gives_a_sanction_that_applies_at_once(
-    estate: Estate, load_policy: object
+    estate: Estate, load_policy: Callable[..., Any]
 ) -> None:
-    load_policy(POLICY)  # type: ignore[operator]
+    load_policy(POLICY)
     status, body = post(
         governor(estate),
         "/api/v1/sanctions",

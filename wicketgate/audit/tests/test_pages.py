@@ -49,9 +49,10 @@ def security_officer(username: str, *establishments: Establishment) -> User:
 @pytest.fixture
 def log(estate: Estate) -> Estate:
     """Something recorded at each establishment, about each prisoner, by each clerk."""
-    do_add_alert(estate.prisoner_a, "ACCT", actor=estate.clerk_a, comment="Reception screening")
-    do_review_incentive_level(estate.prisoner_a, "ENH", actor=estate.clerk_a, comment="Good work")
-    do_add_alert(estate.prisoner_b, "ESCAPE", actor=estate.clerk_b)
+    clerk_a, clerk_b = Actor.of_user(estate.clerk_a), Actor.of_user(estate.clerk_b)
+    do_add_alert(estate.prisoner_a, "ACCT", actor=clerk_a, comment="Reception screening")
+    do_review_incentive_level(estate.prisoner_a, "ENH", actor=clerk_a, comment="Good work")
+    do_add_alert(estate.prisoner_b, "ESCAPE", actor=clerk_b)
     other_at_a = Prisoner.objects.create(
         prison_number="A7777AA",
         given_name="Owen",
@@ -63,7 +64,7 @@ def log(estate: Estate) -> Estate:
         incentive_level="STD",
         legal_status="REMAND",
     )
-    do_add_alert(other_at_a, "GANG", actor=estate.clerk_a)
+    do_add_alert(other_at_a, "GANG", actor=clerk_a)
     return estate
 
 
@@ -276,7 +277,7 @@ def event_page(client: Client, seq: int) -> str:
 def an_event_at_a(log: Estate) -> AuditEvent:
     return record_event(
         "people.prisoner.update",
-        actor=log.clerk_a,
+        actor=Actor.of_user(log.clerk_a),
         subject=log.prisoner_a,
         establishment=log.a,
         details={"family_name": ["Ashdon", "Ashdown"], "note": "é ✓"},
@@ -300,7 +301,7 @@ def test_it_names_but_does_not_link_a_neighbour_the_user_cannot_see(
     security_a: Client, log: Estate
 ) -> None:
     event = an_event_at_a(log)
-    do_add_alert(log.prisoner_b, "GANG", actor=log.clerk_b)
+    do_add_alert(log.prisoner_b, "GANG", actor=Actor.of_user(log.clerk_b))
     content = event_page(security_a, event.seq)
     assert f"Event {event.seq + 1}, which is not one you can see" in content
     assert f'href="/staff/audit/events/{event.seq + 1}/"' not in content

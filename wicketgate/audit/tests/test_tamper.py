@@ -14,7 +14,7 @@ from wicketgate.audit.chain import chain_hash
 from wicketgate.audit.log import Actor, record_event, sign_checkpoint
 from wicketgate.audit.models import AuditCheckpoint, AuditEvent
 from wicketgate.audit.signing import private_key
-from wicketgate.audit.verify import Report, verify
+from wicketgate.audit.verify import Break, Report, verify
 
 ME = Actor.system("test")
 
@@ -30,6 +30,13 @@ def log(db: Any) -> list[AuditEvent]:
 
 def check() -> Report:
     return verify(private_key().public_key())
+
+
+def broken() -> Break:
+    """The break verification finds; failing the test if it finds none."""
+    problem = check().problem
+    assert problem is not None, "the log verified intact"
+    return problem
 
 
 def sql(statement: str, params: list[Any] | None = None) -> None:
@@ -88,12 +95,12 @@ def test_it_links_each_event_to_the_one_before(log: list[AuditEvent]) -> None:
 
 def test_it_catches_an_edited_event(log: list[AuditEvent]) -> None:
     sql("UPDATE audit_auditevent SET details_json = %s WHERE seq = 7", ['{"n":700,"text":"é ✓"}'])
-    assert (check().problem.seq, check().problem.kind) == (7, "modified")
+    assert (broken().seq, broken().kind) == (7, "modified")
 
 
 def test_it_catches_an_edited_actor(log: list[AuditEvent]) -> None:
     sql("UPDATE audit_auditevent SET actor_label = 'someone-else' WHERE seq = 12")
-    assert (check().problem.seq, check().problem.kind) == (12, "modified")
+    assert (broken().seq, broken().kind) == (12, "modified")
 
 
 def test_it_catches_an_edit_whose_hash_was_recomputed(log: list[AuditEvent]) -> None:
@@ -103,14 +110,14 @@ def test_it_catches_an_edit_whose_hash_was_recomputed(log: list[AuditEvent]) -> 
         "UPDATE audit_auditevent SET details_json = %s, hash = %s WHERE seq = 7",
         ['{"n":700}', forged],
     )
-    problem = check().problem
+    problem = broken()
     assert (problem.seq, problem.kind) == (7, "modified")
     assert "recomputed" in problem.explanation
 
 
 def test_it_catches_a_deleted_event(log: list[AuditEvent]) -> None:
     sql("DELETE FROM audit_auditevent WHERE seq = 7")
-    assert (check().problem.seq, check().problem.kind) == (7, "missing")
+    assert (broken().seq, broken().kind) == (7, "missing")
 
 
 def test_it_catches_an_inserted_event(log: list[AuditEvent]) -> None:
@@ -126,21 +133,21 @@ def test_it_catches_an_inserted_event(log: list[AuditEvent]) -> None:
         f"INSERT INTO audit_auditevent ({columns}) VALUES ({', '.join(['%s'] * len(values))})",
         list(values.values()),
     )
-    assert (check().problem.seq, check().problem.kind) == (7, "inserted")
+    assert (broken().seq, broken().kind) == (7, "inserted")
 
 
 def test_it_catches_reordered_events(log: list[AuditEvent]) -> None:
     sql("UPDATE audit_auditevent SET seq = 1007 WHERE seq = 7")
     sql("UPDATE audit_auditevent SET seq = 7 WHERE seq = 8")
     sql("UPDATE audit_auditevent SET seq = 8 WHERE seq = 1007")
-    assert (check().problem.seq, check().problem.kind) == (7, "reordered")
+    assert (broken().seq, broken().kind) == (7, "reordered")
 
 
 def test_it_catches_truncation_after_a_checkpoint(log: list[AuditEvent]) -> None:
     AuditEvent.objects.filter(seq__gt=15)  # the checkpoint below vouches for 1..20
     sign_checkpoint()
     sql("DELETE FROM audit_auditevent WHERE seq > 12")
-    problem = check().problem
+    problem = broken()
     assert (problem.seq, problem.kind) == (13, "truncated")
     assert "checkpoint at event 20" in problem.explanation
 
@@ -160,13 +167,13 @@ def test_it_catches_a_checkpoint_for_a_different_head(log: list[AuditEvent]) -> 
         "UPDATE audit_auditevent SET details_json = %s, hash = %s WHERE seq = 20",
         ['{"n":"forged"}', forged],
     )
-    assert (check().problem.seq, check().problem.kind) == (20, "modified")
+    assert (broken().seq, broken().kind) == (20, "modified")
 
 
 def test_it_catches_an_altered_checkpoint(log: list[AuditEvent]) -> None:
     sign_checkpoint()
     sql("UPDATE audit_auditcheckpoint SET head_hash = %s", [log[10].hash])
-    assert check().problem.kind == "checkpoint"
+    assert broken().kind == "checkpoint"
 
 
 def test_it_refuses_checkpoints_under_another_key(log: list[AuditEvent]) -> None:

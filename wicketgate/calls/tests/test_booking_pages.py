@@ -11,6 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from wicketgate.accounts.roles import StaffRole
+from wicketgate.audit.log import Actor
 from wicketgate.audit.models import AuditEvent
 from wicketgate.calls.booking import do_book_video_call, do_cancel_booking
 from wicketgate.calls.models import Booking, CallSettings, SessionTemplate
@@ -48,7 +49,9 @@ def rita(estate: Estate) -> Client:
     """Rita, an approved contact of the prisoner at A with her identity checked."""
     link = contact_data.link(estate, LinkStatus.APPROVED)
     client = Client()
-    client.force_login(link.contact.user, backend="wicketgate.accounts.backends.PasswordBackend")
+    client.force_login(
+        contact_data.account(link.contact), backend="wicketgate.accounts.backends.PasswordBackend"
+    )
     return client
 
 
@@ -166,7 +169,8 @@ def test_the_prisoner_sees_a_cancelled_call_and_who_called_it_off(
     assert "The prison cancelled this call. The suite is closed" in page
     assert f"/portal/calls/{by_prison.pk}/" not in page
     by_family = booked(estate, session)
-    do_cancel_booking(by_family, reason="Car broke down", actor=by_family.main_caller.user)
+    family = Actor.of_user(contact_data.account(by_family.main_caller))
+    do_cancel_booking(by_family, reason="Car broke down", actor=family)
     page = client_prisoner.get("/portal/video-calls/").content.decode()
     assert f"{by_family.main_caller.full_name} cancelled this call. Car broke down" in page
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from django.db import connections
+from django.http import StreamingHttpResponse
 from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import sync_playwright
@@ -27,6 +28,7 @@ from wicketgate.calls.models import Booking
 from wicketgate.calls.recordings import do_collect_recordings, recordings_folder
 from wicketgate.calls.tests.conftest import at_the_suite, booked
 from wicketgate.contacts.tests.conftest import STAFF
+from wicketgate.contacts.tests.data import account
 from wicketgate.testing.browser import launch_chromium
 from wicketgate.testing.janus import RunningJanus, running_janus
 from wicketgate.testing.personas import Estate, sign_in_staff
@@ -34,6 +36,7 @@ from wicketgate.testing.personas import Estate, sign_in_staff
 pytestmark = pytest.mark.browser
 
 MEDIA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -43,12 +46,12 @@ def janus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningJa
         yield running
 
 
-def orm(read: Any) -> Any:
+def orm(read: Callable[[], T]) -> T:
     """Database reads from inside Playwright's block (its sync API runs an event loop, where
     Django refuses the ORM): in a thread of their own, whose connection is closed after it
     (else PostgreSQL's test database is still in use when the run drops it)."""
 
-    def run() -> Any:
+    def run() -> T:
         try:
             return read()
         finally:
@@ -120,7 +123,7 @@ def test_a_call_in_browsers_watched_and_ended_by_staff(
     do_open_call(call, client=janus.client)
     family_client, prisoner_client = Client(), Client()
     family_client.force_login(
-        call.main_caller.user, backend="wicketgate.accounts.backends.PasswordBackend"
+        account(call.main_caller), backend="wicketgate.accounts.backends.PasswordBackend"
     )
     prisoner_client.force_login(
         world.prisoner_user, backend="wicketgate.accounts.backends.PrisonerPinBackend"
@@ -221,7 +224,8 @@ def test_a_call_in_browsers_watched_and_ended_by_staff(
     security = new_staff(world, "sec.a", StaffRole.SECURITY)
     response = security.get(path)
     assert response.status_code == 200 and response["Content-Type"] == "video/webm"
-    assert b"".join(response.streaming_content)[:4] == b"\x1aE\xdf\xa3"  # a WebM (EBML) file
+    assert isinstance(response, StreamingHttpResponse)
+    assert response.getvalue()[:4] == b"\x1aE\xdf\xa3"  # a WebM (EBML) file
     assert (
         AuditEvent.objects.filter(action="calls.recording.view", actor_label="sec.a").count() == 1
     )
@@ -251,7 +255,7 @@ def test_a_one_way_call_lets_the_prisoner_hear_but_not_see_the_callers(
     assert call.one_way and call.pictures_room is not None
     family_client, prisoner_client = Client(), Client()
     family_client.force_login(
-        call.main_caller.user, backend="wicketgate.accounts.backends.PasswordBackend"
+        account(call.main_caller), backend="wicketgate.accounts.backends.PasswordBackend"
     )
     prisoner_client.force_login(
         world.prisoner_user, backend="wicketgate.accounts.backends.PrisonerPinBackend"

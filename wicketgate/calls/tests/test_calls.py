@@ -193,7 +193,11 @@ def test_joining_again_takes_the_place_of_the_earlier_join(
         )
         prisoner = join_tokens(call, engine=engine, client=janus.client, now=during)
         join(janus, prisoner)
-        wait_for(lambda before=frozenset(seen): len(on_call()) == 2 and not ids() & before)
+
+        def both_on_afresh(before: frozenset[int] = frozenset(seen)) -> bool:
+            return len(on_call()) == 2 and not ids() & before
+
+        wait_for(both_on_afresh)
         assert on_call() == [f"contact-{mother.pk}", "prisoner"]
         seen |= ids()
     do_end_call(call, reason="Test over", actor=STAFF, client=janus.client)

@@ -37,6 +37,7 @@ from wicketgate.calls.models import Booking, CallSettings
 from wicketgate.calls.tests.conftest import at_the_suite, booked
 from wicketgate.calls.tests.test_call_browser import MEDIA, open_pages, orm, wait_until
 from wicketgate.contacts.tests.conftest import STAFF
+from wicketgate.contacts.tests.data import account
 from wicketgate.people.actions import do_add_alert
 from wicketgate.people.models import AlertCode
 from wicketgate.policy.engine import Engine
@@ -208,7 +209,7 @@ def test_a_hostile_prisoner_with_their_own_tokens_cannot_get_the_callers_picture
     assert call.one_way and pictures is not None
     family_client, prisoner_client = Client(), Client()
     family_client.force_login(
-        call.main_caller.user, backend="wicketgate.accounts.backends.PasswordBackend"
+        account(call.main_caller), backend="wicketgate.accounts.backends.PasswordBackend"
     )
     prisoner_client.force_login(
         world.prisoner_user, backend="wicketgate.accounts.backends.PrisonerPinBackend"
@@ -325,7 +326,7 @@ def hostile_attempts(
     # The pictures room's settings and forwarders are behind its secret (and admin key),
     # and so is publishing into the prisoner's room from elsewhere.
     guesses = {"secret": "guessed", "admin_key": "guessed"}
-    for body in (
+    for guarded in (
         {"request": "edit", "room": pictures, "new_secret": "mine"},
         {"request": "edit", "room": pictures, "new_pin": "mine"},
         {"request": "allowed", "room": pictures, "action": "disable"},
@@ -354,7 +355,7 @@ def hostile_attempts(
         {"request": "kick", "room": pictures, "id": picture["id"]},
         {"request": "destroy", "room": pictures},
     ):
-        assert refused(hostile.ask({**body, **guesses})), body
+        assert refused(hostile.ask({**guarded, **guesses})), guarded
     # Listing rooms does not show it; the Admin API does not take a call's tokens.
     listed = hostile.ask({"request": "list"})["data"].get("list") or []
     assert pictures not in {entry.get("room") for entry in listed}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+from typing import TypedDict
 
 import pytest
 from django.utils import timezone
@@ -22,6 +23,7 @@ from wicketgate.conduct.actions import (
 from wicketgate.conduct.codes import TRANSITIONS, Status
 from wicketgate.conduct.models import Incident
 from wicketgate.conduct.tests.conftest import incident_in
+from wicketgate.people.models import Prisoner
 from wicketgate.testing.personas import Estate
 
 pytestmark = pytest.mark.django_db
@@ -30,6 +32,20 @@ ADJUDICATOR = Actor("staff", "99", "governor.grey")
 PAIRS = list(itertools.product(Status.values, Status.values))
 LEGAL = [(a, b) for a, b in PAIRS if b in TRANSITIONS[a]]
 ILLEGAL = [(a, b) for a, b in PAIRS if b not in TRANSITIONS[a]]
+
+
+class ReportBase(TypedDict):
+    """The arguments of do_report_incident a test holds fixed while it varies the rest."""
+
+    prisoner: Prisoner
+    service: str
+    summary: str
+    description: str
+    actor: Actor
+
+
+class Report(ReportBase):
+    occurred_at: dt.datetime
 
 
 def test_the_machine_is_the_one_the_domain_describes() -> None:
@@ -146,7 +162,7 @@ def test_a_whole_adjudication_from_report_to_quashed_appeal(estate: Estate) -> N
 
 def test_a_late_report_must_say_why_and_is_marked_late(estate: Estate) -> None:
     three_days_ago = timezone.now() - dt.timedelta(days=3)
-    fields = {
+    fields: Report = {
         "prisoner": estate.prisoner_a,
         "occurred_at": three_days_ago,
         "service": "phone",
@@ -166,7 +182,7 @@ def test_a_late_report_must_say_why_and_is_marked_late(estate: Estate) -> None:
 def test_a_report_refuses_the_future_bad_places_and_evidence_it_cannot_find(
     estate: Estate,
 ) -> None:
-    base = {
+    base: ReportBase = {
         "prisoner": estate.prisoner_a,
         "service": "web",
         "summary": "s",
@@ -181,7 +197,8 @@ def test_a_report_refuses_the_future_bad_places_and_evidence_it_cannot_find(
     with pytest.raises(ConductError, match="evidence: no audit event 999999"):
         do_report_incident(**base, occurred_at=now, evidence=[999999])
     with pytest.raises(ConductError, match="service 'tv'"):
-        do_report_incident(**{**base, "service": "tv"}, occurred_at=now)
+        tv: ReportBase = {**base, "service": "tv"}
+        do_report_incident(**tv, occurred_at=now)
     assert not Incident.objects.exists()
     elsewhere = AuditEvent.objects.filter(establishment=estate.b).first()
     if elsewhere is None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable
+from typing import TypedDict, Unpack
 
 import pytest
 from dateutil.relativedelta import relativedelta
@@ -21,7 +23,7 @@ from wicketgate.conduct.actions import (
     do_quash_sanction,
 )
 from wicketgate.conduct.codes import Status
-from wicketgate.conduct.models import Sanction
+from wicketgate.conduct.models import Incident, Sanction
 from wicketgate.conduct.tests.conftest import incident_in
 from wicketgate.contacts.tests.conftest import approved_contact
 from wicketgate.gateway.actions import GatewayError, do_open_device_session, do_register_device
@@ -52,10 +54,22 @@ def young(estate: Estate, *, age: int = 17, category: str = "YOI_CLOSED") -> Pri
     )
 
 
-def sanction(prisoner: Prisoner, service: str = "web", days: int = 7, **kw: object) -> Sanction:
+class SanctionOptions(TypedDict, total=False):
+    """The arguments of do_add_sanction a test may add to ``sanction``'s."""
+
+    incident: Incident | None
+    categories: Iterable[str]
+    privilege: str
+    starts_at: dt.datetime | None
+    suspend_months: int | None
+
+
+def sanction(
+    prisoner: Prisoner, service: str = "web", days: int = 7, **kw: Unpack[SanctionOptions]
+) -> Sanction:
     return do_add_sanction(
         prisoner=prisoner, service=service, days=days, reason="Proved charge", actor=GOVERNOR, **kw
-    )  # type: ignore[arg-type]
+    )
 
 
 # --- limits ------------------------------------------------------------------------------
@@ -254,9 +268,9 @@ def test_a_suspended_sanction_applies_only_when_another_proved_charge_activates_
     with pytest.raises(ConductError, match="days 15: between 1 and the 14 suspended"):
         do_activate_sanction(suspended, incident=second, days=15, actor=GOVERNOR)
     active = do_activate_sanction(suspended, incident=second, days=5, actor=GOVERNOR)
-    assert active.state() == "in_force" and active.ends_at == active.starts_at + dt.timedelta(
-        days=5
-    )
+    assert active.starts_at is not None
+    assert active.state() == "in_force"
+    assert active.ends_at == active.starts_at + dt.timedelta(days=5)
     assert not engine.decide(ALAN, NEWS).allowed
     with pytest.raises(ConductError, match="is in force, not suspended"):
         do_activate_sanction(active, incident=second, actor=GOVERNOR)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from wicketgate.accounts.models import User
 from wicketgate.audit.log import Actor
 from wicketgate.contacts.actions import (
     do_add_restriction,
@@ -44,6 +45,12 @@ def person(email: str = "rita@example.org", *, given_name: str = "Rita") -> Cont
         postcode="LS1 1AA",
         actor=Actor.of_user(made.user),
     )
+
+
+def account(contact: Contact) -> User:
+    """The account a family member signs in with (every one registered has one)."""
+    assert contact.user is not None, f"{contact.email} has no account"
+    return contact.user
 
 
 def link(

@@ -69,7 +69,7 @@ def send(client: Client, data: bytes, name: str = "licence.png") -> Any:
 
 def test_with_copies_off_there_is_no_field_and_a_file_sent_is_refused(estate: Estate) -> None:
     link = contact_data.link(estate)
-    client = family_client(link.contact.user)
+    client = family_client(contact_data.account(link.contact))
     page = client.get("/family/identity").content.decode()
     assert 'name="document_image"' not in page
     assert "We do not keep a copy" in page
@@ -83,7 +83,7 @@ def test_with_copies_off_there_is_no_field_and_a_file_sent_is_refused(estate: Es
 def test_with_copies_on_the_copy_is_kept_encrypted(estate: Estate) -> None:
     switch_on(estate)
     link = contact_data.link(estate)
-    client = family_client(link.contact.user)
+    client = family_client(contact_data.account(link.contact))
     page = client.get("/family/identity").content.decode()
     assert 'name="document_image"' in page
     assert 'enctype="multipart/form-data"' in page
@@ -107,7 +107,7 @@ def test_it_refuses_the_wrong_kind_or_size_against_the_field(
     estate: Estate, data: bytes, message: str
 ) -> None:
     switch_on(estate)
-    client = family_client(contact_data.link(estate).contact.user)
+    client = family_client(contact_data.account(contact_data.link(estate).contact))
     response = send(client, data, name="licence.jpg")
     assert response.status_code == 200
     page = response.content.decode()
@@ -120,7 +120,7 @@ def test_asking_at_a_prison_that_keeps_copies_leads_to_the_identity_page(
     estate: Estate,
 ) -> None:
     switch_on(estate)
-    client = family_client(contact_data.person().user)
+    client = family_client(contact_data.account(contact_data.person()))
     response = ask(client, estate)
     assert response["Location"] == "/family/identity"
 

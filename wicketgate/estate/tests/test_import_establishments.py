@@ -41,6 +41,7 @@ def test_it_creates_establishments_and_their_location_tree(db: None, tmp_path: P
     assert code == 0, output
     assert "2 establishments created" in output and "4 locations created" in output
     cell = Location.objects.get(code="NGT-A-1-01")
+    assert cell.parent is not None
     assert (cell.parent.code, cell.establishment.code, cell.secure_area) == ("NGT-A", "NGT", False)
     assert (
         Location.objects.get(code="NGT-VS").secure_area is True

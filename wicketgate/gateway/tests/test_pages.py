@@ -46,11 +46,11 @@ class Unchanged:
     MODELS = (Device, DeviceSession, Lockdown, AuditEvent)
 
     def __enter__(self) -> Unchanged:
-        self.before = [model.objects.count() for model in self.MODELS]  # type: ignore[attr-defined]
+        self.before = [model.objects.count() for model in self.MODELS]
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        after = [model.objects.count() for model in self.MODELS]  # type: ignore[attr-defined]
+        after = [model.objects.count() for model in self.MODELS]
         assert after == self.before, "a refused change wrote to the database"
 
 

@@ -455,10 +455,11 @@ def test_the_access_log_is_started_afresh_without_losing_a_request(
     for n in range(3):
         assert curl(gateway, gateway.http_url("www.nhs.uk", f"/{n}"), credentials)[0] == 200
     _wait_for(lambda: gateway.layout.access_log.read_text().count("\n") >= 3)
-    accesslog.rotate(
-        gateway.layout.access_log,
-        lambda: subprocess.run(reopen_log_command(gateway.layout), check=True),
-    )
+
+    def reopen() -> None:
+        subprocess.run(reopen_log_command(gateway.layout), check=True)
+
+    accesslog.rotate(gateway.layout.access_log, reopen)
     assert curl(gateway, gateway.http_url("www.nhs.uk", "/after"), credentials)[0] == 200
     _wait_for(lambda: "/after" in gateway.layout.access_log.read_text())
     gateway.record_now()

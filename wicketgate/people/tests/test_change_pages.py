@@ -25,11 +25,11 @@ class Unchanged:
     MODELS = (PrisonerAlert, IncentiveReview, Movement, AuditEvent)
 
     def __enter__(self) -> Unchanged:
-        self.before = [model.objects.count() for model in self.MODELS]  # type: ignore[attr-defined]
+        self.before = [model.objects.count() for model in self.MODELS]
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        after = [model.objects.count() for model in self.MODELS]  # type: ignore[attr-defined]
+        after = [model.objects.count() for model in self.MODELS]
         assert after == self.before, "an error path wrote to the database"
 
 

@@ -193,7 +193,8 @@ def test_it_updates_changed_details_moves_and_alerts(estate: Estate, tmp_path: P
         "ENH",
     )
     assert [a.code.code for a in carys.active_alerts()] == ["ACCT"]
-    assert carys.movements.first().kind == Movement.Kind.MOVE
+    moved = carys.movements.first()
+    assert moved is not None and moved.kind == Movement.Kind.MOVE
     assert run_import(write(tmp_path, changed.replace("ACCT", ""))) == {"updated": 1}
     assert not carys.active_alerts().exists()
 
@@ -205,12 +206,14 @@ def test_it_treats_a_new_establishment_as_a_transfer_and_keeps_the_level_on_offe
     row = "A1234BC,Alan,Ashdown,1990-05-17,RVS,RVS-H-01,B,ENH,SENTENCED,"
     assert run_import(write(tmp_path, row)) == {"transferred": 1}
     alan = Prisoner.objects.get(prison_number="A1234BC")
+    assert alan.location is not None
     assert (alan.establishment.code, alan.location.code, alan.incentive_level) == (
         "RVS",
         "RVS-H-01",
         "ENH",
     )
     transfer = alan.movements.get(kind=Movement.Kind.TRANSFER)
+    assert transfer.from_establishment is not None and transfer.to_establishment is not None
     assert (transfer.from_establishment.code, transfer.to_establishment.code) == ("NGT", "RVS")
     assert AuditEvent.objects.filter(
         action="people.prisoner.transfer", establishment=estate.a
@@ -231,4 +234,5 @@ def test_it_moves_a_transferred_prisoner_to_the_default_when_nothing_at_or_above
     bilal = Prisoner.objects.get(prison_number="B2345CD")
     assert bilal.incentive_level == "STD"
     review = bilal.incentive_reviews.first()
+    assert review is not None
     assert (review.reason, review.previous_level, review.level) == ("transfer", "EN2", "STD")

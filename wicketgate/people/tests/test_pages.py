@@ -11,6 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from wicketgate.accounts.pins import check_prisoner_pin
+from wicketgate.audit.log import Actor
 from wicketgate.estate.models import Location
 from wicketgate.people.actions import do_add_alert, do_move_prisoner, do_review_incentive_level
 from wicketgate.people.models import Prisoner
@@ -132,7 +133,7 @@ def test_it_pages_the_list(client_a: Client, estate: Estate) -> None:
     first = client_a.get("/staff/prisoners/", {"level": "STD"})
     assert len(listed(first)) == PER_PAGE
     assert 'href="?level=STD&amp;page=2"' in first.content.decode()
-    second = client_a.get("/staff/prisoners/", {"level": "STD", "page": 2})
+    second = client_a.get("/staff/prisoners/", {"level": "STD", "page": "2"})
     assert len(listed(second)) == 1
     assert "(page 2 of 2)" in second.content.decode()
 
@@ -161,10 +162,13 @@ def test_it_shows_a_prisoners_record(client_a: Client, estate: Estate) -> None:
         ends_on=dt.date(2024, 2, 1),
     )
     do_review_incentive_level(
-        estate.prisoner_a, "ENH", actor=estate.clerk_a, comment="Consistently polite"
+        estate.prisoner_a, "ENH", actor=Actor.of_user(estate.clerk_a), comment="Consistently polite"
     )
     do_move_prisoner(
-        estate.prisoner_a, estate.a_video_suite, actor=estate.clerk_a, comment="For a call"
+        estate.prisoner_a,
+        estate.a_video_suite,
+        actor=Actor.of_user(estate.clerk_a),
+        comment="For a call",
     )
     response = client_a.get("/staff/prisoners/a1234bc/")
     content = response.content.decode()

@@ -121,6 +121,7 @@ def test_approval_by_a_second_person_grants_it_and_revoking_takes_it_back(
     response = approve(security, PolicyProposal.objects.get())
     assert response.status_code == 302
     exception = PrisonerException.objects.get()
+    assert exception.site is not None
     assert (exception.effect, exception.site.name, exception.approved_by) == (
         "forbid",
         "BBC News",

@@ -14,7 +14,7 @@ from wicketgate.policy.hosts import (
     parse_url,
     path_matches,
 )
-from wicketgate.policy.hours import DAYS, HoursError, is_open, next_change, parse_hours
+from wicketgate.policy.hours import DAYS, HoursError, Window, is_open, next_change, parse_hours
 
 LONDON = ZoneInfo("Europe/London")
 WEEKDAYS = parse_hours("Mon-Fri 08:00-20:00; Sat-Sun 10:00-16:00")
@@ -133,10 +133,12 @@ def test_path_prefixes_match_whole_segments(prefix: str, path: str, matches: boo
     assert path_matches(prefix, path) is matches
 
 
-def _next_change_by_scanning(windows: tuple, at: dt.datetime, zone: ZoneInfo) -> dt.datetime:
+def _next_change_by_scanning(
+    windows: tuple[Window, ...], at: dt.datetime, zone: ZoneInfo
+) -> dt.datetime:
     """The obvious way, day by day, to check the quick one against."""
     local = at.astimezone(zone)
-    found = []
+    found: list[dt.datetime] = []
     for ahead in range(9):
         day = local.date() + dt.timedelta(days=ahead)
         for window in windows:

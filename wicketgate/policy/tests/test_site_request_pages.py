@@ -14,6 +14,7 @@ from django.test import Client
 
 from wicketgate.accounts.models import StaffMembership, User
 from wicketgate.accounts.roles import ROLE_ACTIONS, Action, StaffRole
+from wicketgate.audit.log import Actor
 from wicketgate.audit.models import AuditEvent
 from wicketgate.people.models import Prisoner
 from wicketgate.policy.models import PolicyProposal, Site, SiteRequest
@@ -63,7 +64,7 @@ def request_a(estate: Estate) -> SiteRequest:
         estate.prisoner_a,
         "https://learn.example.org/courses/maths",
         "I want to do a maths course",
-        actor=estate.prisoner_user,
+        actor=Actor.of_user(estate.prisoner_user),
     )
 
 
