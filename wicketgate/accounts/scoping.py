@@ -15,6 +15,7 @@ from wicketgate.accounts.roles import ROLE_ACTIONS
 
 if TYPE_CHECKING:
     from wicketgate.accounts.models import User
+    from wicketgate.audit.log import Actor
 
 ALL = None  # every establishment: the estate administrator's scope
 
@@ -103,3 +104,14 @@ class ScopedQuerySet(models.QuerySet[_M]):
         if self.contact_field is None:
             return self.none()  # deny by default: not a family's record
         return self.filter(**{self.contact_field: contact}).distinct()
+
+
+def staff_behind(actor: Actor) -> User | None:
+    """The active staff account an actor stands for (None for an operator, a component,
+    a prisoner or a family member): for actions that a member of staff must take in person,
+    such as deciding on someone else's policy proposal."""
+    from wicketgate.accounts.models import User, UserKind
+
+    if actor.kind != UserKind.STAFF or actor.user_id is None:
+        return None
+    return User.objects.filter(pk=actor.user_id, kind=UserKind.STAFF, is_active=True).first()

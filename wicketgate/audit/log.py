@@ -53,10 +53,6 @@ class Actor:
         return cls(kind="system", id=component, label=component)
 
 
-def as_actor(who: Actor | Any) -> Actor:
-    return who if isinstance(who, Actor) else Actor.of_user(who)
-
-
 @dataclass(frozen=True)
 class PendingEvent:
     """An event not yet on the chain: what high-volume writers spool and batch."""
@@ -84,7 +80,7 @@ def record_event(
     """Append one event. ``action`` is a dotted verb such as ``people.prisoner.transfer``."""
     pending = PendingEvent(
         action=action,
-        actor=as_actor(actor),
+        actor=actor,
         occurred_at=timezone.now(),
         subject_kind=subject._meta.label_lower if subject is not None else "",
         subject_id=str(subject.pk) if subject is not None else "",

@@ -22,7 +22,7 @@ from typing import Any
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 
-from wicketgate.audit.log import Actor, as_actor, record_event
+from wicketgate.audit.log import Actor, record_event
 from wicketgate.audit.models import AuditEvent
 from wicketgate.calls.booking import settings_for
 from wicketgate.calls.codes import BookingStatus
@@ -265,7 +265,7 @@ def do_end_call(booking: Booking, *, reason: str, actor: Actor, client: JanusCli
         if locked.ended_at is not None:  # ended meanwhile, by someone else
             return locked
         locked.ended_at = timezone.now()
-        locked.ended_by = as_actor(actor).label
+        locked.ended_by = actor.label
         locked.end_reason = reason.strip()[:300]
         locked.save(update_fields=["ended_at", "ended_by", "end_reason"])
         _record(locked, "end", actor, reason=locked.end_reason, sessions_ended=len(sessions))
@@ -332,7 +332,7 @@ def do_add_call_note(booking: Booking, *, text: str, actor: Actor) -> CallNote:
     with transaction.atomic():
         fresh = Booking.objects.select_related("prisoner__establishment").get(pk=booking.pk)
         note = CallNote.objects.create(
-            booking=fresh, written_by=as_actor(actor).label, text=text.strip()[:5000]
+            booking=fresh, written_by=actor.label, text=text.strip()[:5000]
         )
         _record(fresh, "note", actor, note=note.pk)
     return note

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from wicketgate.accounts.models import UserKind
-from wicketgate.audit.log import Actor, as_actor, record_event
+from wicketgate.audit.log import Actor, record_event
 from wicketgate.calls.codes import ADULT_AGE, MAX_OTHER_CALLERS, BookingStatus
 from wicketgate.calls.models import Booking, CallSettings, Participant, SessionTemplate
 from wicketgate.contacts.models import Contact
@@ -90,7 +90,7 @@ def do_book_video_call(
             starts_at=starts,
             ends_at=ends,
             main_caller=callers[0],
-            booked_by=as_actor(actor).label,
+            booked_by=actor.label,
         )
         Participant.objects.bulk_create(Participant(booking=booking, contact=c) for c in callers)
         record_event(
@@ -122,9 +122,8 @@ def do_cancel_booking(
     starts; their reason is optional, since the call is theirs to call off.
     """
     moment = now or timezone.now()
-    who = as_actor(actor)
-    family = who.kind == UserKind.FAMILY
-    if not family and who.kind not in STAFF_SIDE:  # a prisoner, or anyone else: never
+    family = actor.kind == UserKind.FAMILY
+    if not family and actor.kind not in STAFF_SIDE:  # a prisoner, or anyone else: never
         raise BookingError("only staff or the main caller can cancel a call", field="booking")
     if not family and not reason.strip():
         raise BookingError("say why, for the family", field="reason")
@@ -139,7 +138,7 @@ def do_cancel_booking(
         if locked.ended_at is not None or moment >= locked.ends_at:
             raise BookingError(f"{locked.reference} has ended")
         if family:
-            if str(locked.main_caller.user_id) != who.id:
+            if str(locked.main_caller.user_id) != actor.id:
                 raise BookingError("only the main caller can cancel this call", field="booking")
             if moment >= locked.starts_at:
                 raise BookingError(
@@ -147,15 +146,15 @@ def do_cancel_booking(
                 )
         locked.status = BookingStatus.CANCELLED
         locked.cancelled_at = moment
-        locked.cancelled_by = who.label
+        locked.cancelled_by = actor.label
         locked.cancel_reason = reason.strip()[:300]
         locked.save()
         record_event(
             "calls.booking.cancel",
-            actor=who,
+            actor=actor,
             subject=locked.prisoner,
             establishment=locked.prisoner.establishment,
-            details={"booking": locked.pk, "reason": locked.cancel_reason, "by": who.kind},
+            details={"booking": locked.pk, "reason": locked.cancel_reason, "by": actor.kind},
         )
     booking.status, booking.cancel_reason = locked.status, locked.cancel_reason
     booking.cancelled_by = locked.cancelled_by

@@ -15,7 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from wicketgate.audit.log import Actor, as_actor, record_event
+from wicketgate.audit.log import Actor, record_event
 from wicketgate.audit.models import AuditEvent
 from wicketgate.conduct import limits
 from wicketgate.conduct.alerts import trigger_for
@@ -106,7 +106,7 @@ def do_report_incident(
             description=description.strip(),
             late_reason=late_reason.strip(),
             evidence=seqs,
-            reported_by=as_actor(actor).label,
+            reported_by=actor.label,
         )
         record_event(
             "conduct.incident.report",
@@ -128,7 +128,7 @@ def do_report_incident(
             alert.status = AlertStatus.INCIDENT
             alert.incident = incident
             alert.closed_at = now
-            alert.closed_by = as_actor(actor).label
+            alert.closed_by = actor.label
             alert.save(update_fields=["status", "incident", "closed_at", "closed_by"])
             record_event(
                 "conduct.alert.incident",
@@ -296,7 +296,7 @@ def do_add_sanction(
             privilege=privilege.strip(),
             days=days,
             reason=reason.strip(),
-            given_by=as_actor(actor).label,
+            given_by=actor.label,
             created_at=now,
             starts_at=None if suspended else start,
             ends_at=None if suspended else start + dt.timedelta(days=days),
@@ -368,7 +368,7 @@ def do_quash_sanction(sanction: Sanction, *, reason: str, actor: Actor) -> Sanct
 def _quash(sanction: Sanction, *, reason: str, actor: Actor) -> None:
     sanction.quashed_at = timezone.now()
     sanction.quash_reason = reason[:300]
-    sanction.quashed_by = as_actor(actor).label
+    sanction.quashed_by = actor.label
     sanction.save(update_fields=["quashed_at", "quash_reason", "quashed_by"])
     _record(sanction, "quash", actor, reason=sanction.quash_reason)
 
@@ -435,7 +435,7 @@ def do_dismiss_alert(alert: ConductAlert, *, reason: str, actor: Actor) -> Condu
         locked.status = AlertStatus.DISMISSED
         locked.dismiss_reason = reason.strip()[:300]
         locked.closed_at = timezone.now()
-        locked.closed_by = as_actor(actor).label
+        locked.closed_by = actor.label
         locked.save(update_fields=["status", "dismiss_reason", "closed_at", "closed_by"])
         record_event(
             "conduct.alert.dismiss",

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import formats, timezone
 
 from wicketgate.accounts.models import User, UserKind
-from wicketgate.audit.log import Actor, as_actor, record_event
+from wicketgate.audit.log import Actor, record_event
 from wicketgate.audit.models import AuditEvent
 from wicketgate.contacts.codes import (
     LEGAL,
@@ -276,7 +276,7 @@ def do_check_identity(contact: Contact, *, actor: Actor) -> Contact:
         if not person.document_type or not person.address:
             raise ContactError(f"{person}: no identity details to check yet")
         person.identity_checked_at = timezone.now()
-        person.identity_checked_by = as_actor(actor).label
+        person.identity_checked_by = actor.label
         person.save(update_fields=["identity_checked_at", "identity_checked_by"])
         record_event("contacts.identity.check", actor=actor, subject=person)
     return person
@@ -331,7 +331,7 @@ def do_request_link(
             prisoner=prisoner,
             contact=contact,
             relationship=relationship,
-            requested_by=as_actor(actor).label,
+            requested_by=actor.label,
         )
         _record(link, "request", actor)
     return link
@@ -408,7 +408,7 @@ def do_add_child(
             prisoner=adult.prisoner,
             contact=child,
             relationship=relationship,
-            requested_by=as_actor(actor).label,
+            requested_by=actor.label,
         )
         _record(link, "request", actor, child=True, added_by=adult.contact_id)
     return link
@@ -444,9 +444,9 @@ def do_add_official(
             contact=person,
             relationship=relationship,
             status=LinkStatus.APPROVED,
-            requested_by=as_actor(actor).label,
+            requested_by=actor.label,
             decided_at=now,
-            decided_by=as_actor(actor).label,
+            decided_by=actor.label,
             expires_on=expires_on,
         )
         _record(link, "add_official", actor, legal=relationship in LEGAL)
@@ -464,7 +464,7 @@ def do_confirm_link(link: ContactLink, *, accept: bool, actor: Actor) -> Contact
             locked.confirmed_at = timezone.now()
         else:
             locked.decided_at = timezone.now()
-            locked.decided_by = as_actor(actor).label
+            locked.decided_by = actor.label
             locked.decision_reason = "Declined by the prisoner"
         locked.save()
         _record(locked, "confirm" if accept else "decline", actor)
@@ -509,7 +509,7 @@ def do_decide_link(
         locked.relationship = relationship or locked.relationship
         locked.expires_on = expires_on if approve else None
         locked.decided_at = timezone.now()
-        locked.decided_by = as_actor(actor).label
+        locked.decided_by = actor.label
         locked.decision_reason = reason.strip()[:300]
         locked.save()
         _record(
@@ -531,7 +531,7 @@ def do_revoke_link(link: ContactLink, *, reason: str, actor: Actor) -> ContactLi
             raise ContactError(f"{locked.reference} is {locked.get_status_display().lower()}")
         locked.status = LinkStatus.REVOKED
         locked.decided_at = timezone.now()
-        locked.decided_by = as_actor(actor).label
+        locked.decided_by = actor.label
         locked.decision_reason = reason.strip()[:300]
         locked.save()
         _record(locked, "revoke", actor, reason=locked.decision_reason)
@@ -590,7 +590,7 @@ def do_add_restriction(
             starts_on=start,
             ends_on=ends_on,
             reason=reason.strip()[:300],
-            created_by=as_actor(actor).label,
+            created_by=actor.label,
         )
         _record(
             locked,

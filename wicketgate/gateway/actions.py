@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from wicketgate.audit.log import Actor, as_actor, record_event
+from wicketgate.audit.log import Actor, record_event
 from wicketgate.conduct.codes import Service
 from wicketgate.conduct.models import Sanction
 from wicketgate.estate.codes import LocationKind
@@ -362,7 +362,7 @@ def do_start_lockdown(
             establishment=establishment,
             wing=wing,
             reason=reason,
-            started_by=as_actor(actor).label,
+            started_by=actor.label,
         )
         sessions = DeviceSession.objects.filter(device__establishment=establishment)
         if wing is not None:
@@ -388,7 +388,7 @@ def do_end_lockdown(lockdown: Lockdown, *, actor: Actor) -> None:
         if locked.ended_at is not None:
             raise GatewayError("that lockdown has already been lifted")
         locked.ended_at = timezone.now()
-        locked.ended_by = as_actor(actor).label
+        locked.ended_by = actor.label
         locked.save(update_fields=["ended_at", "ended_by"])
         record_event(
             "gateway.lockdown.end",

@@ -13,7 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from wicketgate.audit.log import Actor, as_actor, record_event
+from wicketgate.audit.log import Actor, record_event
 from wicketgate.estate.codes import level_after_transfer
 from wicketgate.estate.models import Establishment, Location
 from wicketgate.lib.errors import ActionError
@@ -37,7 +37,6 @@ def do_import_prisoners(
     progress: Callable[[int], None] | None = None,
 ) -> ImportSummary:
     """Upsert checked rows by prison number, all or nothing. A new establishment is a transfer."""
-    who = as_actor(actor)
     establishments = {e.code: e for e in Establishment.objects.all()}
     locations = {loc.code: loc for loc in Location.objects.all()}
     alert_codes = {a.code: a for a in AlertCode.objects.all()}
@@ -56,16 +55,16 @@ def do_import_prisoners(
             location = locations[row.location] if row.location else None
             prisoner = existing.get(row.prison_number)
             if prisoner is None:
-                prisoner = _admit(row, establishment, location, who)
-                _sync_alerts(prisoner, set(), row.alerts, alert_codes, who)
+                prisoner = _admit(row, establishment, location, actor)
+                _sync_alerts(prisoner, set(), row.alerts, alert_codes, actor)
                 outcome = "created"
             else:
                 transferred = prisoner.establishment_id != establishment.pk
                 if transferred:
-                    _transfer(prisoner, establishment, location, row.incentive_level, who)
-                changed = _update_details(prisoner, row, location, who, moved=transferred)
+                    _transfer(prisoner, establishment, location, row.incentive_level, actor)
+                changed = _update_details(prisoner, row, location, actor, moved=transferred)
                 changed |= _sync_alerts(
-                    prisoner, active_alerts.get(prisoner.pk, set()), row.alerts, alert_codes, who
+                    prisoner, active_alerts.get(prisoner.pk, set()), row.alerts, alert_codes, actor
                 )
                 outcome = "transferred" if transferred else "updated" if changed else "unchanged"
             summary.counts[outcome] += 1
@@ -73,7 +72,7 @@ def do_import_prisoners(
                 progress(1)
         record_event(
             "people.import",
-            actor=who,
+            actor=actor,
             details={
                 "file": file_name,
                 "counts": {key: summary.counts[key] for key in IMPORT_COUNTS},
@@ -91,7 +90,7 @@ def do_transfer_prisoner(
         raise PeopleError(f"{location.code} is not in {to.code}")
     with transaction.atomic():
         locked = Prisoner.objects.select_for_update().get(pk=prisoner.pk)
-        _transfer(locked, to, location, locked.incentive_level, as_actor(actor))
+        _transfer(locked, to, location, locked.incentive_level, actor)
     return locked
 
 
@@ -104,7 +103,7 @@ def do_move_prisoner(
         locked = Prisoner.objects.select_for_update().get(pk=prisoner.pk)
         if locked.location_id == location.pk:
             raise PeopleError(f"{prisoner.prison_number} is already in {location.code}")
-        _move(locked, location, as_actor(actor), comment=comment)
+        _move(locked, location, actor, comment=comment)
     return locked
 
 
@@ -124,7 +123,7 @@ def do_review_incentive_level(
                 f"{level} is not offered at {locked.establishment.code} ({', '.join(offered)})"
             )
         review = _record_level(
-            locked, level, IncentiveReview.Reason.REVIEW, as_actor(actor), on=on, comment=comment
+            locked, level, IncentiveReview.Reason.REVIEW, actor, on=on, comment=comment
         )
     prisoner.refresh_from_db()
     return review
@@ -152,7 +151,7 @@ def do_add_alert(
             comment=comment,
             starts_on=start,
             ends_on=ends_on,
-            created_by_id=as_actor(actor).user_id,
+            created_by_id=actor.user_id,
         )
         record_event(
             "people.alert.add",

@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from wicketgate.audit.log import Actor, as_actor, record_event
+from wicketgate.audit.log import Actor, record_event
 from wicketgate.estate.models import Establishment
 from wicketgate.lib.importing import ImportSummary
 from wicketgate.people.models import Prisoner
@@ -24,7 +24,6 @@ def do_import_policy(
     establishment: Establishment | None = None,
 ) -> ImportSummary:
     """An administrator's import: applied at once (no second approver), all or nothing, audited."""
-    who = as_actor(actor)
     summary = ImportSummary()
     with transaction.atomic():
         for entry in parsed.categories:
@@ -40,7 +39,7 @@ def do_import_policy(
                 category.save()
                 record_event(
                     "policy.category.save",
-                    actor=who,
+                    actor=actor,
                     subject=category,
                     details={"code": entry.code},
                 )
@@ -50,10 +49,10 @@ def do_import_policy(
         categories = {c.code: c for c in Category.objects.all()}
         for site_entry in parsed.sites:
             # An administrator's import is its own approval; the proposer is the file.
-            outcome = _upsert_site(site_entry, categories, who, f"import:{file_name}")
+            outcome = _upsert_site(site_entry, categories, actor, f"import:{file_name}")
             summary.counts[f"sites {outcome}"] += 1
         for rule_entry in parsed.rules:
-            outcome = _upsert_rule(rule_entry, establishment, who)
+            outcome = _upsert_rule(rule_entry, establishment, actor)
             summary.counts[f"rules {outcome}"] += 1
         sites = {s.name: s for s in Site.objects.all()}
         prisoners = {
@@ -64,11 +63,11 @@ def do_import_policy(
         }
         for exception_entry in parsed.exceptions:
             prisoner = prisoners[exception_entry.prisoner]
-            granted = _grant_exception(exception_entry, prisoner, sites, categories, who)
+            granted = _grant_exception(exception_entry, prisoner, sites, categories, actor)
             summary.counts[f"exceptions {'unchanged' if granted is None else 'created'}"] += 1
         record_event(
             "policy.import",
-            actor=who,
+            actor=actor,
             establishment=establishment,
             details={"file": file_name, "counts": dict(summary.counts)},
         )

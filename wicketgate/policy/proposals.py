@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
 from wicketgate.accounts.models import User
-from wicketgate.audit.log import Actor, as_actor, record_event
+from wicketgate.accounts.scoping import staff_behind
+from wicketgate.audit.log import Actor, record_event
 from wicketgate.estate.models import Establishment
 from wicketgate.lib.importing import ImportRejected, Problem
 from wicketgate.people.models import AlertCode, Prisoner
@@ -66,7 +67,7 @@ def do_propose_policy_change(
     *,
     establishment: Establishment | None,
     reason: str,
-    by: User,
+    actor: Actor,
 ) -> PolicyProposal:
     """Check ``payload`` now and keep it, with what it would replace, for a second person.
 
@@ -84,6 +85,7 @@ def do_propose_policy_change(
         )
     if kind not in Kind.values:
         raise ProposalError(f"no kind of proposal {kind!r}")
+    by = _in_person(actor)
     if kind in (Kind.SITE, Kind.RETIRE_SITE):
         # The catalogue is one for the whole estate: a site approved for one prison is
         # reachable from every prison whose rules allow its category, so the estate
@@ -105,7 +107,7 @@ def do_propose_policy_change(
         )
         record_event(
             "policy.proposal.create",
-            actor=Actor.of_user(by),
+            actor=actor,
             subject=proposal,
             establishment=establishment,
             details={
@@ -127,7 +129,7 @@ def check_policy_change(kind: str, payload: Any, *, establishment: Establishment
     _check(kind, payload, establishment)
 
 
-def do_approve_policy_proposal(proposal: PolicyProposal, *, by: User, note: str = "") -> Any:
+def do_approve_policy_proposal(proposal: PolicyProposal, *, actor: Actor, note: str = "") -> Any:
     """Apply the proposal, in one transaction with its audit event: it takes effect now.
 
     Refused (ProposalRefused) for the proposer and for anyone without APPROVE_POLICY at
@@ -135,6 +137,7 @@ def do_approve_policy_proposal(proposal: PolicyProposal, *, by: User, note: str 
     (ProposalError) if it is not waiting, or no longer checks against the policy as it is.
     Returns the applied entry (None for a removed rule).
     """
+    by = _in_person(actor)
     with transaction.atomic():
         locked = _lock_pending(proposal)
         _check_decider(locked, by)
@@ -152,7 +155,7 @@ def do_approve_policy_proposal(proposal: PolicyProposal, *, by: User, note: str 
             raise ProposalError(_("Nothing would change: the policy already says this."))
         try:
             with transaction.atomic():  # a savepoint: the same thing added at the same moment
-                after = _apply(locked, checked, by)
+                after = _apply(locked, checked, actor)
         except IntegrityError as exc:
             raise ProposalError(
                 _("%(what)s was changed at the same moment. Try again.") % {"what": checked.what}
@@ -164,7 +167,7 @@ def do_approve_policy_proposal(proposal: PolicyProposal, *, by: User, note: str 
         locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
         record_event(
             "policy.proposal.approve",
-            actor=Actor.of_user(by),
+            actor=actor,
             subject=locked,
             establishment=locked.establishment,
             details={
@@ -182,8 +185,9 @@ def do_approve_policy_proposal(proposal: PolicyProposal, *, by: User, note: str 
     return after
 
 
-def do_reject_policy_proposal(proposal: PolicyProposal, *, by: User, note: str) -> None:
+def do_reject_policy_proposal(proposal: PolicyProposal, *, actor: Actor, note: str) -> None:
     """Decide against it; nothing is applied. The note says why, for the proposer."""
+    by = _in_person(actor)
     words = note.strip()
     if not words:
         raise ProposalError(_("Say why it is rejected"), field="note")
@@ -197,7 +201,7 @@ def do_reject_policy_proposal(proposal: PolicyProposal, *, by: User, note: str) 
         locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
         record_event(
             "policy.proposal.reject",
-            actor=Actor.of_user(by),
+            actor=actor,
             subject=locked,
             establishment=locked.establishment,
             details={
@@ -211,8 +215,9 @@ def do_reject_policy_proposal(proposal: PolicyProposal, *, by: User, note: str) 
     proposal.refresh_from_db()
 
 
-def do_withdraw_policy_proposal(proposal: PolicyProposal, *, by: User) -> None:
+def do_withdraw_policy_proposal(proposal: PolicyProposal, *, actor: Actor) -> None:
     """The proposer takes it back before anyone decides. (No one else may.)"""
+    by = _in_person(actor)
     with transaction.atomic():
         locked = _lock_pending(proposal)
         if locked.proposed_by_id != by.pk:
@@ -222,7 +227,7 @@ def do_withdraw_policy_proposal(proposal: PolicyProposal, *, by: User) -> None:
         locked.save(update_fields=["status", "decided_at"])
         record_event(
             "policy.proposal.withdraw",
-            actor=Actor.of_user(by),
+            actor=actor,
             subject=locked,
             establishment=locked.establishment,
             details={"proposal": locked.pk, "kind": locked.kind},
@@ -415,8 +420,7 @@ def _check_revoke_exception(
     )
 
 
-def _apply(proposal: PolicyProposal, checked: _Checked, by: User) -> Any:
-    who = as_actor(by)
+def _apply(proposal: PolicyProposal, checked: _Checked, who: Actor) -> Any:
     kind = proposal.kind
     if kind == Kind.SITE:
         categories = {c.code: c for c in Category.objects.all()}
@@ -463,6 +467,15 @@ def _apply(proposal: PolicyProposal, checked: _Checked, by: User) -> Any:
         details={"exception": exception.pk, "proposal": proposal.pk},
     )
     return {**checked.before, "revoked": True} if checked.before else None
+
+
+def _in_person(actor: Actor) -> User:
+    """The member of staff behind ``actor``: proposals are made and decided by people
+    with accounts, so that "someone else must approve" can be checked."""
+    user = staff_behind(actor)
+    if user is None:
+        raise ProposalRefused(_("Only a member of staff, signed in, can do this."))
+    return user
 
 
 def _lock_pending(proposal: PolicyProposal) -> PolicyProposal:

@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
 from wicketgate.accounts.models import User
-from wicketgate.audit.log import Actor, as_actor, record_event
+from wicketgate.accounts.scoping import staff_behind
+from wicketgate.audit.log import Actor, record_event
 from wicketgate.lib.errors import ActionError
 from wicketgate.people.models import Prisoner
 from wicketgate.policy.hosts import BadResource, parse_url
@@ -81,9 +82,10 @@ def do_request_site(prisoner: Prisoner, url: str, reason: str, *, actor: Actor) 
 
 
 def do_decline_site_request(
-    site_request: SiteRequest, *, actor: User, response: str
+    site_request: SiteRequest, *, actor: Actor, response: str
 ) -> SiteRequest:
     """Say no, and why: the response is what the prisoner reads."""
+    user = _staff(actor)
     text = response.strip()
     if not text:
         raise SiteRequestError(_("Enter a response for the prisoner"), "response")
@@ -96,12 +98,12 @@ def do_decline_site_request(
         locked = _lock_open(site_request)
         locked.status = SiteRequest.Status.DECLINED
         locked.response = text
-        locked.handled_by = actor
+        locked.handled_by = user
         locked.handled_at = timezone.now()
         locked.save(update_fields=["status", "response", "handled_by", "handled_at"])
         record_event(
             "policy.site_request.decline",
-            actor=as_actor(actor),
+            actor=actor,
             subject=locked,
             establishment=locked.prisoner.establishment,
             details={"request": locked.pk, "host": locked.host, "response": text},
@@ -112,7 +114,7 @@ def do_decline_site_request(
 def do_propose_site_from_request(
     site_request: SiteRequest,
     *,
-    actor: User,
+    actor: Actor,
     name: str,
     category: str,
     paths: list[str],
@@ -120,6 +122,7 @@ def do_propose_site_from_request(
 ) -> PolicyProposal:
     """Propose the requested host as a new catalogue site. Nothing is allowed until a
     second member of staff approves the proposal; the request then reads as proposed."""
+    user = _staff(actor)
     entry = _site_entry(name, site_request.host, category, paths)
     words = note.strip()
     if not words:
@@ -162,19 +165,19 @@ def do_propose_site_from_request(
             # The same path as a proposal made on the staff policy pages: checked as an
             # import would be, recorded, and left for a second person to approve.
             proposal = do_propose_policy_change(
-                PolicyProposal.Kind.SITE, payload, establishment=None, reason=reason, by=actor
+                PolicyProposal.Kind.SITE, payload, establishment=None, reason=reason, actor=actor
             )
         except ProposalError as exc:
             field, message = (exc.errors() or [("name", str(exc))])[0]
             raise SiteRequestError(message, field) from exc
         locked.status = SiteRequest.Status.PROPOSED
         locked.proposal = proposal
-        locked.handled_by = actor
+        locked.handled_by = user
         locked.handled_at = timezone.now()
         locked.save(update_fields=["status", "proposal", "handled_by", "handled_at"])
         record_event(
             "policy.site_request.propose",
-            actor=as_actor(actor),
+            actor=actor,
             subject=locked,
             establishment=establishment,
             details={
@@ -218,6 +221,14 @@ def _site_entry(name: str, host: str, category: str, paths: list[str]) -> SiteEn
             message = _("Enter a name for the site")
         field = where if where in ("name", "category", "paths") else None
         raise SiteRequestError(message, field) from None
+
+
+def _staff(actor: Actor) -> User:
+    """The member of staff behind ``actor``: the request records who handled it."""
+    user = staff_behind(actor)
+    if user is None:
+        raise SiteRequestError(_("Only a member of staff, signed in, can do this."))
+    return user
 
 
 def _lock_open(site_request: SiteRequest) -> SiteRequest:

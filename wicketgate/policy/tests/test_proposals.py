@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from wicketgate.accounts.actions import do_create_staff_user
 from wicketgate.accounts.models import User
 from wicketgate.accounts.roles import StaffRole
+from wicketgate.audit.log import Actor
 from wicketgate.audit.models import AuditEvent
 from wicketgate.people.actions import do_transfer_prisoner
 from wicketgate.policy.engine import Engine
@@ -66,7 +67,9 @@ def people(policy: Estate) -> dict[str, User]:
 
 
 def propose(by: User, kind: str, payload: Any, where: Any, reason: str = "Needed") -> Any:
-    return do_propose_policy_change(kind, payload, establishment=where, reason=reason, by=by)
+    return do_propose_policy_change(
+        kind, payload, establishment=where, reason=reason, actor=Actor.of_user(by)
+    )
 
 
 def events(action: str) -> list[AuditEvent]:
@@ -192,9 +195,9 @@ def test_the_proposer_cannot_approve_their_own_proposal(
     security = people["security"]  # may approve rules at A, but not what they proposed
     proposal = propose(security, KIND.RULE, {"id": "jobs", "allow": ["EMPLOYMENT"]}, policy.a)
     with pytest.raises(ProposalRefused, match="someone else"):
-        do_approve_policy_proposal(proposal, by=security, note="")
+        do_approve_policy_proposal(proposal, actor=Actor.of_user(security), note="")
     with pytest.raises(ProposalRefused, match="someone else"):
-        do_reject_policy_proposal(proposal, by=security, note="Changed my mind")
+        do_reject_policy_proposal(proposal, actor=Actor.of_user(security), note="Changed my mind")
     proposal.refresh_from_db()
     assert proposal.status == PolicyProposal.Status.PENDING
     assert not AccessRule.objects.filter(rule_id="jobs").exists()
@@ -205,7 +208,7 @@ def test_the_proposer_cannot_approve_their_own_proposal(
     )
     site = propose(people["admin"], KIND.SITE, NEW_SITE, None)  # nor the estate admin theirs
     with pytest.raises(ProposalRefused, match="someone else"):
-        do_approve_policy_proposal(site, by=people["admin"], note="")
+        do_approve_policy_proposal(site, actor=Actor.of_user(people["admin"]), note="")
 
 
 def test_the_database_refuses_a_decision_by_the_proposer(
@@ -225,7 +228,7 @@ def test_only_staff_who_may_approve_there_can(
         people["teacher"], KIND.RULE, {"id": "jobs", "allow": ["EMPLOYMENT"]}, policy.a
     )
     with pytest.raises(ProposalRefused, match="HMP Northgate"):
-        do_approve_policy_proposal(proposal, by=people[who], note="")
+        do_approve_policy_proposal(proposal, actor=Actor.of_user(people[who]), note="")
     assert not AccessRule.objects.filter(rule_id="jobs").exists()
 
 
@@ -234,8 +237,8 @@ def test_an_estate_wide_proposal_is_for_the_estate_admin(
 ) -> None:
     proposal = propose(people["teacher"], KIND.SITE, NEW_SITE, None)
     with pytest.raises(ProposalRefused, match="estate administrator"):
-        do_approve_policy_proposal(proposal, by=people["security"], note="")
-    do_approve_policy_proposal(proposal, by=people["admin"], note="")
+        do_approve_policy_proposal(proposal, actor=Actor.of_user(people["security"]), note="")
+    do_approve_policy_proposal(proposal, actor=Actor.of_user(people["admin"]), note="")
     assert Site.objects.get(name="NHS").approved_by == "estate.admin"
 
 
@@ -252,12 +255,12 @@ def test_a_catalogue_proposal_is_estate_wide_wherever_it_is_made(
     assert proposal.establishment is None
     for who in ("governor", "security"):
         with pytest.raises(ProposalRefused, match="estate administrator"):
-            do_approve_policy_proposal(proposal, by=people[who], note="")
+            do_approve_policy_proposal(proposal, actor=Actor.of_user(people[who]), note="")
         with pytest.raises(ProposalRefused, match="estate administrator"):
-            do_reject_policy_proposal(proposal, by=people[who], note="No")
+            do_reject_policy_proposal(proposal, actor=Actor.of_user(people[who]), note="No")
     proposal.refresh_from_db()
     assert proposal.status == PolicyProposal.Status.PENDING
-    do_approve_policy_proposal(proposal, by=people["admin"], note="")
+    do_approve_policy_proposal(proposal, actor=Actor.of_user(people["admin"]), note="")
     proposal.refresh_from_db()
     assert (proposal.status, proposal.decided_by) == (
         PolicyProposal.Status.APPROVED,
@@ -271,9 +274,11 @@ def test_a_catalogue_proposal_is_estate_wide_wherever_it_is_made(
 
 def test_it_decides_a_proposal_only_once(policy: Estate, people: dict[str, User]) -> None:
     proposal = propose(people["teacher"], KIND.SITE, NEW_SITE, policy.a)
-    do_reject_policy_proposal(proposal, by=people["admin"], note="Not needed")
+    do_reject_policy_proposal(proposal, actor=Actor.of_user(people["admin"]), note="Not needed")
     with pytest.raises(ProposalError, match="already been dealt with: rejected"):
-        do_approve_policy_proposal(proposal, by=staff("estate.admin2", admin=True), note="")
+        do_approve_policy_proposal(
+            proposal, actor=Actor.of_user(staff("estate.admin2", admin=True)), note=""
+        )
     assert not Site.objects.filter(name="NHS").exists()
 
 
@@ -290,8 +295,12 @@ def test_approving_a_site_applies_it_with_both_people_named(
     load = {**NEW_SITE, "category": "NEWS"}  # the "news" rule allows everyone NEWS
     proposal = propose(people["teacher"], KIND.SITE, load, policy.a, reason="Health advice")
     with pytest.raises(ProposalRefused, match="estate administrator"):  # not A's approvers
-        do_approve_policy_proposal(proposal, by=people["security"], note="Checked")
-    after = do_approve_policy_proposal(proposal, by=people["admin"], note="Checked")
+        do_approve_policy_proposal(
+            proposal, actor=Actor.of_user(people["security"]), note="Checked"
+        )
+    after = do_approve_policy_proposal(
+        proposal, actor=Actor.of_user(people["admin"]), note="Checked"
+    )
     site = Site.objects.get(name="NHS")
     assert (site.proposed_by, site.approved_by, site.is_approved) == (
         "teacher.a",
@@ -321,7 +330,7 @@ def test_approving_a_rule_change_changes_decisions(policy: Estate, people: dict[
     )
     assert proposal.before == {"id": "news", "allow": ["NEWS"]}
     second_admin = staff("estate.admin2", admin=True)
-    do_approve_policy_proposal(proposal, by=second_admin, note="")
+    do_approve_policy_proposal(proposal, actor=Actor.of_user(second_admin), note="")
     rule = AccessRule.objects.get(establishment=None, rule_id="news")
     assert rule.conditions == {"incentive_level": ["ENH"]}
     decision = engine.decide(ALAN, "https://www.bbc.co.uk/", at=at(THURSDAY_10))
@@ -341,7 +350,7 @@ def test_a_rule_proposal_at_an_establishment_is_for_that_establishments_rule(
         policy.a,
     )
     assert proposal.before is None  # the estate-wide "news" is another rule
-    do_approve_policy_proposal(proposal, by=people["security"], note="")
+    do_approve_policy_proposal(proposal, actor=Actor.of_user(people["security"]), note="")
     rule = AccessRule.objects.get(establishment=policy.a, rule_id="news")
     assert (rule.policy_id, rule.categories, rule.conditions) == (
         "rule:NGT:news",
@@ -357,9 +366,11 @@ def test_approving_a_retirement_and_a_removal(policy: Estate, people: dict[str, 
     remove = propose(people["admin"], KIND.DELETE_RULE, {"id": "news"}, None)
     assert retire.establishment is None  # the catalogue is the estate's
     with pytest.raises(ProposalRefused, match="estate administrator"):
-        do_approve_policy_proposal(retire, by=people["security"], note="")
-    do_approve_policy_proposal(retire, by=people["admin"], note="")
-    do_approve_policy_proposal(remove, by=staff("estate.admin2", admin=True), note="")
+        do_approve_policy_proposal(retire, actor=Actor.of_user(people["security"]), note="")
+    do_approve_policy_proposal(retire, actor=Actor.of_user(people["admin"]), note="")
+    do_approve_policy_proposal(
+        remove, actor=Actor.of_user(staff("estate.admin2", admin=True)), note=""
+    )
     assert Site.objects.get(name="BBC News").retired_at is not None
     assert not AccessRule.objects.filter(rule_id="news").exists()
     assert engine.decide(ALAN, "https://www.bbc.co.uk/", at=at(THURSDAY_10)).rules == (
@@ -385,7 +396,7 @@ def test_approving_an_exception_and_its_revocation(policy: Estate, people: dict[
         },
         policy.a,
     )
-    after = do_approve_policy_proposal(grant, by=people["security"], note="")
+    after = do_approve_policy_proposal(grant, actor=Actor.of_user(people["security"]), note="")
     exception = PrisonerException.objects.get()
     assert (exception.approved_by, after["forbid"]) == ("security.a", {"site": "BBC News"})
     assert (
@@ -396,7 +407,7 @@ def test_approving_an_exception_and_its_revocation(policy: Estate, people: dict[
         people["teacher"], KIND.REVOKE_EXCEPTION, {"exception": exception.pk}, policy.a
     )
     assert revoke.before["reason"] == "Misuse"
-    do_approve_policy_proposal(revoke, by=people["security"], note="")
+    do_approve_policy_proposal(revoke, actor=Actor.of_user(people["security"]), note="")
     exception.refresh_from_db()
     assert exception.revoked_at is not None
     assert engine.decide(ALAN, "https://www.bbc.co.uk/", at=at(THURSDAY_10)).allowed
@@ -408,10 +419,14 @@ def test_approving_an_exception_and_its_revocation(policy: Estate, people: dict[
 def test_rejecting_applies_nothing_and_says_why(policy: Estate, people: dict[str, User]) -> None:
     proposal = propose(people["teacher"], KIND.SITE, NEW_SITE, policy.a)
     with pytest.raises(ProposalError, match="Say why"):
-        do_reject_policy_proposal(proposal, by=people["admin"], note=" ")
+        do_reject_policy_proposal(proposal, actor=Actor.of_user(people["admin"]), note=" ")
     with pytest.raises(ProposalRefused, match="estate administrator"):
-        do_reject_policy_proposal(proposal, by=people["security"], note="Not at A")
-    do_reject_policy_proposal(proposal, by=people["admin"], note="Use the NHS app instead")
+        do_reject_policy_proposal(
+            proposal, actor=Actor.of_user(people["security"]), note="Not at A"
+        )
+    do_reject_policy_proposal(
+        proposal, actor=Actor.of_user(people["admin"]), note="Use the NHS app instead"
+    )
     assert proposal.status == PolicyProposal.Status.REJECTED
     assert proposal.decided_by == people["admin"]
     assert not Site.objects.filter(name="NHS").exists()
@@ -422,12 +437,12 @@ def test_rejecting_applies_nothing_and_says_why(policy: Estate, people: dict[str
 def test_only_the_proposer_may_withdraw(policy: Estate, people: dict[str, User]) -> None:
     proposal = propose(people["teacher"], KIND.SITE, NEW_SITE, policy.a)
     with pytest.raises(ProposalRefused):
-        do_withdraw_policy_proposal(proposal, by=people["security"])
-    do_withdraw_policy_proposal(proposal, by=people["teacher"])
+        do_withdraw_policy_proposal(proposal, actor=Actor.of_user(people["security"]))
+    do_withdraw_policy_proposal(proposal, actor=Actor.of_user(people["teacher"]))
     assert proposal.status == PolicyProposal.Status.WITHDRAWN and proposal.decided_by is None
     assert len(events("policy.proposal.withdraw")) == 1
     with pytest.raises(ProposalError, match="already been dealt with"):
-        do_approve_policy_proposal(proposal, by=people["admin"], note="")
+        do_approve_policy_proposal(proposal, actor=Actor.of_user(people["admin"]), note="")
 
 
 # --- stale proposals -------------------------------------------------------------------------
@@ -442,7 +457,7 @@ def test_it_refuses_a_proposal_whose_category_has_gone(
     )
     Category.objects.filter(code="JOB_SEARCH").delete()
     with pytest.raises(ProposalError, match="no category JOB_SEARCH"):
-        do_approve_policy_proposal(proposal, by=people["admin"], note="")
+        do_approve_policy_proposal(proposal, actor=Actor.of_user(people["admin"]), note="")
     proposal.refresh_from_db()
     assert proposal.status == PolicyProposal.Status.PENDING
     assert not Site.objects.filter(name="NHS").exists() and not events("policy.proposal.approve")
@@ -461,9 +476,9 @@ def test_it_refuses_a_proposal_whose_site_was_renamed_or_changed_since(
     Site.objects.filter(name="BBC News").update(name="BBC")
     Site.objects.filter(name="Open University").update(paths=["/courses/"])
     with pytest.raises(ProposalError, match="The site BBC News has changed since"):
-        do_approve_policy_proposal(change, by=people["admin"], note="")
+        do_approve_policy_proposal(change, actor=Actor.of_user(people["admin"]), note="")
     with pytest.raises(ProposalError, match="The site Open University has changed since"):
-        do_approve_policy_proposal(other, by=people["admin"], note="")
+        do_approve_policy_proposal(other, actor=Actor.of_user(people["admin"]), note="")
     assert not Site.objects.filter(name="BBC News").exists()  # no second copy made
 
 
@@ -483,5 +498,26 @@ def test_it_refuses_an_exception_for_a_prisoner_who_has_moved(
     )
     do_transfer_prisoner(policy.prisoner_a, policy.b, actor=SETUP)
     with pytest.raises(ProposalError, match="held at HMP Riverside"):
-        do_approve_policy_proposal(proposal, by=people["security"], note="")
+        do_approve_policy_proposal(proposal, actor=Actor.of_user(people["security"]), note="")
     assert not PrisonerException.objects.exists()
+
+
+def test_only_a_member_of_staff_in_person_proposes_or_decides(
+    policy: Estate, people: dict[str, User]
+) -> None:
+    """An operator at the console, or an account since made inactive, cannot stand in for
+    the second person: the four-eyes check needs the account behind the actor."""
+    with pytest.raises(ProposalRefused, match="Only a member of staff"):
+        do_propose_policy_change(
+            KIND.SITE, NEW_SITE, establishment=None, reason="x", actor=Actor.operator("root")
+        )
+    proposal = propose(people["teacher"], KIND.SITE, NEW_SITE, policy.a)
+    with pytest.raises(ProposalRefused, match="Only a member of staff"):
+        do_approve_policy_proposal(proposal, actor=Actor.operator("root"), note="")
+    admin = people["admin"]
+    User.objects.filter(pk=admin.pk).update(is_active=False)
+    with pytest.raises(ProposalRefused, match="Only a member of staff"):
+        do_approve_policy_proposal(proposal, actor=Actor.of_user(admin), note="")
+    proposal.refresh_from_db()
+    assert proposal.status == PolicyProposal.Status.PENDING
+    assert not Site.objects.filter(name="NHS").exists()

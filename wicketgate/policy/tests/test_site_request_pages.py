@@ -163,7 +163,7 @@ def test_it_limits_how_many_requests_may_wait_at_once(
     assert written() == before
     # Once staff have answered one, there is room for another.
     first = SiteRequest.objects.get(host="one.example.org")
-    do_decline_site_request(first, actor=estate.clerk_a, response="No")
+    do_decline_site_request(first, actor=Actor.of_user(estate.clerk_a), response="No")
     assert ask(client_prisoner, "three.example.org").status_code == 302
 
 
@@ -187,7 +187,9 @@ def test_a_prisoner_reads_the_answer_to_their_request(
     client_prisoner: Client, estate: Estate, request_a: SiteRequest
 ) -> None:
     do_decline_site_request(
-        request_a, actor=estate.clerk_a, response="The course is on OpenLearn instead."
+        request_a,
+        actor=Actor.of_user(estate.clerk_a),
+        response="The course is on OpenLearn instead.",
     )
     listing = client_prisoner.get(MINE).content.decode()
     assert "Staff said no" in listing and "The course is on OpenLearn instead." in listing
@@ -200,7 +202,12 @@ def test_a_prisoner_follows_a_proposal_to_its_approval(
     client_prisoner: Client, estate: Estate, request_a: SiteRequest, proposer_a: User
 ) -> None:
     proposal = do_propose_site_from_request(
-        request_a, actor=proposer_a, name="Maths", category="EDUCATION", paths=[], note="Yes"
+        request_a,
+        actor=Actor.of_user(proposer_a),
+        name="Maths",
+        category="EDUCATION",
+        paths=[],
+        note="Yes",
     )
     assert "Sent for approval" in client_prisoner.get(MINE).content.decode()
     PolicyProposal.objects.filter(pk=proposal.pk).update(status=PolicyProposal.Status.APPROVED)
@@ -236,7 +243,7 @@ def test_the_queue_lists_open_requests_at_the_reviewers_establishments(
     reviewer_a: Client, estate: Estate, request_a: SiteRequest, request_b: SiteRequest
 ) -> None:
     declined = do_request_site(estate.prisoner_a, "old.example.org", "Old", actor=SETUP)
-    do_decline_site_request(declined, actor=estate.clerk_a, response="No")
+    do_decline_site_request(declined, actor=Actor.of_user(estate.clerk_a), response="No")
     content = reviewer_a.get(QUEUE).content.decode()
     assert "learn.example.org" in content
     assert "Alan Ashdown" in content and "I want to do a maths course" in content
@@ -365,7 +372,7 @@ def test_a_decline_needs_a_response(reviewer_a: Client, request_a: SiteRequest) 
 def test_a_request_is_dealt_with_once(
     reviewer_a: Client, estate: Estate, request_a: SiteRequest
 ) -> None:
-    do_decline_site_request(request_a, actor=estate.clerk_a, response="No")
+    do_decline_site_request(request_a, actor=Actor.of_user(estate.clerk_a), response="No")
     before = written()
     again = reviewer_a.post(f"{QUEUE}{request_a.pk}/decline", {"response": "Still no"})
     assert "This request has already been dealt with." in again.content.decode()
@@ -383,11 +390,21 @@ def test_a_second_proposal_of_the_same_name_waits_for_the_first(
 ) -> None:
     other = do_request_site(estate.prisoner_a, "learn.example.com", "Maths too", actor=SETUP)
     do_propose_site_from_request(
-        request_a, actor=proposer_a, name="Maths", category="EDUCATION", paths=[], note="x"
+        request_a,
+        actor=Actor.of_user(proposer_a),
+        name="Maths",
+        category="EDUCATION",
+        paths=[],
+        note="x",
     )
     with pytest.raises(SiteRequestError, match="already waiting for approval"):
         do_propose_site_from_request(
-            other, actor=proposer_a, name="Maths", category="EDUCATION", paths=[], note="x"
+            other,
+            actor=Actor.of_user(proposer_a),
+            name="Maths",
+            category="EDUCATION",
+            paths=[],
+            note="x",
         )
 
 

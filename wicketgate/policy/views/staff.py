@@ -29,6 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from wicketgate.accounts.roles import Action
 from wicketgate.accounts.scoping import may_somewhere
+from wicketgate.audit.log import Actor
 from wicketgate.estate.codes import IncentiveLevel
 from wicketgate.estate.models import Establishment
 from wicketgate.people.codes import LegalStatus, SecurityCategory
@@ -407,10 +408,10 @@ def decide_proposal(request: HttpRequest, proposal_id: int) -> HttpResponse:
     note = form.cleaned_data["note"]
     try:
         if form.cleaned_data["decision"] == "approve":
-            do_approve_policy_proposal(proposal, by=request.user, note=note)  # type: ignore[arg-type]
+            do_approve_policy_proposal(proposal, actor=Actor.of_user(request.user), note=note)
             messages.success(request, _("Approved: the change is in force now."))
         else:
-            do_reject_policy_proposal(proposal, by=request.user, note=note)  # type: ignore[arg-type]
+            do_reject_policy_proposal(proposal, actor=Actor.of_user(request.user), note=note)
             messages.success(request, _("Rejected: nothing has changed."))
     except ProposalError as exc:
         for field, message in exc.errors():
@@ -427,7 +428,7 @@ def withdraw_proposal(request: HttpRequest, proposal_id: int) -> HttpResponse:
         visible_proposals(request.user).filter(proposed_by=request.user), pk=proposal_id
     )
     try:
-        do_withdraw_policy_proposal(proposal, by=request.user)  # type: ignore[arg-type]
+        do_withdraw_policy_proposal(proposal, actor=Actor.of_user(request.user))
     except ProposalError as exc:
         messages.error(request, str(exc))
     else:
@@ -534,7 +535,7 @@ def _propose(
                 payload if payload is not None else form.payload(),  # type: ignore[attr-defined]
                 establishment=_where(form, establishment),
                 reason=form.cleaned_data["reason"],
-                by=request.user,  # type: ignore[arg-type]
+                actor=Actor.of_user(request.user),
             )
         except ProposalError as exc:
             form.add_proposal_error(exc)

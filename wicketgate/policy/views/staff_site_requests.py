@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -20,9 +20,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from wicketgate.accounts.models import User
 from wicketgate.accounts.roles import Action
 from wicketgate.accounts.scoping import may_at, may_somewhere
+from wicketgate.audit.log import Actor
 from wicketgate.policy.models import SiteRequest, SiteRequestQuerySet
 from wicketgate.policy.site_request_forms import DeclineForm, ProposeSiteForm
 from wicketgate.policy.site_requests import (
@@ -96,7 +96,9 @@ def decline(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             do_decline_site_request(
-                site_request, actor=cast(User, request.user), response=form.cleaned_data["response"]
+                site_request,
+                actor=Actor.of_user(request.user),
+                response=form.cleaned_data["response"],
             )
         except SiteRequestError as exc:
             form.add_action_error(exc)
@@ -122,7 +124,7 @@ def propose(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             do_propose_site_from_request(
                 site_request,
-                actor=cast(User, request.user),
+                actor=Actor.of_user(request.user),
                 name=data["name"],
                 category=data["category"],
                 paths=data["paths"],

@@ -455,7 +455,7 @@ def policy_pages(backup_code: str, estate: Estate, load_policy: Any, monkeypatch
         },
         establishment=estate.a,
         reason="Courses and job search for the day shift",
-        by=teacher,
+        actor=Actor.of_user(teacher),
     )
     StaffMembership.objects.filter(user=estate.clerk_a).update(role=StaffRole.SECURITY)
     return estate
