@@ -47,7 +47,7 @@ CALENDAR_MOMENTS = spring-forward,autumn-back,leap-day
 
 test: install
 	$(call header,"ruff check")
-	$(BIN)/ruff check wicketgate
+	$(BIN)/ruff check wicketgate benchmarks scripts
 	$(call header,"pytest on SQLite")
 	$(WITH_DATA_DIR) env -u DATABASE_URL $(BIN)/pytest
 	$(call header,"pytest on PostgreSQL - a throwaway cluster - a year from now")
@@ -65,7 +65,7 @@ test-calendar: install
 # Runs all three and fails at the end, so one run shows every problem.
 lint: install
 	@status=0; \
-	for step in "ruff check wicketgate" "ruff format --check wicketgate" "mypy wicketgate"; do \
+	for step in "ruff check wicketgate benchmarks scripts" "ruff format --check wicketgate benchmarks scripts" "mypy wicketgate"; do \
 		printf '\n==> %s\n' "$$step"; \
 		$(BIN)/$$step || status=1; \
 	done; \

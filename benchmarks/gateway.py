@@ -135,6 +135,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -784,9 +785,12 @@ class Bench:
         catching up belongs to Wicketgate's round, not to the next variant's."""
         start = time.perf_counter()
         time.sleep(SETTLE_FIRST_S)
-        own = lambda sample: sum(  # noqa: E731
-            v for k, v in sample.items() if k.endswith((".squid", ".helpers")) or k == "nginx"
-        )
+
+        def own(sample: dict[str, float]) -> float:
+            return sum(
+                v for k, v in sample.items() if k.endswith((".squid", ".helpers")) or k == "nginx"
+            )
+
         before = own(self._cpu_sample())
         while time.perf_counter() - start < SETTLE_MAX_S:
             time.sleep(SETTLE_STEP_S)
@@ -874,7 +878,10 @@ class Bench:
         after = self._cpu_sample()
         self.sent[variant] = self.sent.get(variant, 0) + count
         latencies = sorted(t for allowed, through, t in done if allowed and through)
-        expected = lambda allowed: allowed or variant == "U"  # noqa: E731
+
+        def expected(allowed: bool) -> bool:
+            return allowed or variant == "U"
+
         return {
             "connections": count,
             "per_s": count / wall,
@@ -1032,7 +1039,10 @@ def _percentile(values: list[float], p: float) -> float:
 
 def _summary(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     """The median of each figure over the rounds (each figure on its own)."""
-    median = lambda key: statistics.median(r[key] for r in rounds)  # noqa: E731
+
+    def median(key: str) -> Any:
+        return statistics.median(r[key] for r in rounds)
+
     return {
         "rps": median("rps"),
         "p50_ms": median("p50_ms"),
@@ -1050,7 +1060,9 @@ def _summary(rounds: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _https_summary(rounds: list[dict[str, Any]]) -> dict[str, Any]:
-    median = lambda pick: statistics.median(pick(r) for r in rounds)  # noqa: E731
+    def median(pick: Callable[[dict[str, Any]], Any]) -> Any:
+        return statistics.median(pick(r) for r in rounds)
+
     summary = {
         "per_s": median(lambda r: r["per_s"]),
         "p50_ms": median(lambda r: r["p50_ms"]),

@@ -552,6 +552,23 @@ def _code(n: int) -> str:
     return "".join(chr(65 + n // 26**k % 26) for k in (2, 1, 0))
 
 
+def _site_address(n: int, hub: int) -> tuple[list[str], list[str], int]:
+    """Site ``n``'s hosts and paths, in one of four shapes, and the number of the last shared
+    portal (one more when site ``n`` starts a new one)."""
+    shape = n % 20
+    if shape < 11:  # an exact host
+        return [f"www.site{n}.example.org"], [], hub
+    if shape < 13:  # an exact host and its subdomains
+        return [f"site{n}.example.org", f"*.site{n}.example.org"], [], hub
+    if shape < 16:  # subdomains only
+        return [f"*.site{n}.example.org"], [], hub
+    # A section of a shared portal (four sections a host).
+    if shape == 16:
+        hub += 1
+    paths = [f"/service-{n}/"] if n % 2 else [f"/s{n}", f"/guides/s{n}/"]
+    return [f"www.portal{hub}.example.gov.uk"], paths, hub
+
+
 def _seed(say: Callable[[str], None]) -> dict[str, Any]:
     from django.db import transaction
 
@@ -632,19 +649,7 @@ def _seed(say: Callable[[str], None]) -> dict[str, Any]:
         site_rows, hub = [], 0
         names, weights = list(CATEGORY_WEIGHTS), list(CATEGORY_WEIGHTS.values())
         for n in range(SITES):
-            shape = n % 20
-            paths: list[str] = []
-            if shape < 11:  # an exact host
-                hosts = [f"www.site{n}.example.org"]
-            elif shape < 13:  # an exact host and its subdomains
-                hosts = [f"site{n}.example.org", f"*.site{n}.example.org"]
-            elif shape < 16:  # subdomains only
-                hosts = [f"*.site{n}.example.org"]
-            else:  # a section of a shared portal (four sections a host)
-                if shape == 16:
-                    hub += 1
-                hosts = [f"www.portal{hub}.example.gov.uk"]
-                paths = [f"/service-{n}/"] if n % 2 else [f"/s{n}", f"/guides/s{n}/"]
+            hosts, paths, hub = _site_address(n, hub)
             roll = rng.random()
             site_rows.append(
                 Site(

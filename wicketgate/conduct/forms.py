@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
@@ -106,7 +107,7 @@ class IncidentFilterForm(GovukForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [  # type: ignore[attr-defined]
+        cast(forms.ChoiceField, self.fields["status"]).choices = [
             ("", _("Any status")),
             (ANY_OPEN, _("Open (not yet decided)")),
             *Status.choices,
@@ -261,11 +262,15 @@ class MoveForm(ConductForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", f"{self.KEY}-%s")
         super().__init__(*args, **kwargs)
-        self.fields["to"].choices = [  # type: ignore[attr-defined]
-            (step, Status(step).label) for step in self.STEPS
-        ]
+        self.offer_only(self.STEPS)
         if len(self.STEPS) == 1:
             self.fields["to"].initial = self.STEPS[0]
+
+    def offer_only(self, steps: Collection[str]) -> None:
+        """Offer those of the form's steps that are in ``steps`` (the ones the incident may take)."""
+        cast(forms.ChoiceField, self.fields["to"]).choices = [
+            (step, Status(step).label) for step in self.STEPS if step in steps
+        ]
 
     def notes_text(self) -> str:
         return str(self.cleaned_data.get("notes", ""))
@@ -436,7 +441,7 @@ class SanctionForm(ConductForm):
 
     def __init__(self, *args: Any, max_days: int, max_months: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["categories"].choices = list(  # type: ignore[attr-defined]
+        cast(forms.MultipleChoiceField, self.fields["categories"]).choices = list(
             Category.objects.order_by("name").values_list("code", "name")
         )
         self.fields["days"].widget.attrs["max"] = max_days

@@ -48,6 +48,14 @@ class DeviceKey(APIKeyHeader):
         return device
 
 
+def calling_device(request: HttpRequest) -> Device:
+    """The device the request authenticated as (``DeviceKey`` puts it on the request)."""
+    device = getattr(request, "auth", None)
+    if not isinstance(device, Device):  # pragma: no cover - every operation requires DeviceKey
+        raise AuthenticationError()
+    return device
+
+
 class SignIn(Schema):
     prison_number: str = Field(pattern=r"^[A-Za-z][0-9]{4}[A-Za-z]{2}$")
     pin: str = Field(min_length=4, max_length=8)
@@ -77,7 +85,7 @@ class Throttled(Schema):
     summary="A prisoner signs in on this device",
 )
 def sign_in_on_device(request: HttpRequest, body: SignIn) -> Status[Any]:
-    device: Device = request.auth  # type: ignore[attr-defined]
+    device = calling_device(request)
     number = body.prison_number.upper()
     # Not authenticate(): wrong PINs are counted here per account and per device (and
     # slowed down), not by django-axes.
@@ -124,7 +132,7 @@ def sign_in_on_device(request: HttpRequest, body: SignIn) -> Status[Any]:
     summary="Sign out of this device",
 )
 def sign_out_of_device(request: HttpRequest) -> Status[Any]:
-    device: Device = request.auth  # type: ignore[attr-defined]
+    device = calling_device(request)
     session = DeviceSession.objects.filter(device=device, closed_at__isnull=True).first()
     if session is None:
         raise HttpError(404, "No one is signed in on this device.")

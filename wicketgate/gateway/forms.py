@@ -47,7 +47,7 @@ class LockdownForm(GatewayForm):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.wings = {str(wing.pk): wing for wing in wings}
-        self.fields["scope"].choices = [  # type: ignore[attr-defined]
+        cast(forms.ChoiceField, self.fields["scope"]).choices = [
             (WHOLE, _("All of %(name)s") % {"name": establishment.name}),
             *((pk, wing.label) for pk, wing in self.wings.items()),
         ]

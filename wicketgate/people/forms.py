@@ -60,8 +60,14 @@ class PrisonerFilterForm(GovukForm):
             field.widget.attrs["class"] = (
                 f"{field.widget.attrs.get('class', '')} govuk-!-width-full".strip()
             )
-        self.fields["category"].choices = [("", _("Any category")), *SecurityCategory.choices]  # type: ignore[attr-defined]
-        self.fields["level"].choices = [("", _("Any level")), *IncentiveLevel.choices]  # type: ignore[attr-defined]
+        cast(forms.ChoiceField, self.fields["category"]).choices = [
+            ("", _("Any category")),
+            *SecurityCategory.choices,
+        ]
+        cast(forms.ChoiceField, self.fields["level"]).choices = [
+            ("", _("Any level")),
+            *IncentiveLevel.choices,
+        ]
 
 
 class AddAlertForm(GovukForm):
@@ -117,7 +123,9 @@ class IncentiveReviewForm(GovukForm):
     def __init__(self, *args: Any, offered: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         labels = dict(IncentiveLevel.choices)
-        self.fields["level"].choices = [(level, labels[level]) for level in offered]  # type: ignore[attr-defined]
+        cast(forms.ChoiceField, self.fields["level"]).choices = [
+            (level, labels[level]) for level in offered
+        ]
 
     def clean_comment(self) -> str:
         comment: str = self.cleaned_data["comment"].strip()

@@ -70,8 +70,8 @@ class Decision:
     site: str | None = None
     category: str | None = None
     version: int = 0
-    decided_at: dt.datetime | None = None  # the answer holds from here …
-    valid_until: dt.datetime | None = None  # … to here, unless the policy version moves
+    decided_at: dt.datetime = field(kw_only=True)  # the answer holds from here …
+    valid_until: dt.datetime = field(kw_only=True)  # … to here, unless the policy version moves
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -202,7 +202,7 @@ class Engine:
         moment = at or timezone.now()
         # The fast path, taken by nearly every request: a dict lookup and a time check.
         hit = self._cache.get((prison_number, url, location))
-        if hit is not None and hit.decided_at <= moment < hit.valid_until:  # type: ignore[operator]
+        if hit is not None and hit.decided_at <= moment < hit.valid_until:
             return hit
         snap = self.snapshot()
         number = prison_number.strip().upper()
@@ -288,7 +288,7 @@ class Engine:
         in_hours, _edge = _clock(snap, slice_.attrs["establishment"], at)
         key = (profile, site.site_id, location, tuple(in_hours))
         hit = self._shared.get(key)
-        if hit is not None and hit.decided_at <= at < hit.valid_until:  # type: ignore[operator]
+        if hit is not None and hit.decided_at <= at < hit.valid_until:
             return hit
         decision = evaluate(snap, number, site, at, location)
         if len(self._shared) >= self.cache_size:

@@ -241,7 +241,10 @@ class ExceptionEntry(BaseModel):
 
     @property
     def target(self) -> Target:
-        return self.allow or self.forbid  # type: ignore[return-value]
+        target = self.allow if self.allow is not None else self.forbid
+        if target is None:  # pragma: no cover - _one_effect lets no entry through without one
+            raise ValueError("give exactly one of allow or forbid")
+        return target
 
     @property
     def effect(self) -> str:

@@ -6,7 +6,7 @@ rest, and their errors are shown beside the field they name.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -89,7 +89,7 @@ class ProposeSiteForm(ActionErrorsForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [  # type: ignore[attr-defined]
+        cast(forms.ChoiceField, self.fields["category"]).choices = [
             ("", _("Choose a category")),
             *Category.objects.order_by("name").values_list("code", "name"),
         ]

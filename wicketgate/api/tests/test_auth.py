@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.http import HttpRequest
 from django.test import Client, RequestFactory
 from django.utils import timezone
 from ninja.errors import HttpError
@@ -117,23 +118,30 @@ def test_it_notes_when_a_token_was_last_used_at_most_once_a_minute(
     assert token.last_used_at is not None and token.last_used_at > earlier + dt.timedelta(minutes=1)
 
 
-def _verified_post(estate: Estate, **extra: str) -> object:
-    request = RequestFactory().post("/api/v1/me", **extra)  # type: ignore[arg-type]
+def _verified_post(
+    estate: Estate, monkeypatch: pytest.MonkeyPatch, headers: dict[str, str] | None = None
+) -> HttpRequest:
+    request = RequestFactory().post("/api/v1/me", headers=headers)
     user = estate.clerk_a
-    user.is_verified = lambda: True  # type: ignore[attr-defined]
+    # What OTPMiddleware installs on the user once the second factor is passed.
+    monkeypatch.setattr(user, "is_verified", lambda: True, raising=False)
     request.user = user
     return request
 
 
-def test_it_keeps_csrf_protection_for_unsafe_methods_on_a_session(estate: Estate) -> None:
+def test_it_keeps_csrf_protection_for_unsafe_methods_on_a_session(
+    estate: Estate, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # No endpoint changes anything yet; the session authenticator is what will guard them.
     with pytest.raises(HttpError) as refused:
-        VerifiedStaffSession()(_verified_post(estate))  # type: ignore[arg-type]
+        VerifiedStaffSession()(_verified_post(estate, monkeypatch))
     assert refused.value.status_code == 403
 
 
-def test_it_accepts_an_unsafe_session_request_that_carries_the_csrf_token(estate: Estate) -> None:
+def test_it_accepts_an_unsafe_session_request_that_carries_the_csrf_token(
+    estate: Estate, monkeypatch: pytest.MonkeyPatch
+) -> None:
     token = "a" * 32
-    request = _verified_post(estate, HTTP_X_CSRFTOKEN=token)
-    request.COOKIES["csrftoken"] = token  # type: ignore[attr-defined]
-    assert VerifiedStaffSession()(request) == estate.clerk_a  # type: ignore[arg-type]
+    request = _verified_post(estate, monkeypatch, {"X-CSRFToken": token})
+    request.COOKIES["csrftoken"] = token
+    assert VerifiedStaffSession()(request) == estate.clerk_a

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,7 +32,7 @@ def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def count_events(env: dict[str, str], action: str) -> list[dict[str, object]]:
+def count_events(env: dict[str, str], action: str) -> list[dict[str, Any]]:
     out = run(
         env, "-m", "wicketgate.cli", "audit", "export", "--action", action
     ).stdout.splitlines()
@@ -50,7 +51,7 @@ def test_several_processes_appending_at_once_leave_one_valid_chain(env: dict[str
     verified = run(env, "-m", "wicketgate.cli", "audit", "verify")
     assert verified.stdout.startswith("intact: 600 events"), verified.stdout
     events = count_events(env, "test.concurrent")
-    assert sorted((e["details"]["writer"], e["details"]["n"]) for e in events) == sorted(  # type: ignore[index]
+    assert sorted((e["details"]["writer"], e["details"]["n"]) for e in events) == sorted(
         (f"w{i}", n) for i in range(4) for n in range(150)
     )
 
@@ -78,7 +79,7 @@ def test_a_writer_killed_mid_batch_loses_nothing_it_acknowledged(env: dict[str, 
 
     replayed = run(env, "-m", "wicketgate.cli", "audit", "replay")
     assert "events written" in replayed.stdout
-    present = {e["details"]["n"] for e in count_events(env, "test.spooled")}  # type: ignore[index]
+    present = {e["details"]["n"] for e in count_events(env, "test.spooled")}
     assert set(acknowledged) <= present
     assert present == set(range(len(present)))  # in order, none twice, no gaps
     verified = run(env, "-m", "wicketgate.cli", "audit", "verify")

@@ -5,11 +5,13 @@ Bookings made before keep the number they had: a call live while this runs has i
 in Janus under that number, and the audit log's records of earlier calls name it."""
 
 from django.db import migrations, models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 
 import wicketgate.calls.models
 
 
-def keep_rooms(apps, schema_editor):  # type: ignore[no-untyped-def]
+def keep_rooms(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     Booking = apps.get_model("calls", "Booking")
     Booking.objects.filter(room__isnull=True).update(room=1_000_000 + models.F("pk"))
 

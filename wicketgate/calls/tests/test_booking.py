@@ -4,6 +4,7 @@ sanctions), eligibility, allowance, capacity, overlapping bookings, cancelling."
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -47,17 +48,26 @@ def mother(estate: Estate) -> Contact:
     return approved_contact(estate.prisoner_a, "MOTHER").contact
 
 
-def book(estate: Estate, session: SessionTemplate, caller: Contact, **kw: object) -> Booking:
-    fields: dict[str, object] = {
-        "prisoner": estate.prisoner_a,
-        "session": session,
-        "day": next_weekday(session.weekday),
-        "main_caller": caller,
-        "actor": FAMILY,
-        "decisions": Engine(refresh_every=0),
-        **kw,
-    }
-    return do_book_video_call(**fields)  # type: ignore[arg-type]
+def book(
+    estate: Estate,
+    session: SessionTemplate,
+    caller: Contact,
+    *,
+    prisoner: Prisoner | None = None,
+    day: dt.date | None = None,
+    others: Iterable[Contact] = (),
+    now: dt.datetime | None = None,
+) -> Booking:
+    return do_book_video_call(
+        prisoner=prisoner or estate.prisoner_a,
+        session=session,
+        day=day or next_weekday(session.weekday),
+        main_caller=caller,
+        actor=FAMILY,
+        others=others,
+        now=now,
+        decisions=Engine(refresh_every=0),
+    )
 
 
 def test_a_call_is_booked_with_its_callers_and_audited(

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,7 +37,7 @@ def janus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningJanus]:
         yield running
 
 
-def _session(janus: RunningJanus, token: str) -> dict[str, object]:
+def _session(janus: RunningJanus, token: str) -> dict[str, Any]:
     return janus.client.call(janus.setup.api_url, {"janus": "create"}, token)
 
 
@@ -67,7 +68,7 @@ def test_a_token_works_only_while_valid_and_signed_with_our_secret(janus: Runnin
 def test_a_token_without_the_plugin_cannot_attach_to_it(janus: RunningJanus) -> None:
     now = dt.datetime.now(dt.UTC)
     bare = sign_token(janus.setup.token_secret, "janus", [], now + dt.timedelta(minutes=5))
-    session = _session(janus, bare)["data"]["id"]  # type: ignore[index]
+    session = _session(janus, bare)["data"]["id"]
     with pytest.raises(JanusError) as refused:
         janus.client.call(
             f"{janus.setup.api_url}/{session}",
@@ -88,7 +89,7 @@ def test_rooms_are_created_and_destroyed_by_wicketgate_only(janus: RunningJanus)
     # Without the VideoRoom admin key (which never leaves the server) no room is made.
     now = dt.datetime.now(dt.UTC)
     token = core_token(janus.setup.token_secret, now + dt.timedelta(minutes=1))
-    session = _session(janus, token)["data"]["id"]  # type: ignore[index]
+    session = _session(janus, token)["data"]["id"]
     handle = client.call(
         f"{janus.setup.api_url}/{session}",
         {"janus": "attach", "plugin": "janus.plugin.videoroom"},
@@ -104,13 +105,13 @@ def test_rooms_are_created_and_destroyed_by_wicketgate_only(janus: RunningJanus)
 
 
 def test_the_installation_config_is_written_with_its_secrets_kept_private(
-    settings: object, tmp_path: Path
+    settings: Any, tmp_path: Path
 ) -> None:
     from click.testing import CliRunner
 
     from wicketgate.cli import main
 
-    settings.WICKETGATE_JANUS_DIR = tmp_path / "janus"  # type: ignore[attr-defined]
+    settings.WICKETGATE_JANUS_DIR = tmp_path / "janus"
     result = CliRunner().invoke(main, ["calls", "config"])
     assert result.exit_code == 0, result.output
     written = {Path(line).name: Path(line) for line in result.output.split()}

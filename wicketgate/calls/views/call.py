@@ -179,7 +179,7 @@ def _page(request: HttpRequest, booking: Booking, mode: str, tokens: str) -> Htt
     response = render(request, "calls/call.html", _context(request, booking, mode, tokens))
     # The page talks to Janus's API, on its own origin.
     origin = urlsplit(configured().setup.browser_url)
-    response._csp_update = {"connect-src": [f"{origin.scheme}://{origin.netloc}"]}  # type: ignore[attr-defined]
+    response._csp_update = {"connect-src": [f"{origin.scheme}://{origin.netloc}"]}  # type: ignore[attr-defined]  # django-csp's per-response override, as its csp_update decorator sets it
     return response
 
 

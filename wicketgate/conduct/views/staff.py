@@ -520,8 +520,7 @@ def _incident_page(
         else:
             move_forms.append(form_class())
     for form in move_forms:
-        allowed = [(value, label) for value, label in form.fields["to"].choices if value in steps]  # type: ignore[attr-defined]
-        form.fields["to"].choices = allowed  # type: ignore[attr-defined]
+        form.offer_only(steps)
     sanctions = list(
         Sanction.objects.for_user(request.user, REPORT)
         .filter(incident=incident)

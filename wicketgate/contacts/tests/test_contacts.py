@@ -278,7 +278,9 @@ def test_revoking_an_adult_revokes_the_children_they_added(estate: Estate, engin
         assert not engine.decide_contact(ALAN, "video", str(link.contact_id)).allowed
     revokes = AuditEvent.objects.filter(action="contacts.link.revoke").order_by("seq")
     assert revokes.count() == 2
-    assert json.loads(revokes.last().details_json)["reason"].startswith("The adult who added")  # type: ignore[union-attr]
+    last = revokes.last()
+    assert last is not None
+    assert json.loads(last.details_json)["reason"].startswith("The adult who added")
 
 
 def _years_ago(years: int) -> dt.date:

@@ -75,7 +75,9 @@ def test_fishing_for_a_date_of_birth_from_one_account_is_stopped(
     assert not ContactLink.objects.exists()
     limited = AuditEvent.objects.filter(action="contacts.link.limited", outcome="denied")
     assert limited.count() == 2
-    assert limited.first().details == {  # type: ignore[union-attr]
+    first = limited.first()
+    assert first is not None
+    assert first.details == {
         "prison_number": "A1234BC",
         "limit": "account",
         "retry_at": "2026-03-03T09:00:00+00:00",

@@ -7,6 +7,8 @@ poll there, as they also do on PostgreSQL as a fallback.
 """
 
 from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 
 FORWARD = """
 CREATE OR REPLACE FUNCTION wicketgate_notify_change() RETURNS trigger AS $$
@@ -29,12 +31,12 @@ DROP FUNCTION IF EXISTS wicketgate_notify_change();
 """
 
 
-def forward(apps, schema_editor):  # type: ignore[no-untyped-def]
+def forward(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(FORWARD)
 
 
-def backward(apps, schema_editor):  # type: ignore[no-untyped-def]
+def backward(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(BACKWARD)
 

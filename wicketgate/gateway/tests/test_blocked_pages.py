@@ -20,9 +20,11 @@ from wicketgate.gateway.gatekeeper import (
     Answer,
     Gatekeeper,
 )
+from wicketgate.gateway.sessions import SessionTable
 from wicketgate.gateway.tests import data as gateway_data
 from wicketgate.gateway.tests.data import log_request
 from wicketgate.people.models import Prisoner
+from wicketgate.policy.engine import Engine
 from wicketgate.testing.personas import PRISONER_PIN, Estate
 
 BLOCKED = "/portal/blocked"
@@ -32,7 +34,8 @@ NEWS = "News websites are not allowed while a sanction is in place."
 
 def token(host: str, reasons: tuple[str, ...], rules: tuple[str, ...]) -> str:
     """The token the gateway's access helper gives Squid for the block page."""
-    keeper = Gatekeeper(None, None, grace_seconds=1)  # type: ignore[arg-type]
+    # Signing needs no policy and no sessions: the engine and table are never consulted.
+    keeper = Gatekeeper(Engine(), SessionTable(), grace_seconds=1)
     return keeper.block_token(Answer(False, rules, reasons, host=host))
 
 

@@ -126,6 +126,7 @@ def test_it_shows_the_selected_filters_with_links_to_remove_them(
     ).content.decode()
     assert 'href="/staff/prisoners/?category=B"' in content
     assert 'href="/staff/prisoners/?q=alan"' in content
+    assert "Remove this filter</span> Category B</a>" in content  # the choice's label, not B
 
 
 def test_it_pages_the_list(client_a: Client, estate: Estate) -> None:

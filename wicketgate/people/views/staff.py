@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+from django import forms
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
@@ -215,7 +216,8 @@ def _selected_filters(
         elif name == "alert":
             text = value.description
         else:
-            text = str(dict(field.choices).get(value, value))  # type: ignore[attr-defined]
+            # A choice field's choices, as its widget (a Select) is given them.
+            text = str(dict(cast(forms.Select, field.widget).choices).get(value, value))
         query = request.GET.copy()
         for param in (name, "page"):
             query.pop(param, None)

@@ -532,7 +532,7 @@ def _propose(
         try:
             proposal = do_propose_policy_change(
                 kind,
-                payload if payload is not None else form.payload(),  # type: ignore[attr-defined]
+                payload if payload is not None else form.payload(),
                 establishment=_where(form, establishment),
                 reason=form.cleaned_data["reason"],
                 actor=Actor.of_user(request.user),
@@ -556,7 +556,7 @@ def _add_entry_problems(
 ) -> None:
     """Beside a form's own errors, the entry's: so that every problem shows at once."""
     try:
-        entry = payload if payload is not None else form.payload()  # type: ignore[attr-defined]
+        entry = payload if payload is not None else form.payload()
     except KeyError:  # a field the entry needs is itself in error
         return
     try:
