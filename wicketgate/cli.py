@@ -24,6 +24,7 @@ from wicketgate.gateway.cli import gateway
 from wicketgate.lib.cli import EXIT_REFUSED, Group, Refused, progress
 from wicketgate.lib.cli import setup_django as _setup_django
 from wicketgate.people.cli import import_prisoners
+from wicketgate.phone.cli import phone
 from wicketgate.policy.cli import decide, policy
 
 __all__ = ["EXIT_REFUSED", "Refused", "main"]
@@ -256,7 +257,7 @@ def demo_load() -> None:
 # that loads a file adds its command to it.
 import_.add_command(import_establishments)
 import_.add_command(import_prisoners)
-for app_command in (staff, token, prisoner, policy, decide, gateway, conduct, calls, audit):
+for app_command in (staff, token, prisoner, policy, decide, gateway, conduct, calls, phone, audit):
     main.add_command(app_command)
 
 if __name__ == "__main__":

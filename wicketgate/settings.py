@@ -15,7 +15,7 @@ import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from wicketgate.lib.env import envbool, envint, envlist, envstr, secret_from_data_dir
+from wicketgate.lib.env import envbool, envint, envlevels, envlist, envstr, secret_from_data_dir
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(envstr("WICKETGATE_DATA_DIR") or BASE_DIR / "data").resolve()
@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "wicketgate.conduct",
     "wicketgate.contacts",
     "wicketgate.calls",
+    "wicketgate.phone",
     "wicketgate.web",
 ]
 
@@ -213,6 +214,21 @@ if WICKETGATE_JANUS_NAMESPACE and _janus_here not in ALLOWED_HOSTS:
     ALLOWED_HOSTS = [*ALLOWED_HOSTS, _janus_here]  # Janus posts its events to this end
 # How long recordings of calls are kept (calls with legal contacts are never recorded).
 WICKETGATE_CALL_RECORDING_DAYS = envint("WICKETGATE_CALL_RECORDING_DAYS", 90, minimum=1)
+
+# --- Phone calls ---------------------------------------------------------------------------
+# The SIP realm handsets authenticate in (prison number and phone PIN, digest); changing
+# it means setting every phone PIN again, since each is kept only as a digest in it.
+WICKETGATE_PHONE_REALM = envstr("WICKETGATE_PHONE_REALM") or "wicketgate"
+# How many social numbers a prisoner may have on their list, per incentive level
+# ("BAS=10,STD=15,…"); official and legal numbers are not counted.
+WICKETGATE_PHONE_SOCIAL_NUMBERS = envlevels(
+    "WICKETGATE_PHONE_SOCIAL_NUMBERS", {"BAS": 10, "STD": 15, "ENH": 20, "EN2": 20, "EN3": 20}
+)
+# The most phone credit a prisoner may hold, in pence, per incentive level.
+WICKETGATE_PHONE_CREDIT_LIMIT_PENCE = envlevels(
+    "WICKETGATE_PHONE_CREDIT_LIMIT_PENCE",
+    {"BAS": 2000, "STD": 3500, "ENH": 5000, "EN2": 5000, "EN3": 5000},
+)
 
 # --- Web gateway (Squid and its helpers) ------------------------------------------------
 # Where Squid listens; where the gateway keeps its configuration, logs and helper socket

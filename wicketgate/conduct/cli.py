@@ -8,21 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import click
 
-from wicketgate.lib.cli import Refused
+from wicketgate.lib.cli import BY_STAFF as BY
+from wicketgate.lib.cli import Refused, staff_actor
 from wicketgate.lib.cli import setup_django as _setup_django
 
 SERVICES = ("web", "video", "phone", "messages", "device")
-
-BY = click.option(
-    "--by",
-    "by",
-    metavar="STAFF_USERNAME",
-    help="The member of staff who decided (default: the operating-system user).",
-)
 
 
 @click.group()
@@ -43,19 +36,6 @@ def _refusals() -> Iterator[None]:
         yield
     except ConductError as exc:
         raise Refused(str(exc)) from exc
-
-
-def _actor(by: str | None) -> Any:
-    """The named member of staff, or the operating-system user as an operator."""
-    from wicketgate.accounts.models import User, UserKind
-    from wicketgate.audit.log import Actor
-
-    if by is None:
-        return Actor.operator()
-    user = User.objects.filter(username=by, kind=UserKind.STAFF, is_active=True).first()
-    if user is None:
-        raise Refused(f"--by {by}: no active member of staff with that user name")
-    return Actor.of_user(user)
 
 
 @sanction.command(name="add")
@@ -102,7 +82,7 @@ def sanction_add(
         incident = Incident.objects.filter(pk=_number(incident_ref, "INC-", "--incident")).first()
         if incident is None:
             raise Refused(f"--incident {incident_ref}: no such incident")
-    actor = _actor(by)
+    actor = staff_actor(by)
     with _refusals():
         given = do_add_sanction(
             prisoner=prisoner,
@@ -130,7 +110,7 @@ def sanction_quash(sanction_id: str, reason: str, by: str | None) -> None:
     found = Sanction.objects.filter(pk=_number(sanction_id, "SAN-", "ID")).first()
     if found is None:
         raise Refused(f"no sanction {sanction_id}")
-    actor = _actor(by)
+    actor = staff_actor(by)
     with _refusals():
         do_quash_sanction(found, reason=reason, actor=actor)
     click.echo(f"quashed {found.reference}")

@@ -64,7 +64,14 @@ def do_register_device(
         )
     if location.establishment_id != establishment.pk:
         raise GatewayError(f"location {location.code} is not at {establishment.code}")
-    if location.kind in (LocationKind.WING, LocationKind.LANDING):
+    if kind == DeviceKind.PHONE and not address:
+        raise GatewayError(
+            "a phone handset is bound to its address: give it with --address",
+            field="address",
+            subject=f"device {device_id}",
+        )
+    # Wing phones hang on the wing or a landing; other devices are in a room.
+    if kind != DeviceKind.PHONE and location.kind in (LocationKind.WING, LocationKind.LANDING):
         raise GatewayError(
             "register the device in a cell, "
             "kiosk area, education room, library, workshop or video suite",
@@ -163,6 +170,8 @@ def do_open_device_session(
         )
         if device.retired_at is not None:
             raise GatewayError(f"device {device.device_id} is retired")
+        if device.kind == DeviceKind.PHONE:
+            raise GatewayError(f"device {device.device_id} is a phone handset: it does not browse")
         if prisoner.establishment_id != device.establishment_id:
             raise GatewayError(
                 f"{prisoner.prison_number} is not held at {device.establishment.code}, where device "

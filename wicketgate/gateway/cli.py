@@ -156,9 +156,13 @@ def device() -> None:
 @click.argument("device_id")
 @click.option("--establishment", "establishment_code", required=True, help="Establishment code.")
 @click.option("--location", "location_code", required=True, help="Location code, e.g. NGT-A-1-001.")
-@click.option("--kind", type=click.Choice(["laptop", "kiosk", "pc"]), required=True)
 @click.option(
-    "--address", default=None, help="Only accept this device's sessions from this IP address."
+    "--kind", type=click.Choice(["laptop", "kiosk", "pc", "suite", "phone"]), required=True
+)
+@click.option(
+    "--address",
+    default=None,
+    help="Only accept this device's sessions (a phone's calls) from this IP address; required for a phone.",
 )
 @BY
 def device_add(

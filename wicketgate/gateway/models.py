@@ -23,6 +23,8 @@ class DeviceKind(models.TextChoices):
     KIOSK = "kiosk", "Wing kiosk"
     PC = "pc", "Education-room PC"
     SUITE = "suite", "Video-suite terminal"  # the prisoner joins video calls from it
+    # An in-cell or wing phone, or a softphone: places calls through Kamailio, never browses.
+    PHONE = "phone", "Phone handset"
 
 
 class CloseReason(models.TextChoices):

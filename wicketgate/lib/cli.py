@@ -16,6 +16,13 @@ EXIT_REFUSED = 1
 BY = click.option(
     "--by", "by", metavar="USERNAME", help="Record this operator instead of the OS user."
 )
+# For a decision a member of staff takes (a sanction, a phone number): who took it.
+BY_STAFF = click.option(
+    "--by",
+    "by",
+    metavar="STAFF_USERNAME",
+    help="The member of staff who decided (default: the operating-system user).",
+)
 
 
 SCHEMA_BUILDERS = frozenset({"migrate", "up", "manage", "demo"})
@@ -122,3 +129,17 @@ def refusals() -> Iterator[None]:
         raise Refused(f"{len(exc.problems)} problem(s); nothing was written") from exc
     except ActionError as exc:
         raise Refused(str(exc)) from exc
+
+
+def staff_actor(by: str | None) -> Any:
+    """The named active member of staff (``--by``), or the operating-system user as an
+    operator when none is named."""
+    from wicketgate.accounts.models import User, UserKind
+    from wicketgate.audit.log import Actor
+
+    if by is None:
+        return Actor.operator()
+    user = User.objects.filter(username=by, kind=UserKind.STAFF, is_active=True).first()
+    if user is None:
+        raise Refused(f"--by {by}: no active member of staff with that user name")
+    return Actor.of_user(user)

@@ -88,3 +88,29 @@ def secret_from_data_dir(name: str, path: Path, *, length: int = 50) -> str:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(generated + "\n")
     return generated
+
+
+def envlevels(name: str, default: dict[str, int]) -> dict[str, int]:
+    """A whole number per incentive level, as ``BAS=10,STD=15,ENH=20``: the levels named
+    replace the default's, the others keep it."""
+    value = envstr(name)
+    if value is None:
+        return dict(default)
+    levels = dict(default)
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        level, sep, number = item.partition("=")
+        level = level.strip().upper()
+        if not sep or level not in default:
+            raise EnvError(
+                f"{name}={value!r}: {item!r} should be LEVEL=NUMBER, LEVEL one of "
+                f"{', '.join(default)}"
+            )
+        try:
+            levels[level] = int(number)
+        except ValueError as exc:
+            raise EnvError(f"{name}={value!r}: {number.strip()!r} is not a whole number") from exc
+        if levels[level] < 0:
+            raise EnvError(f"{name}={value!r}: {level} must be 0 or more")
+    return levels

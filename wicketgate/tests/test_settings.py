@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from wicketgate.lib.env import EnvError, envbool, envint, envstr, secret_from_data_dir
+from wicketgate.lib.env import EnvError, envbool, envint, envlevels, envstr, secret_from_data_dir
 
 
 def test_it_reads_a_secret_from_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -115,3 +115,22 @@ def test_a_refused_network_that_is_not_one_is_named(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert done.returncode != 0
     assert "WICKETGATE_GATEWAY_REFUSED_NETWORKS: " in done.stderr and "10.0.0.300" in done.stderr
+
+
+def test_a_number_per_incentive_level_replaces_only_the_levels_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    default = {"BAS": 10, "STD": 15, "ENH": 20}
+    monkeypatch.delenv("WG_TEST_LEVELS", raising=False)
+    assert envlevels("WG_TEST_LEVELS", default) == default
+    monkeypatch.setenv("WG_TEST_LEVELS", " std=5, enh = 30 ")
+    assert envlevels("WG_TEST_LEVELS", default) == {"BAS": 10, "STD": 5, "ENH": 30}
+    for bad, says in [
+        ("XYZ=3", "'XYZ=3' should be LEVEL=NUMBER"),
+        ("STD", "'STD' should be LEVEL=NUMBER"),
+        ("STD=many", "'many' is not a whole number"),
+        ("STD=-1", "STD must be 0 or more"),
+    ]:
+        monkeypatch.setenv("WG_TEST_LEVELS", bad)
+        with pytest.raises(EnvError, match=says):
+            envlevels("WG_TEST_LEVELS", default)

@@ -140,7 +140,7 @@ def test_bad_input_is_refused_and_nothing_is_written(estate: Estate) -> None:
             "--location",
             "NGT-A-1-01",
             "--kind",
-            "phone",
+            "desk",
         )[0]
         == 2
     )

@@ -1,0 +1,400 @@
+"""State changes of the phone service: numbers, bars, phone PINs, credit. Atomic, audited.
+
+A number reaches a prisoner's list by staff adding it (``do_add_phone_number``: approved
+at once) or by the prisoner asking (``do_request_phone_number``) and staff deciding
+(``do_decide_phone_number``). Social numbers count against the incentive level's cap
+(``WICKETGATE_PHONE_SOCIAL_NUMBERS``); a number barred for everyone (its owner asked) is
+never added. Whether a call may be made is decided at the call, not here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from wicketgate.audit.log import Actor, record_event
+from wicketgate.contacts.codes import LEGAL, LinkStatus
+from wicketgate.contacts.models import ContactLink
+from wicketgate.lib.errors import ActionError
+from wicketgate.people.models import Prisoner
+from wicketgate.phone.codes import LIVE, CreditKind, NumberKind, NumberStatus
+from wicketgate.phone.models import (
+    BarredNumber,
+    CreditEntry,
+    PhoneAccount,
+    PhoneCredit,
+    PhoneNumber,
+)
+from wicketgate.phone.numbers import Number, NumberProblem, read_number
+
+NAME_MAX = 100
+REASON_MAX = 300
+PIN_DIGITS = (4, 8)  # the shortest and longest phone PIN
+GENERATED_PIN_DIGITS = 6
+
+
+class PhoneError(ActionError):
+    """A phone change that cannot be made; nothing was changed."""
+
+
+# --- numbers ---------------------------------------------------------------------------
+
+
+def do_add_phone_number(
+    prisoner: Prisoner,
+    number: str,
+    *,
+    name: str,
+    kind: str,
+    actor: Actor,
+    contact_link: ContactLink | None = None,
+) -> PhoneNumber:
+    """Staff put a number on the prisoner's list, approved at once."""
+    return _new_number(
+        prisoner, number, name=name, kind=kind, actor=actor, link=contact_link, approve=True
+    )
+
+
+def do_request_phone_number(
+    prisoner: Prisoner, number: str, *, name: str, kind: str, actor: Actor
+) -> PhoneNumber:
+    """The prisoner asks for a number; staff check it before it can be called."""
+    return _new_number(
+        prisoner, number, name=name, kind=kind, actor=actor, link=None, approve=False
+    )
+
+
+def do_decide_phone_number(
+    entry: PhoneNumber,
+    *,
+    approve: bool,
+    actor: Actor,
+    reason: str = "",
+    contact_link: ContactLink | None = None,
+) -> PhoneNumber:
+    """Approve or refuse a number the prisoner asked for (a refusal says why)."""
+    words = reason.strip()
+    if not approve and not words:
+        raise PhoneError("say why the number is refused", field="reason")
+    if len(words) > REASON_MAX:
+        raise PhoneError(f"use {REASON_MAX} characters or fewer", field="reason")
+    with transaction.atomic():
+        locked = _locked(entry)
+        if locked.status != NumberStatus.REQUESTED:
+            raise PhoneError(
+                f"{locked.number} is {locked.get_status_display().lower()}, not waiting for staff"
+            )
+        if approve:
+            _check_bar(locked.number)
+            _check_link(locked.prisoner, locked.kind, contact_link)
+            _check_cap(locked.prisoner, locked.kind, adding=False)
+            locked.contact_link = contact_link
+        locked.status = NumberStatus.APPROVED if approve else NumberStatus.REFUSED
+        locked.decided_by = actor.label
+        locked.decided_at = timezone.now()
+        locked.decision_reason = words
+        locked.save()
+        _record(locked, "approve" if approve else "refuse", actor, reason=words)
+    return locked
+
+
+def do_remove_phone_number(entry: PhoneNumber, *, reason: str, actor: Actor) -> PhoneNumber:
+    """Take a number off the list; it can be asked for again."""
+    words = reason.strip()
+    if not words:
+        raise PhoneError("say why the number is removed", field="reason")
+    with transaction.atomic():
+        locked = _locked(entry)
+        if locked.status not in LIVE:
+            raise PhoneError(f"{locked.number} is not on the list")
+        locked.status = NumberStatus.REMOVED
+        locked.decided_by = actor.label
+        locked.decided_at = timezone.now()
+        locked.decision_reason = words[:REASON_MAX]
+        locked.save()
+        _record(locked, "remove", actor, reason=words[:REASON_MAX])
+    return locked
+
+
+def do_bar_number(number: str, *, reason: str, actor: Actor) -> BarredNumber:
+    """Bar a number for every prisoner (its owner asked not to be called): it comes off
+    every list it is on, and cannot be added again until the bar is lifted."""
+    found = _read(number)
+    words = reason.strip()
+    if not words:
+        raise PhoneError("say why the number is barred", field="reason")
+    with transaction.atomic():
+        if BarredNumber.objects.filter(number=found.e164).exists():
+            raise PhoneError(f"{found.e164} is barred already", field="number")
+        bar = BarredNumber.objects.create(
+            number=found.e164,
+            reason=words[:REASON_MAX],
+            barred_by=actor.label,
+            barred_at=timezone.now(),
+        )
+        record_event(
+            "phone.number.bar",
+            actor=actor,
+            subject=bar,
+            details={"number": found.e164, "reason": bar.reason},
+        )
+        for entry in PhoneNumber.objects.select_for_update().filter(
+            number=found.e164, status__in=LIVE
+        ):
+            entry.status = NumberStatus.REMOVED
+            entry.decided_by = actor.label
+            entry.decided_at = bar.barred_at
+            entry.decision_reason = f"Barred for everyone: {bar.reason}"[:REASON_MAX]
+            entry.save()
+            _record(entry, "remove", actor, reason=entry.decision_reason, barred=True)
+    return bar
+
+
+def do_lift_number_bar(bar: BarredNumber, *, reason: str, actor: Actor) -> None:
+    words = reason.strip()
+    if not words:
+        raise PhoneError("say why the bar is lifted", field="reason")
+    with transaction.atomic():
+        record_event(
+            "phone.number.unbar",
+            actor=actor,
+            subject=bar,
+            details={"number": bar.number, "reason": words[:REASON_MAX]},
+        )
+        bar.delete()
+
+
+# --- phone PIN -------------------------------------------------------------------------
+
+
+def do_set_phone_pin(prisoner: Prisoner, pin: str | None = None, *, actor: Actor) -> str:
+    """Set the prisoner's phone PIN (a new random one if ``pin`` is None); returns it.
+
+    Kept only as the digest SIP authentication checks (see PhoneAccount), in the realm
+    of ``WICKETGATE_PHONE_REALM``.
+    """
+    chosen = pin.strip() if pin is not None else _random_pin()
+    _check_pin(chosen)
+    realm = settings.WICKETGATE_PHONE_REALM
+    with transaction.atomic():
+        PhoneAccount.objects.update_or_create(
+            prisoner=prisoner,
+            defaults={
+                "realm": realm,
+                "ha1": digest_ha1(prisoner.prison_number, realm, chosen),
+                "pin_set_at": timezone.now(),
+                "pin_set_by": actor.label,
+            },
+        )
+        record_event(
+            "phone.pin.set",
+            actor=actor,
+            subject=prisoner,
+            establishment=prisoner.establishment,
+            details={"generated": pin is None},
+        )
+    return chosen
+
+
+def digest_ha1(username: str, realm: str, password: str) -> str:
+    """HA1 of RFC 2617 digest authentication, as Kamailio's auth_db keeps it."""
+    return hashlib.md5(f"{username}:{realm}:{password}".encode(), usedforsecurity=False).hexdigest()
+
+
+def _random_pin() -> str:
+    while True:
+        pin = "".join(secrets.choice("0123456789") for _ in range(GENERATED_PIN_DIGITS))
+        try:
+            _check_pin(pin)
+        except PhoneError:
+            continue
+        return pin
+
+
+def _check_pin(pin: str) -> None:
+    shortest, longest = PIN_DIGITS
+    if not pin.isascii() or not pin.isdigit() or not shortest <= len(pin) <= longest:
+        raise PhoneError(f"use {shortest} to {longest} digits", field="pin")
+    steps = {int(b) - int(a) for a, b in zip(pin, pin[1:], strict=False)}
+    if len(set(pin)) == 1 or steps in ({1}, {-1}):
+        raise PhoneError("too easy to guess (one digit repeated, or a run like 1234)", field="pin")
+
+
+# --- credit ----------------------------------------------------------------------------
+
+
+def do_add_phone_credit(
+    prisoner: Prisoner, pence: int, *, reason: str, actor: Actor
+) -> CreditEntry:
+    """Move money from the prisoner's funds to their phone credit, up to their level's
+    limit (``WICKETGATE_PHONE_CREDIT_LIMIT_PENCE``)."""
+    words = reason.strip()
+    if pence <= 0:
+        raise PhoneError("add 1 penny or more", field="pence", subject=str(pence))
+    if not words:
+        raise PhoneError("say where the money comes from", field="reason")
+    limit = settings.WICKETGATE_PHONE_CREDIT_LIMIT_PENCE[prisoner.incentive_level]
+    with transaction.atomic():
+        credit, _ = PhoneCredit.objects.select_for_update().get_or_create(prisoner=prisoner)
+        if credit.balance_pence + pence > limit:
+            raise PhoneError(
+                f"{prisoner.prison_number} may hold at most {_money(limit)} of phone credit "
+                f"at {prisoner.get_incentive_level_display()}; they have "
+                f"{_money(credit.balance_pence)}, so at most "
+                f"{_money(limit - credit.balance_pence)} can be added",
+                field="pence",
+                subject=str(pence),
+            )
+        PhoneCredit.objects.filter(pk=credit.pk).update(balance_pence=F("balance_pence") + pence)
+        credit.refresh_from_db()
+        entry = CreditEntry.objects.create(
+            prisoner=prisoner,
+            kind=CreditKind.TOP_UP,
+            pence=pence,
+            balance_after=credit.balance_pence,
+            reason=words[:REASON_MAX],
+            by=actor.label,
+            at=timezone.now(),
+        )
+        record_event(
+            "phone.credit.add",
+            actor=actor,
+            subject=prisoner,
+            establishment=prisoner.establishment,
+            details={"pence": pence, "balance": credit.balance_pence, "reason": entry.reason},
+        )
+    return entry
+
+
+def balance_pence(prisoner: Prisoner) -> int:
+    credit = PhoneCredit.objects.filter(prisoner=prisoner).first()
+    return credit.balance_pence if credit is not None else 0
+
+
+def _money(pence: int) -> str:
+    return f"£{pence // 100}.{pence % 100:02d}"
+
+
+# --- internals -------------------------------------------------------------------------
+
+
+def _new_number(
+    prisoner: Prisoner,
+    number: str,
+    *,
+    name: str,
+    kind: str,
+    actor: Actor,
+    link: ContactLink | None,
+    approve: bool,
+) -> PhoneNumber:
+    found = _read(number)
+    words = name.strip()
+    if not words:
+        raise PhoneError("say whose number it is", field="name")
+    if len(words) > NAME_MAX:
+        raise PhoneError(f"use {NAME_MAX} characters or fewer", field="name")
+    if kind not in NumberKind.values:
+        raise PhoneError(
+            f"expected one of {', '.join(NumberKind.values)}", field="kind", subject=repr(kind)
+        )
+    _check_link(prisoner, kind, link)
+    now = timezone.now()
+    with transaction.atomic():
+        # One prisoner's list changes one at a time, so the cap cannot be passed by two at once.
+        Prisoner.objects.select_for_update().filter(pk=prisoner.pk).first()
+        _check_bar(found.e164)
+        if PhoneNumber.objects.filter(
+            prisoner=prisoner, number=found.e164, status__in=LIVE
+        ).exists():
+            raise PhoneError(
+                f"{found.e164} is on {prisoner.prison_number}'s list already", field="number"
+            )
+        _check_cap(prisoner, kind, adding=True)
+        entry = PhoneNumber.objects.create(
+            prisoner=prisoner,
+            number=found.e164,
+            destination=found.destination,
+            name=words,
+            kind=kind,
+            status=NumberStatus.APPROVED if approve else NumberStatus.REQUESTED,
+            contact_link=link,
+            requested_by=actor.label,
+            requested_at=now,
+            decided_by=actor.label if approve else "",
+            decided_at=now if approve else None,
+        )
+        _record(entry, "add" if approve else "request", actor)
+    return entry
+
+
+def _read(number: str) -> Number:
+    try:
+        return read_number(number)
+    except NumberProblem as exc:
+        raise PhoneError(str(exc), field="number") from exc
+
+
+def _check_bar(e164: str) -> None:
+    if BarredNumber.objects.filter(number=e164).exists():
+        raise PhoneError(
+            f"{e164} is barred for everyone: its owner asked not to be called", field="number"
+        )
+
+
+def _check_link(prisoner: Prisoner, kind: str, link: ContactLink | None) -> None:
+    if link is None:
+        return
+    if link.prisoner_id != prisoner.pk or link.status != LinkStatus.APPROVED:
+        raise PhoneError(
+            f"not an approved contact of {prisoner.prison_number}", field="contact_link"
+        )
+    if kind == NumberKind.LEGAL and link.relationship not in LEGAL:
+        raise PhoneError("a legal number belongs to a legal adviser", field="contact_link")
+
+
+def _check_cap(prisoner: Prisoner, kind: str, *, adding: bool) -> None:
+    """A social number may not take the list past the incentive level's cap. ``adding``:
+    the number is not on the list yet (a request being approved already counts)."""
+    if kind != NumberKind.SOCIAL:
+        return
+    cap = settings.WICKETGATE_PHONE_SOCIAL_NUMBERS[prisoner.incentive_level]
+    held = PhoneNumber.objects.filter(
+        prisoner=prisoner, kind=NumberKind.SOCIAL, status__in=LIVE
+    ).count()
+    if held + (1 if adding else 0) > cap:
+        raise PhoneError(
+            f"{prisoner.prison_number} may have {cap} social numbers at "
+            f"{prisoner.get_incentive_level_display()}, and has {held - (0 if adding else 1)}: "
+            "remove one first",
+            field="number",
+        )
+
+
+def _locked(entry: PhoneNumber) -> PhoneNumber:
+    return (
+        PhoneNumber.objects.select_for_update(of=("self",))
+        .select_related("prisoner__establishment")
+        .get(pk=entry.pk)
+    )
+
+
+def _record(entry: PhoneNumber, verb: str, actor: Actor, **details: object) -> None:
+    record_event(
+        f"phone.number.{verb}",
+        actor=actor,
+        subject=entry.prisoner,
+        establishment=entry.prisoner.establishment,
+        details={
+            "number": entry.number,
+            "name": entry.name,
+            "kind": entry.kind,
+            "entry": entry.pk,
+            **{key: value for key, value in details.items() if value not in ("", None)},
+        },
+    )

@@ -1,0 +1,37 @@
+"""The phone app's fixed vocabularies."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class NumberKind(models.TextChoices):
+    SOCIAL = "social", "Social"  # family and friends: counted against the incentive level's cap
+    OFFICIAL = "official", "Official"  # probation, employers, support services
+    LEGAL = "legal", "Legal"  # privileged: never recorded, never listened to
+
+
+class NumberStatus(models.TextChoices):
+    REQUESTED = "requested", "Waiting for staff"
+    APPROVED = "approved", "Approved"
+    REFUSED = "refused", "Refused"
+    REMOVED = "removed", "Removed"
+
+
+# A number on a prisoner's list is "live" (counted, callable once approved) in these states.
+LIVE = (NumberStatus.REQUESTED, NumberStatus.APPROVED)
+
+
+class Destination(models.TextChoices):
+    """What a call costs depends on where it goes (each establishment's tariff)."""
+
+    UK_LANDLINE = "uk_landline", "UK landline"
+    UK_MOBILE = "uk_mobile", "UK mobile"
+    INTERNATIONAL = "international", "International"
+    FREE = "free", "Free to call"  # freephone and helplines such as the Samaritans
+
+
+class CreditKind(models.TextChoices):
+    TOP_UP = "top_up", "Added from the prisoner's funds"
+    CHARGE = "charge", "Call charge"
+    REFUND = "refund", "Refund"

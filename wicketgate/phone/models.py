@@ -1,0 +1,143 @@
+"""Phone calls' records: each prisoner's approved numbers, the numbers barred for
+everyone, the phone PIN their handsets authenticate with, and their phone credit."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from wicketgate.accounts.scoping import ScopedQuerySet
+from wicketgate.phone.codes import LIVE, CreditKind, Destination, NumberKind, NumberStatus
+
+
+class PhoneNumberQuerySet(ScopedQuerySet["PhoneNumber"]):
+    establishment_field = "prisoner__establishment"
+
+
+class PhoneNumber(models.Model):
+    """A number on one prisoner's list: asked for, then approved or refused by staff."""
+
+    prisoner = models.ForeignKey(
+        "people.Prisoner", on_delete=models.CASCADE, related_name="phone_numbers"
+    )
+    number = models.CharField(max_length=16, help_text="E.164, e.g. +441632960123")
+    destination = models.CharField(max_length=16, choices=Destination.choices)
+    name = models.CharField(max_length=100, help_text="Whose number it is, as the prisoner says")
+    kind = models.CharField(max_length=10, choices=NumberKind.choices)
+    status = models.CharField(max_length=10, choices=NumberStatus.choices)
+    # The approved contact it belongs to, where there is one (staff link it when approving).
+    contact_link = models.ForeignKey(
+        "contacts.ContactLink",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="phone_numbers",
+    )
+    requested_by = models.CharField(max_length=150)
+    requested_at = models.DateTimeField()
+    decided_by = models.CharField(max_length=150, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.CharField(max_length=300, blank=True)
+
+    objects = PhoneNumberQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["prisoner", "name", "number"]
+        constraints = [
+            # A number is on a prisoner's list once at a time (asked for, or approved).
+            models.UniqueConstraint(
+                fields=["prisoner", "number"],
+                condition=Q(status__in=[str(status) for status in LIVE]),
+                name="phone_number_once_per_prisoner",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=NumberStatus.values), name="phone_number_status_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=NumberKind.values), name="phone_number_kind_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.name}) for {self.prisoner_id}"
+
+
+class BarredNumber(models.Model):
+    """A number no prisoner may call: its owner asked, or staff barred it for everyone."""
+
+    number = models.CharField(max_length=16, unique=True)
+    reason = models.CharField(max_length=300)
+    barred_by = models.CharField(max_length=150)
+    barred_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.number} (barred)"
+
+
+class PhoneAccount(models.Model):
+    """How a prisoner's handset calls are authenticated: prison number and phone PIN.
+
+    SIP digest authentication needs the PIN in a form Kamailio can check a challenge
+    against, so the account keeps HA1 = MD5(prison number:realm:PIN), as Kamailio's own
+    subscriber table does, and never the PIN. (HA1 is as good as the PIN to whoever can
+    read it: the database is the secret here, as it is for every SIP server.)
+    """
+
+    prisoner = models.OneToOneField(
+        "people.Prisoner", on_delete=models.CASCADE, related_name="phone_account"
+    )
+    realm = models.CharField(max_length=64)
+    ha1 = models.CharField(max_length=32)
+    pin_set_at = models.DateTimeField()
+    pin_set_by = models.CharField(max_length=150)
+
+    def __str__(self) -> str:
+        return f"phone account of {self.prisoner_id}"
+
+
+class PhoneCredit(models.Model):
+    """What a prisoner has to spend on calls, in pence; never below zero."""
+
+    prisoner = models.OneToOneField(
+        "people.Prisoner", on_delete=models.CASCADE, related_name="phone_credit"
+    )
+    balance_pence = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(balance_pence__gte=0), name="phone_credit_never_negative"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.balance_pence}p for {self.prisoner_id}"
+
+
+class CreditEntryQuerySet(ScopedQuerySet["CreditEntry"]):
+    establishment_field = "prisoner__establishment"
+
+
+class CreditEntry(models.Model):
+    """One movement of phone credit, with the balance it left: the statement's line."""
+
+    prisoner = models.ForeignKey(
+        "people.Prisoner", on_delete=models.CASCADE, related_name="phone_credit_entries"
+    )
+    kind = models.CharField(max_length=10, choices=CreditKind.choices)
+    pence = models.IntegerField(help_text="Added (positive) or spent (negative)")
+    balance_after = models.PositiveIntegerField()
+    reason = models.CharField(max_length=300)
+    by = models.CharField(max_length=150)
+    at = models.DateTimeField()
+
+    objects = CreditEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["prisoner", "-at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(pence=0), name="credit_entry_moves_something"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pence:+d}p for {self.prisoner_id}"

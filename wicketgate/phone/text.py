@@ -1,0 +1,20 @@
+"""The phone service in words."""
+
+from __future__ import annotations
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+# What each of this app's audit actions means, for the timeline and the event page
+# (gathered by audit.labels); an action not listed is shown by its code.
+AUDIT_ACTIONS: dict[str, Promise] = {
+    "phone.number.add": _("Phone number added by staff"),
+    "phone.number.request": _("Phone number asked for"),
+    "phone.number.approve": _("Phone number approved"),
+    "phone.number.refuse": _("Phone number refused"),
+    "phone.number.remove": _("Phone number removed"),
+    "phone.number.bar": _("Phone number barred for everyone"),
+    "phone.number.unbar": _("Phone number bar lifted"),
+    "phone.pin.set": _("Phone PIN set"),
+    "phone.credit.add": _("Phone credit added"),
+}
