@@ -3,6 +3,7 @@ from django.urls import include, path
 urlpatterns = [
     path("api/v1/", include("wicketgate.api.urls")),
     path("", include("wicketgate.calls.urls")),
+    path("", include("wicketgate.phone.urls")),
     path("", include("wicketgate.contacts.urls")),
     path("", include("wicketgate.conduct.urls")),
     path("", include("wicketgate.gateway.urls")),

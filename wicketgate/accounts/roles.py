@@ -32,6 +32,7 @@ class Action(models.TextChoices):
     MANAGE_CONTACTS = "manage_contacts", "Approve contacts, check identity, set restrictions"
     OVERSEE_CALLS = "oversee_calls", "Watch live video calls and end them"
     VIEW_RECORDINGS = "view_recordings", "Play recordings of video calls"
+    MANAGE_PHONE = "manage_phone", "Approve phone numbers, set phone PINs, add phone credit"
 
 
 # Deny by default: an action not listed for a role is refused.
@@ -61,12 +62,13 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             Action.MANAGE_CONTACTS,
             Action.OVERSEE_CALLS,
             Action.VIEW_RECORDINGS,
+            Action.MANAGE_PHONE,
         }
     ),
     StaffRole.EDUCATION: frozenset(
         {Action.VIEW, Action.PROPOSE_POLICY, Action.REVIEW_SITE_REQUESTS, Action.REPORT_INCIDENTS}
     ),
-    StaffRole.VISITS: frozenset({Action.VIEW, Action.MANAGE_CONTACTS}),
+    StaffRole.VISITS: frozenset({Action.VIEW, Action.MANAGE_CONTACTS, Action.MANAGE_PHONE}),
     StaffRole.GOVERNOR: frozenset(
         {
             Action.VIEW,
@@ -84,6 +86,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             Action.MANAGE_CONTACTS,
             Action.OVERSEE_CALLS,
             Action.VIEW_RECORDINGS,
+            Action.MANAGE_PHONE,
         }
     ),
 }

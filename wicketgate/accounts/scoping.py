@@ -30,16 +30,17 @@ def establishment_ids_for(user: Any, action: str) -> set[int] | None:
         return set()
     if user.is_estate_admin:
         return ALL
-    cache: dict[str, set[int]] = user.__dict__.setdefault("_wg_scope_cache", {})
-    if action not in cache:
-        ids = set()
-        for establishment_id, role in user.staff_memberships.values_list(
-            "establishment_id", "role"
-        ):
-            if action in ROLE_ACTIONS.get(role, frozenset()):
-                ids.add(establishment_id)
-        cache[action] = ids
-    return set(cache[action])
+    # One query a request for all the checks a page makes: the user object lives as long
+    # as the request (or the command), and so does this.
+    memberships: list[tuple[int, str]] | None = user.__dict__.get("_wg_memberships")
+    if memberships is None:
+        memberships = list(user.staff_memberships.values_list("establishment_id", "role"))
+        user.__dict__["_wg_memberships"] = memberships
+    return {
+        establishment_id
+        for establishment_id, role in memberships
+        if action in ROLE_ACTIONS.get(role, frozenset())
+    }
 
 
 def may_at(user: Any, action: str, establishment_id: int | None) -> bool:

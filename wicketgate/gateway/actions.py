@@ -66,7 +66,7 @@ def do_register_device(
         raise GatewayError(f"location {location.code} is not at {establishment.code}")
     if kind == DeviceKind.PHONE and not address:
         raise GatewayError(
-            "a phone handset is bound to its address: give it with --address",
+            "a phone handset is bound to its address: give its IP address",
             field="address",
             subject=f"device {device_id}",
         )

@@ -31,6 +31,7 @@ from wicketgate.phone.models import (
     PhoneNumber,
 )
 from wicketgate.phone.numbers import Number, NumberProblem, read_number
+from wicketgate.phone.text import pounds
 
 NAME_MAX = 100
 REASON_MAX = 300
@@ -243,10 +244,10 @@ def do_add_phone_credit(
         credit, _ = PhoneCredit.objects.select_for_update().get_or_create(prisoner=prisoner)
         if credit.balance_pence + pence > limit:
             raise PhoneError(
-                f"{prisoner.prison_number} may hold at most {_money(limit)} of phone credit "
+                f"{prisoner.prison_number} may hold at most {pounds(limit)} of phone credit "
                 f"at {prisoner.get_incentive_level_display()}; they have "
-                f"{_money(credit.balance_pence)}, so at most "
-                f"{_money(limit - credit.balance_pence)} can be added",
+                f"{pounds(credit.balance_pence)}, so at most "
+                f"{pounds(limit - credit.balance_pence)} can be added",
                 field="pence",
                 subject=str(pence),
             )
@@ -274,10 +275,6 @@ def do_add_phone_credit(
 def balance_pence(prisoner: Prisoner) -> int:
     credit = PhoneCredit.objects.filter(prisoner=prisoner).first()
     return credit.balance_pence if credit is not None else 0
-
-
-def _money(pence: int) -> str:
-    return f"£{pence // 100}.{pence % 100:02d}"
 
 
 # --- internals -------------------------------------------------------------------------

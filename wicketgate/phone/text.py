@@ -5,6 +5,14 @@ from __future__ import annotations
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+
+def pounds(pence: int | None) -> str:
+    """1234 → "£12.34"."""
+    value = pence or 0
+    sign = "-" if value < 0 else ""
+    return f"{sign}£{abs(value) // 100}.{abs(value) % 100:02d}"
+
+
 # What each of this app's audit actions means, for the timeline and the event page
 # (gathered by audit.labels); an action not listed is shown by its code.
 AUDIT_ACTIONS: dict[str, Promise] = {

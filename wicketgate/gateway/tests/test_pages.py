@@ -325,7 +325,8 @@ def test_it_shows_a_registration_the_action_refuses_as_a_form_error(
         ({"device_id": "", "kind": "laptop"}, "Enter the device ID"),
         ({"device_id": "NGT A 1", "kind": "laptop"}, "Use 1 to 40 letters, digits"),
         ({"device_id": "NGT-1"}, "Choose the kind of device"),
-        ({"device_id": "NGT-1", "kind": "phone"}, "Choose the kind of device"),
+        ({"device_id": "NGT-1", "kind": "desk"}, "Choose the kind of device"),
+        ({"device_id": "NGT-1", "kind": "phone"}, "A phone handset is bound to its address"),
         ({"device_id": "NGT-1", "kind": "pc", "address": "10.20.1"}, "Enter an IP address"),
     ],
 )

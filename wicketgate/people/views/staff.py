@@ -152,6 +152,9 @@ def prisoner_profile(request: HttpRequest, prison_number: str) -> HttpResponse:
             "can_manage_contacts": may_at(
                 request.user, Action.MANAGE_CONTACTS, prisoner.establishment_id
             ),
+            "can_manage_phone": may_at(
+                request.user, Action.MANAGE_PHONE, prisoner.establishment_id
+            ),
             # Revoked or past their last day, exceptions stay listed: why access changed.
             "active_exceptions": [e for e in exceptions if _in_force(e, today)],
             "past_exceptions": [e for e in exceptions if not _in_force(e, today)],

@@ -31,6 +31,7 @@ from wicketgate.gateway.tests.data import log_request
 from wicketgate.people.actions import do_add_alert, do_move_prisoner, do_review_incentive_level
 from wicketgate.people.codes import DEFAULT_ALERT_CODES
 from wicketgate.people.models import AlertCode, Prisoner
+from wicketgate.phone.actions import do_request_phone_number
 from wicketgate.policy import engine as engine_module
 from wicketgate.policy.codes import DEFAULT_CATEGORIES
 from wicketgate.policy.models import Category, Site
@@ -330,6 +331,71 @@ def test_it_runs_govuk_frontend_within_the_content_security_policy(
             assert not refused, refused
         finally:
             browser.close()
+
+
+@pytest.fixture
+def phone_staff(estate: Estate) -> None:
+    """The clerk at A in the visits team (who keep phone lists), with a number waiting.
+
+    Made before the browser starts (see ``backup_code``)."""
+    StaffMembership.objects.filter(user=estate.clerk_a).update(role=StaffRole.VISITS)
+    do_request_phone_number(
+        estate.prisoner_a, "07911 123456", name="Rita, my mother", kind="social", actor=SETUP
+    )
+
+
+def test_the_phone_pages_are_accessible(
+    phone_staff: None, page: Any, live_server: Any, backup_code: str
+) -> None:
+    url = live_server.url
+    page.goto(f"{url}/staff/prisoners/A1234BC/phone/")
+    _sign_in_as_clerk_a(page, backup_code)
+    page.wait_for_url(f"{url}/staff/prisoners/A1234BC/phone/")
+    _check(page, "phone-staff")
+
+    page.get_by_role("link", name="+447911123456").click()
+    page.get_by_role("button", name="Save decision").click()
+    _expect_title_to_start(page, "Error: +447911123456")
+    _check(page, "phone-number-decide-errors")
+    page.get_by_role("radio", name="Approve").check()
+    page.get_by_role("button", name="Save decision").click()
+    page.wait_for_url(f"{url}/staff/prisoners/A1234BC/phone/")
+    expect(page.get_by_text("+447911123456 is approved.")).to_be_visible()
+
+    page.get_by_role("button", name="Add a number").click()
+    page.get_by_label("Telephone number").fill("999")
+    page.get_by_label("Whose number is it?").fill("Police")
+    page.get_by_label("Official").check()
+    page.get_by_role("button", name="Add number").click()
+    _expect_title_to_start(page, "Error: Add a number")
+    _check(page, "phone-add-number-errors")
+
+    page.goto(f"{url}/staff/prisoners/A1234BC/phone/credit")
+    page.get_by_label("Amount in pounds").fill("7.50")
+    page.get_by_label("Where does the money come from?").fill("Private cash")
+    page.get_by_role("button", name="Add credit").click()
+    page.wait_for_url(f"{url}/staff/prisoners/A1234BC/phone/")
+    expect(page.get_by_text("Balance: £7.50")).to_be_visible()
+    page.get_by_role("button", name="Give a phone PIN").click()
+    expect(page.locator(".wg-pin")).to_have_text(re.compile(r"^\d{6}$"))
+    _check(page, "phone-new-pin")
+    page.get_by_role("button", name="Sign out").click()
+
+    page.goto(f"{url}/portal/sign-in")
+    page.get_by_label("Prison number").fill("A1234BC")
+    page.get_by_label("PIN").fill(PRISONER_PIN)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{url}/portal/")
+    page.get_by_role("link", name="My phone numbers and credit").click()
+    expect(page.get_by_text("You have £7.50 of phone credit.")).to_be_visible()
+    _check(page, "phone-portal")
+    page.get_by_role("button", name="Ask for a number").click()
+    page.get_by_label("Telephone number").fill("0906 300 0000")
+    page.get_by_label("Whose number is it?").fill("A chat line")
+    page.get_by_label("Family or a friend").check()
+    page.get_by_role("button", name="Ask for this number").click()
+    _expect_title_to_start(page, "Error: Ask for a number")
+    _check(page, "phone-portal-ask-errors")
 
 
 def _expect_title_to_start(page: Any, start: str) -> None:

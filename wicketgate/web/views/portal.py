@@ -88,6 +88,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "services": services,
             "web_access": establishment.feature("web_access"),
             "video_calls": establishment.feature("video_calls"),
+            "phone_calls": establishment.feature("phone_calls"),
             "contacts_asking": ContactLink.objects.filter(
                 prisoner=prisoner, status=LinkStatus.REQUESTED
             ).count(),

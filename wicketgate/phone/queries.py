@@ -1,0 +1,34 @@
+"""Scoped reads for the phone pages."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from wicketgate.contacts.models import ContactLink
+from wicketgate.people.models import Prisoner
+from wicketgate.phone.codes import LIVE
+from wicketgate.phone.models import CreditEntry, PhoneAccount, PhoneNumber
+
+STATEMENT_LINES = 20
+
+
+def live_numbers(numbers: QuerySet[PhoneNumber], prisoner: Prisoner) -> QuerySet[PhoneNumber]:
+    """Approved and waiting, waiting first."""
+    return numbers.filter(prisoner=prisoner, status__in=LIVE).order_by("-status", "name")
+
+
+def past_numbers(numbers: QuerySet[PhoneNumber], prisoner: Prisoner) -> QuerySet[PhoneNumber]:
+    """Refused and removed, newest decision first."""
+    return numbers.filter(prisoner=prisoner).exclude(status__in=LIVE).order_by("-decided_at")
+
+
+def statement(entries: QuerySet[CreditEntry], prisoner: Prisoner) -> list[CreditEntry]:
+    return list(entries.filter(prisoner=prisoner)[:STATEMENT_LINES])
+
+
+def approved_contacts(prisoner: Prisoner) -> list[ContactLink]:
+    return list(ContactLink.objects.filter(prisoner=prisoner).approved().select_related("contact"))
+
+
+def phone_account(prisoner: Prisoner) -> PhoneAccount | None:
+    return PhoneAccount.objects.filter(prisoner=prisoner).first()

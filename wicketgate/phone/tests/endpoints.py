@@ -1,0 +1,75 @@
+"""The phone app's staff pages and forms for the persona suite
+(wicketgate/tests/test_access.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wicketgate.accounts.roles import Action, StaffRole
+from wicketgate.phone.actions import do_add_phone_number, do_request_phone_number
+from wicketgate.phone.codes import NumberStatus
+from wicketgate.phone.models import PhoneNumber
+from wicketgate.testing.endpoints import PROFILE, Endpoint
+from wicketgate.testing.personas import SETUP, Estate
+
+PHONE = f"{PROFILE}phone/"
+
+
+def _entry(estate: Estate, status: str) -> PhoneNumber:
+    """A number on the prisoner at A's list, waiting or approved: the same one however
+    often it is asked for."""
+    number = "07911 100001" if status == NumberStatus.REQUESTED else "07911 100002"
+    found = PhoneNumber.objects.filter(prisoner=estate.prisoner_a, status=status).first()
+    if found is not None:
+        return found
+    add = do_request_phone_number if status == NumberStatus.REQUESTED else do_add_phone_number
+    return add(estate.prisoner_a, number, name="Mum", kind="social", actor=SETUP)
+
+
+def _waiting(estate: Estate) -> int:
+    return _entry(estate, NumberStatus.REQUESTED).pk
+
+
+def _approved(estate: Estate) -> int:
+    return _entry(estate, NumberStatus.APPROVED).pk
+
+
+def _phone(name: str, method: str, build: Any, status: int = 200) -> Endpoint:
+    """A phone page: for the visits team (and security, governors), with MANAGE_PHONE."""
+    return Endpoint(name, method, build, status, role=StaffRole.VISITS, action=Action.MANAGE_PHONE)
+
+
+ENDPOINTS = [
+    _phone("phone", "get", lambda e: (PHONE, {})),
+    _phone("add a phone number page", "get", lambda e: (f"{PHONE}numbers/new", {})),
+    _phone(
+        "add a phone number",
+        "post",
+        lambda e: (
+            f"{PHONE}numbers/new",
+            {"number": "020 7946 0000", "name": "Mum", "kind": "social"},
+        ),
+        302,
+    ),
+    _phone("phone number", "get", lambda e: (f"{PHONE}numbers/{_waiting(e)}/", {})),
+    _phone(
+        "decide a phone number",
+        "post",
+        lambda e: (f"{PHONE}numbers/{_waiting(e)}/decide", {"decision": "approve"}),
+        302,
+    ),
+    _phone(
+        "remove a phone number",
+        "post",
+        lambda e: (f"{PHONE}numbers/{_approved(e)}/remove", {"reason": "Asked by the prisoner"}),
+        302,
+    ),
+    _phone("add phone credit page", "get", lambda e: (f"{PHONE}credit", {})),
+    _phone(
+        "add phone credit",
+        "post",
+        lambda e: (f"{PHONE}credit", {"amount": "5.00", "reason": "Private cash"}),
+        302,
+    ),
+    _phone("give a new phone PIN", "post", lambda e: (f"{PHONE}pin", {})),
+]

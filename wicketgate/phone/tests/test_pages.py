@@ -1,0 +1,172 @@
+"""The phone pages: staff keep a prisoner's numbers, credit and phone PIN; the prisoner
+asks for numbers and sees their own. (Who may open each page: tests/test_access.py.)"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.http import HttpResponse
+from django.http.response import HttpResponseBase
+from django.test import Client
+
+from wicketgate.accounts.roles import StaffRole
+from wicketgate.audit.models import AuditEvent
+from wicketgate.contacts.actions import do_add_official
+from wicketgate.phone.actions import digest_ha1, do_request_phone_number
+from wicketgate.phone.models import PhoneAccount, PhoneNumber
+from wicketgate.testing.personas import SETUP, Estate, staff_client
+
+pytestmark = pytest.mark.django_db
+
+PHONE = "/staff/prisoners/A1234BC/phone/"
+
+
+@pytest.fixture
+def visits(estate: Estate) -> Client:
+    return staff_client(estate, "visits.a", StaffRole.VISITS)
+
+
+def page(response: HttpResponseBase) -> str:
+    assert isinstance(response, HttpResponse)  # a page, not a stream
+    return response.content.decode()
+
+
+def test_the_profile_links_to_the_phone_page_only_for_those_who_manage_it(
+    estate: Estate, visits: Client, client_a: Client
+) -> None:
+    assert "Phone: numbers, credit and PIN" in page(visits.get("/staff/prisoners/A1234BC/"))
+    # The clerk at A is a wing officer: no phone page for them.
+    assert "Phone: numbers, credit and PIN" not in page(client_a.get("/staff/prisoners/A1234BC/"))
+
+
+def test_staff_add_a_number_linked_to_a_contact(estate: Estate, visits: Client) -> None:
+    solicitor = do_add_official(
+        estate.prisoner_a,
+        given_name="Sol",
+        family_name="Icitor",
+        relationship="SOLICITOR",
+        actor=SETUP,
+    )
+    form = page(visits.get(f"{PHONE}numbers/new"))
+    assert "Sol Icitor (Solicitor)" in form
+    refused = visits.post(
+        f"{PHONE}numbers/new", {"number": "999", "name": "Police", "kind": "official"}
+    )
+    assert refused.status_code == 200
+    assert "999 is an emergency number" in page(refused)
+    assert 'href="#id_number"' in page(refused)  # the summary points at the field
+    done = visits.post(
+        f"{PHONE}numbers/new",
+        {"number": "020 7946 0000", "name": "Sol", "kind": "legal", "contact_link": solicitor.pk},
+    )
+    assert done.status_code == 302 and done["Location"] == PHONE
+    entry = PhoneNumber.objects.get()
+    assert (entry.number, entry.status, entry.contact_link) == (
+        "+442079460000",
+        "approved",
+        solicitor,
+    )
+    listing = page(visits.get(PHONE))
+    assert "+442079460000" in listing and "Privileged" in listing
+
+
+def test_staff_decide_what_the_prisoner_asked_for(estate: Estate, visits: Client) -> None:
+    asked = do_request_phone_number(
+        estate.prisoner_a, "07911 123456", name="My sister", kind="social", actor=SETUP
+    )
+    detail = page(visits.get(f"{PHONE}numbers/{asked.pk}/"))
+    assert "My sister" in detail and "Save decision" in detail
+    no_reason = visits.post(f"{PHONE}numbers/{asked.pk}/decide", {"decision": "refuse"})
+    assert no_reason.status_code == 200 and "Say why the number is refused" in page(no_reason)
+    refused = visits.post(
+        f"{PHONE}numbers/{asked.pk}/decide", {"decision": "refuse", "reason": "Not her number"}
+    )
+    assert refused.status_code == 302
+    asked.refresh_from_db()
+    assert (asked.status, asked.decision_reason, asked.decided_by) == (
+        "refused",
+        "Not her number",
+        "visits.a",
+    )
+    # Decided already: the page offers no decision, and a second one is refused.
+    assert "Save decision" not in page(visits.get(f"{PHONE}numbers/{asked.pk}/"))
+    again = visits.post(f"{PHONE}numbers/{asked.pk}/decide", {"decision": "approve"})
+    assert "not waiting for staff" in page(again)
+
+
+def test_staff_remove_a_number_with_a_reason(estate: Estate, visits: Client) -> None:
+    visits.post(f"{PHONE}numbers/new", {"number": "07911 123456", "name": "Sis", "kind": "social"})
+    entry = PhoneNumber.objects.get()
+    assert "Remove number" in page(visits.get(f"{PHONE}numbers/{entry.pk}/"))
+    assert "Give the reason" in page(visits.post(f"{PHONE}numbers/{entry.pk}/remove", {}))
+    visits.post(f"{PHONE}numbers/{entry.pk}/remove", {"reason": "Asked by the prisoner"})
+    entry.refresh_from_db()
+    assert entry.status == "removed"
+
+
+def test_staff_add_credit_in_pounds_and_see_the_statement(estate: Estate, visits: Client) -> None:
+    done = visits.post(f"{PHONE}credit", {"amount": "5.50", "reason": "Private cash"})
+    assert done.status_code == 302
+    listing = page(visits.get(PHONE))
+    assert "Balance: <strong>£5.50</strong>" in listing
+    assert "+£5.50" in listing and "Private cash" in listing
+    # Standard's limit is £35: what cannot be added is said against the amount.
+    over = page(visits.post(f"{PHONE}credit", {"amount": "30.00", "reason": "Wages"}))
+    assert "they have £5.50, so at most £29.50 can be added" in over
+    assert 'href="#id_amount"' in over
+    for typed in ("0", "five", "1.234"):
+        assert "govuk-error-summary" in page(
+            visits.post(f"{PHONE}credit", {"amount": typed, "reason": "x"})
+        )
+    assert AuditEvent.objects.filter(action="phone.credit.add").count() == 1
+
+
+def test_a_new_phone_pin_is_shown_once_and_kept_only_as_its_digest(
+    estate: Estate, visits: Client
+) -> None:
+    assert "No phone PIN is set" in page(visits.get(PHONE))
+    shown = visits.post(f"{PHONE}pin")
+    assert shown.status_code == 200
+    assert "no-store" in shown["Cache-Control"]
+    pin = re.search(r'<strong class="wg-pin">(\d{6})</strong>', page(shown))
+    assert pin is not None
+    account = PhoneAccount.objects.get(prisoner=estate.prisoner_a)
+    assert account.ha1 == digest_ha1("A1234BC", account.realm, pin.group(1))
+    assert pin.group(1) not in page(visits.get(PHONE))
+    assert "Set on" in page(visits.get(PHONE))
+
+
+def test_the_prisoner_asks_for_a_number_and_sees_only_their_own(
+    estate: Estate, client_prisoner: Client
+) -> None:
+    do_request_phone_number(
+        estate.prisoner_b, "07400 123456", name="Not yours", kind="social", actor=SETUP
+    )
+    home = page(client_prisoner.get("/portal/"))
+    assert "My phone numbers and credit" in home
+    bad = client_prisoner.post(
+        "/portal/phone/numbers/new",
+        {"number": "09063 000000", "name": "Chat line", "kind": "social"},
+    )
+    assert "charged at a premium rate" in page(bad)
+    done = client_prisoner.post(
+        "/portal/phone/numbers/new",
+        {"number": "07911 123456", "name": "My sister", "kind": "social"},
+    )
+    assert done.status_code == 302
+    mine = page(client_prisoner.get("/portal/phone/"))
+    assert "+447911123456" in mine and "Waiting for staff" in mine
+    assert "07400 123456" not in mine and "+447400123456" not in mine
+    asked = AuditEvent.objects.filter(action="phone.number.request").latest("seq")
+    assert (asked.actor_kind, asked.subject_label) == ("prisoner", str(estate.prisoner_a))
+
+
+def test_the_portal_has_no_phone_pages_where_the_establishment_has_no_phones(
+    estate: Estate, client_prisoner: Client
+) -> None:
+    estate.a.features = {**estate.a.features, "phone_calls": False}
+    estate.a.save()
+    assert "My phone numbers and credit" not in page(client_prisoner.get("/portal/"))
+    assert client_prisoner.get("/portal/phone/").status_code == 404
+    assert client_prisoner.get("/portal/phone/numbers/new").status_code == 404

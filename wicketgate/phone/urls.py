@@ -1,0 +1,19 @@
+from django.urls import path
+
+from wicketgate.phone.views import portal, staff
+
+app_name = "phone"
+
+PRISONER = "staff/prisoners/<str:prison_number>/phone/"
+
+urlpatterns = [
+    path(PRISONER, staff.prisoner_phone, name="prisoner-phone"),
+    path(f"{PRISONER}numbers/new", staff.add_number, name="prisoner-number-new"),
+    path(f"{PRISONER}numbers/<int:pk>/", staff.number, name="prisoner-number"),
+    path(f"{PRISONER}numbers/<int:pk>/decide", staff.decide_number, name="prisoner-number-decide"),
+    path(f"{PRISONER}numbers/<int:pk>/remove", staff.remove_number, name="prisoner-number-remove"),
+    path(f"{PRISONER}credit", staff.add_credit, name="prisoner-credit"),
+    path(f"{PRISONER}pin", staff.new_pin, name="prisoner-pin"),
+    path("portal/phone/", portal.my_phone, name="portal-phone"),
+    path("portal/phone/numbers/new", portal.ask_for_number, name="portal-number-new"),
+]
