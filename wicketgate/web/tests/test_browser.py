@@ -320,11 +320,13 @@ def test_it_runs_govuk_frontend_within_the_content_security_policy(
             for path in ("/staff/sign-in", "/portal/sign-in", "/family/sign-in"):
                 page.goto(f"{live_server.url}{path}")
                 page.get_by_role("button", name="Sign in").click()
-                assert page.evaluate("document.body.classList.contains('govuk-frontend-supported')")
                 # initAll() marks each component it starts; the error summary takes focus.
+                # (Waiting for it first also waits for the page the click loads: straight
+                # after the click, the old document may be gone and the new one not there.)
                 page.wait_for_selector(
                     "[data-module='govuk-error-summary'][data-govuk-error-summary-init]"
                 )
+                assert page.evaluate("document.body.classList.contains('govuk-frontend-supported')")
                 assert page.evaluate(
                     "document.activeElement.closest('.govuk-error-summary') !== null"
                 ), f"the error summary on {path} did not take focus"
