@@ -9,7 +9,9 @@ never added. Whether a call may be made is decided at the call, not here.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import hmac
 import secrets
 
 from django.conf import settings
@@ -17,7 +19,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from wicketgate.accounts.pins import backoff
 from wicketgate.audit.log import Actor, record_event
+from wicketgate.audit.models import AuditEvent
 from wicketgate.contacts.codes import LEGAL, LinkStatus
 from wicketgate.contacts.models import ContactLink
 from wicketgate.lib.errors import ActionError
@@ -190,6 +194,9 @@ def do_set_phone_pin(prisoner: Prisoner, pin: str | None = None, *, actor: Actor
                 "ha1": digest_ha1(prisoner.prison_number, realm, chosen),
                 "pin_set_at": timezone.now(),
                 "pin_set_by": actor.label,
+                "failures": 0,
+                "window_started_at": None,
+                "blocked_until": None,
             },
         )
         record_event(
@@ -200,6 +207,72 @@ def do_set_phone_pin(prisoner: Prisoner, pin: str | None = None, *, actor: Actor
             details={"generated": pin is None},
         )
     return chosen
+
+
+def do_change_phone_pin(prisoner: Prisoner, current: str, new: str, *, actor: Actor) -> None:
+    """The prisoner changes their own phone PIN, giving the one they have.
+
+    Wrong current PINs count as wrong PINs on a handset will: past
+    ``WICKETGATE_PIN_FAILURE_LIMIT`` in a window, tries are refused unchecked for a while,
+    doubling each time (``accounts.pins.backoff``); staff setting a PIN clears them.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        account = PhoneAccount.objects.select_for_update().filter(prisoner=prisoner).first()
+        if account is None:
+            raise PhoneError("you have no phone PIN yet: ask staff for one", field="current")
+        if account.blocked_until is not None and account.blocked_until > now:
+            until = timezone.localtime(account.blocked_until).strftime("%H:%M")
+            raise PhoneError(f"too many wrong phone PINs: try again after {until}", field="current")
+        right = hmac.compare_digest(
+            account.ha1, digest_ha1(prisoner.prison_number, account.realm, current.strip())
+        )
+        if not right:
+            _count_wrong_pin(account, now, actor)
+    if not right:  # counted (committed above), then refused
+        raise PhoneError("that is not your phone PIN", field="current")
+    chosen = new.strip()
+    _check_pin(chosen, field="new")
+    if chosen == current.strip():
+        raise PhoneError("choose a PIN you do not have now", field="new")
+    with transaction.atomic():
+        PhoneAccount.objects.filter(pk=account.pk).update(
+            ha1=digest_ha1(prisoner.prison_number, account.realm, chosen),
+            pin_set_at=now,
+            pin_set_by=actor.label,
+            failures=0,
+            window_started_at=None,
+            blocked_until=None,
+        )
+        record_event(
+            "phone.pin.change",
+            actor=actor,
+            subject=prisoner,
+            establishment=prisoner.establishment,
+            details={},
+        )
+
+
+def _count_wrong_pin(account: PhoneAccount, now: dt.datetime, actor: Actor) -> None:
+    window = dt.timedelta(hours=settings.WICKETGATE_PIN_FAILURE_WINDOW_HOURS)
+    if account.window_started_at is None or account.window_started_at <= now - window:
+        account.failures = 0
+        account.window_started_at = now
+    account.failures += 1
+    wait = backoff(account.failures, settings.WICKETGATE_PIN_FAILURE_LIMIT)
+    account.blocked_until = now + wait if wait is not None else None
+    account.save(update_fields=["failures", "window_started_at", "blocked_until"])
+    record_event(
+        "phone.pin.wrong",
+        actor=actor,
+        subject=account.prisoner,
+        establishment=account.prisoner.establishment,
+        outcome=AuditEvent.Outcome.DENIED,
+        details={
+            "failures": account.failures,
+            **({"blocked_seconds": int(wait.total_seconds())} if wait is not None else {}),
+        },
+    )
 
 
 def digest_ha1(username: str, realm: str, password: str) -> str:
@@ -217,13 +290,13 @@ def _random_pin() -> str:
         return pin
 
 
-def _check_pin(pin: str) -> None:
+def _check_pin(pin: str, *, field: str = "pin") -> None:
     shortest, longest = PIN_DIGITS
     if not pin.isascii() or not pin.isdigit() or not shortest <= len(pin) <= longest:
-        raise PhoneError(f"use {shortest} to {longest} digits", field="pin")
+        raise PhoneError(f"use {shortest} to {longest} digits", field=field)
     steps = {int(b) - int(a) for a, b in zip(pin, pin[1:], strict=False)}
     if len(set(pin)) == 1 or steps in ({1}, {-1}):
-        raise PhoneError("too easy to guess (one digit repeated, or a run like 1234)", field="pin")
+        raise PhoneError("too easy to guess (one digit repeated, or a run like 1234)", field=field)
 
 
 # --- credit ----------------------------------------------------------------------------

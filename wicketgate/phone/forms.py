@@ -149,3 +149,29 @@ class RequestNumberForm(PhoneForm):
                 _("My solicitor or legal adviser (these calls are never listened to)"),
             ),
         ]
+
+
+def _pin(label: Any, required_message: Any) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=8,
+        strip=True,
+        error_messages={"required": required_message},
+        widget=forms.PasswordInput(
+            attrs={"class": "govuk-input--width-5", "inputmode": "numeric", "autocomplete": "off"}
+        ),
+    )
+
+
+class ChangePinForm(PhoneForm):
+    ACTION_FIELDS = {"current": "current", "new": "new"}
+
+    current = _pin(_("Your phone PIN now"), _("Enter your phone PIN now"))
+    new = _pin(_("New phone PIN"), _("Enter a new phone PIN"))
+    again = _pin(_("New phone PIN again"), _("Enter the new phone PIN again"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("new") and data.get("again") and data["new"] != data["again"]:
+            self.add_error("again", _("The new PINs are not the same"))
+        return data

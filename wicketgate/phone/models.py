@@ -90,6 +90,11 @@ class PhoneAccount(models.Model):
     ha1 = models.CharField(max_length=32)
     pin_set_at = models.DateTimeField()
     pin_set_by = models.CharField(max_length=150)
+    # Wrong phone PINs slow down further tries (as device PINs do, accounts.pins): counted
+    # from the first in a window, refused unchecked until ``blocked_until``.
+    failures = models.PositiveIntegerField(default=0)
+    window_started_at = models.DateTimeField(null=True, blank=True)
+    blocked_until = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"phone account of {self.prisoner_id}"

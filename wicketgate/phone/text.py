@@ -23,6 +23,8 @@ AUDIT_ACTIONS: dict[str, Promise] = {
     "phone.number.remove": _("Phone number removed"),
     "phone.number.bar": _("Phone number barred for everyone"),
     "phone.number.unbar": _("Phone number bar lifted"),
-    "phone.pin.set": _("Phone PIN set"),
+    "phone.pin.set": _("Phone PIN set by staff"),
+    "phone.pin.change": _("Phone PIN changed by the prisoner"),
+    "phone.pin.wrong": _("Wrong phone PIN"),
     "phone.credit.add": _("Phone credit added"),
 }

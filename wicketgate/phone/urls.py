@@ -16,4 +16,5 @@ urlpatterns = [
     path(f"{PRISONER}pin", staff.new_pin, name="prisoner-pin"),
     path("portal/phone/", portal.my_phone, name="portal-phone"),
     path("portal/phone/numbers/new", portal.ask_for_number, name="portal-number-new"),
+    path("portal/phone/pin", portal.change_pin, name="portal-pin"),
 ]

@@ -7,7 +7,9 @@ import json
 from typing import Any
 
 import pytest
+import time_machine
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from wicketgate.audit.log import Actor
 from wicketgate.audit.models import AuditEvent
@@ -21,6 +23,7 @@ from wicketgate.phone.actions import (
     do_add_phone_credit,
     do_add_phone_number,
     do_bar_number,
+    do_change_phone_pin,
     do_decide_phone_number,
     do_lift_number_bar,
     do_remove_phone_number,
@@ -242,3 +245,46 @@ def test_credit_is_added_up_to_the_levels_limit(estate: Estate, settings: Any) -
     # The balance can never go below zero, whatever writes it.
     with pytest.raises(IntegrityError), transaction.atomic():
         PhoneCredit.objects.filter(prisoner=estate.prisoner_a).update(balance_pence=-1)
+
+
+def test_the_prisoner_changes_their_phone_pin_giving_the_one_they_have(estate: Estate) -> None:
+    with pytest.raises(PhoneError, match="current: you have no phone PIN yet"):
+        do_change_phone_pin(estate.prisoner_a, "2468", "3579", actor=PRISONER)
+    do_set_phone_pin(estate.prisoner_a, "2468", actor=SETUP)
+    with pytest.raises(PhoneError, match="new: too easy to guess"):
+        do_change_phone_pin(estate.prisoner_a, "2468", "1111", actor=PRISONER)
+    with pytest.raises(PhoneError, match="new: choose a PIN you do not have now"):
+        do_change_phone_pin(estate.prisoner_a, "2468", "2468", actor=PRISONER)
+    do_change_phone_pin(estate.prisoner_a, "2468", "3579", actor=PRISONER)
+    account = PhoneAccount.objects.get(prisoner=estate.prisoner_a)
+    assert account.ha1 == digest_ha1("A1234BC", account.realm, "3579")
+    assert account.pin_set_by == "A1234BC"
+    assert len(events("phone.pin.change")) == 1
+
+
+def test_wrong_phone_pins_slow_down_further_tries_until_staff_set_one(
+    estate: Estate, settings: Any
+) -> None:
+    settings.WICKETGATE_PIN_FAILURE_LIMIT = 3
+    settings.WICKETGATE_PIN_BACKOFF_SECONDS = 30
+    do_set_phone_pin(estate.prisoner_a, "2468", actor=SETUP)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        for _ in range(3):
+            with pytest.raises(PhoneError, match="current: that is not your phone PIN"):
+                do_change_phone_pin(estate.prisoner_a, "1357", "3579", actor=PRISONER)
+        # The third wrong one starts a wait: now even the right PIN is refused unchecked.
+        with pytest.raises(PhoneError, match="too many wrong phone PINs: try again after"):
+            do_change_phone_pin(estate.prisoner_a, "2468", "3579", actor=PRISONER)
+        assert [e["failures"] for e in events("phone.pin.wrong")] == [1, 2, 3]
+        assert events("phone.pin.wrong")[-1]["blocked_seconds"] == 30
+        clock.shift(31)
+        # After the wait, one more wrong PIN doubles it.
+        with pytest.raises(PhoneError, match="that is not your phone PIN"):
+            do_change_phone_pin(estate.prisoner_a, "1357", "3579", actor=PRISONER)
+        assert events("phone.pin.wrong")[-1]["blocked_seconds"] == 60
+        # Staff giving a PIN clears the count.
+        do_set_phone_pin(estate.prisoner_a, "8642", actor=SETUP)
+        do_change_phone_pin(estate.prisoner_a, "8642", "3579", actor=PRISONER)
+    account = PhoneAccount.objects.get(prisoner=estate.prisoner_a)
+    assert (account.failures, account.blocked_until) == (0, None)

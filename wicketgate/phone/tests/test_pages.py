@@ -13,7 +13,7 @@ from django.test import Client
 from wicketgate.accounts.roles import StaffRole
 from wicketgate.audit.models import AuditEvent
 from wicketgate.contacts.actions import do_add_official
-from wicketgate.phone.actions import digest_ha1, do_request_phone_number
+from wicketgate.phone.actions import digest_ha1, do_request_phone_number, do_set_phone_pin
 from wicketgate.phone.models import PhoneAccount, PhoneNumber
 from wicketgate.testing.personas import SETUP, Estate, staff_client
 
@@ -170,3 +170,31 @@ def test_the_portal_has_no_phone_pages_where_the_establishment_has_no_phones(
     assert "My phone numbers and credit" not in page(client_prisoner.get("/portal/"))
     assert client_prisoner.get("/portal/phone/").status_code == 404
     assert client_prisoner.get("/portal/phone/numbers/new").status_code == 404
+
+
+def test_the_prisoner_changes_their_phone_pin_on_the_portal(
+    estate: Estate, client_prisoner: Client
+) -> None:
+    do_set_phone_pin(estate.prisoner_a, "2468", actor=SETUP)
+    assert "Change my phone PIN" in page(client_prisoner.get("/portal/phone/"))
+    form = client_prisoner.get("/portal/phone/pin")
+    assert "no-store" in form["Cache-Control"]
+    mismatch = page(
+        client_prisoner.post(
+            "/portal/phone/pin", {"current": "2468", "new": "3579", "again": "3578"}
+        )
+    )
+    assert "The new PINs are not the same" in mismatch
+    wrong = page(
+        client_prisoner.post(
+            "/portal/phone/pin", {"current": "1111", "new": "3579", "again": "3579"}
+        )
+    )
+    assert "That is not your phone PIN" in wrong and 'href="#id_current"' in wrong
+    assert 'value="3579"' not in wrong and 'value="1111"' not in wrong  # no PIN is sent back
+    done = client_prisoner.post(
+        "/portal/phone/pin", {"current": "2468", "new": "3579", "again": "3579"}
+    )
+    assert done.status_code == 302 and done["Location"] == "/portal/phone/"
+    account = PhoneAccount.objects.get(prisoner=estate.prisoner_a)
+    assert account.ha1 == digest_ha1("A1234BC", account.realm, "3579")

@@ -9,12 +9,19 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
 from wicketgate.audit.log import Actor
 from wicketgate.people.models import Prisoner
-from wicketgate.phone.actions import PhoneError, balance_pence, do_request_phone_number
-from wicketgate.phone.forms import RequestNumberForm
+from wicketgate.phone.actions import (
+    PhoneError,
+    balance_pence,
+    do_change_phone_pin,
+    do_request_phone_number,
+)
+from wicketgate.phone.forms import ChangePinForm, RequestNumberForm
 from wicketgate.phone.models import CreditEntry, PhoneNumber
 from wicketgate.phone.queries import live_numbers, past_numbers, statement
 from wicketgate.web.decorators import prisoner_required
@@ -63,6 +70,29 @@ def ask_for_number(request: HttpRequest) -> HttpResponse:
             )
             return redirect("phone:portal-phone")
     return render(request, "phone/portal/ask.html", {"form": form})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@never_cache
+@sensitive_post_parameters("current", "new", "again")
+@prisoner_required
+def change_pin(request: HttpRequest) -> HttpResponse:
+    prisoner = _phone_user(request)
+    form = ChangePinForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        try:
+            do_change_phone_pin(
+                prisoner,
+                form.cleaned_data["current"],
+                form.cleaned_data["new"],
+                actor=Actor.of_user(request.user),
+            )
+        except PhoneError as exc:
+            form.add_action_error(exc)
+        else:
+            messages.success(request, _("Your phone PIN is changed. Use the new one from now on."))
+            return redirect("phone:portal-phone")
+    return render(request, "phone/portal/change_pin.html", {"form": form})
 
 
 def _phone_user(request: HttpRequest) -> Prisoner:
