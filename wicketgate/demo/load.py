@@ -153,6 +153,7 @@ class Welcome:
     devices: list[tuple[str, str, str]] = field(default_factory=list)  # id, where, prisoner
     conduct: list[str] = field(default_factory=list)  # what the demo's conduct records show
     calls: list[str] = field(default_factory=list)  # the demo's video calls
+    phone: list[str] = field(default_factory=list)  # the demo's phone lists and credit
 
 
 def load_demo(progress: ProgressFactory | None = None) -> Welcome:
@@ -181,6 +182,7 @@ def load_demo(progress: ProgressFactory | None = None) -> Welcome:
     conduct = _conduct(prisoners)
     _contacts(families, prisoners)
     calls = _video_calls(families, prisoners)
+    phone = _phone(prisoners)
     return Welcome(
         staff=staff,
         families=families,
@@ -188,6 +190,7 @@ def load_demo(progress: ProgressFactory | None = None) -> Welcome:
         devices=devices,
         conduct=conduct,
         calls=calls,
+        phone=phone,
         counts={"establishments": len(ESTABLISHMENTS), "prisoners": Prisoner.objects.count()},
     )
 
@@ -236,6 +239,10 @@ def print_welcome(welcome: Welcome, *, base_url: str, echo: Callable[[str], None
     if welcome.calls:
         echo("Video calls (Janus):")
         for line in welcome.calls:
+            echo(f"  {line}")
+    if welcome.phone:
+        echo("Phone (numbers, credit; calls themselves are not built yet):")
+        for line in welcome.phone:
             echo(f"  {line}")
     if welcome.conduct:
         echo("Conduct (incidents, sanctions, alerts):")
@@ -640,6 +647,54 @@ def _contacts(families: list[str], prisoners: list[tuple[str, str]]) -> None:
             email="grace.okafor@example.org",
             actor=ACTOR,
         )
+
+
+# Numbers in Ofcom's London range for drama (020 7946 0000 to 0999): never anyone's.
+DEMO_NUMBERS = [
+    ("+442079460101", "Mum", "social", "approved"),
+    ("+442079460102", "Grace Okafor, solicitor", "legal", "approved"),
+    ("+442079460103", "Job centre", "official", "approved"),
+    ("+442079460104", "My cousin Dan", "social", "requested"),
+]
+DEMO_CREDIT_PENCE = 1000
+
+
+def _phone(prisoners: list[tuple[str, str]]) -> list[str]:
+    """The first demo prisoner's phone list (the solicitor's number linked to her, one
+    number waiting for staff) and £10 of credit. Once, however often the demo loads."""
+    from wicketgate.contacts.models import ContactLink
+    from wicketgate.phone.actions import (
+        do_add_phone_credit,
+        do_add_phone_number,
+        do_request_phone_number,
+    )
+    from wicketgate.phone.models import CreditEntry, PhoneNumber
+
+    if not prisoners:
+        return []
+    prisoner = Prisoner.objects.get(prison_number=prisoners[0][0])
+    solicitor = ContactLink.objects.filter(prisoner=prisoner, relationship="SOLICITOR").first()
+    for number, name, kind, status in DEMO_NUMBERS:
+        if PhoneNumber.objects.filter(prisoner=prisoner, number=number).exists():
+            continue
+        if status == "requested":
+            account = PrisonerAccount.objects.filter(prisoner=prisoner).first()
+            asker = Actor.of_user(account.user) if account is not None else ACTOR
+            do_request_phone_number(prisoner, number, name=name, kind=kind, actor=asker)
+        else:
+            link = solicitor if kind == "legal" else None
+            do_add_phone_number(
+                prisoner, number, name=name, kind=kind, contact_link=link, actor=ACTOR
+            )
+    if not CreditEntry.objects.filter(prisoner=prisoner).exists():
+        do_add_phone_credit(
+            prisoner, DEMO_CREDIT_PENCE, reason="Demo: from private cash", actor=ACTOR
+        )
+    return [
+        f"{prisoner.prison_number}: {len(DEMO_NUMBERS) - 1} approved numbers, 1 waiting for the "
+        "visits team; £10.00 of credit (staff: Phone on the prisoner's page; prisoner: My phone "
+        "numbers and credit)"
+    ]
 
 
 DEMO_SESSIONS = [(dt.time(9, 30), 30), (dt.time(14, 0), 30), (dt.time(18, 0), 60)]

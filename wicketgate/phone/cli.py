@@ -27,7 +27,7 @@ def number() -> None:
 
 @number.command(name="add")
 @click.option("--prisoner", "prison_number", required=True, help="Prison number, e.g. A1234BC.")
-@click.option("--number", "number_", required=True, help="The number, e.g. +441632960123.")
+@click.option("--number", "number_", required=True, help="The number, e.g. +442079460123.")
 @click.option("--name", required=True, help="Whose number it is.")
 @click.option("--kind", type=click.Choice(["social", "official", "legal"]), required=True)
 @BY_STAFF

@@ -20,7 +20,7 @@ class PhoneNumber(models.Model):
     prisoner = models.ForeignKey(
         "people.Prisoner", on_delete=models.CASCADE, related_name="phone_numbers"
     )
-    number = models.CharField(max_length=16, help_text="E.164, e.g. +441632960123")
+    number = models.CharField(max_length=16, help_text="E.164, e.g. +442079460123")
     destination = models.CharField(max_length=16, choices=Destination.choices)
     name = models.CharField(max_length=100, help_text="Whose number it is, as the prisoner says")
     kind = models.CharField(max_length=10, choices=NumberKind.choices)

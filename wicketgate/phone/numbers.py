@@ -1,7 +1,7 @@
 """Telephone numbers as the phone service holds them: E.164, with where they go.
 
 Parsing and classifying are libphonenumber's (the ``phonenumbers`` package), not ours:
-a number is written as a person would type it (``01632 960 123``, ``+44 20 7946 0000``,
+a number is written as a person would type it (``020 7946 0123``, ``+44 20 7946 0000``,
 ``116 123``) and read as a UK number unless it starts with ``+`` or ``00``.
 """
 
@@ -25,7 +25,7 @@ class NumberProblem(ValueError):
 
 @dataclass(frozen=True)
 class Number:
-    e164: str  # +441632960123; a UK short number keeps its short form: +44116123
+    e164: str  # +442079460123; a UK short number keeps its short form: +44116123
     destination: Destination
 
     def __str__(self) -> str:

@@ -181,6 +181,21 @@ def test_it_loads_the_same_demo_estate_every_time(db: None) -> None:
     statuses = sorted(ContactLink.objects.values_list("status", flat=True))
     assert statuses == ["approved", "approved", "approved", "approved", "confirmed", "requested"]
     assert ContactLink.objects.filter(relationship="SOLICITOR").count() == 1
+    # A phone list and credit for the first demo prisoner, made once; the legal number is
+    # the solicitor's.
+    from wicketgate.phone.models import CreditEntry, PhoneNumber
+
+    listed = sorted(PhoneNumber.objects.values_list("kind", "status"))
+    assert listed == [
+        ("legal", "approved"),
+        ("official", "approved"),
+        ("social", "approved"),
+        ("social", "requested"),
+    ]
+    legal = PhoneNumber.objects.get(kind="legal")
+    assert legal.contact_link is not None and legal.contact_link.relationship == "SOLICITOR"
+    assert list(CreditEntry.objects.values_list("balance_after", flat=True)) == [1000]
+    assert "£10.00 of credit" in second.output
 
 
 def wicketgate_in_a_fresh_process(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

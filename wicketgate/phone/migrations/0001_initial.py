@@ -67,7 +67,7 @@ class Migration(migrations.Migration):
             name='PhoneNumber',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(help_text='E.164, e.g. +441632960123', max_length=16)),
+                ('number', models.CharField(help_text='E.164, e.g. +442079460123', max_length=16)),
                 ('destination', models.CharField(choices=[('uk_landline', 'UK landline'), ('uk_mobile', 'UK mobile'), ('international', 'International'), ('free', 'Free to call')], max_length=16)),
                 ('name', models.CharField(help_text='Whose number it is, as the prisoner says', max_length=100)),
                 ('kind', models.CharField(choices=[('social', 'Social'), ('official', 'Official'), ('legal', 'Legal')], max_length=10)),
