@@ -24,19 +24,24 @@ from wicketgate.audit.log import Actor, record_event
 from wicketgate.audit.models import AuditEvent
 from wicketgate.contacts.codes import LEGAL, LinkStatus
 from wicketgate.contacts.models import ContactLink
+from wicketgate.estate.models import Establishment
 from wicketgate.lib.errors import ActionError
 from wicketgate.people.models import Prisoner
-from wicketgate.phone.codes import LIVE, CreditKind, NumberKind, NumberStatus
+from wicketgate.phone.codes import LIVE, CreditKind, Destination, NumberKind, NumberStatus
 from wicketgate.phone.models import (
     BarredNumber,
     CreditEntry,
     PhoneAccount,
     PhoneCredit,
     PhoneNumber,
+    PhoneSettings,
 )
 from wicketgate.phone.numbers import Number, NumberProblem, read_number
 from wicketgate.phone.text import pounds
+from wicketgate.policy.hours import HoursError, parse_hours
 
+MAX_CALL_MINUTES = 120
+MAX_PENCE_A_MINUTE = 500
 NAME_MAX = 100
 REASON_MAX = 300
 PIN_DIGITS = (4, 8)  # the shortest and longest phone PIN
@@ -348,6 +353,74 @@ def do_add_phone_credit(
 def balance_pence(prisoner: Prisoner) -> int:
     credit = PhoneCredit.objects.filter(prisoner=prisoner).first()
     return credit.balance_pence if credit is not None else 0
+
+
+# --- an establishment's settings ------------------------------------------------------
+
+
+def do_change_phone_settings(
+    establishment: Establishment,
+    *,
+    actor: Actor,
+    hours: str | None = None,
+    max_call_minutes: int | None = None,
+    tariff: dict[str, int] | None = None,
+) -> PhoneSettings:
+    """Change an establishment's phone hours, longest call or tariff (pence a started
+    minute, by where calls go); what is not given stays as it was."""
+    if hours is not None:
+        try:
+            parse_hours(hours)
+        except HoursError as exc:
+            raise PhoneError(str(exc), field="hours") from exc
+    if max_call_minutes is not None and not 1 <= max_call_minutes <= MAX_CALL_MINUTES:
+        raise PhoneError(
+            f"use 1 to {MAX_CALL_MINUTES} minutes",
+            field="max_call_minutes",
+            subject=str(max_call_minutes),
+        )
+    for destination, pence in (tariff or {}).items():
+        if destination not in Destination.values or destination == Destination.FREE:
+            raise PhoneError(
+                f"expected one of {', '.join(d for d in Destination.values if d != Destination.FREE)}",
+                field="tariff",
+                subject=repr(destination),
+            )
+        if not 0 <= pence <= MAX_PENCE_A_MINUTE:
+            raise PhoneError(
+                f"use 0 to {MAX_PENCE_A_MINUTE} pence a minute", field="tariff", subject=destination
+            )
+    with transaction.atomic():
+        found, _ = PhoneSettings.objects.select_for_update().get_or_create(
+            establishment=establishment
+        )
+        before = {
+            "hours": found.hours,
+            "max_call_minutes": found.max_call_minutes,
+            "tariff": dict(found.tariff),
+        }
+        if hours is not None:
+            found.hours = hours.strip()
+        if max_call_minutes is not None:
+            found.max_call_minutes = max_call_minutes
+        if tariff:
+            found.tariff = {**found.tariff, **tariff}
+        found.changed_by = actor.label
+        found.changed_at = timezone.now()
+        found.save()
+        after = {
+            "hours": found.hours,
+            "max_call_minutes": found.max_call_minutes,
+            "tariff": dict(found.tariff),
+        }
+        record_event(
+            "phone.settings.change",
+            actor=actor,
+            subject=establishment,
+            establishment=establishment,
+            details={key: [before[key], after[key]] for key in after if before[key] != after[key]},
+        )
+    return found
 
 
 # --- internals -------------------------------------------------------------------------

@@ -126,6 +126,77 @@ def credit_add(prison_number: str, pence: int, reason: str, by: str | None) -> N
     click.echo(str(entry.balance_after))
 
 
+@phone.command(name="settings")
+@click.option("--establishment", "code", required=True, help="Establishment code, e.g. NGT.")
+@click.option(
+    "--hours", default=None, help='Phone hours, e.g. "Mon-Fri 08:00-20:30; Sat-Sun 09:00-17:00".'
+)
+@click.option("--max-minutes", type=int, default=None, help="The longest call, in minutes.")
+@click.option(
+    "--tariff",
+    "tariffs",
+    multiple=True,
+    metavar="DESTINATION=PENCE",
+    help="Pence a started minute: uk_landline, uk_mobile or international (repeatable).",
+)
+@BY_STAFF
+def settings_(
+    code: str, hours: str | None, max_minutes: int | None, tariffs: tuple[str, ...], by: str | None
+) -> None:
+    """Show, or change, an establishment's phone hours, longest call and tariff."""
+    _setup_django()
+    from wicketgate.estate.models import Establishment
+    from wicketgate.phone.actions import do_change_phone_settings
+    from wicketgate.phone.decide import phone_settings_for
+
+    establishment = Establishment.objects.filter(code=code.strip().upper()).first()
+    if establishment is None:
+        raise Refused(f"--establishment {code}: no such establishment")
+    tariff: dict[str, int] = {}
+    for item in tariffs:
+        destination, sep, pence = item.partition("=")
+        if not sep or not pence.strip().isdigit():
+            raise click.BadParameter(f"{item!r}: expected DESTINATION=PENCE", param_hint="--tariff")
+        tariff[destination.strip()] = int(pence)
+    if hours is not None or max_minutes is not None or tariff:
+        actor = staff_actor(by)
+        with refusals():
+            do_change_phone_settings(
+                establishment, actor=actor, hours=hours, max_call_minutes=max_minutes, tariff=tariff
+            )
+    chosen = phone_settings_for(establishment.pk)
+    click.echo(f"hours\t{chosen.hours}")
+    click.echo(f"max_minutes\t{chosen.max_call_minutes}")
+    for destination in ("uk_landline", "uk_mobile", "international", "free"):
+        click.echo(f"tariff\t{destination}\t{chosen.pence_a_minute(destination)}")
+
+
+@phone.command(name="decide")
+@click.option("--prisoner", "prison_number", required=True, help="Prison number, e.g. A1234BC.")
+@click.option("--number", "number_", required=True, help="The number dialled.")
+@click.option("--handset", required=True, help="The phone's device id.")
+@click.option("--address", required=True, help="The address the call comes from.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def decide(prison_number: str, number_: str, handset: str, address: str, as_json: bool) -> None:
+    """Ask what Kamailio asks for a call: exit 0 allowed (with its limit), 1 refused."""
+    _setup_django()
+    import dataclasses
+    import json
+    import sys
+
+    from wicketgate.phone.decide import decide_call
+
+    decision = decide_call(prison_number, number_, handset=handset, address=address)
+    if as_json:
+        click.echo(json.dumps(dataclasses.asdict(decision)))
+    elif decision.allowed:
+        recorded = "recorded" if decision.record else "not recorded"
+        click.echo(f"ALLOW  {decision.number} for up to {decision.limit_seconds} s, {recorded}")
+    else:
+        click.echo(f"DENY  {decision.status} ({decision.rule}): {decision.reason}")
+    sys.exit(0 if decision.allowed else 1)
+
+
 def _prisoner(prison_number: str) -> Any:
     from wicketgate.people.models import Prisoner
 

@@ -35,3 +35,15 @@ class CreditKind(models.TextChoices):
     TOP_UP = "top_up", "Added from the prisoner's funds"
     CHARGE = "charge", "Call charge"
     REFUND = "refund", "Refund"
+
+
+# An establishment's phone settings until staff change them (PhoneSettings).
+DEFAULT_HOURS = "Mon-Sun 08:00-21:00"
+DEFAULT_MAX_CALL_MINUTES = 30
+# Pence a started minute, by where the call goes; free numbers are always free.
+DEFAULT_TARIFF: dict[str, int] = {
+    Destination.UK_LANDLINE: 6,
+    Destination.UK_MOBILE: 6,
+    Destination.INTERNATIONAL: 25,
+    Destination.FREE: 0,
+}

@@ -7,7 +7,16 @@ from django.db import models
 from django.db.models import Q
 
 from wicketgate.accounts.scoping import ScopedQuerySet
-from wicketgate.phone.codes import LIVE, CreditKind, Destination, NumberKind, NumberStatus
+from wicketgate.phone.codes import (
+    DEFAULT_HOURS,
+    DEFAULT_MAX_CALL_MINUTES,
+    DEFAULT_TARIFF,
+    LIVE,
+    CreditKind,
+    Destination,
+    NumberKind,
+    NumberStatus,
+)
 
 
 class PhoneNumberQuerySet(ScopedQuerySet["PhoneNumber"]):
@@ -146,3 +155,29 @@ class CreditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pence:+d}p for {self.prisoner_id}"
+
+
+def default_tariff() -> dict[str, int]:
+    return {str(destination): pence for destination, pence in DEFAULT_TARIFF.items()}
+
+
+class PhoneSettings(models.Model):
+    """An establishment's phone hours, longest call and tariff (pence a started minute,
+    by where the call goes). An establishment without a row has the defaults."""
+
+    establishment = models.OneToOneField(
+        "estate.Establishment", on_delete=models.CASCADE, related_name="phone_settings"
+    )
+    hours = models.CharField(max_length=200, default=DEFAULT_HOURS)
+    max_call_minutes = models.PositiveSmallIntegerField(default=DEFAULT_MAX_CALL_MINUTES)
+    tariff = models.JSONField(default=default_tariff)
+    changed_by = models.CharField(max_length=150, blank=True)
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"phone settings of {self.establishment_id}"
+
+    def pence_a_minute(self, destination: str) -> int:
+        if destination == Destination.FREE:
+            return 0
+        return int(self.tariff.get(destination, DEFAULT_TARIFF[Destination(destination)]))

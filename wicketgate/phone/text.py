@@ -27,4 +27,5 @@ AUDIT_ACTIONS: dict[str, Promise] = {
     "phone.pin.change": _("Phone PIN changed by the prisoner"),
     "phone.pin.wrong": _("Wrong phone PIN"),
     "phone.credit.add": _("Phone credit added"),
+    "phone.settings.change": _("Phone hours, longest call or tariff changed"),
 }

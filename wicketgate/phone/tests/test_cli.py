@@ -3,7 +3,9 @@ gateway devices of kind phone."""
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
+import json
 
 import pytest
 from click.testing import CliRunner
@@ -133,3 +135,41 @@ def test_a_handset_is_a_device_of_kind_phone_bound_to_its_address(estate: Estate
     )  # fmt: skip
     assert code == 1 and "is a phone handset: it does not browse" in err
     assert not DeviceSession.objects.exists()
+
+
+def test_settings_show_the_defaults_and_change_what_is_given(estate: Estate) -> None:
+    code, out, _ = run("phone", "settings", "--establishment", "ngt")
+    assert code == 0
+    assert "hours\tMon-Sun 08:00-21:00\n" in out and "tariff\tuk_mobile\t6\n" in out
+    code, out, _ = run(
+        "phone", "settings", "--establishment", "NGT", "--hours", "Mon-Fri 08:00-20:30",
+        "--max-minutes", "20", "--tariff", "international=40", "--by", estate.clerk_a.username,
+    )  # fmt: skip
+    assert code == 0
+    assert "hours\tMon-Fri 08:00-20:30\n" in out and "max_minutes\t20\n" in out
+    assert "tariff\tinternational\t40\n" in out and "tariff\tuk_landline\t6\n" in out
+    event = AuditEvent.objects.get(action="phone.settings.change")
+    assert event.details["max_call_minutes"] == [30, 20]
+    for args, says in [
+        (["--hours", "Mon-Fri 20:00-08:00"], "hours: 'Mon-Fri 20:00-08:00' ends before it starts"),
+        (["--max-minutes", "0"], "max_call_minutes 0: use 1 to 120 minutes"),
+        (["--tariff", "free=5"], "tariff 'free': expected one of"),
+        (["--tariff", "uk_mobile=900"], "tariff uk_mobile: use 0 to 500 pence"),
+    ]:
+        code, _out, err = run("phone", "settings", "--establishment", "NGT", *args)
+        assert code == 1 and says in err, err
+    assert AuditEvent.objects.filter(action="phone.settings.change").count() == 1
+
+
+@pytest.mark.time_machine(dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC), tick=False)
+def test_decide_answers_as_kamailio_will_be_answered(estate: Estate) -> None:
+    run("gateway", "device", "add", "NGT-PH-1", "--establishment", "NGT", "--location", "NGT-A", "--kind", "phone", "--address", "10.20.0.5")  # fmt: skip
+    run("phone", "number", "add", "--prisoner", "A1234BC", "--number", "020 7946 0101", "--name", "Mum", "--kind", "social")  # fmt: skip
+    ask = ["phone", "decide", "--prisoner", "A1234BC", "--number", "020 7946 0101", "--handset", "NGT-PH-1", "--address", "10.20.0.5"]  # fmt: skip
+    code, out, _ = run(*ask)
+    assert (code, out) == (1, "DENY  402 (credit:none): there is not enough phone credit\n")
+    run("phone", "credit", "add", "--prisoner", "A1234BC", "--pence", "60", "--reason", "Cash")
+    code, out, _ = run(*ask)
+    assert (code, out) == (0, "ALLOW  +442079460101 for up to 600 s, recorded\n")
+    code, out, _ = run(*ask, "--json")
+    assert code == 0 and json.loads(out)["limit_seconds"] == 600

@@ -1,0 +1,201 @@
+"""May this handset place this call, now, for this prisoner, and for how long?
+
+The question Kamailio asks for every call (``decide_call``), answered from the records:
+a registered handset at its own address; a prisoner held where the handset is, at an
+establishment that offers phones; a number approved on their list and not barred; phone
+hours; the contact policy (``Engine.decide_contact`` for a number that belongs to a
+contact: bans, victims, child safeguarding, phone sanctions — never a legal adviser) or,
+for a number that belongs to no contact, the phone sanctions themselves; and credit.
+
+The answer carries the SIP status to refuse with, plain words and a rule code for the
+record, and for an allowed call its limit: the least of the longest call, what the credit
+pays for, and the end of phone hours. Deny by default: anything unexpected refuses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import timezone
+
+from wicketgate.conduct.codes import Service
+from wicketgate.conduct.models import Sanction
+from wicketgate.gateway.models import Device, DeviceKind
+from wicketgate.people.models import Prisoner
+from wicketgate.phone.actions import balance_pence
+from wicketgate.phone.codes import NumberKind, NumberStatus
+from wicketgate.phone.models import BarredNumber, PhoneNumber, PhoneSettings
+from wicketgate.phone.numbers import NumberProblem, read_number
+from wicketgate.policy.engine import Engine, UnknownPrisoner
+from wicketgate.policy.engine import engine as shared_engine
+from wicketgate.policy.hours import HoursError, Window, is_open, next_change, parse_hours
+
+FORBIDDEN = 403  # SIP: the call is not allowed
+NOT_FOUND = 404  # SIP: no such number on the list
+PAYMENT_REQUIRED = 402  # SIP: no credit
+TEMPORARILY_UNAVAILABLE = 480  # SIP: outside phone hours
+MINUTE = 60
+
+
+@dataclass(frozen=True)
+class CallDecision:
+    allowed: bool
+    rule: str  # a code for the record: "ok", "number:not_on_list", "hours:closed", …
+    reason: str  # plain words, for the prisoner's record and staff
+    status: int = 200  # the SIP status to refuse with (200 when allowed)
+    limit_seconds: int = 0  # how long the call may last, when allowed
+    record: bool = False  # recorded (never a legal call)
+    number: str = ""  # the dialled number in E.164, as the trunk gets it
+    entry: int | None = None  # the PhoneNumber it is on the list as
+    pence_a_minute: int = 0
+    details: dict[str, object] = field(default_factory=dict)
+
+
+def phone_settings_for(establishment_id: int) -> PhoneSettings:
+    """The establishment's settings, or the defaults (unsaved) where it has none."""
+    found = PhoneSettings.objects.filter(establishment_id=establishment_id).first()
+    return found if found is not None else PhoneSettings(establishment_id=establishment_id)
+
+
+def decide_call(
+    prison_number: str,
+    dialled: str,
+    *,
+    handset: str,
+    address: str,
+    at: dt.datetime | None = None,
+    engine: Engine | None = None,
+) -> CallDecision:
+    """``handset``: the device id the call comes from; ``address``: the address it came
+    from, as Kamailio saw it."""
+    now = at or timezone.now()
+    device = Device.objects.select_related("establishment").filter(device_id=handset).first()
+    if device is None or device.kind != DeviceKind.PHONE or device.retired_at is not None:
+        return _refuse("handset:unknown", "this is not a registered phone")
+    if device.address != address:
+        return _refuse(
+            "handset:address",
+            "the call did not come from the handset's address",
+            details={"address": address, "registered": device.address},
+        )
+    prisoner = (
+        Prisoner.objects.select_related("establishment")
+        .filter(prison_number=prison_number.strip().upper())
+        .first()
+    )
+    if prisoner is None or prisoner.establishment_id != device.establishment_id:
+        return _refuse("prisoner:elsewhere", f"no prisoner {prison_number} is held here")
+    if not prisoner.establishment.feature("phone_calls"):
+        return _refuse("feature:off", f"{prisoner.establishment.name} does not offer phone calls")
+    try:
+        number = read_number(dialled)
+    except NumberProblem as exc:
+        return _refuse("number:not_on_list", str(exc), status=NOT_FOUND)
+    entry = (
+        PhoneNumber.objects.select_related("contact_link")
+        .filter(prisoner=prisoner, number=number.e164, status=NumberStatus.APPROVED)
+        .first()
+    )
+    if entry is None:
+        waiting = PhoneNumber.objects.filter(
+            prisoner=prisoner, number=number.e164, status=NumberStatus.REQUESTED
+        ).exists()
+        if waiting:
+            return _refuse(
+                "number:waiting", f"{number.e164} is waiting for staff", status=NOT_FOUND
+            )
+        return _refuse("number:not_on_list", f"{number.e164} is not on the list", status=NOT_FOUND)
+    if BarredNumber.objects.filter(number=number.e164).exists():
+        return _refuse("number:barred", f"{number.e164} is barred for everyone")
+    chosen = phone_settings_for(prisoner.establishment_id)
+    zone = ZoneInfo(str(settings.TIME_ZONE))
+    try:
+        hours = parse_hours(chosen.hours)
+    except HoursError:
+        return _refuse("hours:unreadable", "the phone hours cannot be read")  # fail closed
+    if not is_open(hours, now, zone):
+        return _refuse(
+            "hours:closed",
+            "phone calls are not allowed at this time",
+            status=TEMPORARILY_UNAVAILABLE,
+        )
+    legal = entry.kind == NumberKind.LEGAL
+    refused = _contact_refusal(prisoner, entry, legal=legal, at=now, engine=engine)
+    if refused is not None:
+        return refused
+    price = chosen.pence_a_minute(number.destination)
+    seconds = [
+        chosen.max_call_minutes * MINUTE,
+        int((_closing(hours, now, zone) - now).total_seconds()),
+    ]
+    if price:
+        affordable = balance_pence(prisoner) // price
+        if affordable < 1:
+            return _refuse(
+                "credit:none", "there is not enough phone credit", status=PAYMENT_REQUIRED
+            )
+        seconds.append(affordable * MINUTE)
+    return CallDecision(
+        allowed=True,
+        rule="ok",
+        reason="allowed",
+        limit_seconds=max(min(seconds), 0),
+        record=not legal,
+        number=number.e164,
+        entry=entry.pk,
+        pence_a_minute=price,
+        details={"kind": entry.kind, "destination": number.destination},
+    )
+
+
+def _contact_refusal(
+    prisoner: Prisoner, entry: PhoneNumber, *, legal: bool, at: dt.datetime, engine: Engine | None
+) -> CallDecision | None:
+    link = entry.contact_link
+    if link is not None:
+        asked = engine or shared_engine()
+        try:
+            decision = asked.decide_contact(
+                prisoner.prison_number, "phone", str(link.contact_id), at=at
+            )
+        except UnknownPrisoner:
+            return _refuse("contact:unknown", "the policy does not know this prisoner yet")
+        if not decision.allowed:
+            return _refuse(
+                "contact:" + ",".join(decision.rules),
+                "; ".join(decision.reasons) or "the contact policy does not allow this call",
+            )
+        return None
+    if legal:
+        return None  # a legal adviser is never stopped by a sanction
+    sanction = (
+        Sanction.objects.filter(prisoner=prisoner, service=Service.PHONE).in_force(at).first()
+    )
+    if sanction is not None:
+        return _refuse(
+            "sanction:phone",
+            "phone calls are stopped by a sanction",
+            details={"sanction": sanction.pk},
+        )
+    return None
+
+
+def _closing(hours: tuple[Window, ...], now: dt.datetime, zone: ZoneInfo) -> dt.datetime:
+    """When the open window ``now`` is in closes (windows that meet run on)."""
+    edge = next_change(hours, now, zone)
+    for _ in range(14):  # at most a fortnight of back-to-back windows
+        if not is_open(hours, edge, zone):
+            return edge
+        edge = next_change(hours, edge, zone)
+    return edge
+
+
+def _refuse(
+    rule: str, reason: str, *, status: int = FORBIDDEN, details: dict[str, object] | None = None
+) -> CallDecision:
+    return CallDecision(
+        allowed=False, rule=rule, reason=reason, status=status, details=details or {}
+    )
