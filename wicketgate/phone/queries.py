@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 
 from wicketgate.contacts.models import ContactLink
 from wicketgate.people.models import Prisoner
-from wicketgate.phone.codes import LIVE
+from wicketgate.phone.codes import LIVE, NumberStatus
 from wicketgate.phone.models import CreditEntry, PhoneAccount, PhoneNumber
 
 STATEMENT_LINES = 20
@@ -32,3 +32,12 @@ def approved_contacts(prisoner: Prisoner) -> list[ContactLink]:
 
 def phone_account(prisoner: Prisoner) -> PhoneAccount | None:
     return PhoneAccount.objects.filter(prisoner=prisoner).first()
+
+
+def waiting_for_staff(numbers: QuerySet[PhoneNumber]) -> QuerySet[PhoneNumber]:
+    """Numbers prisoners asked for that staff have still to decide: oldest first."""
+    return (
+        numbers.filter(status=NumberStatus.REQUESTED)
+        .select_related("prisoner__establishment")
+        .order_by("requested_at", "pk")
+    )

@@ -14,6 +14,7 @@ urlpatterns = [
     path(f"{PRISONER}numbers/<int:pk>/remove", staff.remove_number, name="prisoner-number-remove"),
     path(f"{PRISONER}credit", staff.add_credit, name="prisoner-credit"),
     path(f"{PRISONER}pin", staff.new_pin, name="prisoner-pin"),
+    path("staff/phone/numbers/", staff.waiting_numbers, name="phone-numbers"),
     path("portal/phone/", portal.my_phone, name="portal-phone"),
     path("portal/phone/numbers/new", portal.ask_for_number, name="portal-number-new"),
     path("portal/phone/pin", portal.change_pin, name="portal-pin"),

@@ -20,6 +20,7 @@ _NAVIGATION = {
     "wg_can_report_incidents": Action.REPORT_INCIDENTS,
     "wg_can_review_alerts": Action.REVIEW_ALERTS,
     "wg_can_manage_contacts": Action.MANAGE_CONTACTS,
+    "wg_can_manage_phone": Action.MANAGE_PHONE,
     "wg_can_oversee_calls": Action.OVERSEE_CALLS,
 }
 

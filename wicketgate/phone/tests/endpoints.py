@@ -40,6 +40,14 @@ def _phone(name: str, method: str, build: Any, status: int = 200) -> Endpoint:
 
 
 ENDPOINTS = [
+    Endpoint(
+        "phone numbers waiting",
+        "get",
+        lambda e: ("/staff/phone/numbers/", {}),
+        scoped=False,
+        role=StaffRole.VISITS,
+        action=Action.MANAGE_PHONE,
+    ),
     _phone("phone", "get", lambda e: (PHONE, {})),
     _phone("add a phone number page", "get", lambda e: (f"{PHONE}numbers/new", {})),
     _phone(

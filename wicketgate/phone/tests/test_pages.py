@@ -198,3 +198,21 @@ def test_the_prisoner_changes_their_phone_pin_on_the_portal(
     assert done.status_code == 302 and done["Location"] == "/portal/phone/"
     account = PhoneAccount.objects.get(prisoner=estate.prisoner_a)
     assert account.ha1 == digest_ha1("A1234BC", account.realm, "3579")
+
+
+def test_the_visits_team_sees_the_numbers_waiting_at_their_establishment(
+    estate: Estate, visits: Client
+) -> None:
+    do_request_phone_number(
+        estate.prisoner_a, "07911 123456", name="My sister", kind="social", actor=SETUP
+    )
+    do_request_phone_number(
+        estate.prisoner_b, "07400 123456", name="Elsewhere", kind="social", actor=SETUP
+    )
+    queue = page(visits.get("/staff/phone/numbers/"))
+    assert "+447911123456" in queue and "My sister" in queue and "A1234BC" in queue
+    assert "+447400123456" not in queue  # the prisoner at B's is not theirs to see
+    assert 'href="/staff/phone/numbers/"' in queue  # the Phone item in the menu
+    at_b = staff_client(estate, "visits.b", StaffRole.VISITS, where="b")
+    assert "+447400123456" in page(at_b.get("/staff/phone/numbers/"))
+    assert "+447911123456" not in page(at_b.get("/staff/phone/numbers/"))

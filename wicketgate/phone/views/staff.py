@@ -35,11 +35,33 @@ from wicketgate.phone.queries import (
     past_numbers,
     phone_account,
     statement,
+    waiting_for_staff,
 )
 from wicketgate.phone.text import pounds
-from wicketgate.web.decorators import staff_required
+from wicketgate.web.decorators import somewhere_required, staff_required
+from wicketgate.web.switcher import current_establishment
 
 MANAGE = Action.MANAGE_PHONE
+
+
+@require_GET
+@staff_required
+@somewhere_required(MANAGE)
+def waiting_numbers(request: HttpRequest) -> HttpResponse:
+    """Numbers prisoners asked for, waiting for a decision, at the chosen establishment."""
+    current = current_establishment(request)
+    numbers = PhoneNumber.objects.for_user(request.user, MANAGE)
+    if current is not None:
+        numbers = numbers.filter(prisoner__establishment=current)
+    return render(
+        request,
+        "phone/staff/waiting.html",
+        {
+            "entries": waiting_for_staff(numbers),
+            "current": current,
+            "show_establishment": current is None,
+        },
+    )
 
 
 @require_GET
