@@ -175,3 +175,53 @@ class ChangePinForm(PhoneForm):
         if data.get("new") and data.get("again") and data["new"] != data["again"]:
             self.add_error("again", _("The new PINs are not the same"))
         return data
+
+
+def _pence(label: Any) -> forms.IntegerField:
+    return forms.IntegerField(
+        label=label,
+        min_value=0,
+        max_value=500,
+        error_messages={
+            "required": _("Enter the pence a minute"),
+            "invalid": _("Enter whole pence, for example 6"),
+            "min_value": _("Enter 0 pence or more"),
+            "max_value": _("Enter 500 pence or fewer"),
+        },
+        widget=forms.TextInput(attrs={"class": "govuk-input--width-3", "inputmode": "numeric"}),
+    )
+
+
+class PhoneSettingsForm(PhoneForm):
+    ACTION_FIELDS = {
+        "hours": "hours",
+        "max_call_minutes": "max_call_minutes",
+        "tariff": "uk_landline",
+    }
+
+    hours = forms.CharField(
+        label=_("Phone hours"),
+        max_length=200,
+        help_text=_("For example, Mon-Fri 08:00-20:30; Sat-Sun 09:00-17:00"),
+        error_messages={"required": _("Enter the phone hours")},
+    )
+    max_call_minutes = forms.IntegerField(
+        label=_("Longest call, in minutes"),
+        min_value=1,
+        max_value=120,
+        error_messages={
+            "required": _("Enter the longest call"),
+            "invalid": _("Enter whole minutes, for example 30"),
+            "min_value": _("Enter 1 minute or more"),
+            "max_value": _("Enter 120 minutes or fewer"),
+        },
+        widget=forms.TextInput(attrs={"class": "govuk-input--width-3", "inputmode": "numeric"}),
+    )
+    uk_landline = _pence(_("UK landlines, pence a minute"))
+    uk_mobile = _pence(_("UK mobiles, pence a minute"))
+    international = _pence(_("Numbers abroad, pence a minute"))
+
+    def tariff(self) -> dict[str, int]:
+        return {
+            name: self.cleaned_data[name] for name in ("uk_landline", "uk_mobile", "international")
+        }

@@ -15,6 +15,7 @@ urlpatterns = [
     path(f"{PRISONER}credit", staff.add_credit, name="prisoner-credit"),
     path(f"{PRISONER}pin", staff.new_pin, name="prisoner-pin"),
     path("staff/phone/numbers/", staff.waiting_numbers, name="phone-numbers"),
+    path("staff/establishments/<str:code>/phone-settings", staff.phone_settings, name="settings"),
     path("portal/phone/", portal.my_phone, name="portal-phone"),
     path("portal/phone/numbers/new", portal.ask_for_number, name="portal-number-new"),
     path("portal/phone/pin", portal.change_pin, name="portal-pin"),

@@ -81,3 +81,30 @@ ENDPOINTS = [
     ),
     _phone("give a new phone PIN", "post", lambda e: (f"{PHONE}pin", {})),
 ]
+SETTINGS = "/staff/establishments/NGT/phone-settings"
+ENDPOINTS += [
+    Endpoint(
+        "phone settings page",
+        "get",
+        lambda e: (SETTINGS, {}),
+        role=StaffRole.GOVERNOR,
+        action=Action.MANAGE_ESTABLISHMENT,
+    ),
+    Endpoint(
+        "change phone settings",
+        "post",
+        lambda e: (
+            SETTINGS,
+            {
+                "hours": "Mon-Sun 08:00-21:00",
+                "max_call_minutes": "20",
+                "uk_landline": "6",
+                "uk_mobile": "7",
+                "international": "25",
+            },
+        ),
+        302,
+        role=StaffRole.GOVERNOR,
+        action=Action.MANAGE_ESTABLISHMENT,
+    ),
+]

@@ -14,12 +14,20 @@ from wicketgate.accounts.roles import StaffRole
 from wicketgate.audit.models import AuditEvent
 from wicketgate.contacts.actions import do_add_official
 from wicketgate.phone.actions import digest_ha1, do_request_phone_number, do_set_phone_pin
-from wicketgate.phone.models import PhoneAccount, PhoneNumber
+from wicketgate.phone.models import PhoneAccount, PhoneNumber, PhoneSettings
 from wicketgate.testing.personas import SETUP, Estate, staff_client
 
 pytestmark = pytest.mark.django_db
 
 PHONE = "/staff/prisoners/A1234BC/phone/"
+SETTINGS = "/staff/establishments/NGT/phone-settings"
+SETTINGS_SENT = {
+    "hours": "Mon-Fri 08:00-20:30",
+    "max_call_minutes": "20",
+    "uk_landline": "6",
+    "uk_mobile": "7",
+    "international": "30",
+}
 
 
 @pytest.fixture
@@ -216,3 +224,23 @@ def test_the_visits_team_sees_the_numbers_waiting_at_their_establishment(
     at_b = staff_client(estate, "visits.b", StaffRole.VISITS, where="b")
     assert "+447400123456" in page(at_b.get("/staff/phone/numbers/"))
     assert "+447911123456" not in page(at_b.get("/staff/phone/numbers/"))
+
+
+def test_a_governor_sets_the_phone_hours_longest_call_and_tariff(estate: Estate) -> None:
+    governor = staff_client(estate, "governor.a", StaffRole.GOVERNOR)
+    assert "Phone hours, longest call and tariff" in page(
+        governor.get("/staff/establishments/NGT/")
+    )
+    form = page(governor.get(SETTINGS))
+    assert 'value="Mon-Sun 08:00-21:00"' in form and 'name="uk_mobile" value="6"' in form
+    wrong = page(governor.post(SETTINGS, {**SETTINGS_SENT, "hours": "weekdays"}))
+    assert "is not like" in wrong and 'href="#id_hours"' in wrong
+    done = governor.post(SETTINGS, SETTINGS_SENT)
+    assert done.status_code == 302
+    saved = PhoneSettings.objects.get(establishment=estate.a)
+    assert (saved.hours, saved.max_call_minutes, saved.pence_a_minute("uk_mobile")) == (
+        "Mon-Fri 08:00-20:30",
+        20,
+        7,
+    )
+    assert saved.changed_by == "governor.a"

@@ -16,18 +16,27 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from wicketgate.accounts.roles import Action
 from wicketgate.audit.log import Actor
+from wicketgate.estate.models import Establishment
 from wicketgate.people.models import Prisoner
 from wicketgate.phone.actions import (
     PhoneError,
     balance_pence,
     do_add_phone_credit,
     do_add_phone_number,
+    do_change_phone_settings,
     do_decide_phone_number,
     do_remove_phone_number,
     do_set_phone_pin,
 )
 from wicketgate.phone.codes import NumberStatus
-from wicketgate.phone.forms import AddNumberForm, CreditForm, DecideNumberForm, RemoveNumberForm
+from wicketgate.phone.decide import phone_settings_for
+from wicketgate.phone.forms import (
+    AddNumberForm,
+    CreditForm,
+    DecideNumberForm,
+    PhoneSettingsForm,
+    RemoveNumberForm,
+)
 from wicketgate.phone.models import CreditEntry, PhoneNumber
 from wicketgate.phone.queries import (
     approved_contacts,
@@ -195,6 +204,45 @@ def new_pin(request: HttpRequest, prison_number: str) -> HttpResponse:
     prisoner = _prisoner(request, prison_number)
     pin = do_set_phone_pin(prisoner, actor=Actor.of_user(request.user))
     return render(request, "phone/staff/new_pin.html", {"prisoner": prisoner, "pin": pin})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required
+def phone_settings(request: HttpRequest, code: str) -> HttpResponse:
+    """An establishment's phone hours, longest call and tariff: the governor's choice."""
+    establishment = get_object_or_404(
+        Establishment.objects.for_user(request.user, Action.MANAGE_ESTABLISHMENT),
+        code=code.upper(),
+    )
+    current = phone_settings_for(establishment.pk)
+    form = PhoneSettingsForm(
+        request.POST if request.method == "POST" else None,
+        initial={
+            "hours": current.hours,
+            "max_call_minutes": current.max_call_minutes,
+            **{
+                name: current.pence_a_minute(name)
+                for name in ("uk_landline", "uk_mobile", "international")
+            },
+        },
+    )
+    if form.is_bound and form.is_valid():
+        try:
+            do_change_phone_settings(
+                establishment,
+                actor=Actor.of_user(request.user),
+                hours=form.cleaned_data["hours"],
+                max_call_minutes=form.cleaned_data["max_call_minutes"],
+                tariff=form.tariff(),
+            )
+        except PhoneError as exc:
+            form.add_action_error(exc)
+        else:
+            messages.success(request, _("The phone settings are saved."))
+            return redirect("phone:settings", code=establishment.code)
+    return render(
+        request, "phone/staff/settings.html", {"establishment": establishment, "form": form}
+    )
 
 
 # --- internals -----------------------------------------------------------------------------
