@@ -46,6 +46,25 @@ def phone(estate: Estate) -> Estate:
     return estate
 
 
+def solicitors_number(estate: Estate) -> None:
+    """The prisoner at A's solicitor, with her number (020 7946 0102) on the list as legal."""
+    solicitor = do_add_official(
+        estate.prisoner_a,
+        given_name="Sol",
+        family_name="Icitor",
+        relationship="SOLICITOR",
+        actor=SETUP,
+    )
+    do_add_phone_number(
+        estate.prisoner_a,
+        "020 7946 0102",
+        name="Sol",
+        kind="legal",
+        contact_link=solicitor,
+        actor=SETUP,
+    )
+
+
 def call(dialled: str = "020 7946 0101", **changes: str) -> CallDecision:
     asked = {"prison_number": "A1234BC", "handset": HANDSET, "address": ADDRESS, **changes}
     return decide_call(
@@ -80,21 +99,7 @@ def test_the_longest_call_and_the_end_of_phone_hours_limit_it_too(phone: Estate)
 
 @time_machine.travel(THURSDAY_10, tick=False)
 def test_a_legal_call_is_never_recorded_and_a_free_number_needs_no_credit(phone: Estate) -> None:
-    solicitor = do_add_official(
-        phone.prisoner_a,
-        given_name="Sol",
-        family_name="Icitor",
-        relationship="SOLICITOR",
-        actor=SETUP,
-    )
-    do_add_phone_number(
-        phone.prisoner_a,
-        "020 7946 0102",
-        name="Sol",
-        kind="legal",
-        contact_link=solicitor,
-        actor=SETUP,
-    )
+    solicitors_number(phone)
     legal = decide_call("A1234BC", "020 7946 0102", handset=HANDSET, address=ADDRESS)
     assert legal.allowed and legal.record is False
     do_add_phone_number(
@@ -162,21 +167,7 @@ def test_it_refuses_a_retired_handset_a_waiting_or_barred_number_and_outside_hou
 
 @time_machine.travel(THURSDAY_10, tick=False)
 def test_a_phone_sanction_stops_social_calls_but_never_a_legal_adviser(phone: Estate) -> None:
-    solicitor = do_add_official(
-        phone.prisoner_a,
-        given_name="Sol",
-        family_name="Icitor",
-        relationship="SOLICITOR",
-        actor=SETUP,
-    )
-    do_add_phone_number(
-        phone.prisoner_a,
-        "020 7946 0102",
-        name="Sol",
-        kind="legal",
-        contact_link=solicitor,
-        actor=SETUP,
-    )
+    solicitors_number(phone)
     do_add_phone_number(
         phone.prisoner_a, "020 7946 0104", name="Duty line", kind="legal", actor=SETUP
     )
