@@ -101,6 +101,14 @@ def do_decide_phone_number(
             )
         if approve:
             _check_bar(locked.number)
+            if locked.kind == NumberKind.LEGAL and contact_link is None:
+                # Legal calls are never recorded or listened to: a prisoner's word that a
+                # number is their lawyer's is not enough.
+                raise PhoneError(
+                    "a legal number is approved only as a verified legal adviser's: "
+                    "choose their contact (add them as an official first)",
+                    field="contact_link",
+                )
             _check_link(locked.prisoner, locked.kind, contact_link)
             _check_cap(locked.prisoner, locked.kind, adding=False)
             locked.contact_link = contact_link

@@ -288,3 +288,33 @@ def test_wrong_phone_pins_slow_down_further_tries_until_staff_set_one(
         do_change_phone_pin(estate.prisoner_a, "8642", "3579", actor=PRISONER)
     account = PhoneAccount.objects.get(prisoner=estate.prisoner_a)
     assert (account.failures, account.blocked_until) == (0, None)
+
+
+def test_a_legal_number_a_prisoner_asks_for_needs_a_verified_legal_adviser(
+    estate: Estate,
+) -> None:
+    """Legal calls are never recorded: a friend's number called "my solicitor" must not
+    slip through as one."""
+    asked = do_request_phone_number(
+        estate.prisoner_a, MUM, name="My solicitor", kind="legal", actor=PRISONER
+    )
+    with pytest.raises(PhoneError, match="contact_link: a legal number is approved only as"):
+        do_decide_phone_number(asked, approve=True, actor=SETUP)
+    probation = do_add_official(
+        estate.prisoner_a,
+        given_name="Pat",
+        family_name="Officer",
+        relationship="PROBATION",
+        actor=SETUP,
+    )
+    with pytest.raises(PhoneError, match="a legal number belongs to a legal adviser"):
+        do_decide_phone_number(asked, approve=True, contact_link=probation, actor=SETUP)
+    solicitor = do_add_official(
+        estate.prisoner_a,
+        given_name="Sol",
+        family_name="Icitor",
+        relationship="SOLICITOR",
+        actor=SETUP,
+    )
+    approved = do_decide_phone_number(asked, approve=True, contact_link=solicitor, actor=SETUP)
+    assert (approved.status, approved.contact_link) == ("approved", solicitor)
