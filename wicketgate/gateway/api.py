@@ -27,7 +27,7 @@ from wicketgate.gateway.actions import (
     do_close_device_session,
     do_open_device_session,
 )
-from wicketgate.gateway.models import CloseReason, Device, DeviceSession
+from wicketgate.gateway.models import CloseReason, Device, DeviceKind, DeviceSession
 from wicketgate.web.signin import client_ip, record_failed_pin
 
 router = Router(tags=["devices"])
@@ -86,6 +86,11 @@ class Throttled(Schema):
 )
 def sign_in_on_device(request: HttpRequest, body: SignIn) -> Status[Any]:
     device = calling_device(request)
+    if device.kind == DeviceKind.PHONE:
+        # A handset never browses: refused before any PIN is checked, so it is no oracle.
+        return Status(
+            409, {"detail": f"device {device.device_id} is a phone handset: it does not browse"}
+        )
     number = body.prison_number.upper()
     # Not authenticate(): wrong PINs are counted here per account and per device (and
     # slowed down), not by django-axes.

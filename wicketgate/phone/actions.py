@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import unicodedata
 
 from django.conf import settings
 from django.db import transaction
@@ -43,6 +44,8 @@ from wicketgate.policy.hours import HoursError, parse_hours
 MAX_CALL_MINUTES = 120
 MAX_PENCE_A_MINUTE = 500
 NAME_MAX = 100
+# What a prisoner reads of a number barred for everyone (the staff's reason is not theirs).
+BARRED = "Barred for everyone at the request of the number's owner"
 REASON_MAX = 300
 PIN_DIGITS = (4, 8)  # the shortest and longest phone PIN
 GENERATED_PIN_DIGITS = 6
@@ -88,7 +91,7 @@ def do_decide_phone_number(
     contact_link: ContactLink | None = None,
 ) -> PhoneNumber:
     """Approve or refuse a number the prisoner asked for (a refusal says why)."""
-    words = reason.strip()
+    words = _plain(reason, field="reason")
     if not approve and not words:
         raise PhoneError("say why the number is refused", field="reason")
     if len(words) > REASON_MAX:
@@ -100,16 +103,8 @@ def do_decide_phone_number(
                 f"{locked.number} is {locked.get_status_display().lower()}, not waiting for staff"
             )
         if approve:
-            _check_bar(locked.number)
-            if locked.kind == NumberKind.LEGAL and contact_link is None:
-                # Legal calls are never recorded or listened to: a prisoner's word that a
-                # number is their lawyer's is not enough.
-                raise PhoneError(
-                    "a legal number is approved only as a verified legal adviser's: "
-                    "choose their contact (add them as an official first)",
-                    field="contact_link",
-                )
-            _check_link(locked.prisoner, locked.kind, contact_link)
+            _check_bar(locked.number, staff=True)
+            _check_link(locked.prisoner, locked.kind, contact_link, approving=True)
             _check_cap(locked.prisoner, locked.kind, adding=False)
             locked.contact_link = contact_link
         locked.status = NumberStatus.APPROVED if approve else NumberStatus.REFUSED
@@ -123,7 +118,7 @@ def do_decide_phone_number(
 
 def do_remove_phone_number(entry: PhoneNumber, *, reason: str, actor: Actor) -> PhoneNumber:
     """Take a number off the list; it can be asked for again."""
-    words = reason.strip()
+    words = _plain(reason, field="reason")
     if not words:
         raise PhoneError("say why the number is removed", field="reason")
     with transaction.atomic():
@@ -143,7 +138,7 @@ def do_bar_number(number: str, *, reason: str, actor: Actor) -> BarredNumber:
     """Bar a number for every prisoner (its owner asked not to be called): it comes off
     every list it is on, and cannot be added again until the bar is lifted."""
     found = _read(number)
-    words = reason.strip()
+    words = _plain(reason, field="reason")
     if not words:
         raise PhoneError("say why the number is barred", field="reason")
     with transaction.atomic():
@@ -167,14 +162,14 @@ def do_bar_number(number: str, *, reason: str, actor: Actor) -> BarredNumber:
             entry.status = NumberStatus.REMOVED
             entry.decided_by = actor.label
             entry.decided_at = bar.barred_at
-            entry.decision_reason = f"Barred for everyone: {bar.reason}"[:REASON_MAX]
+            entry.decision_reason = BARRED
             entry.save()
             _record(entry, "remove", actor, reason=entry.decision_reason, barred=True)
     return bar
 
 
 def do_lift_number_bar(bar: BarredNumber, *, reason: str, actor: Actor) -> None:
-    words = reason.strip()
+    words = _plain(reason, field="reason")
     if not words:
         raise PhoneError("say why the bar is lifted", field="reason")
     with transaction.atomic():
@@ -249,7 +244,8 @@ def do_change_phone_pin(prisoner: Prisoner, current: str, new: str, *, actor: Ac
     if chosen == current.strip():
         raise PhoneError("choose a PIN you do not have now", field="new")
     with transaction.atomic():
-        PhoneAccount.objects.filter(pk=account.pk).update(
+        # Only if no one (staff giving a new PIN) changed it since it was checked.
+        changed = PhoneAccount.objects.filter(pk=account.pk, ha1=account.ha1).update(
             ha1=digest_ha1(prisoner.prison_number, account.realm, chosen),
             pin_set_at=now,
             pin_set_by=actor.label,
@@ -257,6 +253,8 @@ def do_change_phone_pin(prisoner: Prisoner, current: str, new: str, *, actor: Ac
             window_started_at=None,
             blocked_until=None,
         )
+        if not changed:
+            raise PhoneError("your phone PIN was changed just now: try again", field="current")
         record_event(
             "phone.pin.change",
             actor=actor,
@@ -320,7 +318,7 @@ def do_add_phone_credit(
 ) -> CreditEntry:
     """Move money from the prisoner's funds to their phone credit, up to their level's
     limit (``WICKETGATE_PHONE_CREDIT_LIMIT_PENCE``)."""
-    words = reason.strip()
+    words = _plain(reason, field="reason")
     if pence <= 0:
         raise PhoneError("add 1 penny or more", field="pence", subject=str(pence))
     if not words:
@@ -445,7 +443,7 @@ def _new_number(
     approve: bool,
 ) -> PhoneNumber:
     found = _read(number)
-    words = name.strip()
+    words = _plain(name, field="name")
     if not words:
         raise PhoneError("say whose number it is", field="name")
     if len(words) > NAME_MAX:
@@ -454,12 +452,12 @@ def _new_number(
         raise PhoneError(
             f"expected one of {', '.join(NumberKind.values)}", field="kind", subject=repr(kind)
         )
-    _check_link(prisoner, kind, link)
+    _check_link(prisoner, kind, link, approving=approve)
     now = timezone.now()
     with transaction.atomic():
         # One prisoner's list changes one at a time, so the cap cannot be passed by two at once.
         Prisoner.objects.select_for_update().filter(pk=prisoner.pk).first()
-        _check_bar(found.e164)
+        _check_bar(found.e164, staff=approve)
         if PhoneNumber.objects.filter(
             prisoner=prisoner, number=found.e164, status__in=LIVE
         ).exists():
@@ -484,6 +482,15 @@ def _new_number(
     return entry
 
 
+def _plain(text: str, *, field: str) -> str:
+    """Text as people type it on one line: a control character (a new line, a tab) would
+    forge lines in listings and exports, so it is refused."""
+    words = text.strip()
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in words):
+        raise PhoneError("use letters, digits and punctuation on one line", field=field)
+    return words
+
+
 def _read(number: str) -> Number:
     try:
         return read_number(number)
@@ -491,15 +498,32 @@ def _read(number: str) -> Number:
         raise PhoneError(str(exc), field="number") from exc
 
 
-def _check_bar(e164: str) -> None:
+def _check_bar(e164: str, *, staff: bool) -> None:
+    """A barred number is never added. Staff are told why; a prisoner asking is told only
+    that it cannot be added (that a number is barred, and why, is its owner's business)."""
     if BarredNumber.objects.filter(number=e164).exists():
         raise PhoneError(
-            f"{e164} is barred for everyone: its owner asked not to be called", field="number"
+            f"{e164} is barred for everyone: its owner asked not to be called"
+            if staff
+            else f"{e164} cannot be added: ask staff if you think it should be",
+            field="number",
         )
 
 
-def _check_link(prisoner: Prisoner, kind: str, link: ContactLink | None) -> None:
+def _check_link(
+    prisoner: Prisoner, kind: str, link: ContactLink | None, *, approving: bool
+) -> None:
+    """The contact a number belongs to: one of the prisoner's approved contacts, and a
+    legal number exactly when the contact is a legal adviser. A number is approved as
+    legal only with its legal adviser (legal calls are never recorded or listened to, so
+    a prisoner's word that a number is their lawyer's is not enough)."""
     if link is None:
+        if approving and kind == NumberKind.LEGAL:
+            raise PhoneError(
+                "a legal number is approved only as a verified legal adviser's: "
+                "choose their contact (add them as an official first)",
+                field="contact_link",
+            )
         return
     if link.prisoner_id != prisoner.pk or link.status != LinkStatus.APPROVED:
         raise PhoneError(
@@ -507,6 +531,10 @@ def _check_link(prisoner: Prisoner, kind: str, link: ContactLink | None) -> None
         )
     if kind == NumberKind.LEGAL and link.relationship not in LEGAL:
         raise PhoneError("a legal number belongs to a legal adviser", field="contact_link")
+    if kind != NumberKind.LEGAL and link.relationship in LEGAL:
+        raise PhoneError(
+            "a legal adviser's number is a legal number: choose legal", field="contact_link"
+        )
 
 
 def _check_cap(prisoner: Prisoner, kind: str, *, adding: bool) -> None:

@@ -30,16 +30,40 @@ def number() -> None:
 @click.option("--number", "number_", required=True, help="The number, e.g. +442079460123.")
 @click.option("--name", required=True, help="Whose number it is.")
 @click.option("--kind", type=click.Choice(["social", "official", "legal"]), required=True)
+@click.option(
+    "--contact",
+    "reference",
+    default=None,
+    metavar="CON-N",
+    help="The approved contact it belongs to (a legal number: their legal adviser, required).",
+)
 @BY_STAFF
-def number_add(prison_number: str, number_: str, name: str, kind: str, by: str | None) -> None:
+def number_add(
+    prison_number: str, number_: str, name: str, kind: str, reference: str | None, by: str | None
+) -> None:
     """Put a number on a prisoner's list, approved (the pages have the ask → approve way)."""
     _setup_django()
+    from wicketgate.contacts.models import ContactLink
     from wicketgate.phone.actions import do_add_phone_number
 
     found = _prisoner(prison_number)
+    link = None
+    if reference is not None:
+        key = reference.strip().upper().removeprefix("CON-")
+        link = (
+            ContactLink.objects.filter(pk=int(key), prisoner=found).first()
+            if key.isdigit()
+            else None
+        )
+        if link is None:
+            raise Refused(
+                f"--contact {reference}: no contact of {found.prison_number} with that reference"
+            )
     actor = staff_actor(by)
     with refusals():
-        entry = do_add_phone_number(found, number_, name=name, kind=kind, actor=actor)
+        entry = do_add_phone_number(
+            found, number_, name=name, kind=kind, contact_link=link, actor=actor
+        )
     click.echo(
         f"{entry.number} ({entry.get_kind_display().lower()}, {entry.name}) approved for {found.prison_number}"
     )

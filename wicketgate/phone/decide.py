@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from wicketgate.conduct.codes import Service
 from wicketgate.conduct.models import Sanction
+from wicketgate.contacts.codes import LEGAL
 from wicketgate.gateway.models import Device, DeviceKind
 from wicketgate.people.models import Prisoner
 from wicketgate.phone.actions import balance_pence
@@ -38,6 +39,11 @@ NOT_FOUND = 404  # SIP: no such number on the list
 PAYMENT_REQUIRED = 402  # SIP: no credit
 TEMPORARILY_UNAVAILABLE = 480  # SIP: outside phone hours
 MINUTE = 60
+# A call allowed for less than this is not worth connecting (and a limit of nothing would
+# read, to Kamailio's dialog module, as no limit at all).
+MIN_CALL_SECONDS = 60
+# The prisoner's alerts that protect particular people (compiler: VICTIM, CHILD).
+PROTECTIVE_ALERTS = frozenset({"VICTIM", "CHILD"})
 
 
 @dataclass(frozen=True)
@@ -122,15 +128,19 @@ def decide_call(
             "phone calls are not allowed at this time",
             status=TEMPORARILY_UNAVAILABLE,
         )
-    legal = entry.kind == NumberKind.LEGAL
-    refused = _contact_refusal(prisoner, entry, legal=legal, at=now, engine=engine)
-    if refused is not None:
-        return refused
+    outcome = _contact_outcome(prisoner, entry, at=now, engine=engine)
+    if isinstance(outcome, CallDecision):
+        return outcome
+    privileged = outcome
     price = chosen.pence_a_minute(number.destination)
-    seconds = [
-        chosen.max_call_minutes * MINUTE,
-        int((_closing(hours, now, zone) - now).total_seconds()),
-    ]
+    closing = int((_closing(hours, now, zone) - now).total_seconds())
+    if closing < MIN_CALL_SECONDS:
+        return _refuse(
+            "hours:closing",
+            "phone hours end in less than a minute",
+            status=TEMPORARILY_UNAVAILABLE,
+        )
+    seconds = [chosen.max_call_minutes * MINUTE, closing]
     if price:
         affordable = balance_pence(prisoner) // price
         if affordable < 1:
@@ -142,8 +152,8 @@ def decide_call(
         allowed=True,
         rule="ok",
         reason="allowed",
-        limit_seconds=max(min(seconds), 0),
-        record=not legal,
+        limit_seconds=min(seconds),
+        record=not privileged,
         number=number.e164,
         entry=entry.pk,
         pence_a_minute=price,
@@ -151,9 +161,18 @@ def decide_call(
     )
 
 
-def _contact_refusal(
-    prisoner: Prisoner, entry: PhoneNumber, *, legal: bool, at: dt.datetime, engine: Engine | None
-) -> CallDecision | None:
+def _contact_outcome(
+    prisoner: Prisoner, entry: PhoneNumber, *, at: dt.datetime, engine: Engine | None
+) -> CallDecision | bool:
+    """A refusal, or whether the call is privileged (a legal adviser's: never recorded).
+
+    A number that belongs to a contact is for the contact policy (bans, victims, child
+    safeguarding, phone sanctions; a legal adviser is never stopped by a sanction, and is
+    privileged). A number that belongs to no contact is nobody the policy knows: phone
+    sanctions stop it, it is never privileged whatever its label, and while the prisoner
+    has a victim no-contact or child-contact alert it is not called at all, since no one
+    can say the person on the other end is not the one to be protected.
+    """
     link = entry.contact_link
     if link is not None:
         asked = engine or shared_engine()
@@ -168,9 +187,8 @@ def _contact_refusal(
                 "contact:" + ",".join(decision.rules),
                 "; ".join(decision.reasons) or "the contact policy does not allow this call",
             )
-        return None
-    if legal:
-        return None  # a legal adviser is never stopped by a sanction
+        legal_adviser = entry.kind == NumberKind.LEGAL and link.relationship in LEGAL
+        return legal_adviser or bool(decision.obligations.get("privileged"))
     sanction = (
         Sanction.objects.filter(prisoner=prisoner, service=Service.PHONE).in_force(at).first()
     )
@@ -180,7 +198,18 @@ def _contact_refusal(
             "phone calls are stopped by a sanction",
             details={"sanction": sanction.pk},
         )
-    return None
+    guarded = {
+        alert.code.code
+        for alert in prisoner.active_alerts(timezone.localdate(at))
+        if alert.code.code in PROTECTIVE_ALERTS
+    }
+    if guarded:
+        return _refuse(
+            "contact:unverified",
+            "with a victim or child-contact alert, only approved contacts' numbers are called",
+            details={"alerts": sorted(guarded)},
+        )
+    return False
 
 
 def _closing(hours: tuple[Window, ...], now: dt.datetime, zone: ZoneInfo) -> dt.datetime:

@@ -106,26 +106,31 @@ class DecideNumberForm(PhoneForm):
 
 
 class RemoveNumberForm(PhoneForm):
-    reason = _reason(_("Why is it removed?"))
+    reason = _reason(_("Why is it removed? (The prisoner reads this.)"))
 
 
 class CreditForm(PhoneForm):
     ACTION_FIELDS = {**PhoneForm.ACTION_FIELDS, "pence": "amount"}
 
-    amount = forms.DecimalField(
+    # Pounds and pence as people write them ("5", "5.50"), nothing else: no exponents
+    # ("1e3"), underscores or signs, which a decimal field would also read.
+    amount = forms.RegexField(
         label=_("Amount in pounds"),
-        min_value=Decimal("0.01"),
-        max_digits=6,
-        decimal_places=2,
+        regex=r"^\d{1,4}(\.\d{1,2})?$",
+        max_length=7,
         error_messages={
             "required": _("Enter the amount"),
-            "invalid": _("Enter the amount in pounds, for example 5.00"),
-            "min_value": _("Enter an amount of 1p or more"),
-            "max_decimal_places": _("Enter the amount in pounds and pence, for example 5.50"),
+            "invalid": _("Enter the amount in pounds and pence, for example 5.50"),
         },
         widget=forms.TextInput(attrs={"class": "govuk-input--width-5", "inputmode": "decimal"}),
     )
     reason = _reason(_("Where does the money come from?"))
+
+    def clean_amount(self) -> Decimal:
+        amount = Decimal(self.cleaned_data["amount"])
+        if amount <= 0:
+            raise forms.ValidationError(_("Enter an amount of 1p or more"))
+        return amount
 
     def pence(self) -> int:
         return int(self.cleaned_data["amount"] * 100)

@@ -35,9 +35,10 @@ class PhoneNumber(models.Model):
     kind = models.CharField(max_length=10, choices=NumberKind.choices)
     status = models.CharField(max_length=10, choices=NumberStatus.choices)
     # The approved contact it belongs to, where there is one (staff link it when approving).
+    # PROTECT: a legal number without its legal adviser would lose its privilege unseen.
     contact_link = models.ForeignKey(
         "contacts.ContactLink",
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="phone_numbers",

@@ -17,6 +17,15 @@ from wicketgate.phone.codes import Destination
 HOME_REGION = "GB"
 HOME_CODE = 44
 CHARGED_AT_A_PREMIUM = {PhoneNumberType.PREMIUM_RATE, PhoneNumberType.SHARED_COST}
+# The kinds of number a call may go to: a person's or an organisation's own line. (UAN:
+# the UK's 03 numbers, charged as landlines.)
+CALLABLE = {
+    PhoneNumberType.FIXED_LINE,
+    PhoneNumberType.MOBILE,
+    PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    PhoneNumberType.TOLL_FREE,
+    PhoneNumberType.UAN,
+}
 
 
 class NumberProblem(ValueError):
@@ -62,11 +71,19 @@ def read_number(text: str) -> Number:
     kind = phonenumbers.number_type(parsed)
     if kind in CHARGED_AT_A_PREMIUM:
         raise NumberProblem(f"{e164} is charged at a premium rate and cannot be called")
-    if kind == PhoneNumberType.TOLL_FREE:
-        return Number(e164, Destination.FREE)
+    if kind not in CALLABLE:
+        # A personal number (070) follows its owner to any other number, a barred one
+        # included; pagers, voicemail and internet numbers are not a person's line either.
+        raise NumberProblem(
+            f"{e164} is not a landline or a mobile (it forwards, or is a pager, voicemail or "
+            "internet number) and cannot be called"
+        )
     # +44 is the UK's, and the Channel Islands' and the Isle of Man's: charged as the UK's.
+    # A freephone number abroad is not free from here: it is charged as a call abroad.
     if parsed.country_code != HOME_CODE:
         return Number(e164, Destination.INTERNATIONAL)
+    if kind == PhoneNumberType.TOLL_FREE:
+        return Number(e164, Destination.FREE)
     if kind == PhoneNumberType.MOBILE:
         return Number(e164, Destination.UK_MOBILE)
     return Number(e164, Destination.UK_LANDLINE)

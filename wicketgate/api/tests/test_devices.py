@@ -149,3 +149,23 @@ def test_signing_out_closes_the_devices_session(estate: Estate, device_key: str)
         client.delete(URL + "/current", headers={"X-Wicketgate-Device": device_key}).status_code
         == 404
     )
+
+
+def test_a_phone_handset_is_refused_before_any_pin_is_checked(estate: Estate) -> None:
+    """Security review: a handset's key must not make it a PIN oracle (409 for a right PIN,
+    401 for a wrong one); it never browses."""
+    _device, key = do_register_device(
+        device_id="NGT-PH-1",
+        establishment=estate.a,
+        location=estate.a_wing,
+        kind="phone",
+        address="127.0.0.1",
+        actor=SETUP,
+    )
+    before = AuditEvent.objects.count()
+    right = sign_in(Client(), f"NGT-PH-1:{key}")
+    wrong = sign_in(Client(), f"NGT-PH-1:{key}", pin="9753")
+    assert (right.status_code, wrong.status_code) == (409, 409)
+    assert right.json() == wrong.json()
+    assert not PinThrottle.objects.exists() and not DeviceSession.objects.exists()
+    assert AuditEvent.objects.count() == before

@@ -169,9 +169,17 @@ def test_a_barred_number_comes_off_every_list_and_cannot_come_back(estate: Estat
     for entry in (on_a, on_b):
         entry.refresh_from_db()
         assert entry.status == NumberStatus.REMOVED
-        assert entry.decision_reason == "Barred for everyone: Owner asked"
+        # Prisoners read that it is barred, not the staff's reason.
+        assert entry.decision_reason == "Barred for everyone at the request of the number's owner"
     with pytest.raises(PhoneError, match="barred for everyone"):
         do_add_phone_number(estate.prisoner_a, MUM, name="Mum", kind="social", actor=SETUP)
+    # A prisoner asking is not told that it is barred, nor why.
+    with pytest.raises(PhoneError) as asked:
+        do_request_phone_number(estate.prisoner_a, MUM, name="Mum", kind="social", actor=PRISONER)
+    assert (
+        str(asked.value)
+        == "number: +442079460000 cannot be added: ask staff if you think it should be"
+    )
     with pytest.raises(PhoneError, match="barred already"):
         do_bar_number(MUM, reason="Again", actor=SETUP)
     assert len(events("phone.number.remove")) == 2
@@ -318,3 +326,31 @@ def test_a_legal_number_a_prisoner_asks_for_needs_a_verified_legal_adviser(
     )
     approved = do_decide_phone_number(asked, approve=True, contact_link=solicitor, actor=SETUP)
     assert (approved.status, approved.contact_link) == ("approved", solicitor)
+
+
+def test_a_legal_advisers_number_is_a_legal_number_and_names_are_one_line(estate: Estate) -> None:
+    """Security review: a solicitor's number approved as "official" would be recorded; a
+    name with a new line could forge a line of `phone number list`."""
+    solicitor = do_add_official(
+        estate.prisoner_a,
+        given_name="Sol",
+        family_name="Icitor",
+        relationship="SOLICITOR",
+        actor=SETUP,
+    )
+    with pytest.raises(
+        PhoneError, match="contact_link: a legal adviser's number is a legal number"
+    ):
+        do_add_phone_number(
+            estate.prisoner_a, MUM, name="Sol", kind="official", contact_link=solicitor, actor=SETUP
+        )
+    with pytest.raises(PhoneError, match="contact_link: a legal number is approved only as"):
+        do_add_phone_number(estate.prisoner_a, MUM, name="My brief", kind="legal", actor=SETUP)
+    for name in ("Mum\n+447911123456\tlegal\tapproved", "Mum\u2028Dad", "Mum\x00"):
+        with pytest.raises(
+            PhoneError, match="name: use letters, digits and punctuation on one line"
+        ):
+            do_request_phone_number(
+                estate.prisoner_a, MUM, name=name, kind="social", actor=PRISONER
+            )
+    assert not PhoneNumber.objects.exists()

@@ -173,3 +173,24 @@ def test_decide_answers_as_kamailio_will_be_answered(estate: Estate) -> None:
     assert (code, out) == (0, "ALLOW  +442079460101 for up to 600 s, recorded\n")
     code, out, _ = run(*ask, "--json")
     assert code == 0 and json.loads(out)["limit_seconds"] == 600
+
+
+def test_number_add_takes_the_contact_a_legal_number_belongs_to(estate: Estate) -> None:
+    from wicketgate.contacts.actions import do_add_official
+    from wicketgate.testing.personas import SETUP
+
+    add = ["phone", "number", "add", "--prisoner", "A1234BC", "--number", "020 7946 0102", "--name", "Sol", "--kind", "legal"]  # fmt: skip
+    code, _out, err = run(*add)
+    assert code == 1 and "a legal number is approved only as a verified legal adviser's" in err
+    code, _out, err = run(*add, "--contact", "CON-999")
+    assert code == 1 and "--contact CON-999: no contact of A1234BC" in err
+    solicitor = do_add_official(
+        estate.prisoner_a,
+        given_name="Sol",
+        family_name="Icitor",
+        relationship="SOLICITOR",
+        actor=SETUP,
+    )
+    code, out, _ = run(*add, "--contact", solicitor.reference)
+    assert code == 0 and "(legal, Sol) approved" in out
+    assert PhoneNumber.objects.get().contact_link == solicitor

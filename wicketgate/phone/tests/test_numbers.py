@@ -19,6 +19,9 @@ from wicketgate.phone.numbers import NumberProblem, read_number
         ("0808 808 4994", "+448088084994", Destination.FREE),
         ("116 123", "+44116123", Destination.FREE),  # Samaritans
         ("+33 1 42 68 53 00", "+33142685300", Destination.INTERNATIONAL),
+        ("0300 123 4567", "+443001234567", Destination.UK_LANDLINE),
+        # A freephone number abroad is not free from here (security review).
+        ("+1 800 555 0100", "+18005550100", Destination.INTERNATIONAL),
     ],
 )
 def test_it_reads_what_people_type(typed: str, e164: str, destination: str) -> None:
@@ -37,6 +40,10 @@ def test_it_reads_what_people_type(typed: str, e164: str, destination: str) -> N
         ("09063 000000", "premium rate"),
         ("0845 790 9090", "premium rate"),
         ("07700 900123", "not a number in use"),  # Ofcom's range for drama: never in use
+        # A personal number follows its owner to any number, a barred one included; an
+        # internet number is nobody's line (security review).
+        ("070 1234 5678", "it forwards"),
+        ("056 1234 5678", "internet number"),
     ],
 )
 def test_it_refuses_what_cannot_be_called(typed: str, problem: str) -> None:

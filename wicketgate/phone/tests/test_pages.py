@@ -123,7 +123,7 @@ def test_staff_add_credit_in_pounds_and_see_the_statement(estate: Estate, visits
     over = page(visits.post(f"{PHONE}credit", {"amount": "30.00", "reason": "Wages"}))
     assert "they have £5.50, so at most £29.50 can be added" in over
     assert 'href="#id_amount"' in over
-    for typed in ("0", "five", "1.234"):
+    for typed in ("0", "five", "1.234", "1e3", "1_0.00", "-1", "NaN", " 5 5"):
         assert "govuk-error-summary" in page(
             visits.post(f"{PHONE}credit", {"amount": typed, "reason": "x"})
         )
