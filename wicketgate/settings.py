@@ -224,6 +224,13 @@ WICKETGATE_PHONE_REALM = envstr("WICKETGATE_PHONE_REALM") or "wicketgate"
 WICKETGATE_PHONE_SOCIAL_NUMBERS = envlevels(
     "WICKETGATE_PHONE_SOCIAL_NUMBERS", {"BAS": 10, "STD": 15, "ENH": 20, "EN2": 20, "EN3": 20}
 )
+# Kamailio: where it listens for handsets, the trunk outside calls leave through (the
+# dialled number in E.164 as the Request-URI user), its folder, and the web app as it
+# reaches it to ask whether a call may be made.
+WICKETGATE_PHONE_SIP_LISTEN = envstr("WICKETGATE_PHONE_SIP_LISTEN") or "127.0.0.1:5060"
+WICKETGATE_PHONE_TRUNK = envstr("WICKETGATE_PHONE_TRUNK") or "sip:127.0.0.1:5080"
+WICKETGATE_PHONE_DIR = Path(envstr("WICKETGATE_PHONE_DIR") or DATA_DIR / "phone")
+WICKETGATE_PHONE_ASK_URL = envstr("WICKETGATE_PHONE_ASK_URL") or "http://127.0.0.1:8000"
 # The most phone credit a prisoner may hold, in pence, per incentive level.
 WICKETGATE_PHONE_CREDIT_LIMIT_PENCE = envlevels(
     "WICKETGATE_PHONE_CREDIT_LIMIT_PENCE",

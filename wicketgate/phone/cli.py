@@ -221,6 +221,20 @@ def decide(prison_number: str, number_: str, handset: str, address: str, as_json
     sys.exit(0 if decision.allowed else 1)
 
 
+@phone.command(name="sip-config")
+def sip_config() -> None:
+    """Write Kamailio's configuration (deploy/kamailio) and print how to start it."""
+    _setup_django()
+    import shlex
+
+    from wicketgate.phone.kamailio import command, configured, render_config
+
+    setup = configured()
+    written = render_config(setup)
+    click.echo(f"wrote {written}")
+    click.echo(shlex.join(command(setup)))
+
+
 def _prisoner(prison_number: str) -> Any:
     from wicketgate.people.models import Prisoner
 

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from wicketgate.phone import questions
 from wicketgate.phone.views import portal, staff
 
 app_name = "phone"
@@ -16,6 +17,10 @@ urlpatterns = [
     path(f"{PRISONER}pin", staff.new_pin, name="prisoner-pin"),
     path("staff/phone/numbers/", staff.waiting_numbers, name="phone-numbers"),
     path("staff/establishments/<str:code>/phone-settings", staff.phone_settings, name="settings"),
+    path(
+        "phone/kamailio/<str:key>/credentials", questions.credentials, name="kamailio-credentials"
+    ),
+    path("phone/kamailio/<str:key>/decide", questions.decide, name="kamailio-decide"),
     path("portal/phone/", portal.my_phone, name="portal-phone"),
     path("portal/phone/numbers/new", portal.ask_for_number, name="portal-number-new"),
     path("portal/phone/pin", portal.change_pin, name="portal-pin"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -194,3 +195,21 @@ def test_number_add_takes_the_contact_a_legal_number_belongs_to(estate: Estate) 
     code, out, _ = run(*add, "--contact", solicitor.reference)
     assert code == 0 and "(legal, Sol) approved" in out
     assert PhoneNumber.objects.get().contact_link == solicitor
+
+
+def test_sip_config_writes_kamailios_configuration_with_its_key(
+    estate: Estate, settings: Any, tmp_path: Any
+) -> None:
+    settings.WICKETGATE_PHONE_DIR = tmp_path / "phone"
+    settings.WICKETGATE_PHONE_TRUNK = "sip:127.0.0.1:5080"
+    code, out, _ = run("phone", "sip-config")
+    assert code == 0
+    written = tmp_path / "phone" / "kamailio" / "kamailio.cfg"
+    assert f"wrote {written}" in out and "/usr/sbin/kamailio -DD -E -f" in out
+    text = written.read_text()
+    assert (written.stat().st_mode & 0o777) == 0o600  # it holds the key
+    from wicketgate.phone.kamailio import ask_key
+
+    assert f"wg=>http://127.0.0.1:8000/phone/kamailio/{ask_key()}" in text
+    assert "listen=udp:127.0.0.1:5060" in text and "@127.0.0.1:5080" in text
+    assert "{{" not in text and "{%" not in text

@@ -1,0 +1,71 @@
+"""What Kamailio asks Wicketgate for each call, over HTTP on the key only it knows.
+
+``credentials``: the HA1 to check a handset's digest against, given only for a prisoner
+held where a live phone at that address is, whose phone PIN is set and not waiting out
+wrong tries (else 404: Kamailio answers 403). ``decide``: ``decide_call``'s answer, as
+JSON. A wrong key is a 404, as if the address did not exist.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hmac
+
+from django.http import Http404, HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from wicketgate.gateway.models import Device, DeviceKind
+from wicketgate.phone.decide import decide_call
+from wicketgate.phone.kamailio import ask_key
+from wicketgate.phone.models import PhoneAccount
+
+__all__ = ["credentials", "decide", "decide_call"]  # decide_call: what ``decide`` asks
+
+
+def _checked(key: str) -> None:
+    if not hmac.compare_digest(key.encode(), ask_key().encode()):
+        raise Http404
+
+
+def _handset(address: str) -> Device | None:
+    return (
+        Device.objects.filter(kind=DeviceKind.PHONE, address=address, retired_at__isnull=True)
+        .order_by("pk")
+        .first()
+    )
+
+
+@require_GET
+@never_cache
+def credentials(request: HttpRequest, key: str) -> JsonResponse:
+    _checked(key)
+    user = request.GET.get("user", "").strip().upper()
+    handset = _handset(request.GET.get("address", ""))
+    account = (
+        PhoneAccount.objects.select_related("prisoner").filter(prisoner__prison_number=user).first()
+    )
+    if (
+        handset is None
+        or account is None
+        or account.prisoner.establishment_id != handset.establishment_id
+        or (account.blocked_until is not None and account.blocked_until > timezone.now())
+    ):
+        raise Http404
+    return JsonResponse({"ha1": account.ha1, "realm": account.realm})
+
+
+@require_GET
+@never_cache
+def decide(request: HttpRequest, key: str) -> JsonResponse:
+    _checked(key)
+    address = request.GET.get("address", "")
+    handset = _handset(address)
+    decision = decide_call(
+        request.GET.get("user", ""),
+        request.GET.get("number", ""),
+        handset=handset.device_id if handset is not None else "",
+        address=address,
+    )
+    return JsonResponse(dataclasses.asdict(decision))

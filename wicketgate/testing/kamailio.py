@@ -1,0 +1,206 @@
+"""The real Kamailio and SIPp for the phone tests: Kamailio rendered from
+``deploy/kamailio`` on free loopback ports, a SIPp trunk that answers, and SIPp handsets
+that call through it with digest credentials."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from wicketgate.phone.kamailio import KamailioSetup, command, render_config
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "phone" / "tests" / "sipp"
+SIPP = "/usr/bin/sipp"
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class RunningKamailio:
+    setup: KamailioSetup
+    process: subprocess.Popen[bytes]
+    folder: Path
+
+    @property
+    def port(self) -> int:
+        return self.setup.listen_port
+
+    def log(self) -> str:
+        return (self.folder / "kamailio.log").read_text(errors="replace")
+
+
+@contextmanager
+def running_kamailio(ask_url: str, *, realm: str, trunk_port: int) -> Iterator[RunningKamailio]:
+    folder = Path(tempfile.mkdtemp(prefix="wg-kamailio-test-"))
+    setup = KamailioSetup(
+        folder=folder / "kamailio",
+        listen_address="127.0.0.1",
+        listen_port=free_udp_port(),
+        trunk=f"127.0.0.1:{trunk_port}",
+        realm=realm,
+        ask_url=ask_url,
+        children=2,
+        nonce_secret=secrets.token_hex(16),
+    )
+    render_config(setup)
+    check = subprocess.run(
+        [*command(setup)[:1], "-c", "-f", str(setup.config_file)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if check.returncode != 0:
+        raise RuntimeError(f"kamailio -c refused the configuration: {check.stderr[-2000:]}")
+    log = (folder / "kamailio.log").open("wb")
+    process = subprocess.Popen(command(setup), stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_for_sip(setup.listen_port, process)
+        yield RunningKamailio(setup, process, folder)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _wait_for_sip(port: int, process: subprocess.Popen[bytes]) -> None:
+    """Until Kamailio answers an OPTIONS on its port."""
+    deadline = time.monotonic() + 20
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        probe.settimeout(0.3)
+        here = probe.getsockname()[1]  # replies go to the Via's address: ours
+        options = (
+            f"OPTIONS sip:ping@127.0.0.1:{port} SIP/2.0\r\n"
+            f"Via: SIP/2.0/UDP 127.0.0.1:{here};branch=z9hG4bK-wg-ping\r\n"
+            "From: <sip:ping@127.0.0.1>;tag=1\r\nTo: <sip:ping@127.0.0.1>\r\n"
+            "Call-ID: wg-ping\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 5\r\nContent-Length: 0\r\n\r\n"
+        ).encode()
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"kamailio exited with {process.returncode}")
+            probe.sendto(options, ("127.0.0.1", port))
+            try:
+                if b"SIP/2.0 200" in probe.recv(4096):
+                    return
+            except TimeoutError:
+                continue
+    raise RuntimeError("kamailio did not answer on its port in 20 s")
+
+
+@dataclass
+class Trunk:
+    """A SIPp UAS standing in for the carrier: answers, and logs the Request-URIs."""
+
+    port: int
+    process: subprocess.Popen[bytes]
+    folder: Path
+
+    def requests(self) -> str:
+        return "".join(
+            path.read_text(errors="replace") for path in self.folder.glob("*_messages.log")
+        )
+
+
+@contextmanager
+def sip_trunk() -> Iterator[Trunk]:
+    folder = Path(tempfile.mkdtemp(prefix="wg-trunk-test-"))
+    port = free_udp_port()
+    process = subprocess.Popen(
+        [
+            SIPP,
+            "-sf",
+            str(SCENARIOS / "uas_trunk.xml"),
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-nostdin",
+            "-trace_msg",
+            "-timeout",
+            "120",
+        ],  # fmt: skip
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(0.3)
+        yield Trunk(port, process, folder)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def call(kamailio: RunningKamailio, *, user: str, pin: str, number: str, expect: int) -> str:
+    """A handset on 127.0.0.1 calls ``number`` as ``user`` with ``pin``: SIPp's output,
+    once the call has the final answer ``expect`` (200: answered, then hung up by
+    Kamailio at its limit). Raises AssertionError with SIPp's and Kamailio's words if not."""
+    folder = Path(tempfile.mkdtemp(prefix="wg-handset-test-"))
+    try:
+        if expect == 200:
+            scenario = SCENARIOS / "uac_allowed.xml"
+        else:
+            scenario = folder / "refused.xml"
+            scenario.write_text(
+                (SCENARIOS / "uac_refused.tmpl.xml").read_text().replace("EXPECTED", str(expect))
+            )
+        (folder / "handset.csv").write_text(f"SEQUENTIAL\n{user}\n")
+        result = subprocess.run(
+            [
+                SIPP,
+                f"127.0.0.1:{kamailio.port}",
+                "-sf",
+                str(scenario),
+                "-inf",
+                str(folder / "handset.csv"),
+                "-au",
+                user,
+                "-ap",
+                pin,
+                "-s",
+                number,
+                "-i",
+                "127.0.0.1",
+                "-p",
+                str(free_udp_port()),
+                "-m",
+                "1",
+                "-nostdin",
+                "-timeout",
+                "60",
+                "-timeout_error",
+                "-trace_err",
+            ],  # fmt: skip
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=90,
+        )
+        errors = "".join(p.read_text(errors="replace") for p in folder.glob("*_errors.log"))
+        if result.returncode != 0:
+            raise AssertionError(
+                f"sipp exit {result.returncode}: {errors[-1500:]}\n"
+                f"--- kamailio:\n{kamailio.log()[-3000:]}"
+            )
+        return result.stdout
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
