@@ -236,7 +236,7 @@ def do_change_phone_pin(prisoner: Prisoner, current: str, new: str, *, actor: Ac
             account.ha1, digest_ha1(prisoner.prison_number, account.realm, current.strip())
         )
         if not right:
-            _count_wrong_pin(account, now, actor)
+            count_wrong_phone_pin(account, now, actor)
     if not right:  # counted (committed above), then refused
         raise PhoneError("that is not your phone PIN", field="current")
     chosen = new.strip()
@@ -264,7 +264,9 @@ def do_change_phone_pin(prisoner: Prisoner, current: str, new: str, *, actor: Ac
         )
 
 
-def _count_wrong_pin(account: PhoneAccount, now: dt.datetime, actor: Actor) -> None:
+def count_wrong_phone_pin(account: PhoneAccount, now: dt.datetime, actor: Actor) -> None:
+    """A wrong phone PIN (on the portal, or a handset's digest): counted, and past
+    ``WICKETGATE_PIN_FAILURE_LIMIT`` in a window further tries wait, doubling each time."""
     window = dt.timedelta(hours=settings.WICKETGATE_PIN_FAILURE_WINDOW_HOURS)
     if account.window_started_at is None or account.window_started_at <= now - window:
         account.failures = 0

@@ -11,17 +11,20 @@ from __future__ import annotations
 import dataclasses
 import hmac
 
-from django.http import Http404, HttpRequest, JsonResponse
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from wicketgate.audit.log import Actor
 from wicketgate.gateway.models import Device, DeviceKind
+from wicketgate.phone.actions import count_wrong_phone_pin
 from wicketgate.phone.decide import decide_call
 from wicketgate.phone.kamailio import ask_key
 from wicketgate.phone.models import PhoneAccount
 
-__all__ = ["credentials", "decide", "decide_call"]  # decide_call: what ``decide`` asks
+__all__ = ["credentials", "decide", "decide_call", "failed"]  # decide_call: what ``decide`` asks
 
 
 def _checked(key: str) -> None:
@@ -54,6 +57,28 @@ def credentials(request: HttpRequest, key: str) -> JsonResponse:
     ):
         raise Http404
     return JsonResponse({"ha1": account.ha1, "realm": account.realm})
+
+
+@require_GET
+@never_cache
+def failed(request: HttpRequest, key: str) -> HttpResponse:
+    """A handset's digest did not match: counted against the account, as a wrong PIN on
+    the portal is, so a handset cannot try PINs without end."""
+    _checked(key)
+    user = request.GET.get("user", "").strip().upper()
+    handset = _handset(request.GET.get("address", ""))
+    with transaction.atomic():
+        account = (
+            PhoneAccount.objects.select_for_update()
+            .select_related("prisoner__establishment")
+            .filter(prisoner__prison_number=user)
+            .first()
+        )
+        if account is not None and handset is not None:
+            count_wrong_phone_pin(
+                account, timezone.now(), Actor.system(f"handset {handset.device_id}")
+            )
+    return HttpResponse(status=204)
 
 
 @require_GET

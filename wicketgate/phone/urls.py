@@ -21,6 +21,7 @@ urlpatterns = [
         "phone/kamailio/<str:key>/credentials", questions.credentials, name="kamailio-credentials"
     ),
     path("phone/kamailio/<str:key>/decide", questions.decide, name="kamailio-decide"),
+    path("phone/kamailio/<str:key>/failed", questions.failed, name="kamailio-failed"),
     path("portal/phone/", portal.my_phone, name="portal-phone"),
     path("portal/phone/numbers/new", portal.ask_for_number, name="portal-number-new"),
     path("portal/phone/pin", portal.change_pin, name="portal-pin"),

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from wicketgate.audit.models import AuditEvent
 from wicketgate.gateway.actions import do_register_device
 from wicketgate.phone import questions
 from wicketgate.phone.actions import do_add_phone_credit, do_add_phone_number, do_set_phone_pin
@@ -98,6 +99,22 @@ def test_a_call_that_may_not_be_made_is_refused_and_never_reaches_the_trunk(
     kamailio, trunk = through_kamailio
     call(kamailio, user=user, pin=pin, number=number, expect=expect)
     assert "INVITE" not in trunk.requests()
+
+
+def test_wrong_pins_on_a_handset_are_counted_and_then_even_the_right_one_waits(
+    through_kamailio: Any, settings: Any
+) -> None:
+    """A handset cannot try PINs without end: each wrong digest is reported, and past the
+    limit Wicketgate gives Kamailio no credentials for a while."""
+    kamailio, trunk = through_kamailio
+    settings.WICKETGATE_PIN_FAILURE_LIMIT = 2
+    for _ in range(2):
+        call(kamailio, user="A1234BC", pin="1357", number="02079460101", expect=403)
+    call(kamailio, user="A1234BC", pin=PIN, number="02079460101", expect=403)
+    assert "INVITE" not in trunk.requests()
+    wrong = AuditEvent.objects.filter(action="phone.pin.wrong").order_by("seq")
+    assert [e.details["failures"] for e in wrong] == [1, 2]
+    assert wrong.last().actor_label == "handset NGT-PH-1"  # type: ignore[union-attr]  # two were just asserted
 
 
 def test_it_fails_closed_when_wicketgate_cannot_be_asked(phones: Estate, settings: Any) -> None:
