@@ -231,6 +231,11 @@ WICKETGATE_PHONE_SIP_LISTEN = envstr("WICKETGATE_PHONE_SIP_LISTEN") or "127.0.0.
 WICKETGATE_PHONE_TRUNK = envstr("WICKETGATE_PHONE_TRUNK") or "sip:127.0.0.1:5080"
 WICKETGATE_PHONE_DIR = Path(envstr("WICKETGATE_PHONE_DIR") or DATA_DIR / "phone")
 WICKETGATE_PHONE_ASK_URL = envstr("WICKETGATE_PHONE_ASK_URL") or "http://127.0.0.1:8000"
+# Kamailio's RPC socket (jsonrpcs, Unix datagram), which Wicketgate ends live calls on.
+WICKETGATE_PHONE_RPC_SOCKET = Path(
+    envstr("WICKETGATE_PHONE_RPC_SOCKET")
+    or WICKETGATE_PHONE_DIR / "kamailio" / "run" / "kamailio_rpc.sock"
+)
 # The most phone credit a prisoner may hold, in pence, per incentive level.
 WICKETGATE_PHONE_CREDIT_LIMIT_PENCE = envlevels(
     "WICKETGATE_PHONE_CREDIT_LIMIT_PENCE",

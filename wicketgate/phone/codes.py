@@ -37,6 +37,27 @@ class CreditKind(models.TextChoices):
     REFUND = "refund", "Refund"
 
 
+class CallState(models.TextChoices):
+    CONNECTING = "connecting", "Connecting"  # allowed, ringing: credit held
+    ANSWERED = "answered", "On the call"
+    ENDED = "ended", "Ended"  # answered, then ended: charged
+    UNANSWERED = "unanswered", "Not answered"  # never answered: nothing charged
+
+
+# A call in these states is live: one at a time for each prisoner, its credit held.
+LIVE_CALL = (CallState.CONNECTING, CallState.ANSWERED)
+
+
+class EndedBy(models.TextChoices):
+    CALLER = "caller", "The prisoner hung up"
+    CALLED = "called", "The called person hung up"
+    LIMIT = "limit", "It reached its limit"
+    STAFF = "staff", "Ended by staff"
+    POLICY = "policy", "Ended: no longer allowed"
+    UNREPORTED = "unreported", "Its end was not reported: charged to its limit"
+    FAILED = "failed", "Not connected"
+
+
 # An establishment's phone settings until staff change them (PhoneSettings).
 DEFAULT_HOURS = "Mon-Sun 08:00-21:00"
 DEFAULT_MAX_CALL_MINUTES = 30

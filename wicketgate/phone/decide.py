@@ -2,9 +2,9 @@
 
 The question Kamailio asks for every call (``decide_call``), answered from the records:
 a registered handset at its own address; a prisoner held where the handset is, at an
-establishment that offers phones; a number approved on their list and not barred; phone
-hours; the contact policy (``Engine.decide_contact`` for a number that belongs to a
-contact: bans, victims, child safeguarding, phone sanctions — never a legal adviser) or,
+establishment that offers phones, not already on a call; a number approved on their list
+and not barred; phone hours; the contact policy (``Engine.decide_contact`` for a number
+that belongs to a contact: bans, victims, child safeguarding, phone sanctions — never a legal adviser) or,
 for a number that belongs to no contact, the phone sanctions themselves; and credit.
 
 The answer carries the SIP status to refuse with, plain words and a rule code for the
@@ -28,8 +28,8 @@ from wicketgate.gateway.models import Device, DeviceKind
 from wicketgate.people.models import Prisoner
 from wicketgate.phone.actions import balance_pence
 from wicketgate.phone.codes import NumberKind, NumberStatus
-from wicketgate.phone.models import BarredNumber, PhoneNumber, PhoneSettings
-from wicketgate.phone.numbers import NumberProblem, read_number
+from wicketgate.phone.models import BarredNumber, PhoneCall, PhoneNumber, PhoneSettings
+from wicketgate.phone.numbers import Number, NumberProblem, read_number
 from wicketgate.policy.engine import Engine, UnknownPrisoner
 from wicketgate.policy.engine import engine as shared_engine
 from wicketgate.policy.hours import HoursError, Window, is_open, next_change, parse_hours
@@ -37,6 +37,7 @@ from wicketgate.policy.hours import HoursError, Window, is_open, next_change, pa
 FORBIDDEN = 403  # SIP: the call is not allowed
 NOT_FOUND = 404  # SIP: no such number on the list
 PAYMENT_REQUIRED = 402  # SIP: no credit
+BUSY = 486  # SIP: the prisoner is already on a call
 TEMPORARILY_UNAVAILABLE = 480  # SIP: outside phone hours
 MINUTE = 60
 # A call allowed for less than this is not worth connecting (and a limit of nothing would
@@ -74,9 +75,11 @@ def decide_call(
     address: str,
     at: dt.datetime | None = None,
     engine: Engine | None = None,
+    ongoing: bool = False,
 ) -> CallDecision:
     """``handset``: the device id the call comes from; ``address``: the address it came
-    from, as Kamailio saw it."""
+    from, as Kamailio saw it. ``ongoing``: may a live call go on? (Its own liveness, hours
+    and credit were settled in its limit; everything else is asked again.)"""
     now = at or timezone.now()
     device = Device.objects.select_related("establishment").filter(device_id=handset).first()
     if device is None or device.kind != DeviceKind.PHONE or device.retired_at is not None:
@@ -96,24 +99,13 @@ def decide_call(
         return _refuse("prisoner:elsewhere", f"no prisoner {prison_number} is held here")
     if not prisoner.establishment.feature("phone_calls"):
         return _refuse("feature:off", f"{prisoner.establishment.name} does not offer phone calls")
-    try:
-        number = read_number(dialled)
-    except NumberProblem as exc:
-        return _refuse("number:not_on_list", str(exc), status=NOT_FOUND)
-    entry = (
-        PhoneNumber.objects.select_related("contact_link")
-        .filter(prisoner=prisoner, number=number.e164, status=NumberStatus.APPROVED)
-        .first()
-    )
-    if entry is None:
-        waiting = PhoneNumber.objects.filter(
-            prisoner=prisoner, number=number.e164, status=NumberStatus.REQUESTED
-        ).exists()
-        if waiting:
-            return _refuse(
-                "number:waiting", f"{number.e164} is waiting for staff", status=NOT_FOUND
-            )
-        return _refuse("number:not_on_list", f"{number.e164} is not on the list", status=NOT_FOUND)
+    # One call at a time: a live call holds its credit, and two would share one balance.
+    if not ongoing and PhoneCall.objects.live().filter(prisoner=prisoner).exists():
+        return _refuse("call:busy", "already on a call", status=BUSY)
+    listed = _listed(prisoner, dialled)
+    if isinstance(listed, CallDecision):
+        return listed
+    number, entry = listed
     if BarredNumber.objects.filter(number=number.e164).exists():
         return _refuse("number:barred", f"{number.e164} is barred for everyone")
     chosen = phone_settings_for(prisoner.establishment_id)
@@ -122,7 +114,7 @@ def decide_call(
         hours = parse_hours(chosen.hours)
     except HoursError:
         return _refuse("hours:unreadable", "the phone hours cannot be read")  # fail closed
-    if not is_open(hours, now, zone):
+    if not ongoing and not is_open(hours, now, zone):
         return _refuse(
             "hours:closed",
             "phone calls are not allowed at this time",
@@ -132,6 +124,8 @@ def decide_call(
     if isinstance(outcome, CallDecision):
         return outcome
     privileged = outcome
+    if ongoing:
+        return CallDecision(allowed=True, rule="ok", reason="still allowed", number=number.e164)
     price = chosen.pence_a_minute(number.destination)
     closing = int((_closing(hours, now, zone) - now).total_seconds())
     if closing < MIN_CALL_SECONDS:
@@ -159,6 +153,29 @@ def decide_call(
         pence_a_minute=price,
         details={"kind": entry.kind, "destination": number.destination},
     )
+
+
+def _listed(prisoner: Prisoner, dialled: str) -> tuple[Number, PhoneNumber] | CallDecision:
+    """The dialled number as read, and its approved entry on the list; or the refusal."""
+    try:
+        number = read_number(dialled)
+    except NumberProblem as exc:
+        return _refuse("number:not_on_list", str(exc), status=NOT_FOUND)
+    entry = (
+        PhoneNumber.objects.select_related("contact_link")
+        .filter(prisoner=prisoner, number=number.e164, status=NumberStatus.APPROVED)
+        .first()
+    )
+    if entry is None:
+        waiting = PhoneNumber.objects.filter(
+            prisoner=prisoner, number=number.e164, status=NumberStatus.REQUESTED
+        ).exists()
+        if waiting:
+            return _refuse(
+                "number:waiting", f"{number.e164} is waiting for staff", status=NOT_FOUND
+            )
+        return _refuse("number:not_on_list", f"{number.e164} is not on the list", status=NOT_FOUND)
+    return number, entry
 
 
 def _contact_outcome(

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import secrets
+import socket
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +44,47 @@ class KamailioSetup:
     @property
     def run_dir(self) -> Path:
         return self.folder / "run"
+
+    @property
+    def rpc_socket(self) -> Path:
+        return self.run_dir / "kamailio_rpc.sock"
+
+
+class KamailioUnreachable(Exception):
+    """Kamailio's RPC socket did not answer, or answered with an error."""
+
+
+def hang_up(dialog: str, *, rpc_socket: Path | None = None, timeout: float = 2.0) -> None:
+    """End a live call: ``dlg.end_dlg`` on Kamailio's jsonrpcs socket, which sends BYE to
+    both ends (and reports the end, as any end is reported). ``dialog``: "h_entry:h_id".
+
+    Raises ``KamailioUnreachable`` if Kamailio does not confirm it."""
+    entry, _, ident = dialog.partition(":")
+    if not (entry.isdigit() and ident.isdigit()):
+        raise KamailioUnreachable(f"not a dialog: {dialog!r}")
+    target = str(rpc_socket or settings.WICKETGATE_PHONE_RPC_SOCKET)
+    request = {
+        "jsonrpc": "2.0",
+        "method": "dlg.end_dlg",
+        "params": [int(entry), int(ident)],
+        "id": 1,
+    }
+    # Kamailio answers to the sender's address: a socket of our own, in a folder it can
+    # reach (it may run as its own user), removed after.
+    with tempfile.TemporaryDirectory(prefix="wg-rpc-") as folder:
+        Path(folder).chmod(0o711)
+        here = str(Path(folder) / "reply.sock")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            sock.bind(here)
+            Path(here).chmod(0o622)
+            sock.settimeout(timeout)
+            try:
+                sock.sendto(json.dumps(request).encode(), target)
+                reply = json.loads(sock.recv(65536))
+            except (OSError, ValueError) as exc:
+                raise KamailioUnreachable(f"Kamailio's RPC at {target}: {exc}") from exc
+    if not isinstance(reply, dict) or "error" in reply:
+        raise KamailioUnreachable(f"Kamailio could not end dialog {dialog}: {reply}")
 
 
 def ask_key() -> str:

@@ -4,7 +4,7 @@ everyone, the phone PIN their handsets authenticate with, and their phone credit
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from wicketgate.accounts.scoping import ScopedQuerySet
 from wicketgate.phone.codes import (
@@ -12,8 +12,11 @@ from wicketgate.phone.codes import (
     DEFAULT_MAX_CALL_MINUTES,
     DEFAULT_TARIFF,
     LIVE,
+    LIVE_CALL,
+    CallState,
     CreditKind,
     Destination,
+    EndedBy,
     NumberKind,
     NumberStatus,
 )
@@ -182,3 +185,75 @@ class PhoneSettings(models.Model):
         if destination == Destination.FREE:
             return 0
         return int(self.tariff.get(destination, DEFAULT_TARIFF[Destination(destination)]))
+
+
+class PhoneCallQuerySet(ScopedQuerySet["PhoneCall"]):
+    establishment_field = "prisoner__establishment"
+
+    def live(self) -> PhoneCallQuerySet:
+        return self.filter(state__in=[str(state) for state in LIVE_CALL])
+
+
+class PhoneCall(models.Model):
+    """One call a prisoner placed from a handset and Wicketgate allowed: from ringing to
+    its charge. (Refused attempts are in the audit log only.)
+
+    While it is live its cost up to its limit is held from the credit (``held_pence``), and
+    a prisoner has one live call at a time; at its end it is charged by the started minute,
+    never more than was held. A call whose end is never reported (Wicketgate or Kamailio
+    stopped mid-call) is settled at its limit once that has passed, so no charge is lost.
+    """
+
+    prisoner = models.ForeignKey(
+        "people.Prisoner", on_delete=models.CASCADE, related_name="phone_calls"
+    )
+    handset = models.CharField(max_length=100, help_text="The device id it was placed from")
+    entry = models.ForeignKey(
+        PhoneNumber, on_delete=models.SET_NULL, null=True, blank=True, related_name="calls"
+    )
+    number = models.CharField(max_length=16)
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=NumberKind.choices)
+    destination = models.CharField(max_length=16, choices=Destination.choices)
+    recorded = models.BooleanField(help_text="Never for a legal call")
+    limit_seconds = models.PositiveIntegerField()
+    pence_a_minute = models.PositiveIntegerField()
+    held_pence = models.PositiveIntegerField()
+    state = models.CharField(max_length=12, choices=CallState.choices)
+    placed_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    duration_seconds = models.PositiveIntegerField(default=0)
+    charge_pence = models.PositiveIntegerField(default=0)
+    ended_by = models.CharField(max_length=12, choices=EndedBy.choices, blank=True)
+    end_reason = models.CharField(max_length=300, blank=True)
+    # Kamailio's handles on it: the SIP Call-ID, and the dialog's, to end it early.
+    sip_call_id = models.CharField(max_length=255)
+    dialog = models.CharField(max_length=40, blank=True, help_text="h_entry:h_id")
+
+    objects = PhoneCallQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-placed_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["prisoner"],
+                condition=Q(state__in=[str(state) for state in LIVE_CALL]),
+                name="phone_call_one_live_per_prisoner",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=CallState.values), name="phone_call_state_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(charge_pence__lte=F("held_pence")),
+                name="phone_call_charged_at_most_held",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "placed_at"])]
+
+    def __str__(self) -> str:
+        return f"call {self.pk} from {self.prisoner_id} to {self.number}"
+
+    @property
+    def live(self) -> bool:
+        return self.state in LIVE_CALL

@@ -2,8 +2,11 @@
 
 ``credentials``: the HA1 to check a handset's digest against, given only for a prisoner
 held where a live phone at that address is, whose phone PIN is set and not waiting out
-wrong tries (else 404: Kamailio answers 403). ``decide``: ``decide_call``'s answer, as
-JSON. A wrong key is a 404, as if the address did not exist.
+wrong tries (else 404: Kamailio answers 403). ``failed``: a wrong digest, counted.
+``decide``: ``decide_call``'s answer, as JSON, with the call's id when it is allowed (the
+call is recorded and its credit held). ``answered`` and ``ended``: the call's progress; an
+answer to a call that was ended meanwhile gets 410, and Kamailio hangs it up. A wrong key
+is a 404, as if the address did not exist.
 """
 
 from __future__ import annotations
@@ -20,11 +23,13 @@ from django.views.decorators.http import require_GET
 from wicketgate.audit.log import Actor
 from wicketgate.gateway.models import Device, DeviceKind
 from wicketgate.phone.actions import count_wrong_phone_pin
-from wicketgate.phone.decide import decide_call
+from wicketgate.phone.calling import KAMAILIO, do_answer_phone_call, do_end_phone_call, place_call
+from wicketgate.phone.codes import EndedBy
 from wicketgate.phone.kamailio import ask_key
-from wicketgate.phone.models import PhoneAccount
+from wicketgate.phone.models import PhoneAccount, PhoneCall
 
-__all__ = ["credentials", "decide", "decide_call", "failed"]  # decide_call: what ``decide`` asks
+# What Kamailio may say ended a call (anything else reads as the called person).
+REPORTED_ENDS = {EndedBy.CALLER, EndedBy.CALLED, EndedBy.LIMIT, EndedBy.FAILED}
 
 
 def _checked(key: str) -> None:
@@ -87,10 +92,49 @@ def decide(request: HttpRequest, key: str) -> JsonResponse:
     _checked(key)
     address = request.GET.get("address", "")
     handset = _handset(address)
-    decision = decide_call(
+    decision, call = place_call(
         request.GET.get("user", ""),
         request.GET.get("number", ""),
         handset=handset.device_id if handset is not None else "",
         address=address,
+        sip_call_id=request.GET.get("call_id", ""),
     )
-    return JsonResponse(dataclasses.asdict(decision))
+    return JsonResponse({**dataclasses.asdict(decision), "call": call.pk if call else None})
+
+
+@require_GET
+@never_cache
+def answered(request: HttpRequest, key: str) -> HttpResponse:
+    _checked(key)
+    call = _call(request)
+    if not do_answer_phone_call(call, dialog=request.GET.get("dialog", "")):
+        return HttpResponse(status=410)
+    return HttpResponse(status=204)
+
+
+@require_GET
+@never_cache
+def ended(request: HttpRequest, key: str) -> HttpResponse:
+    _checked(key)
+    call = _call(request)
+    by = request.GET.get("by", "")
+    duration = request.GET.get("duration", "")
+    do_end_phone_call(
+        call,
+        ended_by=by if by in REPORTED_ENDS else EndedBy.CALLED,
+        actor=KAMAILIO,
+        duration_seconds=int(duration) if duration.isdigit() else None,
+    )
+    return HttpResponse(status=204)
+
+
+def _call(request: HttpRequest) -> PhoneCall:
+    """The call Kamailio reports on, by its id and its SIP Call-ID together."""
+    number = request.GET.get("call", "")
+    call = PhoneCall.objects.filter(
+        pk=int(number) if number.isdigit() else 0,
+        sip_call_id=request.GET.get("call_id", ""),
+    ).first()
+    if call is None:
+        raise Http404
+    return call

@@ -28,4 +28,9 @@ AUDIT_ACTIONS: dict[str, Promise] = {
     "phone.pin.wrong": _("Wrong phone PIN"),
     "phone.credit.add": _("Phone credit added"),
     "phone.settings.change": _("Phone hours, longest call or tariff changed"),
+    "phone.call.refused": _("Phone call refused"),
+    "phone.call.start": _("Phone call placed"),
+    "phone.call.answer": _("Phone call answered"),
+    "phone.call.end": _("Phone call ended"),
+    "phone.call.hangup_failed": _("Phone call could not be hung up"),
 }

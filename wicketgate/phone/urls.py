@@ -22,6 +22,8 @@ urlpatterns = [
     ),
     path("phone/kamailio/<str:key>/decide", questions.decide, name="kamailio-decide"),
     path("phone/kamailio/<str:key>/failed", questions.failed, name="kamailio-failed"),
+    path("phone/kamailio/<str:key>/answered", questions.answered, name="kamailio-answered"),
+    path("phone/kamailio/<str:key>/ended", questions.ended, name="kamailio-ended"),
     path("portal/phone/", portal.my_phone, name="portal-phone"),
     path("portal/phone/numbers/new", portal.ask_for_number, name="portal-number-new"),
     path("portal/phone/pin", portal.change_pin, name="portal-pin"),

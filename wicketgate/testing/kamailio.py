@@ -149,13 +149,26 @@ def sip_trunk() -> Iterator[Trunk]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def call(kamailio: RunningKamailio, *, user: str, pin: str, number: str, expect: int) -> str:
+def call(
+    kamailio: RunningKamailio,
+    *,
+    user: str,
+    pin: str,
+    number: str,
+    expect: int,
+    hang_up_after: float | None = None,
+) -> str:
     """A handset on 127.0.0.1 calls ``number`` as ``user`` with ``pin``: SIPp's output,
     once the call has the final answer ``expect`` (200: answered, then hung up by
-    Kamailio at its limit). Raises AssertionError with SIPp's and Kamailio's words if not."""
+    Kamailio, or by the handset ``hang_up_after`` seconds after the answer). Raises
+    AssertionError with SIPp's and Kamailio's words if not."""
     folder = Path(tempfile.mkdtemp(prefix="wg-handset-test-"))
+    pause: list[str] = []
     try:
-        if expect == 200:
+        if expect == 200 and hang_up_after is not None:
+            scenario = SCENARIOS / "uac_hangs_up.xml"
+            pause = ["-d", str(int(hang_up_after * 1000))]
+        elif expect == 200:
             scenario = SCENARIOS / "uac_allowed.xml"
         else:
             scenario = folder / "refused.xml"
@@ -188,6 +201,7 @@ def call(kamailio: RunningKamailio, *, user: str, pin: str, number: str, expect:
                 "60",
                 "-timeout_error",
                 "-trace_err",
+                *pause,
             ],  # fmt: skip
             cwd=folder,
             capture_output=True,

@@ -16,7 +16,8 @@ def test_it_reads_the_words_an_app_gives_its_own_actions() -> None:
 
 
 def test_it_shows_an_action_without_words_by_its_code() -> None:
-    assert action_label("phone.call.start") == "phone.call.start"
+    assert action_label("phone.call.nothing") == "phone.call.nothing"
+    assert action_label("phone.call.start") == "Phone call placed"
 
 
 def test_each_app_names_only_its_own_actions() -> None:

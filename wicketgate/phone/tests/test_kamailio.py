@@ -6,18 +6,31 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from wicketgate.audit.models import AuditEvent
+from wicketgate.conduct.actions import do_add_sanction
 from wicketgate.gateway.actions import do_register_device
-from wicketgate.phone import questions
-from wicketgate.phone.actions import do_add_phone_credit, do_add_phone_number, do_set_phone_pin
+from wicketgate.phone import calling
+from wicketgate.phone.actions import (
+    PhoneError,
+    balance_pence,
+    do_add_phone_credit,
+    do_add_phone_number,
+    do_set_phone_pin,
+)
+from wicketgate.phone.calling import do_answer_phone_call, do_end_live_phone_call, place_call
+from wicketgate.phone.codes import CallState, CreditKind, EndedBy
 from wicketgate.phone.decide import CallDecision
-from wicketgate.phone.kamailio import ask_key
-from wicketgate.phone.models import PhoneSettings
+from wicketgate.phone.kamailio import KamailioUnreachable, ask_key
+from wicketgate.phone.models import CreditEntry, PhoneCall, PhoneSettings
+from wicketgate.phone.watcher import PhoneWatcher
+from wicketgate.policy.engine import Engine
 from wicketgate.testing.kamailio import call, running_kamailio, sip_trunk
 from wicketgate.testing.personas import SETUP, Estate
 
@@ -64,13 +77,13 @@ def test_an_approved_call_goes_to_the_trunk_in_e164_and_is_cut_at_its_limit(
 ) -> None:
     kamailio, trunk = through_kamailio
     # The limit as decided, shortened so the test need not wait minutes for the cut.
-    decided = questions.decide_call
+    decided = calling.decide_call
 
     def short(*args: Any, **kwargs: Any) -> CallDecision:
         answer = decided(*args, **kwargs)
         return dataclasses.replace(answer, limit_seconds=3) if answer.allowed else answer
 
-    monkeypatch.setattr(questions, "decide_call", short)
+    monkeypatch.setattr(calling, "decide_call", short)
     started = dt.datetime.now(dt.UTC)
     call(kamailio, user="A1234BC", pin=PIN, number="02079460101", expect=200)
     # The handset heard Kamailio's BYE at the limit (uac_allowed waits for it).
@@ -82,6 +95,67 @@ def test_an_approved_call_goes_to_the_trunk_in_e164_and_is_cut_at_its_limit(
     assert "A1234BC" not in invite  # and so does who called, and what they dialled
     assert "02079460101" not in invite
     assert "BYE sip:" in sent  # the trunk was hung up on too
+    # Recorded, and charged exactly its limit: one started minute at 6p.
+    placed = PhoneCall.objects.get()
+    assert (placed.state, placed.ended_by) == (CallState.ENDED, EndedBy.LIMIT)
+    assert placed.answered_at is not None and placed.limit_seconds == 3
+    assert placed.duration_seconds == 3 and placed.charge_pence == 6
+    assert balance_pence(placed.prisoner) == 594
+    assert [
+        e.action
+        for e in AuditEvent.objects.filter(action__startswith="phone.call.").order_by("seq")
+    ] == [
+        "phone.call.start",
+        "phone.call.answer",
+        "phone.call.end",
+    ]
+
+
+def test_the_prisoner_hanging_up_ends_the_call_and_it_is_charged_by_the_started_minute(
+    through_kamailio: Any,
+) -> None:
+    kamailio, _ = through_kamailio
+    call(kamailio, user="A1234BC", pin=PIN, number="02079460101", expect=200, hang_up_after=1.5)
+    placed = PhoneCall.objects.get()
+    assert (placed.state, placed.ended_by) == (CallState.ENDED, EndedBy.CALLER)
+    assert 1 <= placed.duration_seconds <= 3
+    assert placed.charge_pence == 6 and placed.held_pence == 6 * 30  # 30 minutes were held
+    assert balance_pence(placed.prisoner) == 594
+    entry = CreditEntry.objects.filter(kind=CreditKind.CHARGE).get()
+    assert (entry.pence, entry.balance_after) == (-6, 594)
+
+
+def test_one_call_at_a_time_a_second_handset_call_is_busy_while_the_first_is_live(
+    through_kamailio: Any,
+) -> None:
+    kamailio, trunk = through_kamailio
+    first = threading.Thread(
+        target=call,
+        kwargs={
+            "kamailio": kamailio,
+            "user": "A1234BC",
+            "pin": PIN,
+            "number": "02079460101",
+            "expect": 200,
+            "hang_up_after": 3,
+        },
+    )
+    first.start()
+    try:
+        _wait_until(lambda: PhoneCall.objects.filter(state=CallState.ANSWERED).exists())
+        call(kamailio, user="A1234BC", pin=PIN, number="02079460101", expect=486)
+    finally:
+        first.join(timeout=30)
+    assert PhoneCall.objects.count() == 1
+    refused = AuditEvent.objects.get(action="phone.call.refused")
+    assert refused.details["rule"] == "call:busy"
+
+
+def _wait_until(check: Callable[[], bool], seconds: float = 15) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "not in time"
+        time.sleep(0.1)
 
 
 @pytest.mark.parametrize(
@@ -144,3 +218,89 @@ def test_a_wrong_key_is_a_404_as_if_there_were_nothing_there(phones: Estate, cli
         ).status_code
         == 404
     )
+
+
+@pytest.fixture
+def handset_on_a_call(through_kamailio: Any, settings: Any) -> Iterator[tuple[Any, Any, Any]]:
+    """The prisoner at A on a call (their handset waits for Kamailio's BYE); Wicketgate
+    reaches this Kamailio's RPC socket."""
+    kamailio, trunk = through_kamailio
+    settings.WICKETGATE_PHONE_RPC_SOCKET = kamailio.setup.rpc_socket
+    handset = threading.Thread(
+        target=call,
+        kwargs={
+            "kamailio": kamailio,
+            "user": "A1234BC",
+            "pin": PIN,
+            "number": "02079460101",
+            "expect": 200,
+        },
+    )
+    handset.start()
+    try:
+        _wait_until(lambda: PhoneCall.objects.filter(state=CallState.ANSWERED).exists())
+        yield kamailio, trunk, handset
+    finally:
+        handset.join(timeout=30)
+
+
+def test_a_new_phone_sanction_ends_a_live_call_within_two_seconds(
+    handset_on_a_call: tuple[Any, Any, Any], estate: Estate
+) -> None:
+    _, trunk, handset = handset_on_a_call
+    # The watcher's rounds, run here (SQLite's shared test database takes one writer).
+    watcher = PhoneWatcher(Engine(refresh_every=0))
+    assert watcher.step() == [] and handset.is_alive()  # allowed: left alone
+    do_add_sanction(
+        prisoner=estate.prisoner_a,
+        service="phone",
+        days=7,
+        reason="Abuse of the phone",
+        actor=SETUP,
+    )
+    sanctioned = time.monotonic()
+    while handset.is_alive() and time.monotonic() - sanctioned < 10:
+        time.sleep(watcher.poll)  # as its run loop does: a round every half second
+        watcher.step()
+        handset.join(timeout=0.05)
+    took = time.monotonic() - sanctioned
+    assert not handset.is_alive() and took < 2, took  # the handset got its BYE in time
+    _wait_until(lambda: trunk.requests().count("BYE sip:") == 1, seconds=5)  # and the trunk
+    ended = PhoneCall.objects.get()
+    assert (ended.state, ended.ended_by) == (CallState.ENDED, EndedBy.POLICY)
+    assert "sanction:phone" in ended.end_reason
+    assert ended.charge_pence == 6  # charged to the end: one started minute
+
+
+def test_staff_end_a_live_call_with_a_reason_and_kamailio_hangs_up_both_ends(
+    handset_on_a_call: tuple[Any, Any, Any],
+) -> None:
+    _, trunk, handset = handset_on_a_call
+    live = PhoneCall.objects.get()
+    with pytest.raises(PhoneError, match="say why"):
+        do_end_live_phone_call(live, reason=" ", actor=SETUP)
+    do_end_live_phone_call(live, reason="Threats heard on the call", actor=SETUP)
+    handset.join(timeout=5)
+    assert not handset.is_alive()
+    _wait_until(lambda: "BYE sip:" in trunk.requests(), seconds=5)  # its log lags a little
+    ended = PhoneCall.objects.get()
+    assert (ended.ended_by, ended.end_reason) == (EndedBy.STAFF, "Threats heard on the call")
+    record = AuditEvent.objects.filter(action="phone.call.end").get()
+    assert record.actor_label == SETUP.label and record.details["ended_by"] == "staff"
+    # Kamailio's own report of the end came after, and changed nothing.
+    assert AuditEvent.objects.filter(action="phone.call.end").count() == 1
+
+
+def test_a_call_kamailio_cannot_be_told_to_end_is_still_recorded_and_the_failure_audited(
+    phones: Estate, settings: Any, tmp_path: Any
+) -> None:
+    settings.WICKETGATE_PHONE_RPC_SOCKET = tmp_path / "nobody.sock"
+    decision, placed = place_call(
+        "A1234BC", "02079460101", handset="NGT-PH-1", address="127.0.0.1", sip_call_id="x@y"
+    )
+    assert decision.allowed and placed is not None
+    do_answer_phone_call(placed, dialog="12:34")
+    with pytest.raises(KamailioUnreachable):
+        do_end_live_phone_call(placed, reason="Threats", actor=SETUP)
+    assert PhoneCall.objects.get().state == CallState.ENDED
+    assert AuditEvent.objects.filter(action="phone.call.hangup_failed").exists()

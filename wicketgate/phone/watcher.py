@@ -1,0 +1,85 @@
+"""Keeps live phone calls in step with the records: a new ban, sanction, alert, a number
+taken off the list or barred, a handset retired or a prisoner moved ends the calls it
+touches within a round (half a second), and calls whose end was never reported are
+settled. Run by ``wicketgate phone run`` beside Kamailio.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from django.db import close_old_connections
+from django.utils import timezone
+
+from wicketgate.audit.log import Actor
+from wicketgate.gateway.models import Device
+from wicketgate.phone.calling import do_end_live_phone_call, settle_stale_calls
+from wicketgate.phone.codes import EndedBy
+from wicketgate.phone.decide import decide_call
+from wicketgate.phone.kamailio import KamailioUnreachable
+from wicketgate.phone.kamailio import hang_up as kamailio_hang_up
+from wicketgate.phone.models import PhoneCall
+from wicketgate.policy.engine import Engine
+
+log = logging.getLogger(__name__)
+WATCHER = Actor.system("phone watcher")
+
+
+class PhoneWatcher:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        hang_up: Callable[[str], None] = kamailio_hang_up,
+        poll: float = 0.5,
+    ) -> None:
+        self.engine = engine
+        self.hang_up = hang_up
+        self.poll = poll
+
+    def step(self, now: dt.datetime | None = None) -> list[PhoneCall]:
+        """One round: the calls it ended because they are no longer allowed."""
+        moment = now or timezone.now()
+        self.engine.refresh()
+        settle_stale_calls(moment)
+        ended = []
+        for call in PhoneCall.objects.live().select_related("prisoner"):
+            device = Device.objects.filter(device_id=call.handset).first()
+            decision = decide_call(
+                call.prisoner.prison_number,
+                call.number,
+                handset=call.handset,
+                address=(device.address or "") if device is not None else "",
+                at=moment,
+                engine=self.engine,
+                ongoing=True,
+            )
+            if decision.allowed:
+                continue
+            try:
+                ended.append(
+                    do_end_live_phone_call(
+                        call,
+                        reason=f"No longer allowed: {decision.reason} ({decision.rule})",
+                        actor=WATCHER,
+                        ended_by=EndedBy.POLICY,
+                        hang_up=self.hang_up,
+                    )
+                )
+            except KamailioUnreachable:
+                log.exception("phone: could not hang up call %s", call.pk)
+        return ended
+
+    def run(self, stopping: threading.Event) -> None:
+        while not stopping.is_set():
+            started = time.monotonic()
+            try:
+                close_old_connections()
+                self.step()
+            except Exception:  # a failed round is retried on the next; it must not stop
+                log.exception("phone: the watcher's round failed")
+            stopping.wait(max(0.0, self.poll - (time.monotonic() - started)))
