@@ -235,6 +235,43 @@ def sip_config() -> None:
     click.echo(shlex.join(command(setup)))
 
 
+@phone.command(name="run")
+def phone_run() -> None:
+    """Run Kamailio, the phone gateway, in the foreground until stopped (as the kamailio
+    user when started as root). It listens on WICKETGATE_PHONE_SIP_LISTEN and asks the
+    web app at WICKETGATE_PHONE_ASK_URL (`wicketgate up` sets it to its own address)."""
+    _setup_django()
+    import os
+    import pwd
+    import sys
+    from urllib.parse import urlsplit
+
+    from django.db import connections
+
+    from wicketgate.phone.kamailio import KamailioSetupError, check_config, command, configured
+    from wicketgate.phone.kamailio import prepare as prepare_kamailio
+
+    setup = configured()
+    try:
+        user = prepare_kamailio(setup)
+        check_config(setup)
+    except KamailioSetupError as exc:
+        raise Refused(str(exc)) from exc
+    argv = command(setup, user=user)
+    asks = urlsplit(setup.ask_url)  # not its path: that holds the key
+    click.echo(
+        f"wicketgate: phone gateway (Kamailio) on udp:{setup.listen_address}:{setup.listen_port}"
+        f" as user {user or pwd.getpwuid(os.geteuid()).pw_name}; asks {asks.scheme}://{asks.netloc}; "
+        f"calls out through {setup.trunk}; config {setup.config_file}"
+    )
+    sys.stdout.flush()
+    sys.stderr.flush()
+    connections.close_all()
+    # Kamailio takes this process's place: a supervisor's SIGTERM reaches it directly, and
+    # it stops its own workers (a Python parent in between would only have to relay it).
+    os.execv(argv[0], argv)  # noqa: S606 - our own fixed command line
+
+
 def _prisoner(prison_number: str) -> Any:
     from wicketgate.people.models import Prisoner
 
