@@ -50,6 +50,9 @@ DEMO_DEVICE_KEY = "wicketgate-demo-device"  # demo devices only; printed at ever
 DEMO_PHONE_PIN = "4826"  # the first demo prisoner's, on a handset; printed at every start
 # A softphone on this machine is the demo's wing phone: Kamailio sees its calls come from here.
 DEMO_HANDSET_ADDRESS = "127.0.0.1"
+# A SIPp trunk that answers at once (SIPp's built-in uas will not do: it does not copy the
+# Record-Route into its 200 OK, so the handset's ACK never reaches it).
+TRUNK_STAND_IN = Path(__file__).resolve().parents[1] / "phone" / "tests" / "sipp" / "uas_trunk.xml"
 ACTOR = Actor.system("demo-loader")
 
 ProgressFactory = Callable[[int, str], AbstractContextManager[Callable[[int], None]]]
@@ -714,7 +717,7 @@ def _phone(prisoners: list[tuple[str, str]]) -> list[str]:
         f"password (phone PIN) {DEMO_PHONE_PIN}",
         f"  dial 0{number[3:]} ({name}) in phone hours, {hours}",
         f"  an allowed call goes to the trunk sip:{trunk}: something must answer there, e.g. "
-        f"sipp -sn uas -i {trunk_host} -p {trunk_port}",
+        f"sipp -sf {TRUNK_STAND_IN} -i {trunk_host} -p {trunk_port}",
         "  not built yet: media relay, announcements, recording",
     ]
     return lines if handset else lines[:1]
