@@ -71,11 +71,19 @@ def main() -> None:
     help="Start Janus and the call watcher too (needs WICKETGATE_JANUS_NAMESPACE or a "
     "non-loopback WICKETGATE_JANUS_ADDRESS).",
 )
-def up(host: str, port: int, workers: int, no_migrate: bool, gateway: bool, calls: bool) -> None:
+@click.option(
+    "--phone/--no-phone",
+    default=True,
+    show_default=True,
+    help="Start the phone gateway (Kamailio) on WICKETGATE_PHONE_SIP_LISTEN too.",
+)
+def up(
+    host: str, port: int, workers: int, no_migrate: bool, gateway: bool, calls: bool, phone: bool
+) -> None:
     """Start the whole platform in the foreground; Ctrl-C stops everything it started."""
     _setup_django()
     _prepare(migrate=not no_migrate)
-    sys.exit(_run_services(host, port, workers, gateway=gateway, calls=calls))
+    sys.exit(_run_services(host, port, workers, gateway=gateway, calls=calls, phone=phone))
 
 
 @main.command()
@@ -107,7 +115,13 @@ def _prepare(*, migrate: bool) -> None:
 
 
 def _run_services(
-    host: str, port: int, workers: int, *, gateway: bool = True, calls: bool = True
+    host: str,
+    port: int,
+    workers: int,
+    *,
+    gateway: bool = True,
+    calls: bool = True,
+    phone: bool = True,
 ) -> int:
     """Run every component under one supervisor; when one stops, all stop."""
     from honcho.manager import Manager
@@ -124,7 +138,7 @@ def _run_services(
             command = [str(Path(sys.executable).with_name("wicketgate")), "calls", "run"]
             manager.add_process("calls", shlex.join(command), env=dict(os.environ))
     try:
-        return _supervise(manager, host, port, workers, binds, gateway=gateway)
+        return _supervise(manager, host, port, workers, binds, gateway=gateway, phone=phone)
     finally:
         if link is not None:
             remove(link)
@@ -165,15 +179,33 @@ def _prepare_calls(host: str, port: int) -> tuple[Any, list[str] | None]:
 
 
 def _supervise(
-    manager: Any, host: str, port: int, workers: int, binds: list[str], *, gateway: bool
+    manager: Any,
+    host: str,
+    port: int,
+    workers: int,
+    binds: list[str],
+    *,
+    gateway: bool,
+    phone: bool = True,
 ) -> int:
+    here = f"http://{_bind_host(host)}:{port}"
     if gateway:
         _check_gateway_can_start()
         env = dict(os.environ)
         # Blocked requests go to this web app's block page unless configured otherwise.
-        env.setdefault("WICKETGATE_GATEWAY_PORTAL_URL", f"http://{_bind_host(host)}:{port}")
+        env.setdefault("WICKETGATE_GATEWAY_PORTAL_URL", here)
         command = [str(Path(sys.executable).with_name("wicketgate")), "gateway", "run"]
         manager.add_process("gateway", shlex.join(command), env=env)
+    if phone:
+        env = dict(os.environ)
+        # Kamailio asks this web app whether each call may be made, unless configured otherwise.
+        env.setdefault("WICKETGATE_PHONE_ASK_URL", f"http://{_reachable(host)}:{port}")
+        _check_phone_can_start(env["WICKETGATE_PHONE_ASK_URL"])
+        command = [str(Path(sys.executable).with_name("wicketgate")), "phone", "run"]
+        manager.add_process("phone", shlex.join(command), env=env)
+        # Ends live calls that a new ban or sanction no longer allows, within a second.
+        watch = [str(Path(sys.executable).with_name("wicketgate")), "phone", "watch"]
+        manager.add_process("phone-watch", shlex.join(watch), env=env)
     web = [
         sys.executable,
         "-m",
@@ -208,6 +240,40 @@ def _check_gateway_can_start() -> None:
         prepare(layout())
     except GatewaySetupError as exc:
         raise Refused(str(exc)) from exc
+
+
+def _check_phone_can_start(ask_base: str) -> None:
+    """Refuse here, before anything starts, rather than have the phone process stop the
+    rest a moment after it starts."""
+    from wicketgate.phone.kamailio import (
+        KAMAILIO,
+        KamailioSetupError,
+        check_config,
+        configured,
+        prepare,
+    )
+
+    if not Path(KAMAILIO).exists():
+        raise Refused(
+            f"{KAMAILIO} is not installed: run `make install` (it installs kamailio), "
+            "or start without phone calls: wicketgate up --no-phone"
+        )
+    setup = configured(ask_base=ask_base)
+    try:
+        prepare(setup)
+        check_config(setup)
+    except KamailioSetupError as exc:
+        raise Refused(f"{exc} (or start without phone calls: wicketgate up --no-phone)") from exc
+
+
+def _reachable(host: str) -> str:
+    """Where a process on this machine reaches a web app bound to ``host``: loopback for
+    "every address" (0.0.0.0 is no Host the web app answers to)."""
+    if host in ("0.0.0.0", ""):  # noqa: S104 - compared with, not bound to
+        return "127.0.0.1"
+    if host.strip("[]") == "::":
+        return "[::1]"
+    return _bind_host(host)
 
 
 def _bind_host(host: str) -> str:

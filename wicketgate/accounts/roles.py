@@ -33,6 +33,7 @@ class Action(models.TextChoices):
     OVERSEE_CALLS = "oversee_calls", "Watch live video calls and end them"
     VIEW_RECORDINGS = "view_recordings", "Play recordings of video calls"
     MANAGE_PHONE = "manage_phone", "Approve phone numbers, set phone PINs, add phone credit"
+    OVERSEE_PHONE = "oversee_phone", "See live phone calls and end them"
 
 
 # Deny by default: an action not listed for a role is refused.
@@ -63,6 +64,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             Action.OVERSEE_CALLS,
             Action.VIEW_RECORDINGS,
             Action.MANAGE_PHONE,
+            Action.OVERSEE_PHONE,
         }
     ),
     StaffRole.EDUCATION: frozenset(
@@ -87,6 +89,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             Action.OVERSEE_CALLS,
             Action.VIEW_RECORDINGS,
             Action.MANAGE_PHONE,
+            Action.OVERSEE_PHONE,
         }
     ),
 }

@@ -47,6 +47,12 @@ DEMO_PIN = "2580"
 # from this machine.
 DEMO_TERMINAL_ADDRESS = "127.0.0.1"
 DEMO_DEVICE_KEY = "wicketgate-demo-device"  # demo devices only; printed at every start
+DEMO_PHONE_PIN = "4826"  # the first demo prisoner's, on a handset; printed at every start
+# A softphone on this machine is the demo's wing phone: Kamailio sees its calls come from here.
+DEMO_HANDSET_ADDRESS = "127.0.0.1"
+# A SIPp trunk that answers at once (SIPp's built-in uas will not do: it does not copy the
+# Record-Route into its 200 OK, so the handset's ACK never reaches it).
+TRUNK_STAND_IN = Path(__file__).resolve().parents[1] / "phone" / "tests" / "sipp" / "uas_trunk.xml"
 ACTOR = Actor.system("demo-loader")
 
 ProgressFactory = Callable[[int, str], AbstractContextManager[Callable[[int], None]]]
@@ -241,7 +247,7 @@ def print_welcome(welcome: Welcome, *, base_url: str, echo: Callable[[str], None
         for line in welcome.calls:
             echo(f"  {line}")
     if welcome.phone:
-        echo("Phone (numbers, credit; calls themselves are not built yet):")
+        echo("Phone calls (Kamailio):")
         for line in welcome.phone:
             echo(f"  {line}")
     if welcome.conduct:
@@ -661,13 +667,17 @@ DEMO_CREDIT_PENCE = 1000
 
 def _phone(prisoners: list[tuple[str, str]]) -> list[str]:
     """The first demo prisoner's phone list (the solicitor's number linked to her, one
-    number waiting for staff) and £10 of credit. Once, however often the demo loads."""
+    number waiting for staff) and £10 of credit, once however often the demo loads; her
+    phone PIN, set again at every load; and a phone on her wing at this machine's address,
+    so that a softphone here can call through Kamailio."""
     from wicketgate.contacts.models import ContactLink
     from wicketgate.phone.actions import (
         do_add_phone_credit,
         do_add_phone_number,
         do_request_phone_number,
+        do_set_phone_pin,
     )
+    from wicketgate.phone.decide import phone_settings_for
     from wicketgate.phone.models import CreditEntry, PhoneNumber
 
     if not prisoners:
@@ -690,11 +700,46 @@ def _phone(prisoners: list[tuple[str, str]]) -> list[str]:
         do_add_phone_credit(
             prisoner, DEMO_CREDIT_PENCE, reason="Demo: from private cash", actor=ACTOR
         )
-    return [
+    do_set_phone_pin(prisoner, DEMO_PHONE_PIN, actor=ACTOR)
+    handset = _wing_phone(prisoner)
+    listen = str(settings.WICKETGATE_PHONE_SIP_LISTEN)
+    number, name, _kind, _status = DEMO_NUMBERS[0]
+    hours = phone_settings_for(prisoner.establishment_id).hours
+    trunk = str(settings.WICKETGATE_PHONE_TRUNK).removeprefix("sip:")
+    trunk_host, _, trunk_port = trunk.rpartition(":")
+    lines = [
         f"{prisoner.prison_number}: {len(DEMO_NUMBERS) - 1} approved numbers, 1 waiting for the "
         "visits team; £10.00 of credit (staff: Phone on the prisoner's page; prisoner: My phone "
-        "numbers and credit)"
+        "numbers and credit)",
+        f"Kamailio on udp:{listen}, realm {settings.WICKETGATE_PHONE_REALM}; a SIP softphone on "
+        f"this machine is the wing phone {handset}:",
+        f"  account sip:{prisoner.prison_number}@{listen}, user {prisoner.prison_number}, "
+        f"password (phone PIN) {DEMO_PHONE_PIN}",
+        f"  dial 0{number[3:]} ({name}) in phone hours, {hours}",
+        f"  an allowed call goes to the trunk sip:{trunk}: something must answer there, e.g. "
+        f"sipp -sf {TRUNK_STAND_IN} -i {trunk_host} -p {trunk_port}",
+        "  not built yet: media relay, announcements, recording",
     ]
+    return lines if handset else lines[:1]
+
+
+def _wing_phone(prisoner: Prisoner) -> str:
+    """The phone on the prisoner's wing at DEMO_HANDSET_ADDRESS: its device id ("" when
+    the prisoner has no wing)."""
+    wing = prisoner.location.wing() if prisoner.location is not None else None
+    if wing is None:
+        return ""
+    device_id = f"{wing.code}-PHONE-1"
+    if not Device.objects.filter(device_id=device_id).exists():
+        do_register_device(
+            device_id=device_id,
+            establishment=prisoner.establishment,
+            location=wing,
+            kind=DeviceKind.PHONE,
+            address=DEMO_HANDSET_ADDRESS,
+            actor=ACTOR,
+        )
+    return device_id
 
 
 DEMO_SESSIONS = [(dt.time(9, 30), 30), (dt.time(14, 0), 30), (dt.time(18, 0), 60)]

@@ -235,6 +235,67 @@ def sip_config() -> None:
     click.echo(shlex.join(command(setup)))
 
 
+@phone.command(name="run")
+def phone_run() -> None:
+    """Run Kamailio, the phone gateway, in the foreground until stopped (as the kamailio
+    user when started as root). It listens on WICKETGATE_PHONE_SIP_LISTEN and asks the
+    web app at WICKETGATE_PHONE_ASK_URL (`wicketgate up` sets it to its own address)."""
+    _setup_django()
+    import os
+    import pwd
+    import sys
+    from urllib.parse import urlsplit
+
+    from django.db import connections
+
+    from wicketgate.phone.kamailio import KamailioSetupError, check_config, command, configured
+    from wicketgate.phone.kamailio import prepare as prepare_kamailio
+
+    setup = configured()
+    try:
+        user = prepare_kamailio(setup)
+        check_config(setup)
+    except KamailioSetupError as exc:
+        raise Refused(str(exc)) from exc
+    argv = command(setup, user=user)
+    asks = urlsplit(setup.ask_url)  # not its path: that holds the key
+    click.echo(
+        f"wicketgate: phone gateway (Kamailio) on udp:{setup.listen_address}:{setup.listen_port}"
+        f" as user {user or pwd.getpwuid(os.geteuid()).pw_name}; asks {asks.scheme}://{asks.netloc}; "
+        f"calls out through {setup.trunk}; config {setup.config_file}"
+    )
+    sys.stdout.flush()
+    sys.stderr.flush()
+    connections.close_all()
+    # Kamailio takes this process's place: a supervisor's SIGTERM reaches it directly, and
+    # it stops its own workers (a Python parent in between would only have to relay it).
+    os.execv(argv[0], argv)  # noqa: S606 - our own fixed command line
+
+
+@phone.command(name="watch")
+def phone_watch() -> None:
+    """Keep live phone calls in step with the records until stopped: every half second,
+    end (through Kamailio's RPC socket, WICKETGATE_PHONE_RPC_SOCKET) each live call a new
+    ban, sanction, alert, removed or barred number or retired handset no longer allows,
+    and settle calls whose end was never reported. `wicketgate up` runs it beside Kamailio."""
+    _setup_django()
+    import signal
+    import threading
+
+    from wicketgate.phone.watcher import PhoneWatcher
+    from wicketgate.policy.engine import Engine
+
+    stopping = threading.Event()
+
+    def on_signal(*_: Any) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    click.echo("wicketgate: phone calls watched every 0.5 s")
+    PhoneWatcher(Engine(refresh_every=0)).run(stopping)
+
+
 def _prisoner(prison_number: str) -> Any:
     from wicketgate.people.models import Prisoner
 

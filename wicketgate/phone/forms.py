@@ -109,6 +109,10 @@ class RemoveNumberForm(PhoneForm):
     reason = _reason(_("Why is it removed? (The prisoner reads this.)"))
 
 
+class EndCallForm(PhoneForm):
+    reason = _reason(_("Why is the call ended? (Kept in the record.)"))
+
+
 class CreditForm(PhoneForm):
     ACTION_FIELDS = {**PhoneForm.ACTION_FIELDS, "pence": "amount"}
 

@@ -7,13 +7,23 @@ digest against the HA1 Wicketgate holds, asks Wicketgate whether the call may be
 (``phone.questions``, behind a key only Kamailio knows), and relays an allowed call to the
 trunk with the E.164 number, ending it at the decision's limit. Anything else fails
 closed: 503 when Wicketgate cannot be asked.
+
+``wicketgate phone run`` renders the configuration, has Kamailio check it, and becomes
+Kamailio in the foreground; started as root, Kamailio drops to Debian's ``kamailio``
+user once it has read its configuration and bound its port.
 """
 
 from __future__ import annotations
 
+import grp
 import json
+import os
+import pwd
+import re
 import secrets
 import socket
+import stat
+import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +33,11 @@ from django.template import Context, Engine
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "kamailio" / "kamailio.cfg.template"
 KAMAILIO = "/usr/sbin/kamailio"
+KAMAILIO_USER = "kamailio"  # made by Debian's package
+
+
+class KamailioSetupError(RuntimeError):
+    """Kamailio cannot be started as configured; the message names what to change."""
 
 
 @dataclass(frozen=True)
@@ -123,7 +138,16 @@ def render_config(setup: KamailioSetup) -> Path:
     """Write kamailio.cfg (0600: it holds the key) and make its run folder."""
     setup.folder.mkdir(parents=True, exist_ok=True)
     setup.run_dir.mkdir(parents=True, exist_ok=True)
-    context = Context({**setup.__dict__, "run_dir": str(setup.run_dir)})
+    for name in ("listen_address", "trunk", "realm", "ask_url"):
+        value = str(getattr(setup, name))
+        if not value or any(char in value for char in '"\\\n\r\t $#;'):
+            raise KamailioSetupError(
+                f"the phone's {name} {value!r} cannot go into Kamailio's configuration: "
+                "it is empty or holds a quote, backslash, space, $, # or ;"
+            )
+    # autoescape off: the values go into a Kamailio script, not HTML (a realm escaped
+    # as HTML would no longer match the realm the phone PINs' digests were made in).
+    context = Context({**setup.__dict__, "run_dir": str(setup.run_dir)}, autoescape=False)
     text = (
         Engine(autoescape=False).from_string(TEMPLATE.read_text(encoding="utf-8")).render(context)
     )
@@ -132,8 +156,61 @@ def render_config(setup: KamailioSetup) -> Path:
     return setup.config_file
 
 
-def command(setup: KamailioSetup) -> list[str]:
-    """Kamailio in the foreground, logging to stderr, with its own run folder."""
+def prepare(setup: KamailioSetup) -> str | None:
+    """Render the configuration and, as root, hand it and the run folder to Kamailio's own
+    user; returns that user, or None when Kamailio is to run as whoever starts it."""
+    if not Path(KAMAILIO).exists():
+        raise KamailioSetupError(
+            f"{KAMAILIO} is not installed: run `make install` (it installs kamailio)"
+        )
+    render_config(setup)
+    if os.geteuid() != 0:
+        return None
+    try:
+        user = pwd.getpwnam(KAMAILIO_USER)
+        gid = grp.getgrnam(KAMAILIO_USER).gr_gid
+    except KeyError:
+        raise KamailioSetupError(
+            f"there is no '{KAMAILIO_USER}' user for Kamailio to run as: "
+            "run `make install` (Debian's kamailio package makes it)"
+        ) from None
+    _check_reachable(setup.run_dir, user.pw_uid, gid)
+    # It reads its configuration as root, but it is its own; it writes its pid file and
+    # control socket, and removes them at the end, as itself.
+    for path in (setup.config_file, setup.run_dir, *setup.run_dir.iterdir()):
+        os.chown(path, user.pw_uid, gid)
+    setup.run_dir.chmod(0o700)
+    return KAMAILIO_USER
+
+
+def check_config(setup: KamailioSetup) -> None:
+    """``kamailio -c``: the rendered configuration parses and every module it loads is
+    installed; else KamailioSetupError with Kamailio's first complaints."""
+    result = subprocess.run(  # noqa: S603 - fixed program, our own configuration file
+        [KAMAILIO, "-c", "-f", str(setup.config_file)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode == 0:
+        return
+    # " 0(123) CRITICAL: <core> [core/cfg.y:3787]: yyerror_at(): parse error in …": the words
+    problems = [
+        re.sub(r"^.*?(ERROR|CRITICAL):\s*(<[^>]*>\s*)?(\[[^\]]*\]:\s*)?(\w+\(\):\s*)?", "", line)
+        for line in result.stderr.splitlines()
+        if "ERROR" in line or "CRITICAL" in line
+    ]
+    said = "; ".join(problems[:3]) or result.stderr[-500:].strip()
+    hint = " (a module is missing: run `make install`)" if "module" in said else ""
+    raise KamailioSetupError(
+        f"Kamailio refuses its configuration {setup.config_file}: {said}{hint}"
+    )
+
+
+def command(setup: KamailioSetup, *, user: str | None = None) -> list[str]:
+    """Kamailio in the foreground, logging to stderr, with its own run folder; as ``user``
+    (and its group) once it has bound its port, if given."""
+    as_user = ["-u", user, "-g", user] if user else []
     return [
         KAMAILIO,
         "-DD",
@@ -148,4 +225,23 @@ def command(setup: KamailioSetup) -> list[str]:
         "64",
         "-M",
         "8",
+        *as_user,
     ]
+
+
+def _check_reachable(folder: Path, uid: int, gid: int) -> None:
+    """Kamailio's user must be able to enter every folder from / down to its run folder."""
+    for path in [*reversed(folder.parents), folder]:
+        mode = path.stat()
+        if (
+            mode.st_mode & stat.S_IXOTH
+            or (mode.st_gid == gid and mode.st_mode & stat.S_IXGRP)
+            or mode.st_uid == uid
+        ):
+            continue
+        raise KamailioSetupError(
+            f"{path} cannot be entered by the '{KAMAILIO_USER}' user that Kamailio runs as, "
+            f"so the phone gateway cannot work from {folder.parent}. Set WICKETGATE_PHONE_DIR "
+            "(or WICKETGATE_DATA_DIR) to a folder outside it, e.g. /var/lib/wicketgate/phone, "
+            f"or let others enter it (chmod o+x {path})."
+        )

@@ -6,10 +6,11 @@ from django.db.models import QuerySet
 
 from wicketgate.contacts.models import ContactLink
 from wicketgate.people.models import Prisoner
-from wicketgate.phone.codes import LIVE, NumberStatus
-from wicketgate.phone.models import CreditEntry, PhoneAccount, PhoneNumber
+from wicketgate.phone.codes import LIVE, LIVE_CALL, NumberStatus
+from wicketgate.phone.models import CreditEntry, PhoneAccount, PhoneCall, PhoneNumber
 
 STATEMENT_LINES = 20
+CALLS_SHOWN = 20
 
 
 def live_numbers(numbers: QuerySet[PhoneNumber], prisoner: Prisoner) -> QuerySet[PhoneNumber]:
@@ -24,6 +25,20 @@ def past_numbers(numbers: QuerySet[PhoneNumber], prisoner: Prisoner) -> QuerySet
 
 def statement(entries: QuerySet[CreditEntry], prisoner: Prisoner) -> list[CreditEntry]:
     return list(entries.filter(prisoner=prisoner)[:STATEMENT_LINES])
+
+
+def calls_of(calls: QuerySet[PhoneCall], prisoner: Prisoner) -> list[PhoneCall]:
+    """The prisoner's latest calls, newest first."""
+    return list(calls.filter(prisoner=prisoner)[:CALLS_SHOWN])
+
+
+def live_calls(calls: QuerySet[PhoneCall]) -> QuerySet[PhoneCall]:
+    """Calls ringing or under way, the longest-running first."""
+    return (
+        calls.filter(state__in=LIVE_CALL)
+        .select_related("prisoner__establishment")
+        .order_by("placed_at", "pk")
+    )
 
 
 def approved_contacts(prisoner: Prisoner) -> list[ContactLink]:

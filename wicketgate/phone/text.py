@@ -13,6 +13,18 @@ def pounds(pence: int | None) -> str:
     return f"{sign}£{abs(value) // 100}.{abs(value) % 100:02d}"
 
 
+# How a call ended, as the prisoner reads it on the portal (staff read EndedBy's words).
+ENDINGS_FOR_PRISONER: dict[str, Promise] = {
+    "caller": _("You hung up"),
+    "called": _("They hung up"),
+    "limit": _("The call's time ran out"),
+    "staff": _("Ended by staff"),
+    "policy": _("Ended: no longer allowed"),
+    "unreported": _("Charged to its time limit: its end was not recorded"),
+    "failed": _("Not connected"),
+}
+
+
 # What each of this app's audit actions means, for the timeline and the event page
 # (gathered by audit.labels); an action not listed is shown by its code.
 AUDIT_ACTIONS: dict[str, Promise] = {

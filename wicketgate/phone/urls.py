@@ -1,7 +1,7 @@
 from django.urls import path
 
 from wicketgate.phone import questions
-from wicketgate.phone.views import portal, staff
+from wicketgate.phone.views import live, portal, staff
 
 app_name = "phone"
 
@@ -16,6 +16,8 @@ urlpatterns = [
     path(f"{PRISONER}credit", staff.add_credit, name="prisoner-credit"),
     path(f"{PRISONER}pin", staff.new_pin, name="prisoner-pin"),
     path("staff/phone/numbers/", staff.waiting_numbers, name="phone-numbers"),
+    path("staff/phone/live/", live.live_calls, name="live-phone-calls"),
+    path("staff/phone/calls/<int:pk>/end", live.end_call, name="live-phone-call-end"),
     path("staff/establishments/<str:code>/phone-settings", staff.phone_settings, name="settings"),
     path(
         "phone/kamailio/<str:key>/credentials", questions.credentials, name="kamailio-credentials"

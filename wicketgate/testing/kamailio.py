@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from wicketgate.phone.kamailio import KamailioSetup, command, render_config
 
@@ -66,7 +67,7 @@ def running_kamailio(ask_url: str, *, realm: str, trunk_port: int) -> Iterator[R
     log = (folder / "kamailio.log").open("wb")
     process = subprocess.Popen(command(setup), stdout=log, stderr=subprocess.STDOUT)
     try:
-        _wait_for_sip(setup.listen_port, process)
+        wait_for_sip(setup.listen_port, process)
         yield RunningKamailio(setup, process, folder)
     finally:
         process.terminate()
@@ -79,8 +80,8 @@ def running_kamailio(ask_url: str, *, realm: str, trunk_port: int) -> Iterator[R
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _wait_for_sip(port: int, process: subprocess.Popen[bytes]) -> None:
-    """Until Kamailio answers an OPTIONS on its port."""
+def wait_for_sip(port: int, process: subprocess.Popen[Any]) -> None:
+    """Until Kamailio answers an OPTIONS on its port (while ``process`` runs)."""
     deadline = time.monotonic() + 20
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         probe.bind(("127.0.0.1", 0))

@@ -8,12 +8,13 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
+from django.conf import settings
 from django.utils import timezone
 
 from wicketgate.accounts.models import ApiToken, User
 from wicketgate.audit.models import AuditEvent
 from wicketgate.cli import main
-from wicketgate.demo.load import DEMO_BACKUP_CODES, DEMO_DEVICE_KEY
+from wicketgate.demo.load import DEMO_BACKUP_CODES, DEMO_DEVICE_KEY, DEMO_PHONE_PIN
 from wicketgate.people.models import Prisoner
 from wicketgate.testing.personas import Estate
 
@@ -145,13 +146,15 @@ def test_it_loads_the_same_demo_estate_every_time(db: None) -> None:
     from wicketgate.gateway.models import Device
 
     devices = list(
-        Device.objects.exclude(kind="suite")
+        Device.objects.exclude(kind__in=["suite", "phone"])
         .order_by("device_id")
         .values_list("device_id", flat=True)
     )
     assert len(devices) == 3 and all(device in second.output for device in devices)
     assert all(device_by_key(device, DEMO_DEVICE_KEY) is not None for device in devices)
-    assert Device.objects.exclude(kind="suite").get(establishment__code="RVS").kind == "laptop"
+    assert Device.objects.get(establishment__code="RVS", kind__in=["laptop", "kiosk"]).kind == (
+        "laptop"
+    )
     # Video calls: each suite with its terminal and daily sessions, and a call on now for the
     # first demo family member, booked once however often the demo loads.
     from wicketgate.calls.models import Booking, SessionTemplate
@@ -196,6 +199,24 @@ def test_it_loads_the_same_demo_estate_every_time(db: None) -> None:
     assert legal.contact_link is not None and legal.contact_link.relationship == "SOLICITOR"
     assert list(CreditEntry.objects.values_list("balance_after", flat=True)) == [1000]
     assert "£10.00 of credit" in second.output
+    # Her phone PIN, and a phone on her wing at this machine's address: a softphone here
+    # signs in to Kamailio with what the welcome prints.
+    from wicketgate.phone.actions import digest_ha1
+    from wicketgate.phone.models import PhoneAccount
+
+    (handset,) = Device.objects.filter(kind="phone")
+    assert (handset.device_id, handset.address, handset.location.kind) == (
+        "NGT-A-PHONE-1",
+        "127.0.0.1",
+        "WING",
+    )
+    account = PhoneAccount.objects.get()
+    assert account.prisoner.prison_number == "A1032CJ"
+    cell = account.prisoner.location
+    assert cell is not None and cell.wing() == handset.location
+    assert account.ha1 == digest_ha1("A1032CJ", account.realm, DEMO_PHONE_PIN)
+    assert f"account sip:A1032CJ@{settings.WICKETGATE_PHONE_SIP_LISTEN}," in second.output
+    assert f"password (phone PIN) {DEMO_PHONE_PIN}" in second.output
 
 
 def wicketgate_in_a_fresh_process(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

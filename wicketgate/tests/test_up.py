@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from wicketgate.testing.kamailio import free_udp_port, wait_for_sip
+
 pytestmark = pytest.mark.slow
 
 WICKETGATE = Path(sys.executable).with_name("wicketgate")
@@ -53,6 +55,11 @@ def test_it_serves_on_loopback_with_migrations_applied_and_stops_on_ctrl_c(tmp_p
     hosts.write_text("127.0.0.1 www.nhs.uk\n198.51.100.99 example.com\n")
     hosts.chmod(0o644)
     env["WICKETGATE_GATEWAY_HOSTS_FILE"] = str(hosts)
+    # Kamailio too, on a port of its own; as root it runs as the kamailio user, who cannot
+    # enter tmp_path either.
+    phone_port = free_udp_port()
+    env["WICKETGATE_PHONE_DIR"] = str(gateway_dir / "phone")
+    env["WICKETGATE_PHONE_SIP_LISTEN"] = f"127.0.0.1:{phone_port}"
     process = subprocess.Popen(
         [str(WICKETGATE), "up", "--port", str(port), "--workers", "1"],
         env=env,
@@ -86,6 +93,10 @@ def test_it_serves_on_loopback_with_migrations_applied_and_stops_on_ctrl_c(tmp_p
             except ConnectionRefusedError:
                 assert time.monotonic() < deadline, "the gateway did not start"
                 time.sleep(0.3)
+        # The phone gateway: Kamailio answers SIP, and asks this web app about calls.
+        wait_for_sip(phone_port, process)
+        kamailio_config = (gateway_dir / "phone" / "kamailio" / "kamailio.cfg").read_text()
+        assert f"wg=>http://127.0.0.1:{port}/phone/kamailio/" in kamailio_config
 
         # A demo prisoner signs in on a demo kiosk; each request through the gateway is
         # decided, and reaches the audit log through the recorder process.
@@ -146,6 +157,11 @@ def test_it_serves_on_loopback_with_migrations_applied_and_stops_on_ctrl_c(tmp_p
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", gateway_port), timeout=1).close()
+    assert "phone gateway (Kamailio) on udp:127.0.0.1:" in output
+    kamailios = subprocess.run(
+        ["ps", "-C", "kamailio", "-o", "stat=,args="], capture_output=True, text=True, check=False
+    ).stdout.splitlines()
+    assert not [line for line in kamailios if str(gateway_dir) in line and line[0] != "Z"]
     shutil.rmtree(gateway_dir, ignore_errors=True)
 
 
@@ -164,8 +180,9 @@ def test_it_starts_janus_in_its_own_network_namespace_and_takes_it_down(tmp_path
         "WICKETGATE_JANUS_NETWORK": f"10.79.{octet}.0/30",
     }
     here, janus = f"10.79.{octet}.1", f"10.79.{octet}.2"
+    up = [str(WICKETGATE), "up", "--port", str(port), "--workers", "1"]
     process = subprocess.Popen(  # our own console script
-        [str(WICKETGATE), "up", "--port", str(port), "--workers", "1", "--no-gateway"],
+        [*up, "--no-gateway", "--no-phone"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

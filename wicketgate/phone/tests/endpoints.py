@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
+
 from wicketgate.accounts.roles import Action, StaffRole
 from wicketgate.phone.actions import do_add_phone_number, do_request_phone_number
-from wicketgate.phone.codes import NumberStatus
-from wicketgate.phone.models import PhoneNumber
+from wicketgate.phone.codes import CallState, NumberStatus
+from wicketgate.phone.models import PhoneCall, PhoneNumber
 from wicketgate.testing.endpoints import PROFILE, Endpoint
 from wicketgate.testing.personas import SETUP, Estate
 
@@ -106,5 +108,48 @@ ENDPOINTS += [
         302,
         role=StaffRole.GOVERNOR,
         action=Action.MANAGE_ESTABLISHMENT,
+    ),
+]
+
+
+def _live_call(estate: Estate) -> int:
+    """A call from the prisoner at A, ringing (no dialog yet: ending it needs no Kamailio)."""
+    found = PhoneCall.objects.live().filter(prisoner=estate.prisoner_a).first()
+    if found is not None:
+        return found.pk
+    return PhoneCall.objects.create(
+        prisoner=estate.prisoner_a,
+        handset="NGT-PH-1",
+        number="+442079460101",
+        name="Mum",
+        kind="social",
+        destination="uk_landline",
+        recorded=True,
+        limit_seconds=600,
+        pence_a_minute=6,
+        held_pence=60,
+        state=CallState.CONNECTING,
+        placed_at=timezone.now(),
+        sip_call_id="persona@test",
+    ).pk
+
+
+def _oversee(name: str, method: str, build: Any, status: int = 200, **more: Any) -> Endpoint:
+    """A live phone call page: for security and governors, with OVERSEE_PHONE."""
+    return Endpoint(
+        name, method, build, status, role=StaffRole.SECURITY, action=Action.OVERSEE_PHONE, **more
+    )
+
+
+ENDPOINTS += [
+    _oversee("live phone calls", "get", lambda e: ("/staff/phone/live/", {}), scoped=False),
+    _oversee(
+        "end a phone call page", "get", lambda e: (f"/staff/phone/calls/{_live_call(e)}/end", {})
+    ),
+    _oversee(
+        "end a phone call",
+        "post",
+        lambda e: (f"/staff/phone/calls/{_live_call(e)}/end", {"reason": "Threats heard"}),
+        302,
     ),
 ]

@@ -4,17 +4,21 @@ asks for numbers and sees their own. (Who may open each page: tests/test_access.
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.test import Client
+from django.utils import timezone
 
 from wicketgate.accounts.roles import StaffRole
 from wicketgate.audit.models import AuditEvent
 from wicketgate.contacts.actions import do_add_official
 from wicketgate.phone.actions import digest_ha1, do_request_phone_number, do_set_phone_pin
-from wicketgate.phone.models import PhoneAccount, PhoneNumber, PhoneSettings
+from wicketgate.phone.codes import CallState, EndedBy
+from wicketgate.phone.models import PhoneAccount, PhoneCall, PhoneNumber, PhoneSettings
 from wicketgate.testing.personas import SETUP, Estate, staff_client
 
 pytestmark = pytest.mark.django_db
@@ -244,3 +248,106 @@ def test_a_governor_sets_the_phone_hours_longest_call_and_tariff(estate: Estate)
         7,
     )
     assert saved.changed_by == "governor.a"
+
+
+def _a_call(estate: Estate, *, answered: bool, **changes: object) -> PhoneCall:
+    fields: dict[str, object] = {
+        "prisoner": estate.prisoner_a,
+        "handset": "NGT-PH-1",
+        "number": "+442079460101",
+        "name": "Mum",
+        "kind": "social",
+        "destination": "uk_landline",
+        "recorded": True,
+        "limit_seconds": 600,
+        "pence_a_minute": 6,
+        "held_pence": 60,
+        "state": CallState.ANSWERED if answered else CallState.CONNECTING,
+        "placed_at": timezone.now(),
+        "answered_at": timezone.now() if answered else None,
+        "dialog": "5:6" if answered else "",
+        "sip_call_id": "page@test",
+        **changes,
+    }
+    return PhoneCall.objects.create(**fields)
+
+
+@pytest.fixture
+def security(estate: Estate) -> Client:
+    return staff_client(estate, "security.a", StaffRole.SECURITY)
+
+
+def test_the_prisoner_sees_their_calls_and_the_credit_held_for_the_one_they_are_on(
+    estate: Estate, client_prisoner: Client
+) -> None:
+    _a_call(
+        estate,
+        answered=True,
+        state=CallState.ENDED,
+        duration_seconds=125,
+        charge_pence=18,
+        ended_by=EndedBy.CALLED,
+        end_reason="staff note the prisoner does not read",
+        sip_call_id="old@test",
+    )
+    _a_call(estate, answered=True)
+    _a_call(estate, answered=False, prisoner=estate.prisoner_b, name="Not yours", sip_call_id="b@")
+    mine = page(client_prisoner.get("/portal/phone/"))
+    assert "My calls" in mine and "2:05" in mine and "£0.18" in mine
+    assert "They hung up" in mine  # in the prisoner's words, not staff's
+    assert "Up to £0.60 of it is held for the call you are on" in mine
+    assert "Not yours" not in mine
+    assert "staff note" not in mine
+
+
+def test_staff_see_a_prisoners_calls_with_why_each_ended(estate: Estate, visits: Client) -> None:
+    _a_call(
+        estate,
+        answered=True,
+        state=CallState.ENDED,
+        duration_seconds=60,
+        charge_pence=6,
+        ended_by=EndedBy.STAFF,
+        end_reason="Threats heard",
+    )
+    shown = page(visits.get(PHONE))
+    assert "Latest calls" in shown and "Ended by staff" in shown and "Threats heard" in shown
+
+
+def test_security_see_live_calls_at_their_establishment_and_end_one_with_a_reason(
+    estate: Estate, security: Client
+) -> None:
+    ringing = _a_call(estate, answered=False)
+    elsewhere = _a_call(estate, answered=True, prisoner=estate.prisoner_b, sip_call_id="b@t")
+    live = page(security.get("/staff/phone/live/"))
+    assert "Ringing" in live and estate.prisoner_a.prison_number in live
+    assert estate.prisoner_b.prison_number not in live
+    assert security.get(f"/staff/phone/calls/{elsewhere.pk}/end").status_code == 404
+    refused = page(security.post(f"/staff/phone/calls/{ringing.pk}/end", {"reason": " "}))
+    assert "Error:" in refused
+    done = security.post(f"/staff/phone/calls/{ringing.pk}/end", {"reason": "Threats heard"})
+    assert done.status_code == 302
+    ended = PhoneCall.objects.get(pk=ringing.pk)
+    assert (ended.state, ended.ended_by, ended.end_reason) == (
+        CallState.UNANSWERED,
+        EndedBy.STAFF,
+        "Threats heard",
+    )
+    assert "No phone calls are in progress." in page(security.get("/staff/phone/live/"))
+    # Ended already: the page says so rather than ending it twice.
+    again = security.get(f"/staff/phone/calls/{ringing.pk}/end", follow=True)
+    assert "That call has already ended." in page(again)
+
+
+def test_when_kamailio_does_not_confirm_the_hang_up_staff_are_told(
+    estate: Estate, security: Client, settings: Any, tmp_path: Path
+) -> None:
+    settings.WICKETGATE_PHONE_RPC_SOCKET = tmp_path / "nobody.sock"
+    on_call = _a_call(estate, answered=True)
+    said = page(
+        security.post(
+            f"/staff/phone/calls/{on_call.pk}/end", {"reason": "Threats heard"}, follow=True
+        )
+    )
+    assert "did not confirm it hung up" in said
+    assert PhoneCall.objects.get(pk=on_call.pk).state == CallState.ENDED

@@ -21,9 +21,10 @@ from wicketgate.phone.actions import (
     do_change_phone_pin,
     do_request_phone_number,
 )
+from wicketgate.phone.calling import held_pence
 from wicketgate.phone.forms import ChangePinForm, RequestNumberForm
-from wicketgate.phone.models import CreditEntry, PhoneNumber
-from wicketgate.phone.queries import live_numbers, past_numbers, statement
+from wicketgate.phone.models import CreditEntry, PhoneCall, PhoneNumber
+from wicketgate.phone.queries import calls_of, live_numbers, past_numbers, statement
 from wicketgate.web.decorators import prisoner_required
 from wicketgate.web.portals import signed_in_prisoner
 
@@ -40,6 +41,8 @@ def my_phone(request: HttpRequest) -> HttpResponse:
             "live": live_numbers(numbers, prisoner),
             "past": past_numbers(numbers, prisoner),
             "balance": balance_pence(prisoner),
+            "held": held_pence(prisoner),
+            "calls": calls_of(PhoneCall.objects.for_prisoner(prisoner), prisoner),
             "statement": statement(CreditEntry.objects.for_prisoner(prisoner), prisoner),
         },
     )

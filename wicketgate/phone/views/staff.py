@@ -28,6 +28,7 @@ from wicketgate.phone.actions import (
     do_remove_phone_number,
     do_set_phone_pin,
 )
+from wicketgate.phone.calling import held_pence
 from wicketgate.phone.codes import NumberStatus
 from wicketgate.phone.decide import phone_settings_for
 from wicketgate.phone.forms import (
@@ -37,9 +38,10 @@ from wicketgate.phone.forms import (
     PhoneSettingsForm,
     RemoveNumberForm,
 )
-from wicketgate.phone.models import CreditEntry, PhoneNumber
+from wicketgate.phone.models import CreditEntry, PhoneCall, PhoneNumber
 from wicketgate.phone.queries import (
     approved_contacts,
+    calls_of,
     live_numbers,
     past_numbers,
     phone_account,
@@ -86,6 +88,8 @@ def prisoner_phone(request: HttpRequest, prison_number: str) -> HttpResponse:
             "live": live_numbers(numbers, prisoner),
             "past": past_numbers(numbers, prisoner),
             "balance": balance_pence(prisoner),
+            "held": held_pence(prisoner),
+            "calls": calls_of(PhoneCall.objects.for_user(request.user, MANAGE), prisoner),
             "statement": statement(CreditEntry.objects.for_user(request.user, MANAGE), prisoner),
             "account": phone_account(prisoner),
         },

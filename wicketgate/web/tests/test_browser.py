@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
+from django.utils import timezone
 from playwright.sync_api import expect, sync_playwright
 
 from wicketgate.accounts.actions import do_issue_backup_codes
@@ -32,6 +33,8 @@ from wicketgate.people.actions import do_add_alert, do_move_prisoner, do_review_
 from wicketgate.people.codes import DEFAULT_ALERT_CODES
 from wicketgate.people.models import AlertCode, Prisoner
 from wicketgate.phone.actions import do_request_phone_number
+from wicketgate.phone.codes import CallState, EndedBy
+from wicketgate.phone.models import PhoneCall
 from wicketgate.policy import engine as engine_module
 from wicketgate.policy.codes import DEFAULT_CATEGORIES
 from wicketgate.policy.models import Category, Site
@@ -344,6 +347,57 @@ def phone_staff(estate: Estate) -> None:
     do_request_phone_number(
         estate.prisoner_a, "07911 123456", name="Rita, my mother", kind="social", actor=SETUP
     )
+    _phone_call(estate, state=CallState.ENDED, duration_seconds=754, charge_pence=78)
+
+
+def _phone_call(estate: Estate, **fields: Any) -> PhoneCall:
+    now = timezone.now()
+    return PhoneCall.objects.create(
+        **{
+            "prisoner": estate.prisoner_a,
+            "handset": "NGT-A-PHONE-1",
+            "number": "+447911123456",
+            "name": "Rita, my mother",
+            "kind": "social",
+            "destination": "uk_mobile",
+            "recorded": True,
+            "limit_seconds": 1800,
+            "pence_a_minute": 6,
+            "held_pence": 180,
+            "state": CallState.ANSWERED,
+            "placed_at": now - dt.timedelta(minutes=14),
+            "answered_at": now - dt.timedelta(minutes=13, seconds=50),
+            "ended_by": EndedBy.CALLER if fields.get("state") == CallState.ENDED else "",
+            "sip_call_id": f"browser-{fields.get('state', 'live')}@test",
+            **fields,
+        }
+    )
+
+
+@pytest.fixture
+def phone_security(estate: Estate) -> None:
+    """The clerk at A in security, with a call ringing (ending it needs no Kamailio)."""
+    StaffMembership.objects.filter(user=estate.clerk_a).update(role=StaffRole.SECURITY)
+    _phone_call(estate, state=CallState.CONNECTING, answered_at=None)
+
+
+def test_the_live_phone_call_pages_are_accessible(
+    phone_security: None, page: Any, live_server: Any, backup_code: str
+) -> None:
+    url = live_server.url
+    page.goto(f"{url}/staff/phone/live/")
+    _sign_in_as_clerk_a(page, backup_code)
+    page.wait_for_url(f"{url}/staff/phone/live/")
+    expect(page.get_by_role("cell", name="Ringing")).to_be_visible()
+    _check(page, "phone-live")
+    page.get_by_role("link", name="End the call").click()
+    page.get_by_role("button", name="End the call").click()
+    _expect_title_to_start(page, "Error: End a phone call")
+    _check(page, "phone-end-call-errors")
+    page.get_by_label("Why is the call ended?").fill("Threats heard on the call")
+    page.get_by_role("button", name="End the call").click()
+    page.wait_for_url(f"{url}/staff/phone/live/")
+    expect(page.get_by_text("No phone calls are in progress.")).to_be_visible()
 
 
 def test_the_phone_pages_are_accessible(
@@ -390,6 +444,7 @@ def test_the_phone_pages_are_accessible(
     page.wait_for_url(f"{url}/portal/")
     page.get_by_role("link", name="My phone numbers and credit").click()
     expect(page.get_by_text("You have £7.50 of phone credit.")).to_be_visible()
+    expect(page.get_by_text("12:34")).to_be_visible()  # the call, 754 seconds long
     _check(page, "phone-portal")
     page.get_by_role("button", name="Ask for a number").click()
     page.get_by_label("Telephone number").fill("0906 300 0000")
