@@ -16,7 +16,7 @@ WITH_DATA_DIR = data_dir=$$(mktemp -d -t wicketgate-data-XXXXXX); \
 
 header = @printf '\n==> %s\n' $(1)
 
-.PHONY: help install demo test test-calendar lint bench bench-policy bench-gateway bench-calls clean
+.PHONY: help install demo test test-calendar lint bench bench-policy bench-gateway bench-calls bench-phone clean
 
 help:
 	@echo "make install   Debian packages, .venv and node_modules (scripts/bootstrap.sh)"
@@ -28,6 +28,7 @@ help:
 	@echo "make bench-policy  the policy engine benchmark alone, on SQLite (BENCH_ARGS=--quick)"
 	@echo "make bench-gateway the web gateway benchmark alone: Squid, squidGuard, Wicketgate (root; BENCH_ARGS=--quick)"
 	@echo "make bench-calls   the video-call benchmark alone: Janus CPU per call, end-call time (root)"
+	@echo "make bench-phone   the phone benchmark alone: calls a second through Kamailio asking Wicketgate against none, sanction to hang-up"
 	@echo "make clean     remove .venv, node_modules and data"
 
 install:
@@ -76,9 +77,13 @@ bench: install
 	$(BIN)/python benchmarks/policy_engine.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/gateway.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/calls.py
+	$(BIN)/python benchmarks/phone.py
 
 bench-calls: install
 	$(BIN)/python benchmarks/calls.py $(BENCH_ARGS)
+
+bench-phone: install
+	$(BIN)/python benchmarks/phone.py $(BENCH_ARGS)
 
 bench-policy: install
 	$(BIN)/python benchmarks/policy_engine.py $(BENCH_ARGS)

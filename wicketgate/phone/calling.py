@@ -167,7 +167,7 @@ def do_end_live_phone_call(
     reason: str,
     actor: Actor,
     ended_by: str = EndedBy.STAFF,
-    hang_up: Callable[[str], None] = kamailio_hang_up,
+    hang_up: Callable[[int], None] = kamailio_hang_up,
 ) -> PhoneCall:
     """Staff (or the policy) end a live call, with a reason: recorded and charged to now,
     then hung up in Kamailio (a call still ringing is hung up when it is answered, since
@@ -182,9 +182,9 @@ def do_end_live_phone_call(
     if not call.live:
         raise PhoneError(f"call {call.pk} is not live ({call.get_state_display().lower()})")
     ended = do_end_phone_call(call, ended_by=ended_by, actor=actor, reason=words)
-    if ended.dialog:
+    if ended.dialog:  # answered: Kamailio has its dialog
         try:
-            hang_up(ended.dialog)
+            hang_up(ended.pk)
         except KamailioUnreachable as exc:
             record_event(
                 "phone.call.hangup_failed",

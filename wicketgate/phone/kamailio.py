@@ -69,21 +69,18 @@ class KamailioUnreachable(Exception):
     """Kamailio's RPC socket did not answer, or answered with an error."""
 
 
-def hang_up(dialog: str, *, rpc_socket: Path | None = None, timeout: float = 2.0) -> None:
-    """End a live call: ``dlg.end_dlg`` on Kamailio's jsonrpcs socket, which sends BYE to
-    both ends (and reports the end, as any end is reported). ``dialog``: "h_entry:h_id".
+def hang_up(call: int, *, rpc_socket: Path | None = None, timeout: float = 2.0) -> None:
+    """End a live call: its id goes in Kamailio's ``wgend`` table over the jsonrpcs
+    socket (``htable.seti``), and within 100 ms Kamailio's route[WGEND] sends BYE to both
+    ends, as at the limit (and reports the end, as any end is reported).
 
-    Raises ``KamailioUnreachable`` if Kamailio does not confirm it."""
-    entry, _, ident = dialog.partition(":")
-    if not (entry.isdigit() and ident.isdigit()):
-        raise KamailioUnreachable(f"not a dialog: {dialog!r}")
+    Raises ``KamailioUnreachable`` if Kamailio does not take it."""
+    return _rpc("htable.seti", ["wgend", str(int(call)), 1], rpc_socket, timeout)
+
+
+def _rpc(method: str, params: list[object], rpc_socket: Path | None, timeout: float) -> None:
     target = str(rpc_socket or settings.WICKETGATE_PHONE_RPC_SOCKET)
-    request = {
-        "jsonrpc": "2.0",
-        "method": "dlg.end_dlg",
-        "params": [int(entry), int(ident)],
-        "id": 1,
-    }
+    request = {"jsonrpc": "2.0", "method": method, "params": params, "id": 1}
     # Kamailio answers to the sender's address: a socket of our own, in a folder it can
     # reach (it may run as its own user), removed after.
     with tempfile.TemporaryDirectory(prefix="wg-rpc-") as folder:
@@ -99,7 +96,7 @@ def hang_up(dialog: str, *, rpc_socket: Path | None = None, timeout: float = 2.0
             except (OSError, ValueError) as exc:
                 raise KamailioUnreachable(f"Kamailio's RPC at {target}: {exc}") from exc
     if not isinstance(reply, dict) or "error" in reply:
-        raise KamailioUnreachable(f"Kamailio could not end dialog {dialog}: {reply}")
+        raise KamailioUnreachable(f"Kamailio refused {method} {params}: {reply}")
 
 
 def ask_key() -> str:

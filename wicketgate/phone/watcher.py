@@ -34,7 +34,7 @@ class PhoneWatcher:
         self,
         engine: Engine,
         *,
-        hang_up: Callable[[str], None] = kamailio_hang_up,
+        hang_up: Callable[[int], None] = kamailio_hang_up,
         poll: float = 0.5,
     ) -> None:
         self.engine = engine

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +43,14 @@ class RunningKamailio:
 
 
 @contextmanager
-def running_kamailio(ask_url: str, *, realm: str, trunk_port: int) -> Iterator[RunningKamailio]:
+def running_kamailio(
+    ask_url: str,
+    *,
+    realm: str,
+    trunk_port: int,
+    edit: Callable[[str], str] | None = None,
+) -> Iterator[RunningKamailio]:
+    """``edit``: a change to the rendered configuration (the phone benchmark's limit)."""
     folder = Path(tempfile.mkdtemp(prefix="wg-kamailio-test-"))
     setup = KamailioSetup(
         folder=folder / "kamailio",
@@ -56,6 +63,8 @@ def running_kamailio(ask_url: str, *, realm: str, trunk_port: int) -> Iterator[R
         nonce_secret=secrets.token_hex(16),
     )
     render_config(setup)
+    if edit is not None:
+        setup.config_file.write_text(edit(setup.config_file.read_text()))
     check = subprocess.run(
         [*command(setup)[:1], "-c", "-f", str(setup.config_file)],
         capture_output=True,

@@ -173,12 +173,12 @@ def test_a_stale_call_does_not_block_the_next_call(phone: Estate) -> None:
 def test_staff_end_a_live_call_with_a_reason_and_only_a_live_one(phone: Estate) -> None:
     call = place()
     do_answer_phone_call(call, dialog="7:8", at=THURSDAY_10)
-    hung_up: list[str] = []
+    hung_up: list[int] = []
     with time_machine.travel(THURSDAY_10 + dt.timedelta(seconds=90), tick=False):
         ended = do_end_live_phone_call(
             call, reason="Threats heard", actor=SETUP, hang_up=hung_up.append
         )
-    assert hung_up == ["7:8"]
+    assert hung_up == [call.pk]
     assert (ended.ended_by, ended.end_reason, ended.charge_pence) == (
         EndedBy.STAFF,
         "Threats heard",
@@ -186,14 +186,14 @@ def test_staff_end_a_live_call_with_a_reason_and_only_a_live_one(phone: Estate) 
     )
     with pytest.raises(PhoneError, match="not live"):
         do_end_live_phone_call(ended, reason="Again", actor=SETUP, hang_up=hung_up.append)
-    assert hung_up == ["7:8"]
+    assert hung_up == [call.pk]
 
 
 def test_a_ringing_call_ended_by_staff_is_not_hung_up_in_kamailio_until_it_answers(
     phone: Estate,
 ) -> None:
     call = place()
-    hung_up: list[str] = []
+    hung_up: list[int] = []
     with time_machine.travel(THURSDAY_10, tick=False):
         do_end_live_phone_call(call, reason="Stop", actor=SETUP, hang_up=hung_up.append)
     assert hung_up == []  # no dialog yet: the answer is refused instead
@@ -206,7 +206,7 @@ def test_the_watcher_ends_a_live_call_the_records_no_longer_allow(
 ) -> None:
     call = place()
     do_answer_phone_call(call, dialog="3:4", at=THURSDAY_10)
-    hung_up: list[str] = []
+    hung_up: list[int] = []
     watcher = PhoneWatcher(Engine(refresh_every=0), hang_up=hung_up.append)
     moment = THURSDAY_10 + dt.timedelta(seconds=30)
     with time_machine.travel(moment, tick=False):
@@ -222,6 +222,6 @@ def test_the_watcher_ends_a_live_call_the_records_no_longer_allow(
         else:
             do_retire_device(Device.objects.get(device_id=HANDSET), actor=SETUP)
         [ended] = watcher.step(moment)
-    assert hung_up == ["3:4"]
+    assert hung_up == [call.pk]
     assert ended.ended_by == EndedBy.POLICY and "No longer allowed" in ended.end_reason
     assert ended.charge_pence == 6

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -95,6 +96,12 @@ def test_an_approved_call_goes_to_the_trunk_in_e164_and_is_cut_at_its_limit(
     assert "A1234BC" not in invite  # and so does who called, and what they dialled
     assert "02079460101" not in invite
     assert "BYE sip:" in sent  # the trunk was hung up on too
+    # Kamailio's own BYE is in the call as the carrier knows it: from the prison, not from
+    # the handset or the prisoner (else a carrier answers 481 and goes on charging).
+    bye = next(part for part in sent.split("\n\n") if "BYE sip:" in part)
+    assert "A1234BC" not in bye
+    assert _header(bye, "From") == _header(invite, "From")
+    assert _header(bye, "To").split(";tag=")[0] == _header(invite, "To").split(";tag=")[0]
     # Recorded, and charged exactly its limit: one started minute at 6p.
     placed = PhoneCall.objects.get()
     assert (placed.state, placed.ended_by) == (CallState.ENDED, EndedBy.LIMIT)
@@ -149,6 +156,12 @@ def test_one_call_at_a_time_a_second_handset_call_is_busy_while_the_first_is_liv
     assert PhoneCall.objects.count() == 1
     refused = AuditEvent.objects.get(action="phone.call.refused")
     assert refused.details["rule"] == "call:busy"
+
+
+def _header(message: str, name: str) -> str:
+    found = re.search(rf"^{name}:\s*(.+)$", message, flags=re.M | re.I)
+    assert found is not None, f"no {name} in {message}"
+    return found.group(1).strip()
 
 
 def _wait_until(check: Callable[[], bool], seconds: float = 15) -> None:

@@ -82,9 +82,11 @@ def test_it_answers_sip_as_its_own_user_and_leaves_nothing_behind_when_stopped(
             "kamailio_rpc.sock",
         }
         # Wicketgate (this user) reaches its RPC socket and hears its answer back, across
-        # users: here, that there is no such call to end.
-        with pytest.raises(kamailio.KamailioUnreachable, match="could not end dialog 1:1"):
-            kamailio.hang_up("1:1", rpc_socket=run_dir / "kamailio_rpc.sock")
+        # users (asking it to end a call it does not have is harmless), and a method it
+        # does not know is refused in so many words.
+        kamailio.hang_up(1, rpc_socket=run_dir / "kamailio_rpc.sock")
+        with pytest.raises(kamailio.KamailioUnreachable, match="refused nothing.such"):
+            kamailio._rpc("nothing.such", [], run_dir / "kamailio_rpc.sock", 2.0)
         said = log_file.read_text(errors="replace")
         assert f"on udp:127.0.0.1:{port} as user {expected}" in said
         keys = json.loads((folder / "phone" / "secrets.json").read_text())
