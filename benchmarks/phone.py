@@ -141,6 +141,8 @@ def run(data: Path, calls: int, concurrent: int, ends: int) -> dict[str, Any]:
                 ) as kamailio,
             ):
                 results[name] = _load(kamailio.port, people, calls, concurrent, auth=not limit)
+                if results[name]["failed"]:
+                    print(f"Kamailio's log:\n{kamailio.log()[-3000:]}")
             print(f"{name}: {results[name]}", flush=True)
         placed = PhoneCall.objects.count()
         results["calls recorded"] = placed
@@ -199,76 +201,100 @@ def _without_asking(config: str) -> str:
     return re.sub(r"event_route\[dialog:[a-z]+\] \{.*?\n\}\n", "", text, flags=re.S)
 
 
+def free_udp_port() -> int:
+    from wicketgate.testing.kamailio import free_udp_port as free
+
+    return free()
+
+
 def _load(
     port: int, people: list[str], calls: int, concurrent: int, *, auth: bool
 ) -> dict[str, Any]:
+    """``concurrent`` handsets, each a SIPp placing its share of the calls one after the
+    other as one prisoner (SIPp takes one set of digest credentials a process; and a
+    prisoner has one call at a time)."""
     folder = Path(tempfile.mkdtemp(prefix="wg-bench-sipp-"))
     try:
         scenario = BENCH_SCENARIOS / ("handset_auth.xml" if auth else "handset_plain.xml")
-        (folder / "people.csv").write_text("SEQUENTIAL\n" + "".join(f"{p};{PIN}\n" for p in people))
+        handsets = []
         started = time.monotonic()
-        result = subprocess.run(  # noqa: S603 - SIPp, our scenario
-            [
-                "/usr/bin/sipp",
-                f"127.0.0.1:{port}",
-                "-sf",
-                str(scenario),
-                "-inf",
-                str(folder / "people.csv"),
-                "-s",
-                MUM,
-                "-i",
-                "127.0.0.1",
-                "-p",
-                "0",
-                "-m",
-                str(calls),
-                "-l",
-                str(concurrent),
-                "-r",
-                "1000",
-                "-d",
-                "100",
-                "-nostdin",
-                "-timeout",
-                "300",
-                "-trace_rtt",
-                "-rtt_freq",
-                "1",
-                "-trace_stat",
-                "-fd",
-                "1",
-            ],  # fmt: skip
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        for n in range(concurrent):
+            own = folder / f"handset{n}"
+            own.mkdir()
+            (own / "me.csv").write_text(f"SEQUENTIAL\n{people[n]};{PIN}\n")
+            handsets.append(
+                subprocess.Popen(  # noqa: S603 - SIPp, our scenario
+                    [
+                        "/usr/bin/sipp",
+                        f"127.0.0.1:{port}",
+                        "-sf",
+                        str(scenario),
+                        "-inf",
+                        str(own / "me.csv"),
+                        "-au",
+                        people[n],
+                        "-ap",
+                        PIN,
+                        "-s",
+                        MUM,
+                        "-i",
+                        "127.0.0.1",
+                        "-p",
+                        str(free_udp_port()),
+                        "-m",
+                        str(calls // concurrent),
+                        "-l",
+                        "1",
+                        "-r",
+                        "1000",
+                        "-d",
+                        "100",
+                        "-nostdin",
+                        "-timeout",
+                        "120",
+                        "-trace_rtt",
+                        "-rtt_freq",
+                        "1",
+                        "-trace_stat",
+                        "-fd",
+                        "1",
+                        "-trace_err",
+                    ],  # fmt: skip
+                    cwd=own,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        codes = [handset.wait(timeout=600) for handset in handsets]
         elapsed = time.monotonic() - started
-        times = _setup_times(folder)
-        stat = _last_stats(folder)
-        succeeded = int(stat.get("SuccessfulCall(C)", 0))
+        errors = "".join(p.read_text(errors="replace") for p in folder.glob("*/*_errors.log"))
+        if errors:
+            print(f"SIPp's errors ({'with' if auth else 'without'} asking):\n{errors[-1500:]}")
+        times = [t for own in folder.iterdir() for t in _setup_times(own)]
+        stats = [_last_stats(own) for own in folder.iterdir()]
+        succeeded = sum(int(stat.get("SuccessfulCall(C)", 0)) for stat in stats)
         return {
-            "calls": calls,
+            "calls": calls // concurrent * concurrent,
             "succeeded": succeeded,
-            "failed": int(stat.get("FailedCall(C)", 0)),
+            "failed": sum(int(stat.get("FailedCall(C)", 0)) for stat in stats),
             "seconds": round(elapsed, 2),
             "calls_per_second": round(succeeded / elapsed, 1),
             "setup_ms_p50": round(statistics.median(times), 1) if times else None,
             "setup_ms_p99": round(_percentile(times, 99), 1) if times else None,
-            "sipp_exit": result.returncode,
+            "sipp_exits": sorted(set(codes)),
         }
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
 def _setup_times(folder: Path) -> list[float]:
+    """SIPp's rtt file: "Date_ms;response_time_ms;rtd_no" (whole milliseconds)."""
     times: list[float] = []
     for rtt in folder.glob("*_rtt.csv"):
         for line in rtt.read_text().splitlines()[1:]:
             parts = line.split(";")
-            if len(parts) >= 3 and parts[2].strip():
-                times.append(float(parts[2]))
+            if len(parts) >= 2 and parts[1].strip():
+                times.append(float(parts[1]))
     return times
 
 
