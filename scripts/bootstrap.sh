@@ -16,8 +16,8 @@ set -euo pipefail
 # the suite again at moments ahead of today, so no test can lean on today's date.
 # kamailio is the phone gateway (kamailio-utils-modules: http_client, to ask Wicketgate;
 # kamailio-extra-modules: jansson, to read its answers); sip-tester (SIPp) plays handsets
-# and the trunk in the phone tests.
-DEBIAN_PACKAGES="python3 python3-venv nodejs npm postgresql chromium squid-openssl curl nginx-light wrk squidguard janus janus-tools iproute2 faketime kamailio kamailio-utils-modules kamailio-extra-modules sip-tester"
+# and the trunk in the phone tests; rtpengine-daemon relays (and records) the calls' audio.
+DEBIAN_PACKAGES="python3 python3-venv nodejs npm postgresql chromium squid-openssl curl nginx-light wrk squidguard janus janus-tools iproute2 faketime kamailio kamailio-utils-modules kamailio-extra-modules sip-tester rtpengine-daemon"
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 VENV=.venv
@@ -84,7 +84,7 @@ install_debian_packages() {
 # own nginx, so the packaged services are stopped and kept from starting at boot.
 quiet_system_services() {
     local service
-    for service in squid nginx kamailio; do
+    for service in squid nginx kamailio rtpengine-daemon; do
         if [[ -x /etc/init.d/$service ]]; then
             command -v update-rc.d >/dev/null && update-rc.d "$service" disable >/dev/null 2>&1 || true
             /etc/init.d/$service stop >/dev/null 2>&1 || true
@@ -92,7 +92,7 @@ quiet_system_services() {
     done
     # Janus ships a systemd unit only; Wicketgate starts its own Janus with its own config.
     if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
-        systemctl disable --now janus kamailio >/dev/null 2>&1 || true
+        systemctl disable --now janus kamailio rtpengine-daemon >/dev/null 2>&1 || true
     fi
 }
 

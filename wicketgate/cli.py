@@ -203,6 +203,9 @@ def _supervise(
         _check_phone_can_start(env["WICKETGATE_PHONE_ASK_URL"])
         command = [str(Path(sys.executable).with_name("wicketgate")), "phone", "run"]
         manager.add_process("phone", shlex.join(command), env=env)
+        # The calls' audio: Kamailio refuses every call while it is not there.
+        media = [str(Path(sys.executable).with_name("wicketgate")), "phone", "media"]
+        manager.add_process("phone-media", shlex.join(media), env=env)
         # Ends live calls that a new ban or sanction no longer allows, within a second.
         watch = [str(Path(sys.executable).with_name("wicketgate")), "phone", "watch"]
         manager.add_process("phone-watch", shlex.join(watch), env=env)
@@ -252,12 +255,14 @@ def _check_phone_can_start(ask_base: str) -> None:
         configured,
         prepare,
     )
+    from wicketgate.phone.rtpengine import RTPENGINE
 
-    if not Path(KAMAILIO).exists():
-        raise Refused(
-            f"{KAMAILIO} is not installed: run `make install` (it installs kamailio), "
-            "or start without phone calls: wicketgate up --no-phone"
-        )
+    for program, package in ((KAMAILIO, "kamailio"), (RTPENGINE, "rtpengine-daemon")):
+        if not Path(program).exists():
+            raise Refused(
+                f"{program} is not installed: run `make install` (it installs {package}), "
+                "or start without phone calls: wicketgate up --no-phone"
+            )
     setup = configured(ask_base=ask_base)
     try:
         prepare(setup)

@@ -231,6 +231,12 @@ WICKETGATE_PHONE_SIP_LISTEN = envstr("WICKETGATE_PHONE_SIP_LISTEN") or "127.0.0.
 WICKETGATE_PHONE_TRUNK = envstr("WICKETGATE_PHONE_TRUNK") or "sip:127.0.0.1:5080"
 WICKETGATE_PHONE_DIR = Path(envstr("WICKETGATE_PHONE_DIR") or DATA_DIR / "phone")
 WICKETGATE_PHONE_ASK_URL = envstr("WICKETGATE_PHONE_ASK_URL") or "http://127.0.0.1:8000"
+# rtpengine, the calls' media relay: the address it relays audio on (one both handsets and
+# the trunk reach), its ng control address (UDP, loopback: it has no authentication), and
+# the ports it may use for media.
+WICKETGATE_PHONE_MEDIA_ADDRESS = envstr("WICKETGATE_PHONE_MEDIA_ADDRESS") or "127.0.0.1"
+WICKETGATE_PHONE_MEDIA_CONTROL = envstr("WICKETGATE_PHONE_MEDIA_CONTROL") or "127.0.0.1:2223"
+WICKETGATE_PHONE_MEDIA_PORTS = envstr("WICKETGATE_PHONE_MEDIA_PORTS") or "30000-30999"
 # Kamailio's RPC socket (jsonrpcs, Unix datagram), which Wicketgate ends live calls on.
 WICKETGATE_PHONE_RPC_SOCKET = Path(
     envstr("WICKETGATE_PHONE_RPC_SOCKET")

@@ -7,6 +7,7 @@ with the reason and nothing written, 2 wrong usage.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -269,6 +270,43 @@ def phone_run() -> None:
     connections.close_all()
     # Kamailio takes this process's place: a supervisor's SIGTERM reaches it directly, and
     # it stops its own workers (a Python parent in between would only have to relay it).
+    os.execv(argv[0], argv)  # noqa: S606 - our own fixed command line
+
+
+@phone.command(name="media")
+def phone_media() -> None:
+    """Run rtpengine, the calls' media relay, in the foreground until stopped (as the
+    rtpengine user when started as root): audio on WICKETGATE_PHONE_MEDIA_ADDRESS, ports
+    WICKETGATE_PHONE_MEDIA_PORTS, controlled by Kamailio on WICKETGATE_PHONE_MEDIA_CONTROL.
+    `wicketgate up` runs it beside Kamailio."""
+    _setup_django()
+    import os
+    import sys
+
+    from wicketgate.phone.rtpengine import (
+        RTPENGINE,
+        MediaRelayError,
+        command,
+        configured,
+        render_config,
+    )
+
+    if not Path(RTPENGINE).exists():
+        raise Refused(
+            f"{RTPENGINE} is not installed: run `make install` (it installs rtpengine-daemon)"
+        )
+    setup = configured()
+    try:
+        render_config(setup)
+    except MediaRelayError as exc:
+        raise Refused(str(exc)) from exc
+    argv = command(setup)
+    click.echo(
+        f"wicketgate: media relay (rtpengine) on {setup.interface}, ports "
+        f"{setup.port_min}-{setup.port_max}, control udp:{setup.control}; recordings in "
+        f"{setup.recordings}"
+    )
+    sys.stdout.flush()
     os.execv(argv[0], argv)  # noqa: S606 - our own fixed command line
 
 

@@ -51,6 +51,7 @@ class KamailioSetup:
     ask_timeout: int = 2  # seconds (whole): slower than this, and the call is refused
     children: int = 4  # SIP workers; each waits for its own question
     nonce_secret: str = ""
+    media_control: str = "127.0.0.1:2223"  # rtpengine's ng address (UDP)
 
     @property
     def config_file(self) -> Path:
@@ -128,6 +129,7 @@ def configured(*, ask_base: str | None = None) -> KamailioSetup:
         realm=settings.WICKETGATE_PHONE_REALM,
         ask_url=f"{base}/phone/kamailio/{key}",
         nonce_secret=str(keys.get("nonce", "")),
+        media_control=str(settings.WICKETGATE_PHONE_MEDIA_CONTROL),
     )
 
 
@@ -135,7 +137,7 @@ def render_config(setup: KamailioSetup) -> Path:
     """Write kamailio.cfg (0600: it holds the key) and make its run folder."""
     setup.folder.mkdir(parents=True, exist_ok=True)
     setup.run_dir.mkdir(parents=True, exist_ok=True)
-    for name in ("listen_address", "trunk", "realm", "ask_url"):
+    for name in ("listen_address", "trunk", "realm", "ask_url", "media_control"):
         value = str(getattr(setup, name))
         if not value or any(char in value for char in '"\\\n\r\t $#;'):
             raise KamailioSetupError(

@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from wicketgate.phone.kamailio import KamailioSetup, command, render_config
+from wicketgate.phone.rtpengine import MediaRelayError, RtpengineSetup, ask
+from wicketgate.phone.rtpengine import command as media_command
+from wicketgate.phone.rtpengine import render_config as render_media
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "phone" / "tests" / "sipp"
 SIPP = "/usr/bin/sipp"
@@ -33,6 +36,7 @@ class RunningKamailio:
     setup: KamailioSetup
     process: subprocess.Popen[bytes]
     folder: Path
+    media: RunningRtpengine
 
     @property
     def port(self) -> int:
@@ -50,7 +54,26 @@ def running_kamailio(
     trunk_port: int,
     edit: Callable[[str], str] | None = None,
 ) -> Iterator[RunningKamailio]:
-    """``edit``: a change to the rendered configuration (the phone benchmark's limit)."""
+    """With an rtpengine of its own for the calls' audio. ``edit``: a change to the
+    rendered configuration (the phone benchmark's limit)."""
+    with (
+        running_rtpengine() as media,
+        _running_kamailio(
+            ask_url, realm=realm, trunk_port=trunk_port, media=media, edit=edit
+        ) as kamailio,
+    ):
+        yield kamailio
+
+
+@contextmanager
+def _running_kamailio(
+    ask_url: str,
+    *,
+    realm: str,
+    trunk_port: int,
+    media: RunningRtpengine,
+    edit: Callable[[str], str] | None,
+) -> Iterator[RunningKamailio]:
     folder = Path(tempfile.mkdtemp(prefix="wg-kamailio-test-"))
     setup = KamailioSetup(
         folder=folder / "kamailio",
@@ -61,6 +84,7 @@ def running_kamailio(
         ask_url=ask_url,
         children=2,
         nonce_secret=secrets.token_hex(16),
+        media_control=media.setup.control,
     )
     render_config(setup)
     if edit is not None:
@@ -77,7 +101,7 @@ def running_kamailio(
     process = subprocess.Popen(command(setup), stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for_sip(setup.listen_port, process)
-        yield RunningKamailio(setup, process, folder)
+        yield RunningKamailio(setup, process, folder, media)
     finally:
         process.terminate()
         try:
@@ -141,6 +165,11 @@ def sip_trunk() -> Iterator[Trunk]:
             "127.0.0.1",
             "-p",
             str(port),
+            "-mi",
+            "127.0.0.1",
+            "-mp",
+            str(free_udp_port()),
+            "-rtp_echo",  # the called person's audio: what it hears, sent back
             "-nostdin",
             "-trace_msg",
             "-timeout",
@@ -167,6 +196,7 @@ def call(
     number: str,
     expect: int,
     hang_up_after: float | None = None,
+    media: bool = False,
 ) -> str:
     """A handset on 127.0.0.1 calls ``number`` as ``user`` with ``pin``: SIPp's output,
     once the call has the final answer ``expect`` (200: answered, then hung up by
@@ -176,8 +206,11 @@ def call(
     pause: list[str] = []
     try:
         if expect == 200 and hang_up_after is not None:
-            scenario = SCENARIOS / "uac_hangs_up.xml"
+            # with audio: SIPp's G.711 recording played from a media port of its own
+            scenario = SCENARIOS / ("uac_media.xml" if media else "uac_hangs_up.xml")
             pause = ["-d", str(int(hang_up_after * 1000))]
+            if media:
+                pause += ["-mi", "127.0.0.1", "-mp", str(free_udp_port())]
         elif expect == 200:
             scenario = SCENARIOS / "uac_allowed.xml"
         else:
@@ -227,4 +260,57 @@ def call(
             )
         return result.stdout
     finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@dataclass
+class RunningRtpengine:
+    setup: RtpengineSetup
+    process: subprocess.Popen[bytes]
+    folder: Path
+
+    def log(self) -> str:
+        return (self.folder / "rtpengine.log").read_text(errors="replace")
+
+    def recordings(self) -> list[Path]:
+        return sorted((self.setup.recordings / "pcaps").glob("*.pcap"))
+
+
+@contextmanager
+def running_rtpengine() -> Iterator[RunningRtpengine]:
+    """Debian's rtpengine on loopback, from ``deploy/rtpengine``, on free ports; as its own
+    user when the tests run as root."""
+    folder = Path(tempfile.mkdtemp(prefix="wg-rtpengine-test-", dir="/tmp"))
+    folder.chmod(0o755)  # its user writes the recordings below
+    low = 20000 + secrets.randbelow(200) * 100
+    setup = RtpengineSetup(
+        folder=folder / "rtpengine",
+        interface="127.0.0.1",
+        control=f"127.0.0.1:{free_udp_port()}",
+        port_min=low,
+        port_max=low + 99,
+    )
+    render_media(setup)
+    log = (folder / "rtpengine.log").open("wb")
+    process = subprocess.Popen(media_command(setup), stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                ask("ping", setup.control, timeout=0.3)
+                break
+            except MediaRelayError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"rtpengine did not start: {(folder / 'rtpengine.log').read_text()[-2000:]}"
+                    ) from None
+        yield RunningRtpengine(setup, process, folder)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
         shutil.rmtree(folder, ignore_errors=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from wicketgate.phone.rtpengine import MediaRelayError, ask
 from wicketgate.testing.kamailio import free_udp_port, wait_for_sip
 
 pytestmark = pytest.mark.slow
@@ -60,6 +61,9 @@ def test_it_serves_on_loopback_with_migrations_applied_and_stops_on_ctrl_c(tmp_p
     phone_port = free_udp_port()
     env["WICKETGATE_PHONE_DIR"] = str(gateway_dir / "phone")
     env["WICKETGATE_PHONE_SIP_LISTEN"] = f"127.0.0.1:{phone_port}"
+    media_control = f"127.0.0.1:{free_udp_port()}"  # and rtpengine, the calls' media relay
+    env["WICKETGATE_PHONE_MEDIA_CONTROL"] = media_control
+    env["WICKETGATE_PHONE_MEDIA_PORTS"] = "31100-31199"
     process = subprocess.Popen(
         [str(WICKETGATE), "up", "--port", str(port), "--workers", "1"],
         env=env,
@@ -97,6 +101,14 @@ def test_it_serves_on_loopback_with_migrations_applied_and_stops_on_ctrl_c(tmp_p
         wait_for_sip(phone_port, process)
         kamailio_config = (gateway_dir / "phone" / "kamailio" / "kamailio.cfg").read_text()
         assert f"wg=>http://127.0.0.1:{port}/phone/kamailio/" in kamailio_config
+        assert f'"udp:{media_control}"' in kamailio_config
+        deadline = time.monotonic() + 20
+        while True:  # the media relay is there
+            try:
+                assert ask("ping", media_control, timeout=0.5)["result"] == "pong"
+                break
+            except MediaRelayError:
+                assert time.monotonic() < deadline, "rtpengine did not answer in 20 s"
 
         # A demo prisoner signs in on a demo kiosk; each request through the gateway is
         # decided, and reaches the audit log through the recorder process.

@@ -47,11 +47,12 @@ def phone_dir(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 def test_it_runs_the_phone_gateway_asking_this_web_app(phone_dir: Path) -> None:
     supervisor = Supervisor()
     cli._supervise(supervisor, "127.0.0.1", 8123, 1, ["127.0.0.1:8123"], gateway=False)
-    assert sorted(supervisor.processes) == ["phone", "phone-watch", "web", "worker"]
+    assert sorted(supervisor.processes) == ["phone", "phone-media", "phone-watch", "web", "worker"]
     command, env = supervisor.processes["phone"]
     assert command.endswith("/wicketgate phone run")
     # Beside it, the watcher that ends live calls a new ban or sanction no longer allows.
     assert supervisor.processes["phone-watch"][0].endswith("/wicketgate phone watch")
+    assert supervisor.processes["phone-media"][0].endswith("/wicketgate phone media")
     assert env["WICKETGATE_PHONE_ASK_URL"] == "http://127.0.0.1:8123"
     # Checked before anything starts: the configuration is written and Kamailio took it.
     config = (phone_dir / "phone" / "kamailio" / "kamailio.cfg").read_text()

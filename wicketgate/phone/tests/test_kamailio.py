@@ -16,6 +16,7 @@ import pytest
 
 from wicketgate.audit.models import AuditEvent
 from wicketgate.conduct.actions import do_add_sanction
+from wicketgate.contacts.actions import do_add_official
 from wicketgate.gateway.actions import do_register_device
 from wicketgate.phone import calling
 from wicketgate.phone.actions import (
@@ -30,6 +31,7 @@ from wicketgate.phone.codes import CallState, CreditKind, EndedBy
 from wicketgate.phone.decide import CallDecision
 from wicketgate.phone.kamailio import KamailioUnreachable, ask_key
 from wicketgate.phone.models import CreditEntry, PhoneCall, PhoneSettings
+from wicketgate.phone.rtpengine import MediaRelayError, ask
 from wicketgate.phone.watcher import PhoneWatcher
 from wicketgate.policy.engine import Engine
 from wicketgate.testing.kamailio import call, running_kamailio, sip_trunk
@@ -305,7 +307,7 @@ def test_staff_end_a_live_call_with_a_reason_and_kamailio_hangs_up_both_ends(
 
 
 def test_a_call_kamailio_cannot_be_told_to_end_is_still_recorded_and_the_failure_audited(
-    phones: Estate, settings: Any, tmp_path: Any
+    phones: Estate, settings: Any, tmp_path: Any, transactional_db: None
 ) -> None:
     settings.WICKETGATE_PHONE_RPC_SOCKET = tmp_path / "nobody.sock"
     decision, placed = place_call(
@@ -317,3 +319,104 @@ def test_a_call_kamailio_cannot_be_told_to_end_is_still_recorded_and_the_failure
         do_end_live_phone_call(placed, reason="Threats", actor=SETUP)
     assert PhoneCall.objects.get().state == CallState.ENDED
     assert AuditEvent.objects.filter(action="phone.call.hangup_failed").exists()
+
+
+def test_the_audio_goes_through_rtpengine_both_ways_and_the_carrier_never_sees_the_handset(
+    through_kamailio: Any,
+) -> None:
+    kamailio, trunk = through_kamailio
+    control = kamailio.media.setup.control
+    handset = threading.Thread(
+        target=call,
+        kwargs={
+            "kamailio": kamailio,
+            "user": "A1234BC",
+            "pin": PIN,
+            "number": "02079460101",
+            "expect": 200,
+            "hang_up_after": 4,
+            "media": True,
+        },
+    )
+    handset.start()
+    relayed: dict[str, int] = {}  # packets rtpengine took in from each side, at most
+    while handset.is_alive():
+        for call_id in ask("list", control).get("calls", []):
+            try:
+                found = ask("query", control, **{"call-id": call_id})
+            except MediaRelayError:
+                continue  # just ended
+            for tag, side in found.get("tags", {}).items():
+                packets = sum(
+                    stream["stats"]["packets"]
+                    for media in side.get("medias", [])
+                    for stream in media.get("streams", [])
+                )
+                relayed[tag] = max(relayed.get(tag, 0), packets)
+        time.sleep(0.3)
+    handset.join()
+    # Both sides' audio reached rtpengine: the handset's recording, and the trunk's echo.
+    assert len(relayed) == 2 and min(relayed.values()) > 50, relayed
+    offered = trunk.requests()  # the first SDP the trunk had is the INVITE's
+    port = re.search(r"^m=audio (\d+) ", offered, flags=re.M)
+    assert port is not None and re.search(r"^c=IN IP4 127\.0\.0\.1\s*$", offered, flags=re.M)
+    setup = kamailio.media.setup
+    assert setup.port_min <= int(port.group(1)) <= setup.port_max  # rtpengine's, not the handset's
+    # The session went with the call.
+    assert ask("list", control).get("calls", []) == []
+
+
+def test_a_social_call_is_recorded_and_a_legal_call_never_is(
+    through_kamailio: Any, phones: Estate
+) -> None:
+    kamailio, _ = through_kamailio
+    solicitor = do_add_official(
+        phones.prisoner_a,
+        given_name="Sol",
+        family_name="Icitor",
+        relationship="SOLICITOR",
+        actor=SETUP,
+    )
+    do_add_phone_number(
+        phones.prisoner_a,
+        "020 7946 0102",
+        name="Sol",
+        kind="legal",
+        contact_link=solicitor,
+        actor=SETUP,
+    )
+    call(
+        kamailio,
+        user="A1234BC",
+        pin=PIN,
+        number="02079460102",
+        expect=200,
+        hang_up_after=2,
+        media=True,
+    )
+    legal = PhoneCall.objects.get()
+    assert legal.recorded is False
+    assert kamailio.media.recordings() == []  # nothing of it was written
+    call(
+        kamailio,
+        user="A1234BC",
+        pin=PIN,
+        number="02079460101",
+        expect=200,
+        hang_up_after=2,
+        media=True,
+    )
+    social = PhoneCall.objects.exclude(pk=legal.pk).get()
+    assert social.recorded is True
+    [recording] = kamailio.media.recordings()
+    assert recording.stat().st_size > 10_000  # the packets of both sides
+
+
+def test_without_the_media_relay_calls_are_refused_and_never_reach_the_trunk(
+    through_kamailio: Any,
+) -> None:
+    kamailio, trunk = through_kamailio
+    kamailio.media.process.terminate()
+    kamailio.media.process.wait(timeout=10)
+    call(kamailio, user="A1234BC", pin=PIN, number="02079460101", expect=503)
+    assert "INVITE" not in trunk.requests()

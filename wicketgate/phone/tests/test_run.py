@@ -29,6 +29,7 @@ from wicketgate.phone.kamailio import (
     check_config,
     render_config,
 )
+from wicketgate.phone.rtpengine import RTPENGINE, MediaRelayError, ask
 from wicketgate.testing.kamailio import free_udp_port, wait_for_sip
 
 installed = pytest.mark.skipif(not Path(KAMAILIO).exists(), reason="make install installs kamailio")
@@ -191,3 +192,41 @@ def test_the_configuration_carries_values_as_given_and_refuses_ones_that_would_b
     for bad in ['wicket"gate', "wicket gate", "a$b", ""]:
         with pytest.raises(KamailioSetupError, match="realm"):
             render_config(setup(bad))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path(RTPENGINE).exists(), reason="make install installs rtpengine-daemon")
+def test_the_media_relay_answers_its_control_as_its_own_user_and_stops_when_asked(
+    folder: Path,
+) -> None:
+    control = f"127.0.0.1:{free_udp_port()}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WICKETGATE_", "DATABASE_"))}
+    env |= {
+        "WICKETGATE_DATA_DIR": str(folder / "data"),
+        "WICKETGATE_PHONE_DIR": str(folder / "phone"),
+        "WICKETGATE_PHONE_MEDIA_CONTROL": control,
+        "WICKETGATE_PHONE_MEDIA_PORTS": "31000-31099",
+    }
+    with (folder / "media.log").open("wb") as log:
+        process = subprocess.Popen(  # our own console script
+            [str(WICKETGATE), "phone", "media"], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                assert ask("ping", control, timeout=0.3)["result"] == "pong"
+                break
+            except MediaRelayError:
+                assert process.poll() is None, (folder / "media.log").read_text()
+                assert time.monotonic() < deadline, "rtpengine did not answer in 20 s"
+        # It became rtpengine, running as its own user when started as root.
+        assert os.readlink(f"/proc/{process.pid}/exe") == RTPENGINE
+        expected = "rtpengine" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
+        assert _user(process.pid) == expected
+        said = (folder / "phone" / "rtpengine" / "rtpengine.conf").read_text()
+        assert "port-min = 31000" in said and "table = -1" in said
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=15)
+    assert code == 0, (folder / "media.log").read_text()[-2000:]

@@ -1,0 +1,71 @@
+"""rtpengine's ng protocol as Wicketgate speaks it: bencoding out and back, rtpengine's own
+unsorted answers read, and its configuration refusing what would break it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from wicketgate.phone.rtpengine import (
+    MediaRelayError,
+    RtpengineSetup,
+    _decode,
+    _encode,
+    render_config,
+)
+
+values = st.recursive(
+    st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(values)
+def test_what_is_encoded_decodes_to_the_same(value: Any) -> None:
+    encoded = _encode(value)
+    decoded, end = _decode(encoded, 0)
+    assert decoded == value and end == len(encoded)
+
+
+def test_dictionaries_go_out_sorted_and_rtpengines_unsorted_answers_are_read() -> None:
+    assert _encode({"command": "ping", "call-id": "x"}) == b"d7:call-id1:x7:command4:pinge"
+    answer = b"d6:result2:ok7:created10:1796554567e"  # "result" before "created", as sent
+    assert _decode(answer, 0) == ({"result": "ok", "created": "1796554567"}, len(answer))
+
+
+@pytest.mark.parametrize("broken", [b"i12", b"5:abc", b"d3:keye", b"x", b"l"])
+def test_a_broken_answer_is_an_error_not_a_guess(broken: bytes) -> None:
+    with pytest.raises((ValueError, IndexError)):
+        _decode(broken, 0)
+
+
+def test_the_configuration_refuses_what_would_break_it(tmp_path: Path) -> None:
+    def setup(**changes: Any) -> RtpengineSetup:
+        return RtpengineSetup(
+            **{
+                "folder": tmp_path,
+                "interface": "127.0.0.1",
+                "control": "127.0.0.1:2223",
+                "port_min": 30000,
+                "port_max": 30999,
+                **changes,
+            }
+        )
+
+    text = render_config(setup()).read_text()
+    assert "interface = 127.0.0.1" in text and "listen-ng = 127.0.0.1:2223" in text
+    assert f"recording-dir = {tmp_path / 'recordings'}" in text
+    broken: list[dict[str, Any]] = [
+        {"interface": "1.2.3.4 #"},
+        {"control": ""},
+        {"port_min": 80},
+        {"port_max": 29999},
+    ]
+    for bad in broken:
+        with pytest.raises(MediaRelayError):
+            render_config(setup(**bad))
