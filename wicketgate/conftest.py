@@ -50,6 +50,12 @@ def _fresh_policy_engine(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _phone_folder_of_its_own(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Phone keys and recordings in a folder of the test's own, not the data folder."""
+    settings.WICKETGATE_PHONE_DIR = tmp_path_factory.mktemp("phone")
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     # Argon2 is deliberately slow; tests that are not about hashing need not pay for it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

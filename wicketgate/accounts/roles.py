@@ -31,7 +31,7 @@ class Action(models.TextChoices):
     REVIEW_ALERTS = "review_alerts", "Review conduct alerts and set their triggers"
     MANAGE_CONTACTS = "manage_contacts", "Approve contacts, check identity, set restrictions"
     OVERSEE_CALLS = "oversee_calls", "Watch live video calls and end them"
-    VIEW_RECORDINGS = "view_recordings", "Play recordings of video calls"
+    VIEW_RECORDINGS = "view_recordings", "Play recordings of video and phone calls"
     MANAGE_PHONE = "manage_phone", "Approve phone numbers, set phone PINs, add phone credit"
     OVERSEE_PHONE = "oversee_phone", "See live phone calls and end them"
 

@@ -230,6 +230,10 @@ class PhoneCall(models.Model):
     # Kamailio's handles on it: the SIP Call-ID, and the dialog's, to end it early.
     sip_call_id = models.CharField(max_length=255)
     dialog = models.CharField(max_length=40, blank=True, help_text="h_entry:h_id")
+    # Its audio, once turned from rtpengine's pcap into a WAV in the recordings folder
+    # ("-" when the pcap held none), kept until ``recording_until``.
+    recording = models.CharField(max_length=100, blank=True)
+    recording_until = models.DateTimeField(null=True, blank=True)
 
     objects = PhoneCallQuerySet.as_manager()
 

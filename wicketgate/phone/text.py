@@ -45,4 +45,8 @@ AUDIT_ACTIONS: dict[str, Promise] = {
     "phone.call.answer": _("Phone call answered"),
     "phone.call.end": _("Phone call ended"),
     "phone.call.hangup_failed": _("Phone call could not be hung up"),
+    "phone.recording.keep": _("Phone call recording kept"),
+    "phone.recording.unreadable": _("Phone call recording could not be read"),
+    "phone.recording.play": _("Phone call recording played"),
+    "phone.recording.delete": _("Phone call recording deleted"),
 }

@@ -1,7 +1,8 @@
 """Keeps live phone calls in step with the records: a new ban, sanction, alert, a number
 taken off the list or barred, a handset retired or a prisoner moved ends the calls it
 touches within a round (half a second), and calls whose end was never reported are
-settled. Run by ``wicketgate phone run`` beside Kamailio.
+settled; every few seconds, new recordings are turned into audio and expired ones
+deleted. Run by ``wicketgate phone run`` beside Kamailio.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from wicketgate.phone.decide import decide_call
 from wicketgate.phone.kamailio import KamailioUnreachable
 from wicketgate.phone.kamailio import hang_up as kamailio_hang_up
 from wicketgate.phone.models import PhoneCall
+from wicketgate.phone.recordings import convert_recordings, delete_expired_recordings
 from wicketgate.policy.engine import Engine
 
 log = logging.getLogger(__name__)
@@ -36,16 +38,24 @@ class PhoneWatcher:
         *,
         hang_up: Callable[[int], None] = kamailio_hang_up,
         poll: float = 0.5,
+        tidy_every: int = 10,
     ) -> None:
         self.engine = engine
         self.hang_up = hang_up
         self.poll = poll
+        self.tidy_every = tidy_every
+        self.rounds = 0
 
     def step(self, now: dt.datetime | None = None) -> list[PhoneCall]:
-        """One round: the calls it ended because they are no longer allowed."""
+        """One round: the calls it ended because they are no longer allowed. Every
+        ``tidy_every`` rounds, recordings too: new ones kept, old ones deleted."""
         moment = now or timezone.now()
         self.engine.refresh()
         settle_stale_calls(moment)
+        self.rounds += 1
+        if self.rounds % self.tidy_every == 1 or self.tidy_every == 1:
+            convert_recordings(moment)
+            delete_expired_recordings(moment)
         ended = []
         for call in PhoneCall.objects.live().select_related("prisoner"):
             device = Device.objects.filter(device_id=call.handset).first()

@@ -11,6 +11,7 @@ from wicketgate.accounts.roles import Action, StaffRole
 from wicketgate.phone.actions import do_add_phone_number, do_request_phone_number
 from wicketgate.phone.codes import CallState, NumberStatus
 from wicketgate.phone.models import PhoneCall, PhoneNumber
+from wicketgate.phone.recordings import recordings_folder
 from wicketgate.testing.endpoints import PROFILE, Endpoint
 from wicketgate.testing.personas import SETUP, Estate
 
@@ -153,3 +154,42 @@ ENDPOINTS += [
         302,
     ),
 ]
+
+
+def _recorded_call(estate: Estate) -> int:
+    """An ended call of the prisoner at A, with its recording kept."""
+    found = PhoneCall.objects.filter(prisoner=estate.prisoner_a).exclude(recording="").first()
+    if found is None:
+        found = PhoneCall.objects.create(
+            prisoner=estate.prisoner_a,
+            handset="NGT-PH-1",
+            number="+442079460101",
+            name="Mum",
+            kind="social",
+            destination="uk_landline",
+            recorded=True,
+            limit_seconds=600,
+            pence_a_minute=6,
+            held_pence=60,
+            state=CallState.ENDED,
+            placed_at=timezone.now(),
+            ended_at=timezone.now(),
+            sip_call_id="persona-recorded@test",
+            recording="persona.wav",
+        )
+    folder = recordings_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "persona.wav").write_bytes(b"RIFF")
+    return found.pk
+
+
+ENDPOINTS.append(
+    Endpoint(
+        "play a phone call's recording",
+        "get",
+        lambda e: (f"/staff/phone/calls/{_recorded_call(e)}/recording.wav", {}),
+        role=StaffRole.SECURITY,
+        action=Action.VIEW_RECORDINGS,
+        recorded=True,  # every playing is on the record
+    )
+)

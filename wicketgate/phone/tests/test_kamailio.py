@@ -9,10 +9,12 @@ import datetime as dt
 import re
 import threading
 import time
+import wave
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from wicketgate.audit.models import AuditEvent
 from wicketgate.conduct.actions import do_add_sanction
@@ -31,6 +33,7 @@ from wicketgate.phone.codes import CallState, CreditKind, EndedBy
 from wicketgate.phone.decide import CallDecision
 from wicketgate.phone.kamailio import KamailioUnreachable, ask_key
 from wicketgate.phone.models import CreditEntry, PhoneCall, PhoneSettings
+from wicketgate.phone.recordings import convert_recordings, recordings_folder
 from wicketgate.phone.rtpengine import MediaRelayError, ask
 from wicketgate.phone.watcher import PhoneWatcher
 from wicketgate.policy.engine import Engine
@@ -410,6 +413,18 @@ def test_a_social_call_is_recorded_and_a_legal_call_never_is(
     assert social.recorded is True
     [recording] = kamailio.media.recordings()
     assert recording.stat().st_size > 10_000  # the packets of both sides
+    # Wicketgate turns it into audio, the prisoner left and the called person right.
+    later = timezone.now() + dt.timedelta(seconds=10)
+    [kept] = convert_recordings(later, raw=recording.parent)
+    assert kept.pk == social.pk and kept.recording
+    with wave.open(str(recordings_folder() / kept.recording)) as audio:
+        assert (audio.getnchannels(), audio.getframerate()) == (2, 8000)
+        assert audio.getnframes() > 8000  # over a second of it
+        frames = audio.readframes(audio.getnframes())
+    samples = memoryview(frames).cast("h")
+    assert max(abs(s) for s in samples[0::2]) > 1000  # the handset's recording
+    assert max(abs(s) for s in samples[1::2]) > 1000  # and the trunk's echo of it
+    assert kamailio.media.recordings() == []  # rtpengine's pcap is not kept
 
 
 def test_without_the_media_relay_calls_are_refused_and_never_reach_the_trunk(

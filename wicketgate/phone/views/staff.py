@@ -80,6 +80,7 @@ def waiting_numbers(request: HttpRequest) -> HttpResponse:
 def prisoner_phone(request: HttpRequest, prison_number: str) -> HttpResponse:
     prisoner = _prisoner(request, prison_number)
     numbers = PhoneNumber.objects.for_user(request.user, MANAGE)
+    calls = calls_of(PhoneCall.objects.for_user(request.user, MANAGE), prisoner)
     return render(
         request,
         "phone/staff/prisoner_phone.html",
@@ -89,7 +90,13 @@ def prisoner_phone(request: HttpRequest, prison_number: str) -> HttpResponse:
             "past": past_numbers(numbers, prisoner),
             "balance": balance_pence(prisoner),
             "held": held_pence(prisoner),
-            "calls": calls_of(PhoneCall.objects.for_user(request.user, MANAGE), prisoner),
+            "calls": calls,
+            "playable": set(
+                PhoneCall.objects.for_user(request.user, Action.VIEW_RECORDINGS)
+                .filter(pk__in=[call.pk for call in calls])
+                .exclude(recording__in=["", "-"])
+                .values_list("pk", flat=True)
+            ),
             "statement": statement(CreditEntry.objects.for_user(request.user, MANAGE), prisoner),
             "account": phone_account(prisoner),
         },
