@@ -14,6 +14,7 @@ not in sorted order as strict bencoding wants.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import pwd
 import secrets
@@ -68,6 +69,18 @@ def render_config(setup: RtpengineSetup) -> Path:
         value = str(getattr(setup, name))
         if not value or any(char in value for char in " \t\n\r#;="):
             raise MediaRelayError(f"the phone media {name} {value!r} cannot be used")
+    host = setup.control.rpartition(":")[0].strip("[]")
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        # Whoever reaches the ng protocol can redirect, record or end any call: it has no
+        # authentication, so it stays on this machine.
+        raise MediaRelayError(
+            f"WICKETGATE_PHONE_MEDIA_CONTROL {setup.control}: rtpengine's control must be on "
+            "a loopback address (127.0.0.1:PORT): its protocol has no authentication"
+        )
     if not 1024 <= setup.port_min < setup.port_max <= 65535:
         raise MediaRelayError(
             f"WICKETGATE_PHONE_MEDIA_PORTS {setup.port_min}-{setup.port_max}: give a range of "

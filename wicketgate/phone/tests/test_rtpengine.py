@@ -63,6 +63,8 @@ def test_the_configuration_refuses_what_would_break_it(tmp_path: Path) -> None:
     broken: list[dict[str, Any]] = [
         {"interface": "1.2.3.4 #"},
         {"control": ""},
+        {"control": "10.0.0.5:2223"},  # the ng protocol has no authentication: loopback only
+        {"control": "example.org:2223"},
         {"port_min": 80},
         {"port_max": 29999},
     ]
