@@ -16,6 +16,7 @@ user once it has read its configuration and bound its port.
 from __future__ import annotations
 
 import grp
+import ipaddress
 import json
 import os
 import pwd
@@ -60,6 +61,12 @@ class KamailioSetup:
     @property
     def run_dir(self) -> Path:
         return self.folder / "run"
+
+    @property
+    def trunk_host(self) -> str:
+        """The trunk's address: requests towards a handset are taken from there only."""
+        host = self.trunk.rpartition(":")[0] if self.trunk.count(":") == 1 else self.trunk
+        return host.strip("[]")
 
     @property
     def rpc_socket(self) -> Path:
@@ -144,9 +151,19 @@ def render_config(setup: KamailioSetup) -> Path:
                 f"the phone's {name} {value!r} cannot go into Kamailio's configuration: "
                 "it is empty or holds a quote, backslash, space, $, # or ;"
             )
+    try:
+        ipaddress.ip_address(setup.trunk_host)
+    except ValueError:
+        raise KamailioSetupError(
+            f"the phone trunk {setup.trunk!r} must be an IP address and port (sip:192.0.2.10:5060):"
+            " Kamailio takes requests towards handsets from that address only"
+        ) from None
     # autoescape off: the values go into a Kamailio script, not HTML (a realm escaped
     # as HTML would no longer match the realm the phone PINs' digests were made in).
-    context = Context({**setup.__dict__, "run_dir": str(setup.run_dir)}, autoescape=False)
+    context = Context(
+        {**setup.__dict__, "run_dir": str(setup.run_dir), "trunk_host": setup.trunk_host},
+        autoescape=False,
+    )
     text = (
         Engine(autoescape=False).from_string(TEMPLATE.read_text(encoding="utf-8")).render(context)
     )

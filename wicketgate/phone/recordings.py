@@ -12,6 +12,7 @@ person right, placed by arrival time so the two line up, and removes the pcap.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import struct
 import warnings
 import wave
@@ -65,14 +66,14 @@ def convert_recordings(
         ended_at__lte=moment - SETTLE,
         ended_at__gte=moment - dt.timedelta(days=settings.WICKETGATE_PHONE_RECORDING_DAYS),
     ).select_related("prisoner__establishment"):
-        pcaps = sorted(source.glob(f"{_safe(call.sip_call_id)}-*.pcap"))
+        pcaps = _pcaps_of(source, call.sip_call_id)
         if not pcaps:
             continue
         target = recordings_folder() / f"call-{call.pk}.wav"
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
             seconds = pcap_to_wav(pcaps[0], target)
-        except RecordingProblem as exc:
+        except Exception as exc:  # one call's bad pcap must not stop the others' conversion
             record_event(
                 "phone.recording.unreadable",
                 actor=RECORDER,
@@ -103,9 +104,23 @@ def convert_recordings(
     return done
 
 
-def delete_expired_recordings(now: dt.datetime | None = None) -> int:
-    """Recordings past their retention: the audio removed, the call's record kept."""
+def delete_expired_recordings(now: dt.datetime | None = None, *, raw: Path | None = None) -> int:
+    """Recordings past their retention: the audio removed, the call's record kept. And
+    rtpengine's own pcaps that no kept recording came from: those of calls never
+    answered (which may hold early audio), and any older than the retention period."""
     moment = now or timezone.now()
+    source = raw or raw_recordings()
+    for call in PhoneCall.objects.filter(
+        recorded=True, state=CallState.UNANSWERED, ended_at__lte=moment - SETTLE
+    ).filter(ended_at__gte=moment - dt.timedelta(days=settings.WICKETGATE_PHONE_RECORDING_DAYS)):
+        for made in _pcaps_of(source, call.sip_call_id):
+            made.unlink(missing_ok=True)
+    oldest = (moment - dt.timedelta(days=settings.WICKETGATE_PHONE_RECORDING_DAYS)).timestamp()
+    for folder in (source, source.parent / "metadata"):
+        if folder.is_dir():
+            for made in folder.iterdir():
+                if made.is_file() and made.stat().st_mtime < oldest:
+                    made.unlink(missing_ok=True)
     gone = 0
     for call in (
         PhoneCall.objects.filter(recording_until__lte=moment)
@@ -150,7 +165,7 @@ def pcap_to_wav(pcap: Path, wav: Path) -> float:
                 flow, payload = audio
                 start = at if start is None else start
                 flows.setdefault(flow, []).append((at - start, payload))
-    except (ValueError, dpkt.dpkt.UnpackError) as exc:
+    except (ValueError, struct.error, dpkt.dpkt.UnpackError) as exc:
         raise RecordingProblem(f"{pcap.name} cannot be read: {exc}") from exc
     if not flows:
         raise RecordingProblem(f"{pcap.name} holds no G.711 audio")
@@ -169,7 +184,15 @@ def pcap_to_wav(pcap: Path, wav: Path) -> float:
 
 
 def _audio(frame: bytes) -> tuple[tuple[int, int], bytes] | None:
-    """((source port, SSRC), 16-bit samples) of a G.711 RTP packet; None for anything else."""
+    """((source port, SSRC), 16-bit samples) of a G.711 RTP packet; None for anything else,
+    a packet cut short included (whoever sent it, it is not audio)."""
+    try:
+        return _rtp_audio(frame)
+    except (ValueError, IndexError, struct.error, dpkt.dpkt.UnpackError):
+        return None
+
+
+def _rtp_audio(frame: bytes) -> tuple[tuple[int, int], bytes] | None:
     ether = dpkt.ethernet.Ethernet(frame)
     ip = ether.data
     if not isinstance(ip, dpkt.ip.IP) or not isinstance(ip.data, dpkt.udp.UDP):
@@ -184,6 +207,8 @@ def _audio(frame: bytes) -> tuple[tuple[int, int], bytes] | None:
     header = 12 + 4 * (rtp[0] & 0x0F)
     if rtp[0] & 0x10:  # a header extension
         header += 4 + 4 * struct.unpack("!H", rtp[header + 2 : header + 4])[0]
+    if header > len(rtp):
+        return None
     payload = rtp[header:]
     samples = audioop.alaw2lin(payload, 2) if kind == PCMA else audioop.ulaw2lin(payload, 2)
     ssrc = struct.unpack("!I", rtp[8:12])[0]
@@ -200,10 +225,13 @@ def _track(packets: list[tuple[float, bytes]]) -> bytes:
     return bytes(buffer)
 
 
-def _safe(call_id: str) -> str:
-    """A Call-ID as rtpengine names its file (URI-escaped: "@" is "%40"), as a pattern."""
-    named = quote(call_id, safe="")
-    return "".join(f"[{char}]" if char in "*?[]" else char for char in named)
+def _pcaps_of(source: Path, call_id: str) -> list[Path]:
+    """rtpengine's pcaps of this call and no other: named ``<Call-ID URI-escaped>-<16 hex>``
+    (a Call-ID "Z" must not find "Z-1"'s)."""
+    if not source.is_dir():
+        return []
+    name = re.compile(re.escape(quote(call_id, safe="")) + r"-[0-9a-f]{16}\.pcap")
+    return sorted(path for path in source.iterdir() if name.fullmatch(path.name))
 
 
 def do_play_phone_recording(call: PhoneCall, *, actor: Actor) -> Path:

@@ -54,8 +54,11 @@ class PhoneWatcher:
         settle_stale_calls(moment)
         self.rounds += 1
         if self.rounds % self.tidy_every == 1 or self.tidy_every == 1:
-            convert_recordings(moment)
-            delete_expired_recordings(moment)
+            for tidy in (convert_recordings, delete_expired_recordings):
+                try:
+                    tidy(moment)
+                except Exception:  # the live calls are checked whatever happens to these
+                    log.exception("phone: %s failed", tidy.__name__)
         ended = []
         for call in PhoneCall.objects.live().select_related("prisoner"):
             device = Device.objects.filter(device_id=call.handset).first()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+import socket
 import threading
 import time
 import wave
@@ -20,7 +21,7 @@ from wicketgate.audit.models import AuditEvent
 from wicketgate.conduct.actions import do_add_sanction
 from wicketgate.contacts.actions import do_add_official
 from wicketgate.gateway.actions import do_register_device
-from wicketgate.phone import calling
+from wicketgate.phone import calling, questions
 from wicketgate.phone.actions import (
     PhoneError,
     balance_pence,
@@ -435,3 +436,44 @@ def test_without_the_media_relay_calls_are_refused_and_never_reach_the_trunk(
     kamailio.media.process.wait(timeout=10)
     call(kamailio, user="A1234BC", pin=PIN, number="02079460101", expect=503)
     assert "INVITE" not in trunk.requests()
+
+
+def test_an_answer_wicketgate_refuses_is_hung_up_at_both_ends(
+    through_kamailio: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ended while it rang (staff, a ban), or Wicketgate cannot record the answer: Kamailio
+    hangs up as soon as the call's dialog is complete, the carrier too."""
+    kamailio, trunk = through_kamailio
+    monkeypatch.setattr(questions, "do_answer_phone_call", lambda call, dialog: False)
+    call(kamailio, user="A1234BC", pin=PIN, number="02079460101", expect=200)  # gets the BYE
+    _wait_until(lambda: "BYE sip:" in trunk.requests(), seconds=5)
+    placed = PhoneCall.objects.get()
+    assert (placed.state, placed.charge_pence) == (CallState.UNANSWERED, 0)
+
+
+@pytest.mark.parametrize("method", ["INVITE", "BYE", "MESSAGE"])
+def test_a_request_in_no_call_kamailio_made_goes_nowhere(
+    through_kamailio: Any, method: str
+) -> None:
+    """A forged To-tag with a Route naming Kamailio: without the check, it went wherever
+    its Request-URI said, asking Wicketgate nothing."""
+    kamailio, trunk = through_kamailio
+    port = kamailio.port
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as handset:
+        handset.bind(("127.0.0.1", 0))
+        handset.settimeout(5)
+        here = handset.getsockname()[1]
+        forged = (
+            f"{method} sip:+442079460101@127.0.0.1:{trunk.port} SIP/2.0\r\n"
+            f"Via: SIP/2.0/UDP 127.0.0.1:{here};branch=z9hG4bK-forged-{method}\r\n"
+            f"Route: <sip:127.0.0.1:{port};lr>\r\n"
+            "From: <sip:A1234BC@127.0.0.1>;tag=mine\r\n"
+            "To: <sip:+442079460101@127.0.0.1>;tag=forged\r\n"
+            f"Call-ID: forged-{method}@127.0.0.1\r\nCSeq: 1 {method}\r\nMax-Forwards: 70\r\n"
+            f"Contact: <sip:A1234BC@127.0.0.1:{here}>\r\nContent-Length: 0\r\n\r\n"
+        )
+        handset.sendto(forged.encode(), ("127.0.0.1", port))
+        answer = handset.recv(4096).decode(errors="replace")
+    assert answer.startswith("SIP/2.0 481"), answer
+    time.sleep(0.5)
+    assert "forged" not in trunk.requests()
