@@ -191,14 +191,20 @@ def _gunicorn(port: int) -> subprocess.Popen[bytes]:
 
 def _without_asking(config: str) -> str:
     """The same configuration with the asking taken out: no digest, no questions, no
-    reports; the call routed as an allowed one is (dialog, topology hiding, uac)."""
+    reports; the call routed as an allowed one is (dialog, topology hiding, uac, its audio
+    through rtpengine)."""
     text = config.replace(
         "\troute(AUTH);\n\troute(DECIDE);",
         '\t$var(limit) = 60; $var(number) = "+442079460101"; $var(call) = 1;',
     )
     if text == config:
         raise RuntimeError("the configuration no longer has route(AUTH) and route(DECIDE)")
-    return re.sub(r"event_route\[dialog:[a-z]+\] \{.*?\n\}\n", "", text, flags=re.S)
+    text = re.sub(r"event_route\[dialog:[a-z]+\] \{.*?\n\}\n", "", text, flags=re.S)
+    # The media session still goes with the call, as it does with the asking.
+    return text + (
+        '\nevent_route[dialog:end] {\n'
+        '\trtpengine_delete("call-id=$dlg(callid) from-tag=$dlg(from_tag)");\n}\n'
+    )
 
 
 def free_udp_port() -> int:
