@@ -32,6 +32,7 @@ from wicketgate.phone.codes import LIVE, CreditKind, Destination, NumberKind, Nu
 from wicketgate.phone.models import (
     BarredNumber,
     CreditEntry,
+    HandsetPinTries,
     PhoneAccount,
     PhoneCredit,
     PhoneNumber,
@@ -264,17 +265,25 @@ def do_change_phone_pin(prisoner: Prisoner, current: str, new: str, *, actor: Ac
         )
 
 
-def count_wrong_phone_pin(account: PhoneAccount, now: dt.datetime, actor: Actor) -> None:
-    """A wrong phone PIN (on the portal, or a handset's digest): counted, and past
-    ``WICKETGATE_PIN_FAILURE_LIMIT`` in a window further tries wait, doubling each time."""
+def count_wrong_phone_pin(
+    account: PhoneAccount, now: dt.datetime, actor: Actor, *, handset: str = ""
+) -> None:
+    """A wrong phone PIN: counted, and past ``WICKETGATE_PIN_FAILURE_LIMIT`` in a window
+    further tries wait, doubling each time. On the portal, for the account; on a handset,
+    for the account on that handset only (``HandsetPinTries``)."""
+    tries: PhoneAccount | HandsetPinTries = account
+    if handset:
+        tries, _ = HandsetPinTries.objects.select_for_update().get_or_create(
+            account=account, handset=handset
+        )
     window = dt.timedelta(hours=settings.WICKETGATE_PIN_FAILURE_WINDOW_HOURS)
-    if account.window_started_at is None or account.window_started_at <= now - window:
-        account.failures = 0
-        account.window_started_at = now
-    account.failures += 1
-    wait = backoff(account.failures, settings.WICKETGATE_PIN_FAILURE_LIMIT)
-    account.blocked_until = now + wait if wait is not None else None
-    account.save(update_fields=["failures", "window_started_at", "blocked_until"])
+    if tries.window_started_at is None or tries.window_started_at <= now - window:
+        tries.failures = 0
+        tries.window_started_at = now
+    tries.failures += 1
+    wait = backoff(tries.failures, settings.WICKETGATE_PIN_FAILURE_LIMIT)
+    tries.blocked_until = now + wait if wait is not None else None
+    tries.save(update_fields=["failures", "window_started_at", "blocked_until"])
     record_event(
         "phone.pin.wrong",
         actor=actor,
@@ -282,7 +291,8 @@ def count_wrong_phone_pin(account: PhoneAccount, now: dt.datetime, actor: Actor)
         establishment=account.prisoner.establishment,
         outcome=AuditEvent.Outcome.DENIED,
         details={
-            "failures": account.failures,
+            **({"handset": handset} if handset else {}),
+            "failures": tries.failures,
             **({"blocked_seconds": int(wait.total_seconds())} if wait is not None else {}),
         },
     )

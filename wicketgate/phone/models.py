@@ -113,6 +113,29 @@ class PhoneAccount(models.Model):
         return f"phone account of {self.prisoner_id}"
 
 
+class HandsetPinTries(models.Model):
+    """Wrong phone PINs typed on one handset for one account, counted apart from every other
+    handset's: past the limit that handset gets no credentials for the account for a while,
+    and the prisoner can still call from another (so one prisoner typing wrong PINs for
+    another's prison number cannot keep them off the phone)."""
+
+    account = models.ForeignKey(
+        PhoneAccount, on_delete=models.CASCADE, related_name="handset_tries"
+    )
+    handset = models.CharField(max_length=100)
+    failures = models.PositiveIntegerField(default=0)
+    window_started_at = models.DateTimeField(null=True, blank=True)
+    blocked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "handset"], name="pin_tries_once_a_handset")
+        ]
+
+    def __str__(self) -> str:
+        return f"wrong phone PINs for {self.account_id} on {self.handset}"
+
+
 class PhoneCredit(models.Model):
     """What a prisoner has to spend on calls, in pence; never below zero."""
 

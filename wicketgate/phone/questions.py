@@ -26,7 +26,7 @@ from wicketgate.phone.actions import count_wrong_phone_pin
 from wicketgate.phone.calling import KAMAILIO, do_answer_phone_call, do_end_phone_call, place_call
 from wicketgate.phone.codes import EndedBy
 from wicketgate.phone.kamailio import ask_key
-from wicketgate.phone.models import PhoneAccount, PhoneCall
+from wicketgate.phone.models import HandsetPinTries, PhoneAccount, PhoneCall
 
 # What Kamailio may say ended a call (anything else reads as the called person).
 REPORTED_ENDS = {EndedBy.CALLER, EndedBy.CALLED, EndedBy.LIMIT, EndedBy.FAILED}
@@ -54,11 +54,15 @@ def credentials(request: HttpRequest, key: str) -> JsonResponse:
     account = (
         PhoneAccount.objects.select_related("prisoner").filter(prisoner__prison_number=user).first()
     )
+    now = timezone.now()
     if (
         handset is None
         or account is None
         or account.prisoner.establishment_id != handset.establishment_id
-        or (account.blocked_until is not None and account.blocked_until > timezone.now())
+        or (account.blocked_until is not None and account.blocked_until > now)
+        or HandsetPinTries.objects.filter(
+            account=account, handset=handset.device_id, blocked_until__gt=now
+        ).exists()
     ):
         raise Http404
     return JsonResponse({"ha1": account.ha1, "realm": account.realm})
@@ -81,7 +85,10 @@ def failed(request: HttpRequest, key: str) -> HttpResponse:
         )
         if account is not None and handset is not None:
             count_wrong_phone_pin(
-                account, timezone.now(), Actor.system(f"handset {handset.device_id}")
+                account,
+                timezone.now(),
+                Actor.system(f"handset {handset.device_id}"),
+                handset=handset.device_id,
             )
     return HttpResponse(status=204)
 
