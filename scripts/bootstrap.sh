@@ -16,8 +16,9 @@ set -euo pipefail
 # the suite again at moments ahead of today, so no test can lean on today's date.
 # kamailio is the phone gateway (kamailio-utils-modules: http_client, to ask Wicketgate;
 # kamailio-extra-modules: jansson, to read its answers); sip-tester (SIPp) plays handsets
-# and the trunk in the phone tests; rtpengine-daemon relays (and records) the calls' audio.
-DEBIAN_PACKAGES="python3 python3-venv nodejs npm postgresql chromium squid-openssl curl nginx-light wrk squidguard janus janus-tools iproute2 faketime kamailio kamailio-utils-modules kamailio-extra-modules sip-tester rtpengine-daemon"
+# and the trunk in the phone tests; rtpengine-daemon relays (and records) the calls' audio;
+# espeak-ng speaks the announcement the called person hears first.
+DEBIAN_PACKAGES="python3 python3-venv nodejs npm postgresql chromium squid-openssl curl nginx-light wrk squidguard janus janus-tools iproute2 faketime kamailio kamailio-utils-modules kamailio-extra-modules sip-tester rtpengine-daemon espeak-ng"
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 VENV=.venv

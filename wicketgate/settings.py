@@ -237,6 +237,11 @@ WICKETGATE_PHONE_ASK_URL = envstr("WICKETGATE_PHONE_ASK_URL") or "http://127.0.0
 WICKETGATE_PHONE_MEDIA_ADDRESS = envstr("WICKETGATE_PHONE_MEDIA_ADDRESS") or "127.0.0.1"
 WICKETGATE_PHONE_MEDIA_CONTROL = envstr("WICKETGATE_PHONE_MEDIA_CONTROL") or "127.0.0.1:2223"
 WICKETGATE_PHONE_MEDIA_PORTS = envstr("WICKETGATE_PHONE_MEDIA_PORTS") or "30000-30999"
+# The spoken announcements the called person hears first (espeak-ng's WAVs; rtpengine's
+# user must be able to read them).
+WICKETGATE_PHONE_ANNOUNCEMENTS_DIR = Path(
+    envstr("WICKETGATE_PHONE_ANNOUNCEMENTS_DIR") or WICKETGATE_PHONE_DIR / "announcements"
+)
 # How long recordings of phone calls are kept (legal calls are never recorded).
 WICKETGATE_PHONE_RECORDING_DAYS = envint("WICKETGATE_PHONE_RECORDING_DAYS", 90, minimum=1)
 # Kamailio's RPC socket (jsonrpcs, Unix datagram), which Wicketgate ends live calls on.

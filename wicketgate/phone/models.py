@@ -257,6 +257,12 @@ class PhoneCall(models.Model):
     # ("-" when the pcap held none), kept until ``recording_until``.
     recording = models.CharField(max_length=100, blank=True)
     recording_until = models.DateTimeField(null=True, blank=True)
+    # The announcement: its two ends' tags in rtpengine, and while the prisoner's audio is
+    # held back (until ``prisoner_heard_from``, when the announcement has been heard).
+    caller_tag = models.CharField(max_length=128, blank=True)
+    called_tag = models.CharField(max_length=128, blank=True)
+    prisoner_held = models.BooleanField(default=False)
+    prisoner_heard_from = models.DateTimeField(null=True, blank=True)
 
     objects = PhoneCallQuerySet.as_manager()
 

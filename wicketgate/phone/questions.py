@@ -23,10 +23,12 @@ from django.views.decorators.http import require_GET
 from wicketgate.audit.log import Actor
 from wicketgate.gateway.models import Device, DeviceKind
 from wicketgate.phone.actions import count_wrong_phone_pin
+from wicketgate.phone.announcements import announce
 from wicketgate.phone.calling import KAMAILIO, do_answer_phone_call, do_end_phone_call, place_call
-from wicketgate.phone.codes import EndedBy
+from wicketgate.phone.codes import CallState, EndedBy
 from wicketgate.phone.kamailio import ask_key
 from wicketgate.phone.models import HandsetPinTries, PhoneAccount, PhoneCall
+from wicketgate.phone.rtpengine import MediaRelayError
 
 # What Kamailio may say ended a call (anything else reads as the called person).
 REPORTED_ENDS = {EndedBy.CALLER, EndedBy.CALLED, EndedBy.LIMIT, EndedBy.FAILED}
@@ -114,6 +116,23 @@ def decide(request: HttpRequest, key: str) -> JsonResponse:
 def answered(request: HttpRequest, key: str) -> HttpResponse:
     _checked(key)
     call = _call(request)
+    if call.state != CallState.CONNECTING:  # ended while it rang
+        return HttpResponse(status=410)
+    try:
+        announce(
+            call,
+            caller_tag=request.GET.get("from_tag", ""),
+            called_tag=request.GET.get("to_tag", ""),
+        )
+    except MediaRelayError as exc:
+        # The called person must hear who is calling first: no announcement, no call.
+        do_end_phone_call(
+            call,
+            ended_by=EndedBy.FAILED,
+            actor=KAMAILIO,
+            reason=f"the announcement could not be played: {exc}"[:300],
+        )
+        return HttpResponse(status=410)
     if not do_answer_phone_call(call, dialog=request.GET.get("dialog", "")):
         return HttpResponse(status=410)
     return HttpResponse(status=204)

@@ -121,13 +121,19 @@ def command(setup: RtpengineSetup) -> list[str]:
 
 
 def ask(
-    command_name: str, control: str | None = None, *, timeout: float = 2.0, **fields: Any
+    command_name: str,
+    control: str | None = None,
+    *,
+    timeout: float = 2.0,
+    call: dict[str, str] | None = None,
+    **fields: Any,
 ) -> dict[str, Any]:
     """One ng command (``ping``, ``query``, ``list``, …) and rtpengine's answer, with
-    byte strings decoded. Raises ``MediaRelayError`` if it does not answer or refuses."""
+    byte strings decoded. ``call``: the fields naming a call ("call-id", "from-tag"), which
+    are no Python names. Raises ``MediaRelayError`` if it does not answer or refuses."""
     host, _, port = (control or str(settings.WICKETGATE_PHONE_MEDIA_CONTROL)).rpartition(":")
     cookie = secrets.token_hex(8).encode()
-    message = cookie + b" " + _encode({"command": command_name, **fields})
+    message = cookie + b" " + _encode({"command": command_name, **(call or {}), **fields})
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.settimeout(timeout)
         try:

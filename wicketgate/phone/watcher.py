@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from wicketgate.audit.log import Actor
 from wicketgate.gateway.models import Device
+from wicketgate.phone.announcements import release_prisoners
 from wicketgate.phone.calling import do_end_live_phone_call, settle_stale_calls
 from wicketgate.phone.codes import EndedBy
 from wicketgate.phone.decide import decide_call
@@ -52,6 +53,10 @@ class PhoneWatcher:
         moment = now or timezone.now()
         self.engine.refresh()
         settle_stale_calls(moment)
+        try:
+            release_prisoners(moment)  # announcements over: the prisoner is heard
+        except Exception:  # the live calls are checked whatever happens to this
+            log.exception("phone: releasing the prisoners' audio failed")
         self.rounds += 1
         if self.rounds % self.tidy_every == 1 or self.tidy_every == 1:
             for tidy in (convert_recordings, delete_expired_recordings):

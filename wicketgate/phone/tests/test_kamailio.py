@@ -76,6 +76,9 @@ def through_kamailio(phones: Estate, live_server: Any, settings: Any) -> Iterato
             trunk_port=trunk.port,
         ) as kamailio,
     ):
+        # Wicketgate asks this rtpengine, from announcements its user can read.
+        settings.WICKETGATE_PHONE_MEDIA_CONTROL = kamailio.media.setup.control
+        settings.WICKETGATE_PHONE_ANNOUNCEMENTS_DIR = kamailio.media.folder / "announcements"
         yield kamailio, trunk
 
 
@@ -347,7 +350,7 @@ def test_the_audio_goes_through_rtpengine_both_ways_and_the_carrier_never_sees_t
     while handset.is_alive():
         for call_id in ask("list", control).get("calls", []):
             try:
-                found = ask("query", control, **{"call-id": call_id})
+                found = ask("query", control, call={"call-id": call_id})
             except MediaRelayError:
                 continue  # just ended
             for tag, side in found.get("tags", {}).items():
@@ -477,3 +480,63 @@ def test_a_request_in_no_call_kamailio_made_goes_nowhere(
     assert answer.startswith("SIP/2.0 481"), answer
     time.sleep(0.5)
     assert "forged" not in trunk.requests()
+
+
+def test_the_called_person_hears_the_announcement_first_while_the_prisoner_waits(
+    through_kamailio: Any,
+) -> None:
+    """The handset sends no audio here: whatever reaches the trunk (which echoes it) is
+    what rtpengine played, the announcement."""
+    kamailio, _ = through_kamailio
+    control = kamailio.media.setup.control
+    handset = threading.Thread(
+        target=call,
+        kwargs={
+            "kamailio": kamailio,
+            "user": "A1234BC",
+            "pin": PIN,
+            "number": "02079460101",
+            "expect": 200,
+            "hang_up_after": 3,
+        },
+    )
+    handset.start()
+    echoed = 0
+    while handset.is_alive():
+        for call_id in ask("list", control).get("calls", []):
+            try:
+                found = ask("query", control, call={"call-id": call_id})
+            except MediaRelayError:
+                continue
+            placed = PhoneCall.objects.filter(sip_call_id=call_id).first()
+            if placed is None or not placed.called_tag:
+                continue
+            side = found.get("tags", {}).get(placed.called_tag, {})
+            echoed = max(
+                echoed,
+                sum(
+                    stream["stats"]["packets"]
+                    for media in side.get("medias", [])
+                    for stream in media.get("streams", [])
+                ),
+            )
+        time.sleep(0.3)
+    handset.join()
+    assert echoed > 50, echoed  # the trunk heard rtpengine's announcement (and echoed it)
+    placed = PhoneCall.objects.get()
+    assert placed.prisoner_held and placed.answered_at and placed.prisoner_heard_from
+    spoken = (placed.prisoner_heard_from - placed.answered_at).total_seconds()
+    assert 4 < spoken < 15, spoken  # as long as the words take to say
+    assert list((kamailio.media.folder / "announcements").glob("ngt-en-*.wav"))
+
+
+def test_a_call_whose_announcement_cannot_be_played_does_not_go_on(
+    through_kamailio: Any, settings: Any
+) -> None:
+    kamailio, trunk = through_kamailio
+    settings.WICKETGATE_PHONE_MEDIA_CONTROL = "127.0.0.1:9"  # Wicketgate cannot reach it
+    call(kamailio, user="A1234BC", pin=PIN, number="02079460101", expect=200)  # hung up
+    _wait_until(lambda: "BYE sip:" in trunk.requests(), seconds=5)
+    placed = PhoneCall.objects.get()
+    assert (placed.state, placed.charge_pence) == (CallState.UNANSWERED, 0)
+    assert "announcement" in placed.end_reason

@@ -1,0 +1,80 @@
+"""The announcement: spoken once for each establishment by espeak-ng (again only when its
+words change), and the prisoner let through when it has been heard. (Played through the
+real rtpengine: test_kamailio.py.)"""
+
+from __future__ import annotations
+
+import datetime as dt
+import wave
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wicketgate.phone import announcements
+from wicketgate.phone.announcements import announcement_for, release_prisoners
+from wicketgate.phone.codes import CallState
+from wicketgate.phone.models import PhoneCall
+from wicketgate.phone.rtpengine import MediaRelayError
+from wicketgate.testing.personas import Estate
+
+pytestmark = pytest.mark.django_db
+NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)
+
+
+def test_each_establishment_has_its_announcement_spoken_once(
+    estate: Estate, settings: Any, tmp_path: Path
+) -> None:
+    settings.WICKETGATE_PHONE_ANNOUNCEMENTS_DIR = tmp_path / "announcements"
+    spoken = announcement_for(estate.a)
+    with wave.open(str(spoken)) as audio:
+        assert audio.getnframes() / audio.getframerate() > 3  # words, not silence
+    assert spoken.stat().st_mode & 0o777 == 0o644  # rtpengine's user reads it
+    assert announcement_for(estate.a) == spoken  # not spoken again
+    assert announcement_for(estate.b) != spoken
+    estate.a.name = "HMP Northgate and Eastgate"
+    estate.a.save()
+    assert announcement_for(estate.a) != spoken  # new words, a new file
+
+
+def test_the_prisoner_is_heard_when_the_announcement_is_over(
+    estate: Estate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[tuple[str, dict[str, str] | None]] = []
+    working = [True]
+
+    def ask(command: str, control: str | None = None, **kwargs: Any) -> dict[str, Any]:
+        asked.append((command, kwargs.get("call")))
+        if not working[0]:
+            raise MediaRelayError("rtpengine did not answer")
+        return {"result": "ok"}
+
+    monkeypatch.setattr(announcements, "ask", ask)
+    call = PhoneCall.objects.create(
+        prisoner=estate.prisoner_a,
+        handset="NGT-PH-1",
+        number="+442079460101",
+        name="Mum",
+        kind="social",
+        destination="uk_landline",
+        recorded=True,
+        limit_seconds=600,
+        pence_a_minute=6,
+        held_pence=60,
+        state=CallState.ANSWERED,
+        placed_at=NOW,
+        answered_at=NOW,
+        sip_call_id="c@h",
+        caller_tag="handset-tag",
+        called_tag="trunk-tag",
+        prisoner_held=True,
+        prisoner_heard_from=NOW + dt.timedelta(seconds=6),
+    )
+    assert release_prisoners(NOW + dt.timedelta(seconds=5)) == []  # still speaking
+    working[0] = False
+    assert release_prisoners(NOW + dt.timedelta(seconds=7)) == []  # tried, and again later
+    working[0] = True
+    assert [c.pk for c in release_prisoners(NOW + dt.timedelta(seconds=8))] == [call.pk]
+    assert asked[-1] == ("unblock media", {"call-id": "c@h", "from-tag": "handset-tag"})
+    assert PhoneCall.objects.get(pk=call.pk).prisoner_held is False
+    assert release_prisoners(NOW + dt.timedelta(seconds=9)) == []  # once
