@@ -202,7 +202,7 @@ def _without_asking(config: str) -> str:
     text = re.sub(r"event_route\[dialog:[a-z]+\] \{.*?\n\}\n", "", text, flags=re.S)
     # The media session still goes with the call, as it does with the asking.
     return text + (
-        '\nevent_route[dialog:end] {\n'
+        "\nevent_route[dialog:end] {\n"
         '\trtpengine_delete("call-id=$dlg(callid) from-tag=$dlg(from_tag)");\n}\n'
     )
 

@@ -242,6 +242,13 @@ WICKETGATE_PHONE_MEDIA_PORTS = envstr("WICKETGATE_PHONE_MEDIA_PORTS") or "30000-
 WICKETGATE_PHONE_ANNOUNCEMENTS_DIR = Path(
     envstr("WICKETGATE_PHONE_ANNOUNCEMENTS_DIR") or WICKETGATE_PHONE_DIR / "announcements"
 )
+# The called person accepts the call by pressing this key after the announcement (within
+# WICKETGATE_PHONE_ACCEPT_SECONDS of its end, or the call is ended and not charged); empty:
+# no key asked for, the prisoner is heard when the announcement ends. rtpengine reports
+# key presses to WICKETGATE_PHONE_KEYS_LISTEN (UDP, loopback), where the phone watcher hears them.
+WICKETGATE_PHONE_ACCEPT_KEY = envstr("WICKETGATE_PHONE_ACCEPT_KEY", "1")
+WICKETGATE_PHONE_ACCEPT_SECONDS = envint("WICKETGATE_PHONE_ACCEPT_SECONDS", 30, minimum=5)
+WICKETGATE_PHONE_KEYS_LISTEN = envstr("WICKETGATE_PHONE_KEYS_LISTEN") or "127.0.0.1:2224"
 # How long recordings of phone calls are kept (legal calls are never recorded).
 WICKETGATE_PHONE_RECORDING_DAYS = envint("WICKETGATE_PHONE_RECORDING_DAYS", 90, minimum=1)
 # Kamailio's RPC socket (jsonrpcs, Unix datagram), which Wicketgate ends live calls on.

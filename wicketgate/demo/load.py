@@ -52,7 +52,9 @@ DEMO_PHONE_PIN = "4826"  # the first demo prisoner's, on a handset; printed at e
 DEMO_HANDSET_ADDRESS = "127.0.0.1"
 # A SIPp trunk that answers at once (SIPp's built-in uas will not do: it does not copy the
 # Record-Route into its 200 OK, so the handset's ACK never reaches it).
-TRUNK_STAND_IN = Path(__file__).resolve().parents[1] / "phone" / "tests" / "sipp" / "uas_trunk.xml"
+TRUNK_STAND_IN = (
+    Path(__file__).resolve().parents[1] / "phone" / "tests" / "sipp" / "uas_trunk_accepts.xml"
+)
 ACTOR = Actor.system("demo-loader")
 
 ProgressFactory = Callable[[int, str], AbstractContextManager[Callable[[int], None]]]

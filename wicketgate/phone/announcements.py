@@ -1,25 +1,44 @@
 """What the called person hears first: that the call is from a person in prison, and
 which. Spoken by espeak-ng (Debian's) into a WAV in the announcements folder, once for
 each establishment, and played by rtpengine to the called person the moment they answer,
-while the prisoner's audio is held back; the phone watcher lets it through when the
-announcement has finished. A call whose announcement cannot be played does not go on.
+while the prisoner's audio is held back. A call whose announcement cannot be played does
+not go on.
+
+Then the called person accepts the call with a key (``WICKETGATE_PHONE_ACCEPT_KEY``):
+rtpengine reports each key press to the phone watcher (``KeyListener``), and the prisoner
+is heard from then on. A call not accepted within ``WICKETGATE_PHONE_ACCEPT_SECONDS`` of
+the announcement's end is ended, and costs nothing. With no key set, the prisoner is
+heard when the announcement has finished.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
+import logging
 import os
+import socket
 import subprocess
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import close_old_connections, transaction
 from django.utils import timezone
 
+from wicketgate.audit.log import Actor, record_event
 from wicketgate.estate.models import Establishment
+from wicketgate.phone.calling import do_end_live_phone_call
+from wicketgate.phone.codes import EndedBy
+from wicketgate.phone.kamailio import KamailioUnreachable
 from wicketgate.phone.models import PhoneCall
 from wicketgate.phone.rtpengine import MediaRelayError, ask
+
+log = logging.getLogger(__name__)
+# RFC 4733's events: 0-9, then * and #.
+KEYS = {**{n: str(n) for n in range(10)}, 10: "*", 11: "#"}
 
 ESPEAK = "/usr/bin/espeak-ng"
 WORDS = (
@@ -72,13 +91,108 @@ def announce(call: PhoneCall, *, caller_tag: str, called_tag: str) -> None:
         call={"call-id": call.sip_call_id, "from-tag": called_tag},
         file=str(spoken),
     )
-    seconds = int(played.get("duration", 0) or 0) / 1000
+    spoken_until = timezone.now() + dt.timedelta(seconds=int(played.get("duration", 0) or 0) / 1000)
+    key = settings.WICKETGATE_PHONE_ACCEPT_KEY
+    accept = dt.timedelta(seconds=settings.WICKETGATE_PHONE_ACCEPT_SECONDS)
     with transaction.atomic():
         PhoneCall.objects.filter(pk=call.pk).update(
             caller_tag=caller_tag[:128],
             called_tag=called_tag[:128],
-            prisoner_heard_from=timezone.now() + dt.timedelta(seconds=seconds),
             prisoner_held=True,
+            prisoner_heard_from=None if key else spoken_until,
+            accept_by=spoken_until + accept if key else None,
+        )
+
+
+def do_accept_phone_call(sip_call_id: str, source_tag: str, key: str) -> PhoneCall | None:
+    """A key pressed on a call, as rtpengine reports it: the called person's accept key
+    on a live call waiting for it lets the prisoner be heard. Anything else (another key,
+    the prisoner's own keypad, a call not waiting) changes nothing."""
+    wanted = settings.WICKETGATE_PHONE_ACCEPT_KEY
+    if not wanted or key != wanted or not source_tag:
+        return None
+    now = timezone.now()
+    with transaction.atomic():
+        call = (
+            PhoneCall.objects.live()
+            .select_for_update()
+            .select_related("prisoner__establishment")
+            .filter(
+                sip_call_id=sip_call_id,
+                called_tag=source_tag,
+                accept_by__isnull=False,
+                accepted_at__isnull=True,
+            )
+            .first()
+        )
+        if call is None:
+            return None
+        call.accepted_at = now
+        call.prisoner_heard_from = now
+        call.save(update_fields=["accepted_at", "prisoner_heard_from"])
+        record_event(
+            "phone.call.accept",
+            actor=Actor.system("phone"),
+            subject=call.prisoner,
+            establishment=call.prisoner.establishment,
+            details={"call": call.pk, "number": call.number},
+        )
+    release_prisoners(now)
+    return call
+
+
+def end_calls_not_accepted(
+    now: dt.datetime | None = None, *, hang_up: Callable[[int], None] | None = None
+) -> list[PhoneCall]:
+    """Calls whose called person did not accept in time: ended, and charged nothing."""
+    moment = now or timezone.now()
+    ended = []
+    for call in PhoneCall.objects.live().filter(accept_by__lt=moment, accepted_at__isnull=True):
+        try:
+            ended.append(
+                do_end_live_phone_call(
+                    call,
+                    reason="The called person did not accept the call.",
+                    actor=Actor.system("phone"),
+                    ended_by=EndedBy.NOT_ACCEPTED,
+                    **({"hang_up": hang_up} if hang_up is not None else {}),
+                )
+            )
+        except KamailioUnreachable:
+            continue  # recorded as ended; it still ends at its limit
+    return ended
+
+
+class KeyListener:
+    """Hears rtpengine's key presses (its ``dtmf-log-dest``: one JSON datagram each) and
+    accepts the calls they accept."""
+
+    def __init__(self, listen: str | None = None) -> None:
+        host, _, port = (listen or str(settings.WICKETGATE_PHONE_KEYS_LISTEN)).rpartition(":")
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.socket.bind((host, int(port)))
+        self.socket.settimeout(0.5)
+
+    def run(self, stopping: threading.Event) -> None:
+        while not stopping.is_set():
+            try:
+                message = self.socket.recv(65536)
+            except TimeoutError:
+                continue
+            try:
+                self.heard(message)
+            except Exception:  # one bad message must not stop the listening
+                log.exception("phone: a key press could not be handled")
+        self.socket.close()
+
+    def heard(self, message: bytes) -> PhoneCall | None:
+        close_old_connections()
+        event = json.loads(message)
+        if not isinstance(event, dict) or event.get("type", "DTMF") != "DTMF":
+            return None
+        key = KEYS.get(int(event.get("event", -1)), "")
+        return do_accept_phone_call(
+            str(event.get("callid", "")), str(event.get("source_tag", "")), key
         )
 
 

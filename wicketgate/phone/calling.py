@@ -147,6 +147,8 @@ def do_end_phone_call(
             locked.duration_seconds = max(1, min(seconds, locked.limit_seconds))
             minutes = math.ceil(locked.duration_seconds / 60)
             locked.charge_pence = min(locked.held_pence, minutes * locked.pence_a_minute)
+            if locked.accept_by is not None and locked.accepted_at is None:
+                locked.charge_pence = 0  # the called person never accepted it: free
             _charge(locked, now)
         locked.save()
         _record_call(

@@ -330,8 +330,16 @@ def phone_watch() -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    click.echo("wicketgate: phone calls watched every 0.5 s")
-    PhoneWatcher(Engine(refresh_every=0)).run(stopping)
+    from django.conf import settings
+
+    from wicketgate.phone.announcements import KeyListener
+
+    keys = KeyListener()
+    click.echo(
+        "wicketgate: phone calls watched every 0.5 s; key presses heard on "
+        f"udp:{settings.WICKETGATE_PHONE_KEYS_LISTEN}"
+    )
+    PhoneWatcher(Engine(refresh_every=0)).run(stopping, keys=keys)
 
 
 def _prisoner(prison_number: str) -> Any:

@@ -56,6 +56,7 @@ class EndedBy(models.TextChoices):
     POLICY = "policy", "Ended: no longer allowed"
     UNREPORTED = "unreported", "Its end was not reported: charged to its limit"
     FAILED = "failed", "Not connected"
+    NOT_ACCEPTED = "not_accepted", "The called person did not accept it"
 
 
 # An establishment's phone settings until staff change them (PhoneSettings).

@@ -263,6 +263,9 @@ class PhoneCall(models.Model):
     called_tag = models.CharField(max_length=128, blank=True)
     prisoner_held = models.BooleanField(default=False)
     prisoner_heard_from = models.DateTimeField(null=True, blank=True)
+    # When a key must accept it: by when, and when it was (a call never accepted is free).
+    accept_by = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
 
     objects = PhoneCallQuerySet.as_manager()
 

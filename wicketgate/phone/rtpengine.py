@@ -42,6 +42,7 @@ class RtpengineSetup:
     control: str  # host:port of the ng protocol (UDP; loopback: it has no authentication)
     port_min: int
     port_max: int
+    keys_to: str = "127.0.0.1:2224"  # where key presses are reported (UDP)
 
     @property
     def config_file(self) -> Path:
@@ -60,12 +61,13 @@ def configured() -> RtpengineSetup:
         control=str(settings.WICKETGATE_PHONE_MEDIA_CONTROL),
         port_min=int(low),
         port_max=int(high),
+        keys_to=str(settings.WICKETGATE_PHONE_KEYS_LISTEN),
     )
 
 
 def render_config(setup: RtpengineSetup) -> Path:
     """Write rtpengine.conf and make the recordings folder (its user writes there)."""
-    for name in ("interface", "control"):
+    for name in ("interface", "control", "keys_to"):
         value = str(getattr(setup, name))
         if not value or any(char in value for char in " \t\n\r#;="):
             raise MediaRelayError(f"the phone media {name} {value!r} cannot be used")

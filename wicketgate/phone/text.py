@@ -22,6 +22,7 @@ ENDINGS_FOR_PRISONER: dict[str, Promise] = {
     "policy": _("Ended: no longer allowed"),
     "unreported": _("Charged to its time limit: its end was not recorded"),
     "failed": _("Not connected"),
+    "not_accepted": _("The person you called did not accept the call"),
 }
 
 
@@ -44,6 +45,7 @@ AUDIT_ACTIONS: dict[str, Promise] = {
     "phone.call.start": _("Phone call placed"),
     "phone.call.answer": _("Phone call answered"),
     "phone.call.end": _("Phone call ended"),
+    "phone.call.accept": _("Phone call accepted by the called person"),
     "phone.call.hangup_failed": _("Phone call could not be hung up"),
     "phone.recording.keep": _("Phone call recording kept"),
     "phone.recording.unreadable": _("Phone call recording could not be read"),

@@ -18,7 +18,11 @@ from django.utils import timezone
 
 from wicketgate.audit.log import Actor
 from wicketgate.gateway.models import Device
-from wicketgate.phone.announcements import release_prisoners
+from wicketgate.phone.announcements import (
+    KeyListener,
+    end_calls_not_accepted,
+    release_prisoners,
+)
 from wicketgate.phone.calling import do_end_live_phone_call, settle_stale_calls
 from wicketgate.phone.codes import EndedBy
 from wicketgate.phone.decide import decide_call
@@ -53,10 +57,11 @@ class PhoneWatcher:
         moment = now or timezone.now()
         self.engine.refresh()
         settle_stale_calls(moment)
-        try:
-            release_prisoners(moment)  # announcements over: the prisoner is heard
-        except Exception:  # the live calls are checked whatever happens to this
-            log.exception("phone: releasing the prisoners' audio failed")
+        for chore in (release_prisoners, self._not_accepted):
+            try:
+                chore(moment)  # announcements over, or not accepted in time
+            except Exception:  # the live calls are checked whatever happens to these
+                log.exception("phone: %s failed", getattr(chore, "__name__", chore))
         self.rounds += 1
         if self.rounds % self.tidy_every == 1 or self.tidy_every == 1:
             for tidy in (convert_recordings, delete_expired_recordings):
@@ -92,7 +97,14 @@ class PhoneWatcher:
                 log.exception("phone: could not hang up call %s", call.pk)
         return ended
 
-    def run(self, stopping: threading.Event) -> None:
+    def _not_accepted(self, moment: dt.datetime) -> list[PhoneCall]:
+        return end_calls_not_accepted(moment, hang_up=self.hang_up)
+
+    def run(self, stopping: threading.Event, *, keys: KeyListener | None = None) -> None:
+        """Rounds until ``stopping``; and, given a ``KeyListener``, hearing key presses
+        on a thread beside them."""
+        if keys is not None:
+            threading.Thread(target=keys.run, args=(stopping,), daemon=True).start()
         while not stopping.is_set():
             started = time.monotonic()
             try:

@@ -53,11 +53,13 @@ def running_kamailio(
     realm: str,
     trunk_port: int,
     edit: Callable[[str], str] | None = None,
+    keys_to: str = "",
 ) -> Iterator[RunningKamailio]:
-    """With an rtpengine of its own for the calls' audio. ``edit``: a change to the
-    rendered configuration (the phone benchmark's limit)."""
+    """With an rtpengine of its own for the calls' audio (reporting key presses to
+    ``keys_to``). ``edit``: a change to the rendered configuration (the phone benchmark's
+    limit)."""
     with (
-        running_rtpengine() as media,
+        running_rtpengine(keys_to=keys_to) as media,
         _running_kamailio(
             ask_url, realm=realm, trunk_port=trunk_port, media=media, edit=edit
         ) as kamailio,
@@ -153,14 +155,15 @@ class Trunk:
 
 
 @contextmanager
-def sip_trunk() -> Iterator[Trunk]:
+def sip_trunk(*, accepts: bool = False) -> Iterator[Trunk]:
+    """``accepts``: the called person presses 1 half a second after answering."""
     folder = Path(tempfile.mkdtemp(prefix="wg-trunk-test-"))
     port = free_udp_port()
     process = subprocess.Popen(
         [
             SIPP,
             "-sf",
-            str(SCENARIOS / "uas_trunk.xml"),
+            str(SCENARIOS / ("uas_trunk_accepts.xml" if accepts else "uas_trunk.xml")),
             "-i",
             "127.0.0.1",
             "-p",
@@ -277,7 +280,7 @@ class RunningRtpengine:
 
 
 @contextmanager
-def running_rtpengine() -> Iterator[RunningRtpengine]:
+def running_rtpengine(*, keys_to: str = "") -> Iterator[RunningRtpengine]:
     """Debian's rtpengine on loopback, from ``deploy/rtpengine``, on free ports; as its own
     user when the tests run as root."""
     folder = Path(tempfile.mkdtemp(prefix="wg-rtpengine-test-", dir="/tmp"))
@@ -289,6 +292,7 @@ def running_rtpengine() -> Iterator[RunningRtpengine]:
         control=f"127.0.0.1:{free_udp_port()}",
         port_min=low,
         port_max=low + 99,
+        keys_to=keys_to or f"127.0.0.1:{free_udp_port()}",
     )
     render_media(setup)
     log = (folder / "rtpengine.log").open("wb")

@@ -64,6 +64,7 @@ def test_it_serves_on_loopback_with_migrations_applied_and_stops_on_ctrl_c(tmp_p
     media_control = f"127.0.0.1:{free_udp_port()}"  # and rtpengine, the calls' media relay
     env["WICKETGATE_PHONE_MEDIA_CONTROL"] = media_control
     env["WICKETGATE_PHONE_MEDIA_PORTS"] = "31100-31199"
+    env["WICKETGATE_PHONE_KEYS_LISTEN"] = f"127.0.0.1:{free_udp_port()}"  # the watcher's
     process = subprocess.Popen(
         [str(WICKETGATE), "up", "--port", str(port), "--workers", "1"],
         env=env,
@@ -78,7 +79,8 @@ def test_it_serves_on_loopback_with_migrations_applied_and_stops_on_ctrl_c(tmp_p
             try:
                 status, body = get(f"http://127.0.0.1:{port}/readyz")
                 break
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                # not listening yet, or too busy starting to answer within 5 s: again
                 assert process.poll() is None, process.stdout.read() if process.stdout else ""
                 time.sleep(0.3)
         assert status == 200, body

@@ -12,8 +12,12 @@ from typing import Any
 import pytest
 
 from wicketgate.phone import announcements
-from wicketgate.phone.announcements import announcement_for, release_prisoners
-from wicketgate.phone.codes import CallState
+from wicketgate.phone.announcements import (
+    announcement_for,
+    end_calls_not_accepted,
+    release_prisoners,
+)
+from wicketgate.phone.codes import CallState, EndedBy
 from wicketgate.phone.models import PhoneCall
 from wicketgate.phone.rtpengine import MediaRelayError
 from wicketgate.testing.personas import Estate
@@ -78,3 +82,62 @@ def test_the_prisoner_is_heard_when_the_announcement_is_over(
     assert asked[-1] == ("unblock media", {"call-id": "c@h", "from-tag": "handset-tag"})
     assert PhoneCall.objects.get(pk=call.pk).prisoner_held is False
     assert release_prisoners(NOW + dt.timedelta(seconds=9)) == []  # once
+
+
+def _waiting_call(estate: Estate, **fields: Any) -> PhoneCall:
+    return PhoneCall.objects.create(
+        **{
+            "prisoner": estate.prisoner_a,
+            "handset": "NGT-PH-1",
+            "number": "+442079460101",
+            "name": "Mum",
+            "kind": "social",
+            "destination": "uk_landline",
+            "recorded": True,
+            "limit_seconds": 600,
+            "pence_a_minute": 6,
+            "held_pence": 60,
+            "state": CallState.ANSWERED,
+            "placed_at": NOW,
+            "answered_at": NOW,
+            "sip_call_id": "c@h",
+            "dialog": "1:2",
+            "caller_tag": "handset-tag",
+            "called_tag": "trunk-tag",
+            "prisoner_held": True,
+            "accept_by": NOW + dt.timedelta(seconds=36),
+            **fields,
+        }
+    )
+
+
+def test_only_the_called_persons_accept_key_accepts(
+    estate: Estate, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.WICKETGATE_PHONE_ACCEPT_KEY = "1"
+    monkeypatch.setattr(announcements, "ask", lambda *a, **k: {"result": "ok"})
+    call = _waiting_call(estate)
+    listener_message = b'{"callid":"c@h","source_tag":"handset-tag","type":"DTMF","event":1}'
+    keys = announcements.KeyListener("127.0.0.1:0")
+    try:
+        assert keys.heard(listener_message) is None  # the prisoner's own keypad
+        other_key = listener_message.replace(b"handset-tag", b"trunk-tag").replace(b":1}", b":2}")
+        assert keys.heard(other_key) is None
+        accepted = keys.heard(listener_message.replace(b"handset-tag", b"trunk-tag"))
+    finally:
+        keys.socket.close()
+    assert accepted is not None and accepted.pk == call.pk
+    fresh = PhoneCall.objects.get(pk=call.pk)
+    assert fresh.accepted_at is not None and fresh.prisoner_held is False
+
+
+def test_a_call_not_accepted_in_time_is_ended_and_free(
+    estate: Estate, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.WICKETGATE_PHONE_ACCEPT_KEY = "1"
+    call = _waiting_call(estate)
+    hung_up: list[int] = []
+    assert end_calls_not_accepted(NOW + dt.timedelta(seconds=30), hang_up=hung_up.append) == []
+    [ended] = end_calls_not_accepted(NOW + dt.timedelta(seconds=40), hang_up=hung_up.append)
+    assert hung_up == [call.pk]
+    assert (ended.ended_by, ended.charge_pence) == (EndedBy.NOT_ACCEPTED, 0)

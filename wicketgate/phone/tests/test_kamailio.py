@@ -29,6 +29,7 @@ from wicketgate.phone.actions import (
     do_add_phone_number,
     do_set_phone_pin,
 )
+from wicketgate.phone.announcements import KeyListener
 from wicketgate.phone.calling import do_answer_phone_call, do_end_live_phone_call, place_call
 from wicketgate.phone.codes import CallState, CreditKind, EndedBy
 from wicketgate.phone.decide import CallDecision
@@ -38,7 +39,7 @@ from wicketgate.phone.recordings import convert_recordings, recordings_folder
 from wicketgate.phone.rtpengine import MediaRelayError, ask
 from wicketgate.phone.watcher import PhoneWatcher
 from wicketgate.policy.engine import Engine
-from wicketgate.testing.kamailio import call, running_kamailio, sip_trunk
+from wicketgate.testing.kamailio import call, free_udp_port, running_kamailio, sip_trunk
 from wicketgate.testing.personas import SETUP, Estate
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -79,6 +80,9 @@ def through_kamailio(phones: Estate, live_server: Any, settings: Any) -> Iterato
         # Wicketgate asks this rtpengine, from announcements its user can read.
         settings.WICKETGATE_PHONE_MEDIA_CONTROL = kamailio.media.setup.control
         settings.WICKETGATE_PHONE_ANNOUNCEMENTS_DIR = kamailio.media.folder / "announcements"
+        # No key asked for here (the prisoner is heard when the announcement ends); the
+        # called person's key: test_the_called_person_accepts_with_a_key….
+        settings.WICKETGATE_PHONE_ACCEPT_KEY = ""
         yield kamailio, trunk
 
 
@@ -302,7 +306,7 @@ def test_staff_end_a_live_call_with_a_reason_and_kamailio_hangs_up_both_ends(
     with pytest.raises(PhoneError, match="say why"):
         do_end_live_phone_call(live, reason=" ", actor=SETUP)
     do_end_live_phone_call(live, reason="Threats heard on the call", actor=SETUP)
-    handset.join(timeout=5)
+    handset.join(timeout=10)
     assert not handset.is_alive()
     _wait_until(lambda: "BYE sip:" in trunk.requests(), seconds=5)  # its log lags a little
     ended = PhoneCall.objects.get()
@@ -540,3 +544,43 @@ def test_a_call_whose_announcement_cannot_be_played_does_not_go_on(
     placed = PhoneCall.objects.get()
     assert (placed.state, placed.charge_pence) == (CallState.UNANSWERED, 0)
     assert "announcement" in placed.end_reason
+
+
+def test_the_called_person_accepts_with_a_key_and_only_then_is_the_prisoner_heard(
+    phones: Estate, live_server: Any, settings: Any
+) -> None:
+    keys_to = f"127.0.0.1:{free_udp_port()}"
+    listener = KeyListener(keys_to)
+    stopping = threading.Event()
+    hearing = threading.Thread(target=listener.run, args=(stopping,))
+    hearing.start()
+    try:
+        with (
+            sip_trunk(accepts=True) as trunk,
+            running_kamailio(
+                f"{live_server.url}/phone/kamailio/{ask_key()}",
+                realm=settings.WICKETGATE_PHONE_REALM,
+                trunk_port=trunk.port,
+                keys_to=keys_to,
+            ) as kamailio,
+        ):
+            settings.WICKETGATE_PHONE_MEDIA_CONTROL = kamailio.media.setup.control
+            settings.WICKETGATE_PHONE_ANNOUNCEMENTS_DIR = kamailio.media.folder / "announcements"
+            settings.WICKETGATE_PHONE_ACCEPT_KEY = "1"
+            call(
+                kamailio,
+                user="A1234BC",
+                pin=PIN,
+                number="02079460101",
+                expect=200,
+                hang_up_after=3,
+            )
+    finally:
+        stopping.set()
+        hearing.join(timeout=5)
+    placed = PhoneCall.objects.get()
+    assert placed.accept_by is not None and placed.accepted_at is not None
+    assert placed.ended_at is not None and placed.accepted_at < placed.ended_at
+    assert placed.prisoner_held is False  # heard from the key on
+    assert placed.charge_pence == 6  # accepted: charged
+    assert AuditEvent.objects.filter(action="phone.call.accept").count() == 1
