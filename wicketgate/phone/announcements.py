@@ -180,13 +180,13 @@ class KeyListener:
             except TimeoutError:
                 continue
             try:
+                close_old_connections()  # a long-lived thread: a connection gone stale is renewed
                 self.heard(message)
             except Exception:  # one bad message must not stop the listening
                 log.exception("phone: a key press could not be handled")
         self.socket.close()
 
     def heard(self, message: bytes) -> PhoneCall | None:
-        close_old_connections()
         event = json.loads(message)
         if not isinstance(event, dict) or event.get("type", "DTMF") != "DTMF":
             return None

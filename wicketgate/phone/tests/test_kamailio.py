@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 import re
 import socket
+import subprocess
 import threading
 import time
 import wave
@@ -37,6 +38,7 @@ from wicketgate.phone.kamailio import KamailioUnreachable, ask_key
 from wicketgate.phone.models import CreditEntry, PhoneCall, PhoneSettings
 from wicketgate.phone.recordings import convert_recordings, recordings_folder
 from wicketgate.phone.rtpengine import MediaRelayError, ask
+from wicketgate.phone.rtpengine import command as media_command
 from wicketgate.phone.watcher import PhoneWatcher
 from wicketgate.policy.engine import Engine
 from wicketgate.testing.kamailio import call, free_udp_port, running_kamailio, sip_trunk
@@ -443,6 +445,26 @@ def test_without_the_media_relay_calls_are_refused_and_never_reach_the_trunk(
     kamailio.media.process.wait(timeout=10)
     call(kamailio, user="A1234BC", pin=PIN, number="02079460101", expect=503)
     assert "INVITE" not in trunk.requests()
+    # Back again (as when wicketgate up starts it a moment after Kamailio): calls go
+    # through again within seconds.
+    setup = kamailio.media.setup
+    again = subprocess.Popen(
+        media_command(setup), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        _wait_until(lambda: _answers(setup.control), seconds=20)
+        time.sleep(1.5)
+        call(kamailio, user="A1234BC", pin=PIN, number="02079460101", expect=200, hang_up_after=1)
+    finally:
+        again.terminate()
+        again.wait(timeout=10)
+
+
+def _answers(control: str) -> bool:
+    try:
+        return ask("ping", control, timeout=0.3).get("result") == "pong"
+    except MediaRelayError:
+        return False
 
 
 def test_an_answer_wicketgate_refuses_is_hung_up_at_both_ends(
