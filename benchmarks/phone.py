@@ -36,6 +36,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -126,39 +128,57 @@ def run(data: Path, calls: int, concurrent: int, ends: int) -> dict[str, Any]:
         do_add_phone_credit(prisoner, 5000, reason="Benchmark", actor=SETUP)
         people.append(prisoner.prison_number)
     port = free_udp_port()
-    web = _gunicorn(port)
+    ask = f"http://127.0.0.1:{port}/phone/kamailio/{ask_key()}"
+    results: dict[str, Any] = {}
+    for name, limit in (("wicketgate", False), ("no authorisation (limit)", True)):
+        with (
+            sip_trunk() as trunk,
+            running_kamailio(
+                ask,
+                realm="wicketgate",
+                trunk_port=trunk.port,
+                edit=_without_asking if limit else None,
+            ) as kamailio,
+            _web(port, kamailio),
+        ):
+            results[name] = _load(kamailio.port, people, calls, concurrent, auth=not limit)
+            if results[name]["failed"]:
+                print(f"Kamailio's log:\n{kamailio.log()[-3000:]}")
+        print(f"{name}: {results[name]}", flush=True)
+    placed = PhoneCall.objects.count()
+    results["calls recorded"] = placed
+    results["ratio"] = round(
+        results["wicketgate"]["calls_per_second"]
+        / results["no authorisation (limit)"]["calls_per_second"],
+        3,
+    )
+    results["ending"] = _endings(ask, port, people[0], ends)
+    return results
+
+
+def _media_env(kamailio: Any) -> dict[str, str]:
+    """The web app and the watcher ask this Kamailio's rtpengine, read announcements it
+    can read, and ask no key of the called person (the trunk presses none)."""
+    return {
+        **os.environ,
+        "WICKETGATE_PHONE_MEDIA_CONTROL": kamailio.media.setup.control,
+        "WICKETGATE_PHONE_ANNOUNCEMENTS_DIR": str(kamailio.media.folder / "announcements"),
+        "WICKETGATE_PHONE_ACCEPT_KEY": "",
+        "WICKETGATE_PHONE_RPC_SOCKET": str(kamailio.setup.rpc_socket),
+    }
+
+
+@contextmanager
+def _web(port: int, kamailio: Any) -> Iterator[None]:
+    web = _gunicorn(port, _media_env(kamailio))
     try:
-        ask = f"http://127.0.0.1:{port}/phone/kamailio/{ask_key()}"
-        results: dict[str, Any] = {}
-        for name, limit in (("wicketgate", False), ("no authorisation (limit)", True)):
-            with (
-                sip_trunk() as trunk,
-                running_kamailio(
-                    ask,
-                    realm="wicketgate",
-                    trunk_port=trunk.port,
-                    edit=_without_asking if limit else None,
-                ) as kamailio,
-            ):
-                results[name] = _load(kamailio.port, people, calls, concurrent, auth=not limit)
-                if results[name]["failed"]:
-                    print(f"Kamailio's log:\n{kamailio.log()[-3000:]}")
-            print(f"{name}: {results[name]}", flush=True)
-        placed = PhoneCall.objects.count()
-        results["calls recorded"] = placed
-        results["ratio"] = round(
-            results["wicketgate"]["calls_per_second"]
-            / results["no authorisation (limit)"]["calls_per_second"],
-            3,
-        )
-        results["ending"] = _endings(ask, people[0], ends)
-        return results
+        yield
     finally:
         web.send_signal(signal.SIGTERM)
         web.wait(timeout=20)
 
 
-def _gunicorn(port: int) -> subprocess.Popen[bytes]:
+def _gunicorn(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
         [
             sys.executable,
@@ -173,6 +193,7 @@ def _gunicorn(port: int) -> subprocess.Popen[bytes]:
             "5",
         ],  # fmt: skip
         cwd=ROOT,
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -312,7 +333,7 @@ def _last_stats(folder: Path) -> dict[str, str]:
     return {}
 
 
-def _endings(ask: str, prison_number: str, ends: int) -> dict[str, Any]:
+def _endings(ask: str, port: int, prison_number: str, ends: int) -> dict[str, Any]:
     """From a new phone sanction to the handset hearing the BYE, with the watcher
     running as ``wicketgate up`` runs it."""
     import threading
@@ -328,8 +349,9 @@ def _endings(ask: str, prison_number: str, ends: int) -> dict[str, Any]:
     with (
         sip_trunk() as trunk,
         running_kamailio(ask, realm="wicketgate", trunk_port=trunk.port) as kamailio,
+        _web(port, kamailio),
     ):
-        env = dict(os.environ, WICKETGATE_PHONE_RPC_SOCKET=str(kamailio.setup.rpc_socket))
+        env = {**_media_env(kamailio), "WICKETGATE_PHONE_KEYS_LISTEN": f"127.0.0.1:{port + 1}"}
         watcher = subprocess.Popen(  # noqa: S603 - our own console script
             [str(Path(sys.executable).with_name("wicketgate")), "phone", "watch"],
             env=env,
