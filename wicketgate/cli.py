@@ -263,11 +263,16 @@ def _check_phone_can_start(ask_base: str) -> None:
                 f"{program} is not installed: run `make install` (it installs {package}), "
                 "or start without phone calls: wicketgate up --no-phone"
             )
+    from wicketgate.phone.rtpengine import MediaRelayError
+    from wicketgate.phone.rtpengine import configured as media_configured
+    from wicketgate.phone.rtpengine import render_config as render_media
+
     setup = configured(ask_base=ask_base)
     try:
         prepare(setup)
         check_config(setup)
-    except KamailioSetupError as exc:
+        render_media(media_configured())
+    except (KamailioSetupError, MediaRelayError) as exc:
         raise Refused(f"{exc} (or start without phone calls: wicketgate up --no-phone)") from exc
 
 

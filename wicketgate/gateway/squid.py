@@ -19,7 +19,6 @@ import os
 import pwd
 import re
 import shutil
-import stat
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from django.conf import settings
 from django.template import Context, Engine
 
 from wicketgate.gateway.accesslog import LOGFORMAT
+from wicketgate.lib.folders import first_closed_to
 
 SQUID = "/usr/sbin/squid"
 CERTGEN = "/usr/lib/squid/security_file_certgen"
@@ -226,13 +226,8 @@ def check_config(where: Layout) -> None:
 
 def _check_reachable(folder: Path) -> None:
     """Squid's user must be able to enter every folder from / down to ``folder``."""
-    gid = grp.getgrnam(SQUID_USER).gr_gid
-    for path in [*reversed(folder.parents), folder]:
-        if not path.exists():
-            continue
-        mode = path.stat()
-        if mode.st_mode & stat.S_IXOTH or (mode.st_gid == gid and mode.st_mode & stat.S_IXGRP):
-            continue
+    path = first_closed_to(SQUID_USER, folder)
+    if path is not None:
         raise GatewaySetupError(
             f"{path} cannot be entered by the '{SQUID_USER}' user that Squid runs its helpers as, "
             f"so the gateway cannot work from {folder}. Set WICKETGATE_GATEWAY_DIR (or "

@@ -23,7 +23,6 @@ import pwd
 import re
 import secrets
 import socket
-import stat
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -31,6 +30,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.template import Context, Engine
+
+from wicketgate.lib.folders import first_closed_to
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "kamailio" / "kamailio.cfg.template"
 KAMAILIO = "/usr/sbin/kamailio"
@@ -190,7 +191,7 @@ def prepare(setup: KamailioSetup) -> str | None:
             f"there is no '{KAMAILIO_USER}' user for Kamailio to run as: "
             "run `make install` (Debian's kamailio package makes it)"
         ) from None
-    _check_reachable(setup.run_dir, user.pw_uid, gid)
+    _check_reachable(setup.run_dir)
     # It reads its configuration as root, but it is its own; it writes its pid file and
     # control socket, and removes them at the end, as itself.
     for path in (setup.config_file, setup.run_dir, *setup.run_dir.iterdir()):
@@ -245,16 +246,10 @@ def command(setup: KamailioSetup, *, user: str | None = None) -> list[str]:
     ]
 
 
-def _check_reachable(folder: Path, uid: int, gid: int) -> None:
+def _check_reachable(folder: Path) -> None:
     """Kamailio's user must be able to enter every folder from / down to its run folder."""
-    for path in [*reversed(folder.parents), folder]:
-        mode = path.stat()
-        if (
-            mode.st_mode & stat.S_IXOTH
-            or (mode.st_gid == gid and mode.st_mode & stat.S_IXGRP)
-            or mode.st_uid == uid
-        ):
-            continue
+    path = first_closed_to(KAMAILIO_USER, folder)
+    if path is not None:
         raise KamailioSetupError(
             f"{path} cannot be entered by the '{KAMAILIO_USER}' user that Kamailio runs as, "
             f"so the phone gateway cannot work from {folder.parent}. Set WICKETGATE_PHONE_DIR "

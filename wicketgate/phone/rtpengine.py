@@ -26,6 +26,8 @@ from typing import Any
 from django.conf import settings
 from django.template import Context, Engine
 
+from wicketgate.lib.folders import first_closed_to
+
 TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "rtpengine" / "rtpengine.conf.template"
 RTPENGINE = "/usr/bin/rtpengine"
 RTPENGINE_USER = "rtpengine"  # made by Debian's package
@@ -88,6 +90,16 @@ def render_config(setup: RtpengineSetup) -> Path:
             f"WICKETGATE_PHONE_MEDIA_PORTS {setup.port_min}-{setup.port_max}: give a range of "
             "ports above 1023, the lower first"
         )
+    if os.geteuid() == 0:
+        # It reads its configuration and writes its recordings as its own user.
+        closed = first_closed_to(RTPENGINE_USER, setup.folder)
+        if closed is not None:
+            raise MediaRelayError(
+                f"{closed} cannot be entered by the '{RTPENGINE_USER}' user that rtpengine runs "
+                f"as, so the media relay cannot work from {setup.folder}. Set "
+                "WICKETGATE_PHONE_DIR (or WICKETGATE_DATA_DIR) to a folder outside it, e.g. "
+                f"/var/lib/wicketgate/phone, or let others enter it (chmod o+x {closed})."
+            )
     setup.recordings.mkdir(parents=True, exist_ok=True)
     context = Context({**setup.__dict__, "recordings": str(setup.recordings)}, autoescape=False)
     text = (

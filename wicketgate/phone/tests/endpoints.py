@@ -12,6 +12,7 @@ from wicketgate.phone.actions import do_add_phone_number, do_request_phone_numbe
 from wicketgate.phone.codes import CallState, NumberStatus
 from wicketgate.phone.models import PhoneCall, PhoneNumber
 from wicketgate.phone.recordings import recordings_folder
+from wicketgate.phone.tests.data import a_phone_call
 from wicketgate.testing.endpoints import PROFILE, Endpoint
 from wicketgate.testing.personas import SETUP, Estate
 
@@ -118,21 +119,7 @@ def _live_call(estate: Estate) -> int:
     found = PhoneCall.objects.live().filter(prisoner=estate.prisoner_a).first()
     if found is not None:
         return found.pk
-    return PhoneCall.objects.create(
-        prisoner=estate.prisoner_a,
-        handset="NGT-PH-1",
-        number="+442079460101",
-        name="Mum",
-        kind="social",
-        destination="uk_landline",
-        recorded=True,
-        limit_seconds=600,
-        pence_a_minute=6,
-        held_pence=60,
-        state=CallState.CONNECTING,
-        placed_at=timezone.now(),
-        sip_call_id="persona@test",
-    ).pk
+    return a_phone_call(estate.prisoner_a, state=CallState.CONNECTING, answered_at=None).pk
 
 
 def _oversee(name: str, method: str, build: Any, status: int = 200, **more: Any) -> Endpoint:
@@ -160,21 +147,10 @@ def _recorded_call(estate: Estate) -> int:
     """An ended call of the prisoner at A, with its recording kept."""
     found = PhoneCall.objects.filter(prisoner=estate.prisoner_a).exclude(recording="").first()
     if found is None:
-        found = PhoneCall.objects.create(
-            prisoner=estate.prisoner_a,
-            handset="NGT-PH-1",
-            number="+442079460101",
-            name="Mum",
-            kind="social",
-            destination="uk_landline",
-            recorded=True,
-            limit_seconds=600,
-            pence_a_minute=6,
-            held_pence=60,
+        found = a_phone_call(
+            estate.prisoner_a,
             state=CallState.ENDED,
-            placed_at=timezone.now(),
             ended_at=timezone.now(),
-            sip_call_id="persona-recorded@test",
             recording="persona.wav",
         )
     folder = recordings_folder()

@@ -17,9 +17,10 @@ from wicketgate.phone.announcements import (
     end_calls_not_accepted,
     release_prisoners,
 )
-from wicketgate.phone.codes import CallState, EndedBy
+from wicketgate.phone.codes import EndedBy
 from wicketgate.phone.models import PhoneCall
 from wicketgate.phone.rtpengine import MediaRelayError
+from wicketgate.phone.tests.data import a_phone_call
 from wicketgate.testing.personas import Estate
 
 pytestmark = pytest.mark.django_db
@@ -54,26 +55,7 @@ def test_the_prisoner_is_heard_when_the_announcement_is_over(
         return {"result": "ok"}
 
     monkeypatch.setattr(announcements, "ask", ask)
-    call = PhoneCall.objects.create(
-        prisoner=estate.prisoner_a,
-        handset="NGT-PH-1",
-        number="+442079460101",
-        name="Mum",
-        kind="social",
-        destination="uk_landline",
-        recorded=True,
-        limit_seconds=600,
-        pence_a_minute=6,
-        held_pence=60,
-        state=CallState.ANSWERED,
-        placed_at=NOW,
-        answered_at=NOW,
-        sip_call_id="c@h",
-        caller_tag="handset-tag",
-        called_tag="trunk-tag",
-        prisoner_held=True,
-        prisoner_heard_from=NOW + dt.timedelta(seconds=6),
-    )
+    call = _waiting_call(estate, accept_by=None, prisoner_heard_from=NOW + dt.timedelta(seconds=6))
     assert release_prisoners(NOW + dt.timedelta(seconds=5)) == []  # still speaking
     working[0] = False
     assert release_prisoners(NOW + dt.timedelta(seconds=7)) == []  # tried, and again later
@@ -85,21 +67,10 @@ def test_the_prisoner_is_heard_when_the_announcement_is_over(
 
 
 def _waiting_call(estate: Estate, **fields: Any) -> PhoneCall:
-    return PhoneCall.objects.create(
+    return a_phone_call(
+        estate.prisoner_a,
+        at=NOW,
         **{
-            "prisoner": estate.prisoner_a,
-            "handset": "NGT-PH-1",
-            "number": "+442079460101",
-            "name": "Mum",
-            "kind": "social",
-            "destination": "uk_landline",
-            "recorded": True,
-            "limit_seconds": 600,
-            "pence_a_minute": 6,
-            "held_pence": 60,
-            "state": CallState.ANSWERED,
-            "placed_at": NOW,
-            "answered_at": NOW,
             "sip_call_id": "c@h",
             "dialog": "1:2",
             "caller_tag": "handset-tag",
@@ -107,7 +78,7 @@ def _waiting_call(estate: Estate, **fields: Any) -> PhoneCall:
             "prisoner_held": True,
             "accept_by": NOW + dt.timedelta(seconds=36),
             **fields,
-        }
+        },
     )
 
 

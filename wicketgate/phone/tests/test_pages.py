@@ -11,7 +11,6 @@ import pytest
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.test import Client
-from django.utils import timezone
 
 from wicketgate.accounts.roles import StaffRole
 from wicketgate.audit.models import AuditEvent
@@ -19,6 +18,7 @@ from wicketgate.contacts.actions import do_add_official
 from wicketgate.phone.actions import digest_ha1, do_request_phone_number, do_set_phone_pin
 from wicketgate.phone.codes import CallState, EndedBy
 from wicketgate.phone.models import PhoneAccount, PhoneCall, PhoneNumber, PhoneSettings
+from wicketgate.phone.tests.data import a_phone_call
 from wicketgate.testing.personas import SETUP, Estate, staff_client
 
 pytestmark = pytest.mark.django_db
@@ -250,26 +250,11 @@ def test_a_governor_sets_the_phone_hours_longest_call_and_tariff(estate: Estate)
     assert saved.changed_by == "governor.a"
 
 
-def _a_call(estate: Estate, *, answered: bool, **changes: object) -> PhoneCall:
-    fields: dict[str, object] = {
-        "prisoner": estate.prisoner_a,
-        "handset": "NGT-PH-1",
-        "number": "+442079460101",
-        "name": "Mum",
-        "kind": "social",
-        "destination": "uk_landline",
-        "recorded": True,
-        "limit_seconds": 600,
-        "pence_a_minute": 6,
-        "held_pence": 60,
-        "state": CallState.ANSWERED if answered else CallState.CONNECTING,
-        "placed_at": timezone.now(),
-        "answered_at": timezone.now() if answered else None,
-        "dialog": "5:6" if answered else "",
-        "sip_call_id": "page@test",
-        **changes,
-    }
-    return PhoneCall.objects.create(**fields)
+def _a_call(estate: Estate, *, answered: bool, **changes: Any) -> PhoneCall:
+    prisoner = changes.pop("prisoner", estate.prisoner_a)
+    if answered:
+        return a_phone_call(prisoner, dialog="5:6", **changes)
+    return a_phone_call(prisoner, state=CallState.CONNECTING, answered_at=None, **changes)
 
 
 @pytest.fixture

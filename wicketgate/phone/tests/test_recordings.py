@@ -27,6 +27,7 @@ from wicketgate.phone.recordings import (
     pcap_to_wav,
     recordings_folder,
 )
+from wicketgate.phone.tests.data import a_phone_call
 from wicketgate.testing.personas import Estate, staff_client
 
 pytestmark = pytest.mark.django_db
@@ -59,25 +60,11 @@ def write_pcap(
 
 
 def a_call(estate: Estate, **fields: Any) -> PhoneCall:
-    return PhoneCall.objects.create(
-        **{
-            "prisoner": estate.prisoner_a,
-            "handset": "NGT-PH-1",
-            "number": "+442079460101",
-            "name": "Mum",
-            "kind": "social",
-            "destination": "uk_landline",
-            "recorded": True,
-            "limit_seconds": 600,
-            "pence_a_minute": 6,
-            "held_pence": 60,
-            "state": CallState.ENDED,
-            "placed_at": ENDED - dt.timedelta(minutes=5),
-            "answered_at": ENDED - dt.timedelta(minutes=5),
-            "ended_at": ENDED,
-            "sip_call_id": CALL_ID,
-            **fields,
-        }
+    prisoner = fields.pop("prisoner", estate.prisoner_a)
+    return a_phone_call(
+        prisoner,
+        at=ENDED - dt.timedelta(minutes=5),
+        **{"state": CallState.ENDED, "ended_at": ENDED, "sip_call_id": CALL_ID, **fields},
     )
 
 

@@ -3,6 +3,10 @@ unsorted answers read, and its configuration refusing what would break it."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from wicketgate.lib.folders import first_closed_to
 from wicketgate.phone.rtpengine import (
     MediaRelayError,
     RtpengineSetup,
@@ -44,7 +49,18 @@ def test_a_broken_answer_is_an_error_not_a_guess(broken: bytes) -> None:
         _decode(broken, 0)
 
 
-def test_the_configuration_refuses_what_would_break_it(tmp_path: Path) -> None:
+@pytest.fixture
+def open_folder() -> Iterator[Path]:
+    """Not pytest's tmp_path: rtpengine's user could not enter it."""
+    made = Path(tempfile.mkdtemp(prefix="wg-rtpengine-conf-", dir="/tmp"))
+    made.chmod(0o755)
+    yield made
+    shutil.rmtree(made, ignore_errors=True)
+
+
+def test_the_configuration_refuses_what_would_break_it(open_folder: Path) -> None:
+    tmp_path = open_folder
+
     def setup(**changes: Any) -> RtpengineSetup:
         return RtpengineSetup(
             **{
@@ -71,3 +87,23 @@ def test_the_configuration_refuses_what_would_break_it(tmp_path: Path) -> None:
     for bad in broken:
         with pytest.raises(MediaRelayError):
             render_config(setup(**bad))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="as root, rtpengine runs as its own user")
+def test_a_folder_its_user_cannot_enter_is_refused_naming_it() -> None:
+    closed = Path(tempfile.mkdtemp(prefix="wg-closed-", dir="/tmp"))  # 0700, root's
+    try:
+        setup = RtpengineSetup(
+            folder=closed / "phone" / "rtpengine",
+            interface="127.0.0.1",
+            control="127.0.0.1:2223",
+            port_min=30000,
+            port_max=30999,
+        )
+        with pytest.raises(MediaRelayError, match=f"{closed} cannot be entered by the 'rtpengine'"):
+            render_config(setup)
+        assert first_closed_to("rtpengine", setup.folder) == closed
+        closed.chmod(0o711)
+        assert first_closed_to("rtpengine", setup.folder) is None
+    finally:
+        shutil.rmtree(closed, ignore_errors=True)
