@@ -138,20 +138,25 @@ def ask(
     command_name: str,
     control: str | None = None,
     *,
-    timeout: float = 2.0,
+    timeout: float = 0.6,
     call: dict[str, str] | None = None,
     **fields: Any,
 ) -> dict[str, Any]:
     """One ng command (``ping``, ``query``, ``list``, …) and rtpengine's answer, with
     byte strings decoded. ``call``: the fields naming a call ("call-id", "from-tag"), which
-    are no Python names. Raises ``MediaRelayError`` if it does not answer or refuses."""
+    are no Python names. Raises ``MediaRelayError`` if it does not answer or refuses.
+
+    The timeout is short because Wicketgate asks while Kamailio waits on it (an answered
+    call's announcement is two commands, inside Kamailio's two-second question); the socket
+    is connected so that a relay that is not there at all is known at once."""
     host, _, port = (control or str(settings.WICKETGATE_PHONE_MEDIA_CONTROL)).rpartition(":")
     cookie = secrets.token_hex(8).encode()
     message = cookie + b" " + _encode({"command": command_name, **(call or {}), **fields})
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.settimeout(timeout)
         try:
-            sock.sendto(message, (host, int(port)))
+            sock.connect((host, int(port)))
+            sock.send(message)
             while True:
                 reply = sock.recv(65536)
                 if reply.startswith(cookie + b" "):

@@ -20,8 +20,10 @@ from wicketgate.phone.rtpengine import (
     RtpengineSetup,
     _decode,
     _encode,
+    ask,
     render_config,
 )
+from wicketgate.testing.kamailio import free_udp_port
 
 values = st.recursive(
     st.integers() | st.text(),
@@ -47,6 +49,13 @@ def test_dictionaries_go_out_sorted_and_rtpengines_unsorted_answers_are_read() -
 def test_a_broken_answer_is_an_error_not_a_guess(broken: bytes) -> None:
     with pytest.raises((ValueError, IndexError)):
         _decode(broken, 0)
+
+
+def test_a_relay_that_is_not_there_is_refused_not_waited_for() -> None:
+    # Connected, the socket hears the port's refusal: the error names it (a timeout would
+    # say "timed out", and an announcement's two commands must fit inside Kamailio's wait).
+    with pytest.raises(MediaRelayError, match="Connection refused"):
+        ask("ping", f"127.0.0.1:{free_udp_port()}", timeout=30)
 
 
 @pytest.fixture
