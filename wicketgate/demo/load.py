@@ -108,6 +108,8 @@ ESTABLISHMENTS = [
         levels=["BAS", "STD", "ENH", "EN2"],
         facts={
             "capacity": 130,
+            "in_wales": True,  # its phone announcement is in Welsh, then English
+            "welsh_name": "CEF Glan yr Afon",
             "kiosks": 4,
             "wifi": True,
             "in_cell_cabling": True,

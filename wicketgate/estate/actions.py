@@ -21,6 +21,8 @@ ESTABLISHMENT_FIELDS = [
     "name",
     "kind",
     "youth",
+    "in_wales",
+    "welsh_name",
     "capacity",
     "in_cell_cabling",
     "wifi",

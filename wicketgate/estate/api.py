@@ -29,6 +29,8 @@ class EstablishmentOut(Schema):
     name: str
     kind: str
     youth: bool
+    in_wales: bool
+    welsh_name: str
     capacity: int | None
     infrastructure: InfrastructureOut
     incentive_levels: list[str]

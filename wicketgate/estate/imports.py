@@ -7,6 +7,8 @@ Schema (more keys may be added; unknown keys are an error so that a typo is not 
         name: HMP Northgate
         kind: local            # local | training | yoi | women | open
         youth: false
+        in_wales: false        # true: announcements in Welsh as well as English
+        welsh_name: ""         # its name in Welsh, if it has one (CEF Caerdydd)
         locations:
           - {code: NGT-A, kind: WING, name: A wing}
           - {code: NGT-A-1-01, kind: CELL, parent: NGT-A}
@@ -49,6 +51,8 @@ class EstablishmentEntry(BaseModel):
     name: str = Field(min_length=1, max_length=120)
     kind: EstablishmentKind
     youth: bool = False
+    in_wales: bool = False
+    welsh_name: str = Field(default="", max_length=120)
     capacity: int | None = Field(default=None, ge=0)
     in_cell_cabling: bool = False
     wifi: bool = False

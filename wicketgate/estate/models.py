@@ -45,6 +45,13 @@ class Establishment(models.Model):
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=10, choices=EstablishmentKind.choices)
     youth = models.BooleanField(default=False, help_text="Holds people under 18")
+    in_wales = models.BooleanField(
+        default=False,
+        help_text="In Wales: what the public hear from it is in Welsh as well as English",
+    )
+    welsh_name = models.CharField(
+        max_length=120, blank=True, help_text="Its name in Welsh (say, CEF Caerdydd)"
+    )
     capacity = models.PositiveIntegerField(null=True, blank=True)
     # Infrastructure: what can be offered where.
     in_cell_cabling = models.BooleanField(default=False)

@@ -1,6 +1,6 @@
 """What the called person hears first: that the call is from a person in prison, and
 which. Spoken by espeak-ng (Debian's) into a WAV in the announcements folder, once for
-each establishment, and played by rtpengine to the called person the moment they answer,
+each establishment (in Welsh and then English for an establishment in Wales), and played by rtpengine to the called person the moment they answer,
 while the prisoner's audio is held back. A call whose announcement cannot be played does
 not go on.
 
@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
 import logging
 import os
 import socket
 import subprocess
 import threading
+import wave
 from collections.abc import Callable
 from pathlib import Path
 
@@ -41,10 +43,37 @@ log = logging.getLogger(__name__)
 KEYS = {**{n: str(n) for n in range(10)}, 10: "*", 11: "#"}
 
 ESPEAK = "/usr/bin/espeak-ng"
-WORDS = (
-    "This is a call from a person in prison at {name}. It may be recorded and listened to. "
-    "If you do not want to take it, hang up now."
-)
+# What is said, in each language: espeak-ng's voice, then the words. The Welsh was written
+# for this and wants a Welsh speaker's check before it is played to the public.
+WORDS = {
+    "en": (
+        "en-gb",
+        "This is a call from a person in prison at {name}. It may be recorded and listened to. ",
+        "To accept it, press {key}. ",
+        "If you do not want to take it, hang up now.",
+    ),
+    "cy": (
+        "cy",
+        "Mae'r alwad hon gan berson yn y carchar yn {name}. "
+        "Efallai y caiff ei recordio, a gall rhywun wrando arni. ",
+        "I'w derbyn, pwyswch {key}. ",
+        "Os nad ydych chi eisiau ei derbyn, rhowch y ffôn i lawr nawr.",
+    ),
+}
+PAUSE_SECONDS = 0.6  # between one language and the next
+
+
+def languages(establishment: Establishment) -> tuple[str, ...]:
+    """The languages the establishment's announcement is spoken in, in order: Welsh first
+    in Wales, as the Welsh Language Standards ask of public bodies there."""
+    return ("cy", "en") if establishment.in_wales else ("en",)
+
+
+def words_for(establishment: Establishment, language: str) -> str:
+    _, opening, accept, closing = WORDS[language]
+    name = (establishment.welsh_name if language == "cy" else "") or establishment.name
+    key = settings.WICKETGATE_PHONE_ACCEPT_KEY
+    return opening.format(name=name) + (accept.format(key=key) if key else "") + closing
 
 
 def announcements_folder() -> Path:
@@ -54,23 +83,22 @@ def announcements_folder() -> Path:
 def announcement_for(establishment: Establishment) -> Path:
     """The establishment's announcement, spoken now if its words have changed (its file
     is named after them); readable by rtpengine's own user."""
-    words = WORDS.format(name=establishment.name)
-    digest = hashlib.sha256(words.encode()).hexdigest()[:12]
+    spoken = [
+        (language, words_for(establishment, language)) for language in languages(establishment)
+    ]
+    digest = hashlib.sha256(json.dumps(spoken).encode()).hexdigest()[:12]
     folder = announcements_folder()
-    target = folder / f"{establishment.code.lower()}-en-{digest}.wav"
+    said_in = "-".join(language for language, _ in spoken)
+    target = folder / f"{establishment.code.lower()}-{said_in}-{digest}.wav"
     if target.is_file():
         return target
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o755)
     made = target.with_suffix(f".{os.getpid()}.tmp")
     try:
-        subprocess.run(  # noqa: S603 - Debian's espeak-ng, our own words
-            [ESPEAK, "-v", "en-gb", "-s", "150", "-w", str(made), words],
-            check=True,
-            capture_output=True,
-            timeout=30,
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
+        parts = [speak(language, words) for language, words in spoken]
+        _join(parts, made)
+    except (OSError, subprocess.SubprocessError, wave.Error) as exc:
         made.unlink(missing_ok=True)
         raise MediaRelayError(
             f"the announcement for {establishment.code} cannot be made: {exc}"
@@ -78,6 +106,36 @@ def announcement_for(establishment: Establishment) -> Path:
     made.chmod(0o644)
     made.replace(target)
     return target
+
+
+def speak(language: str, words: str) -> bytes:
+    """The words as a WAV, in the language's espeak-ng voice."""
+    voice = WORDS[language][0]
+    done = subprocess.run(  # noqa: S603 - Debian's espeak-ng, our own words
+        [ESPEAK, "-v", voice, "-s", "150", "--stdout", words],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    return done.stdout
+
+
+def _join(parts: list[bytes], target: Path) -> None:
+    """One WAV of the parts in turn, a pause between each (espeak-ng speaks every voice at
+    the same rate and width)."""
+    with wave.open(str(target), "wb") as joined:
+        for i, part in enumerate(parts):
+            with wave.open(io.BytesIO(part)) as said:
+                if i == 0:
+                    joined.setparams(said.getparams())
+                elif said.getparams()[:3] != joined.getparams()[:3]:
+                    raise wave.Error("espeak-ng spoke the languages in different formats")
+                else:
+                    pause = int(PAUSE_SECONDS * joined.getframerate())
+                    joined.writeframes(
+                        b"\0" * pause * joined.getsampwidth() * joined.getnchannels()
+                    )
+                joined.writeframes(said.readframes(said.getnframes()))
 
 
 def announce(call: PhoneCall, *, caller_tag: str, called_tag: str) -> None:

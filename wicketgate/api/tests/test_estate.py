@@ -37,6 +37,8 @@ def test_it_describes_an_establishment(client_a: Client, estate: Estate) -> None
         "name": "HMP Northgate",
         "kind": "local",
         "youth": False,
+        "in_wales": False,
+        "welsh_name": "",
         "capacity": None,
         "infrastructure": {
             "in_cell_cabling": False,

@@ -51,6 +51,21 @@ def test_it_creates_establishments_and_their_location_tree(db: None, tmp_path: P
     assert AuditEvent.objects.filter(action="estate.establishment.created").count() == 2
 
 
+def test_an_establishment_in_wales_is_marked_with_its_welsh_name(db: None, tmp_path: Path) -> None:
+    code, output = run(
+        tmp_path,
+        GOOD.replace(
+            "youth: true", "youth: true\n    in_wales: true\n    welsh_name: SYT Coed y Gorllewin"
+        ),
+    )
+    assert code == 0, output
+    westbrook, northgate = (Establishment.objects.get(code=c) for c in ("WBK", "NGT"))
+    assert (westbrook.in_wales, westbrook.welsh_name) == (True, "SYT Coed y Gorllewin")
+    assert (northgate.in_wales, northgate.welsh_name) == (False, "")
+    code, output = run(tmp_path, GOOD.replace("youth: true", "youth: true\n    in_wales: maybe"))
+    assert code == 1 and "in_wales" in output
+
+
 def test_it_is_idempotent_and_reports_updates(db: None, tmp_path: Path) -> None:
     run(tmp_path, GOOD)
     code, output = run(tmp_path, GOOD)

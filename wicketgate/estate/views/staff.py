@@ -45,6 +45,8 @@ def establishment_detail(request: HttpRequest, code: str) -> HttpResponse:
         (_("Code"), establishment.code),
         (_("Type"), establishment.get_kind_display()),
         (_("Holds people under 18"), yes if establishment.youth else no),
+        (_("In Wales (Welsh and English)"), yes if establishment.in_wales else no),
+        *([(_("Name in Welsh"), establishment.welsh_name)] if establishment.welsh_name else []),
         (
             _("Capacity"),
             establishment.capacity if establishment.capacity is not None else _("Not recorded"),

@@ -5,6 +5,7 @@ real rtpengine: test_kamailio.py.)"""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import wave
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from wicketgate.phone.announcements import (
     announcement_for,
     end_calls_not_accepted,
     release_prisoners,
+    speak,
+    words_for,
 )
 from wicketgate.phone.codes import EndedBy
 from wicketgate.phone.models import PhoneCall
@@ -40,6 +43,40 @@ def test_each_establishment_has_its_announcement_spoken_once(
     estate.a.name = "HMP Northgate and Eastgate"
     estate.a.save()
     assert announcement_for(estate.a) != spoken  # new words, a new file
+
+
+def _frames(spoken: bytes | Path) -> bytes:
+    with wave.open(str(spoken) if isinstance(spoken, Path) else io.BytesIO(spoken)) as audio:
+        return audio.readframes(audio.getnframes())
+
+
+def test_in_wales_the_announcement_is_in_welsh_then_english(
+    estate: Estate, settings: Any, tmp_path: Path
+) -> None:
+    settings.WICKETGATE_PHONE_ANNOUNCEMENTS_DIR = tmp_path / "announcements"
+    english_only = _frames(announcement_for(estate.a))
+    estate.a.in_wales = True
+    estate.a.welsh_name = "CEF Porth y Gogledd"
+    estate.a.save()
+    spoken = announcement_for(estate.a)
+    assert spoken.name.startswith("ngt-cy-en-")
+    welsh = words_for(estate.a, "cy")
+    assert "CEF Porth y Gogledd" in welsh and "pwyswch 1" in welsh
+    assert "HMP Northgate" in words_for(estate.a, "en")  # the English says its English name
+    said = _frames(spoken)
+    # espeak-ng speaks the same words the same way each time: the Welsh comes first, then
+    # (after a pause) the English, word for word as an establishment in England hears it.
+    assert said.startswith(_frames(speak("cy", welsh)))
+    assert said.endswith(english_only)
+    assert len(said) > len(english_only) * 1.8
+
+
+def test_the_words_tell_the_called_person_which_key_accepts(estate: Estate, settings: Any) -> None:
+    settings.WICKETGATE_PHONE_ACCEPT_KEY = "5"
+    assert "To accept it, press 5." in words_for(estate.a, "en")
+    settings.WICKETGATE_PHONE_ACCEPT_KEY = ""  # heard once the announcement is over
+    assert "press" not in words_for(estate.a, "en")
+    assert "pwyswch" not in words_for(estate.a, "cy")
 
 
 def test_the_prisoner_is_heard_when_the_announcement_is_over(
