@@ -299,11 +299,14 @@ def running_rtpengine(*, keys_to: str = "") -> Iterator[RunningRtpengine]:
     process = subprocess.Popen(media_command(setup), stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 20
-        while True:
+        answered = 0
+        while answered < 5:  # rtpengine's control port closes briefly after its first pong
             try:
                 ask("ping", setup.control, timeout=0.3)
-                break
+                answered += 1
+                time.sleep(0.02)
             except MediaRelayError:
+                answered = 0
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(
                         f"rtpengine did not start: {(folder / 'rtpengine.log').read_text()[-2000:]}"
