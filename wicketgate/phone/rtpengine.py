@@ -14,6 +14,7 @@ not in sorted order as strict bencoding wants.
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import os
 import pwd
@@ -156,6 +157,10 @@ def ask(
         sock.settimeout(timeout)
         try:
             sock.connect((host, int(port)))
+            if sock.getsockname() == sock.getpeername():
+                # With nothing on that port, the kernel may give the socket that very port:
+                # it would hear its own question as the answer.
+                raise ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused")
             sock.send(message)
             while True:
                 reply = sock.recv(65536)
