@@ -51,8 +51,10 @@ def _fresh_policy_engine(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def _phone_folder_of_its_own(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Phone keys and recordings in a folder of the test's own, not the data folder."""
+    """Phone keys and recordings in a folder of the test's own, not the data folder; and no
+    media relay unless the test starts its own (never a demo's running on this machine)."""
     settings.WICKETGATE_PHONE_DIR = tmp_path_factory.mktemp("phone")
+    settings.WICKETGATE_PHONE_MEDIA_CONTROL = "127.0.0.1:9"  # discard: nothing answers
 
 
 @pytest.fixture(autouse=True)

@@ -33,7 +33,7 @@ class Action(models.TextChoices):
     OVERSEE_CALLS = "oversee_calls", "Watch live video calls and end them"
     VIEW_RECORDINGS = "view_recordings", "Play recordings of video and phone calls"
     MANAGE_PHONE = "manage_phone", "Approve phone numbers, set phone PINs, add phone credit"
-    OVERSEE_PHONE = "oversee_phone", "See live phone calls and end them"
+    OVERSEE_PHONE = "oversee_phone", "See live phone calls, listen to them and end them"
 
 
 # Deny by default: an action not listed for a role is refused.

@@ -151,6 +151,8 @@ def do_end_phone_call(
                 locked.charge_pence = 0  # the called person never accepted it: free
             _charge(locked, now)
         locked.save()
+        # Anyone listening stops with it (rtpengine drops the subscription with the call).
+        locked.listenings.filter(ended_at__isnull=True).update(ended_at=now)
         _record_call(
             locked,
             "end",

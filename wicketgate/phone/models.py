@@ -293,3 +293,34 @@ class PhoneCall(models.Model):
     @property
     def live(self) -> bool:
         return self.state in LIVE_CALL
+
+
+class PhoneListeningQuerySet(ScopedQuerySet["PhoneListening"]):
+    establishment_field = "call__prisoner__establishment"
+
+
+class PhoneListening(models.Model):
+    """A member of staff listening to a live call in their browser: rtpengine sends them
+    a copy of both sides (a ``subscribe`` under ``tag``), never anything back into the call.
+    Never on a legal call."""
+
+    call = models.ForeignKey(PhoneCall, on_delete=models.CASCADE, related_name="listenings")
+    listener = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="phone_listenings"
+    )
+    tag = models.CharField(max_length=128, help_text="The subscription's tag in rtpengine")
+    asked_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True, help_text="Audio on its way")
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PhoneListeningQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-asked_at"]
+
+    def __str__(self) -> str:
+        return f"listening {self.pk} to call {self.call_id}"
+
+    @property
+    def open(self) -> bool:
+        return self.ended_at is None

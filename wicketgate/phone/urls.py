@@ -1,7 +1,7 @@
 from django.urls import path
 
 from wicketgate.phone import questions
-from wicketgate.phone.views import live, portal, recordings, staff
+from wicketgate.phone.views import listen, live, portal, recordings, staff
 
 app_name = "phone"
 
@@ -18,6 +18,14 @@ urlpatterns = [
     path("staff/phone/numbers/", staff.waiting_numbers, name="phone-numbers"),
     path("staff/phone/live/", live.live_calls, name="live-phone-calls"),
     path("staff/phone/calls/<int:pk>/end", live.end_call, name="live-phone-call-end"),
+    path("staff/phone/calls/<int:pk>/listen", listen.page, name="listen"),
+    path("staff/phone/calls/<int:pk>/listen/offer", listen.offer, name="listen-offer"),
+    path(
+        "staff/phone/calls/<int:pk>/listen/<int:listening>/answer",
+        listen.answer,
+        name="listen-answer",
+    ),
+    path("staff/phone/calls/<int:pk>/listen/<int:listening>/stop", listen.stop, name="listen-stop"),
     path("staff/phone/calls/<int:pk>/recording.wav", recordings.recording, name="call-recording"),
     path("staff/establishments/<str:code>/phone-settings", staff.phone_settings, name="settings"),
     path(

@@ -10,9 +10,10 @@ from django.utils import timezone
 from wicketgate.accounts.roles import Action, StaffRole
 from wicketgate.phone.actions import do_add_phone_number, do_request_phone_number
 from wicketgate.phone.codes import CallState, NumberStatus
-from wicketgate.phone.models import PhoneCall, PhoneNumber
+from wicketgate.phone.models import PhoneCall, PhoneListening, PhoneNumber
 from wicketgate.phone.recordings import recordings_folder
 from wicketgate.phone.tests.data import a_phone_call
+from wicketgate.phone.tests.test_listening import BROWSER_ANSWER as ANSWER
 from wicketgate.testing.endpoints import PROFILE, Endpoint
 from wicketgate.testing.personas import SETUP, Estate
 
@@ -139,6 +140,59 @@ ENDPOINTS += [
         "post",
         lambda e: (f"/staff/phone/calls/{_live_call(e)}/end", {"reason": "Threats heard"}),
         302,
+    ),
+]
+
+
+def _answered_call(estate: Estate) -> int:
+    """A call from the prisoner at A, on the phone now (tags as rtpengine knows them)."""
+    found = PhoneCall.objects.live().filter(prisoner=estate.prisoner_a).first()
+    if found is not None:
+        return found.pk
+    return a_phone_call(estate.prisoner_a, caller_tag="hs", called_tag="tr").pk
+
+
+def _listening(estate: Estate) -> tuple[int, int]:
+    """The clerk at A listening to that call (asked, not yet answered)."""
+    call = _answered_call(estate)
+    found = PhoneListening.objects.filter(call_id=call, listener=estate.clerk_a).first()
+    if found is None:
+        found = PhoneListening.objects.create(
+            call_id=call, listener=estate.clerk_a, tag="persona", asked_at=timezone.now()
+        )
+    return call, found.pk
+
+
+# With no media relay in this suite, asking it is refused (409) after every check of who
+# may ask has passed; the answer and the stop are the listener's own (anyone else: 404).
+ENDPOINTS += [
+    _oversee(
+        "listen to a phone call page",
+        "get",
+        lambda e: (f"/staff/phone/calls/{_answered_call(e)}/listen", {}),
+    ),
+    _oversee(
+        "listen to a phone call",
+        "post",
+        lambda e: (f"/staff/phone/calls/{_answered_call(e)}/listen/offer", {}),
+        409,
+    ),
+    _oversee(
+        "answer a listening",
+        "post",
+        lambda e: (
+            "/staff/phone/calls/{}/listen/{}/answer".format(*_listening(e)),
+            {"sdp": ANSWER},
+        ),
+        409,
+        scoped=False,
+    ),
+    _oversee(
+        "stop a listening",
+        "post",
+        lambda e: ("/staff/phone/calls/{}/listen/{}/stop".format(*_listening(e)), {}),
+        409,
+        scoped=False,
     ),
 ]
 

@@ -47,7 +47,7 @@ def test_each_establishment_has_its_announcement_spoken_once(
 
 def _frames(spoken: bytes | Path) -> bytes:
     with wave.open(str(spoken) if isinstance(spoken, Path) else io.BytesIO(spoken)) as audio:
-        return audio.readframes(audio.getnframes())
+        return bytes(audio.readframes(audio.getnframes()))
 
 
 def test_in_wales_the_announcement_is_in_welsh_then_english(
