@@ -27,6 +27,7 @@ from wicketgate.phone.codes import LIVE_CALL, CallState, CreditKind, EndedBy
 from wicketgate.phone.decide import BUSY, CallDecision, decide_call
 from wicketgate.phone.kamailio import KamailioUnreachable
 from wicketgate.phone.kamailio import hang_up as kamailio_hang_up
+from wicketgate.phone.listening import close_listenings
 from wicketgate.phone.models import CreditEntry, PhoneCall, PhoneCredit, PhoneNumber
 
 __all__ = [  # decide_call: what place_call asks (the Kamailio test shortens its limits)
@@ -151,8 +152,7 @@ def do_end_phone_call(
                 locked.charge_pence = 0  # the called person never accepted it: free
             _charge(locked, now)
         locked.save()
-        # Anyone listening stops with it (rtpengine drops the subscription with the call).
-        locked.listenings.filter(ended_at__isnull=True).update(ended_at=now)
+        close_listenings(locked, at=now)  # anyone listening stops with it
         _record_call(
             locked,
             "end",

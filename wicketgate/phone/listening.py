@@ -12,16 +12,22 @@ What it never does:
 - carry anything from the listener into the call: the subscription only sends, and an
   answer that would send (``sendrecv``, ``sendonly``, or no direction, which means
   sendrecv) is refused;
-- send the call's audio anywhere but the browser that answered: the answer must be
-  DTLS-SRTP with ICE, so rtpengine sends only after that browser has answered its
-  connectivity checks, encrypted to that browser's certificate. A plain RTP answer naming
-  some other address is refused.
+- send the call's audio as plain RTP to an address of the answer's choosing: the answer
+  must be DTLS-SRTP with ICE, and its candidates are left out, so rtpengine sends only to
+  the address whose connectivity checks carry the answer's ICE credentials, and only once
+  a DTLS handshake with the answer's certificate has given it keys;
+- be read one way here and another by rtpengine (a blank line, where rtpengine stops
+  reading, is refused);
+- hold the relay's ports without end: one listening per listener per call, and at most
+  ``MAX_LISTENING`` on a call.
 
 Each start, answer and stop is audited, naming the listener and the call.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import re
 from typing import Any
 
@@ -35,6 +41,7 @@ from wicketgate.phone.codes import NumberKind
 from wicketgate.phone.models import PhoneCall, PhoneListening
 from wicketgate.phone.rtpengine import MediaRelayError, ask
 
+log = logging.getLogger(__name__)
 WEBRTC = "UDP/TLS/RTP/SAVPF"
 # How the offer is made for a browser: DTLS-SRTP (no SDES keys in the SDP), ICE, RTP and
 # RTCP on one port.
@@ -46,21 +53,30 @@ OFFER_FOR_BROWSER: dict[str, Any] = {
 }
 MAX_ANSWER = 16_000  # characters: a browser's answer for two audio tracks is about 1,500
 MEDIA_LINE = re.compile(r"^m=(\w+) (\d+) (\S+)(?: \S+)+$")
+SDP_LINE = re.compile(r"^[a-z]=[^\r\n]*$")
 
 
 class ListeningError(ActionError):
     """The listening cannot start, go on or stop (the message says why)."""
 
 
+MAX_LISTENING = 3  # open listenings on one call at once (each holds relay ports)
+
+
 def do_start_listening(call: PhoneCall, *, listener: User) -> tuple[PhoneListening, str]:
     """Ask rtpengine for a copy of both sides of ``call`` for ``listener``'s browser:
-    the listening and the SDP offer the browser must answer. Raises ``ListeningError``."""
-    if call.kind == NumberKind.LEGAL:
-        raise ListeningError("a legal call is never listened to")
+    the listening and the SDP offer the browser must answer. An earlier listening of
+    theirs to the call stops first. Raises ``ListeningError``."""
+    if call.kind == NumberKind.LEGAL or not call.recorded:
+        raise ListeningError("a legal or privileged call is never listened to")
     if not call.live:
         raise ListeningError("the call has ended")
     if call.answered_at is None or not call.caller_tag or not call.called_tag:
         raise ListeningError("the call has not been answered yet")
+    for earlier in call.listenings.filter(listener=listener, ended_at__isnull=True):
+        do_stop_listening(earlier)
+    if call.listenings.filter(ended_at__isnull=True).count() >= MAX_LISTENING:
+        raise ListeningError(f"{MAX_LISTENING} people are listening to this call already")
     try:
         # The prisoner's side first, the called person's second: the page plays them so.
         fields: dict[str, Any] = {"from-tags": [call.caller_tag, call.called_tag]}
@@ -82,54 +98,103 @@ def do_start_listening(call: PhoneCall, *, listener: User) -> tuple[PhoneListeni
 
 def do_answer_listening(listening: PhoneListening, sdp: str) -> PhoneListening:
     """The listener's browser answers: the audio starts. Raises ``ListeningError`` if the
-    answer could send anything, is not for a browser, or the listening is over."""
-    if listening.started_at is not None or listening.ended_at is not None:
-        raise ListeningError("this listening has already been answered")
-    call = listening.call
-    if not call.live:
-        raise ListeningError("the call has ended")
-    check_browser_answer(sdp)
+    answer could send anything, is not for a browser, or the listening is over.
+
+    The start is claimed and audited before rtpengine is given the answer, so no audio
+    flows unrecorded; if rtpengine does not take it, the listening is stopped."""
+    answer = browser_answer(sdp)
+    with transaction.atomic():
+        locked = (
+            PhoneListening.objects.select_for_update()
+            .select_related("call__prisoner__establishment", "listener")
+            .get(pk=listening.pk)
+        )
+        if locked.started_at is not None or locked.ended_at is not None:
+            raise ListeningError("this listening has already been answered")
+        if not locked.call.live:
+            raise ListeningError("the call has ended")
+        locked.started_at = timezone.now()
+        locked.save(update_fields=["started_at"])
+        _record("phone.call.listen.started", locked)
+    call = locked.call
     try:
         ask(
             "subscribe answer",
-            call={"call-id": call.sip_call_id, "to-tag": listening.tag},
-            sdp=sdp,
+            call={"call-id": call.sip_call_id, "to-tag": locked.tag},
+            sdp=answer,
         )
     except MediaRelayError as exc:
+        _unsubscribe_quietly(call.sip_call_id, [locked.tag])
+        _end(locked, why=f"the media relay did not take the answer: {exc}")
         raise ListeningError(f"the media relay did not take the answer: {exc}") from exc
-    with transaction.atomic():
-        listening.started_at = timezone.now()
-        listening.save(update_fields=["started_at"])
-        _record("phone.call.listen.started", listening)
-    return listening
+    return locked
 
 
 def do_stop_listening(listening: PhoneListening) -> PhoneListening:
-    """Stop sending the call to the listener (if the call is still on) and record it.
-    Stopping one already stopped changes nothing."""
+    """Stop sending the call to the listener and record it. Asked of rtpengine even when
+    the call's record has ended (Kamailio may not have hung it up yet). Stopping one
+    already stopped changes nothing."""
     if listening.ended_at is not None:
         return listening
-    call = listening.call
-    if call.live:
-        try:
-            ask("unsubscribe", call={"call-id": call.sip_call_id, "to-tag": listening.tag})
-        except MediaRelayError as exc:
-            if "Unknown" not in str(exc):  # the call went meanwhile: nothing to stop
-                raise ListeningError(f"the media relay did not stop: {exc}") from exc
+    try:
+        ask("unsubscribe", call={"call-id": listening.call.sip_call_id, "to-tag": listening.tag})
+    except MediaRelayError as exc:
+        if "Unknown" not in str(exc):  # "Unknown call-id"/"Unknown to-tag": nothing to stop
+            raise ListeningError(f"the media relay did not stop: {exc}") from exc
+    return _end(listening, why="stopped by the listener")
+
+
+def close_listenings(call: PhoneCall, *, at: dt.datetime) -> None:
+    """The call has ended: every listening to it ends in the record now, and rtpengine is
+    asked to stop each (after the commit, as well as it can: its call may be gone)."""
+    ending = list(call.listenings.filter(ended_at__isnull=True).select_related("listener"))
+    for listening in ending:
+        listening.call = call
+        _end(listening, why="the call ended", at=at)
+    if ending:
+        tags = [listening.tag for listening in ending]
+        transaction.on_commit(lambda: _unsubscribe_quietly(call.sip_call_id, tags))
+
+
+def _end(listening: PhoneListening, *, why: str, at: dt.datetime | None = None) -> PhoneListening:
     with transaction.atomic():
-        listening.ended_at = timezone.now()
-        listening.save(update_fields=["ended_at"])
-        _record("phone.call.listen.ended", listening)
+        ended = PhoneListening.objects.filter(pk=listening.pk, ended_at__isnull=True).update(
+            ended_at=at or timezone.now()
+        )
+        if ended:
+            listening.refresh_from_db(fields=["ended_at"])
+            _record("phone.call.listen.ended", listening, why=why)
     return listening
+
+
+def _unsubscribe_quietly(sip_call_id: str, tags: list[str]) -> None:
+    for tag in tags:
+        try:
+            ask("unsubscribe", call={"call-id": sip_call_id, "to-tag": tag})
+        except MediaRelayError as exc:
+            log.info("unsubscribe %s from %s: %s", tag, sip_call_id, exc)
+
+
+def browser_answer(sdp: str) -> str:
+    """The answer as rtpengine is given it: checked (``check_browser_answer``), with the
+    browser's candidates left out, so rtpengine sends to no address the answer names; it
+    learns the browser's from the browser's own checks, which must carry the answer's ICE
+    credentials (peer-reflexive candidates)."""
+    check_browser_answer(sdp)
+    kept = [line for line in sdp.split("\r\n") if line and not line.startswith("a=candidate:")]
+    return "\r\n".join(kept) + "\r\n"
 
 
 def check_browser_answer(sdp: str) -> None:
     """Refuse an answer that is not a receive-only WebRTC answer (see the module's
-    docstring for why each rule is there)."""
+    docstring for why each rule is there). Read exactly as rtpengine reads it: lines end
+    in CRLF, and a blank line (where rtpengine stops reading) is refused."""
     if not sdp or len(sdp) > MAX_ANSWER or not sdp.isascii() or "\0" in sdp:
         raise ListeningError("the answer is not an SDP answer from a browser")
-    lines = [line for line in re.split(r"\r?\n", sdp) if line]
-    if not lines or lines[0] != "v=0":
+    lines = sdp.split("\r\n")
+    if lines[-1] == "":
+        lines.pop()
+    if not lines or lines[0] != "v=0" or any(not SDP_LINE.match(line) for line in lines):
         raise ListeningError("the answer is not an SDP answer from a browser")
     session, sections = _sections(lines)
     if not sections:
@@ -170,12 +235,17 @@ def _sections(lines: list[str]) -> tuple[list[str], list[tuple[str, str, list[st
     return session, sections
 
 
-def _record(action: str, listening: PhoneListening) -> None:
+def _record(action: str, listening: PhoneListening, *, why: str = "") -> None:
     call = listening.call
     record_event(
         action,
         actor=Actor.of_user(listening.listener),
         subject=call.prisoner,
         establishment=call.prisoner.establishment,
-        details={"call": call.pk, "listening": listening.pk, "number": call.number},
+        details={
+            "call": call.pk,
+            "listening": listening.pk,
+            "number": call.number,
+            **({"why": why[:300]} if why else {}),
+        },
     )

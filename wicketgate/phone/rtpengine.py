@@ -172,7 +172,7 @@ def ask(
         answer, _ = _decode(reply, len(cookie) + 1)
     except (ValueError, IndexError) as exc:
         raise MediaRelayError(f"rtpengine's answer cannot be read: {reply[:200]!r}") from exc
-    if not isinstance(answer, dict) or answer.get("result") == "error":
+    if not isinstance(answer, dict) or answer.get("result") in (None, "error"):
         raise MediaRelayError(f"rtpengine refused {command_name}: {answer}")
     return answer
 

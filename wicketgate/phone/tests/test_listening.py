@@ -24,7 +24,12 @@ from wicketgate.accounts.roles import StaffRole
 from wicketgate.audit.models import AuditEvent
 from wicketgate.phone.calling import do_end_phone_call
 from wicketgate.phone.codes import CallState, EndedBy
-from wicketgate.phone.listening import ListeningError, check_browser_answer, do_start_listening
+from wicketgate.phone.listening import (
+    ListeningError,
+    browser_answer,
+    check_browser_answer,
+    do_start_listening,
+)
 from wicketgate.phone.models import PhoneCall, PhoneListening
 from wicketgate.phone.rtpengine import ask
 from wicketgate.phone.tests.data import a_phone_call
@@ -53,7 +58,8 @@ BROWSER_ANSWER = (
 
 def test_a_browsers_receive_only_answer_is_taken() -> None:
     check_browser_answer(BROWSER_ANSWER)
-    check_browser_answer(BROWSER_ANSWER.replace("\r\n", "\n"))  # bare newlines are SDP too
+    given = browser_answer(BROWSER_ANSWER)
+    assert "a=candidate" not in given and "a=ice-ufrag:z9/D" in given  # its own checks only
 
 
 @pytest.mark.parametrize(
@@ -80,6 +86,14 @@ def test_a_browsers_receive_only_answer_is_taken() -> None:
         ("x" * 20_000, "not an SDP answer"),
         (BROWSER_ANSWER.replace("a=mid:0", "a=mid:é"), "not an SDP answer"),
         (BROWSER_ANSWER.replace("a=mid:0", "a=mid:\0"), "not an SDP answer"),
+        # rtpengine stops reading at a blank line: what follows it must not satisfy the check.
+        (
+            BROWSER_ANSWER.replace("a=recvonly\r\n", "").replace("a=ice-ufrag:aO+8\r\n", "")
+            + "\r\na=recvonly\r\na=ice-ufrag:aO+8\r\n",
+            "not an SDP answer",
+        ),
+        (BROWSER_ANSWER.replace("\r\n", "\n"), "not an SDP answer"),
+        (BROWSER_ANSWER.replace("a=mid:0\r\n", "a=mid:0\r\n\ra=x\r\n"), "not an SDP answer"),
         (
             BROWSER_ANSWER.replace("m=audio 36232 UDP/TLS/RTP/SAVPF 8 0", "m=audio"),
             "cannot be read",
@@ -107,9 +121,17 @@ def test_a_legal_call_is_never_listened_to(estate: Estate, security: Client) -> 
     )
     assert security.get(f"/staff/phone/calls/{legal.pk}/listen").status_code == 404
     assert security.post(f"/staff/phone/calls/{legal.pk}/listen/offer").status_code == 404
-    with pytest.raises(ListeningError, match="legal call is never listened to"):
+    with pytest.raises(ListeningError, match="legal or privileged call is never listened to"):
         do_start_listening(legal, listener=User.objects.get(username="security.a"))
     assert "Listen" not in security.get("/staff/phone/live/").content.decode()
+    # Privileged at the call (the policy said legal) though the number is filed as official.
+    do_end_phone_call(legal, ended_by=EndedBy.CALLED, actor=SETUP)
+    privileged = a_phone_call(
+        estate.prisoner_a, kind="official", recorded=False, caller_tag="a", called_tag="b"
+    )
+    assert security.get(f"/staff/phone/calls/{privileged.pk}/listen").status_code == 404
+    with pytest.raises(ListeningError, match="privileged call is never listened to"):
+        do_start_listening(privileged, listener=User.objects.get(username="security.a"))
 
 
 def test_only_security_and_governors_here_may_listen(estate: Estate, security: Client) -> None:
@@ -323,6 +345,11 @@ def test_an_answer_naming_another_address_is_refused_and_nothing_is_sent_there(
     with pytest.raises(TimeoutError):
         catcher.recv(2048)
     catcher.close()
+    # Asking again ends the listener's earlier listening (each holds the relay's ports).
+    again = security.post(f"/staff/phone/calls/{call.pk}/listen/offer")
+    assert again.status_code == 200 and again.json()["listening"] != listening
+    assert PhoneListening.objects.get(pk=listening).ended_at is not None
+    listening = again.json()["listening"]
     # Another member of staff cannot answer or stop someone else's listening.
     other = staff_client(estate, "security.a2", StaffRole.SECURITY)
     answer_url = f"/staff/phone/calls/{call.pk}/listen/{listening}/answer"

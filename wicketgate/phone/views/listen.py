@@ -32,6 +32,7 @@ def _call(request: HttpRequest, pk: int) -> PhoneCall:
     return get_object_or_404(
         PhoneCall.objects.for_user(request.user, Action.OVERSEE_PHONE)
         .exclude(kind=NumberKind.LEGAL)
+        .exclude(recorded=False)  # privileged, whatever the number's kind
         .select_related("prisoner__establishment"),
         pk=pk,
     )
