@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from django.db import connections
 from django.utils import timezone
 
 from wicketgate.audit.models import AuditEvent
@@ -30,7 +31,7 @@ from wicketgate.phone.actions import (
     do_add_phone_number,
     do_set_phone_pin,
 )
-from wicketgate.phone.announcements import KeyListener
+from wicketgate.phone.announcements import KeyListener, release_prisoners
 from wicketgate.phone.calling import do_answer_phone_call, do_end_live_phone_call, place_call
 from wicketgate.phone.codes import CallState, CreditKind, EndedBy
 from wicketgate.phone.decide import CallDecision
@@ -41,6 +42,7 @@ from wicketgate.phone.rtpengine import MediaRelayError, ask
 from wicketgate.phone.rtpengine import command as media_command
 from wicketgate.phone.watcher import PhoneWatcher
 from wicketgate.policy.engine import Engine
+from wicketgate.testing.baresip import RATE, baresip, loudness, tone_share
 from wicketgate.testing.kamailio import call, free_udp_port, running_kamailio, sip_trunk
 from wicketgate.testing.personas import SETUP, Estate
 
@@ -599,3 +601,62 @@ def test_the_called_person_accepts_with_a_key_and_only_then_is_the_prisoner_hear
     assert placed.prisoner_held is False  # heard from the key on
     assert placed.charge_pence == 6  # accepted: charged
     assert AuditEvent.objects.filter(action="phone.call.accept").count() == 1
+
+
+def test_a_real_handset_and_the_called_person_hear_each_other_after_the_announcement(
+    phones: Estate, live_server: Any, settings: Any
+) -> None:
+    """baresip on both ends, each saying a tone of its own: the called person hears the
+    announcement (not the prisoner) first, then the prisoner's tone; the prisoner hears the
+    called person's tone. No key is asked for here (the prisoner is heard when the words
+    end, as the phone watcher lets them be)."""
+    stopping = threading.Event()
+
+    def watch() -> None:  # the phone watcher's part in this: letting the prisoner be heard
+        while not stopping.wait(0.3):
+            release_prisoners()
+        connections.close_all()
+
+    with (
+        baresip(tone=1000, user="+442079460101", seconds=40) as called,
+        running_kamailio(
+            f"{live_server.url}/phone/kamailio/{ask_key()}",
+            realm=settings.WICKETGATE_PHONE_REALM,
+            trunk_port=called.port,
+        ) as kamailio,
+    ):
+        settings.WICKETGATE_PHONE_MEDIA_CONTROL = kamailio.media.setup.control
+        settings.WICKETGATE_PHONE_ANNOUNCEMENTS_DIR = kamailio.media.folder / "announcements"
+        settings.WICKETGATE_PHONE_ACCEPT_KEY = ""
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        try:
+            with baresip(
+                tone=440,
+                user="A1234BC",
+                password=PIN,
+                dial=f"sip:02079460101@127.0.0.1:{kamailio.port}",
+                seconds=20,
+            ) as handset:
+                handset.wait(timeout=40)  # it hangs up as it quits
+                prisoner_heard = handset.heard()
+            time.sleep(1)
+            called_heard = called.heard()
+        finally:
+            stopping.set()
+            watcher.join(timeout=5)
+    placed = PhoneCall.objects.get()
+    assert placed.answered_at and placed.prisoner_heard_from and placed.ended_at
+    words = (placed.prisoner_heard_from - placed.answered_at).total_seconds()
+    assert 4 < words < 15, words
+    # The called person: the announcement first (loud, and not the prisoner's tone)...
+    assert loudness(called_heard, 0.5, 3.5) > 300
+    assert tone_share(called_heard, 440, 0.5, 3.5) < 0.1
+    # ...then the prisoner, once the words are over.
+    end = len(called_heard) / RATE
+    assert end > words + 3, (end, words)
+    assert tone_share(called_heard, 440, end - 3, end - 0.5) > 0.5
+    # The prisoner heard the called person from the answer on.
+    heard_for = len(prisoner_heard) / RATE
+    assert tone_share(prisoner_heard, 1000, heard_for - 4, heard_for - 0.5) > 0.5
+    assert tone_share(prisoner_heard, 440, heard_for - 4, heard_for - 0.5) < 0.1
