@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from wicketgate.audit.log import Actor, record_event
 from wicketgate.estate.models import Establishment
+from wicketgate.gateway.models import DeviceKind
 from wicketgate.phone.calling import do_end_live_phone_call
 from wicketgate.phone.codes import EndedBy
 from wicketgate.phone.kamailio import KamailioUnreachable
@@ -94,7 +95,7 @@ def announcement_for(establishment: Establishment) -> Path:
         return target
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o755)
-    made = target.with_suffix(f".{os.getpid()}.tmp")
+    made = target.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         parts = [speak(language, words) for language, words in spoken]
         _join(parts, made)
@@ -106,6 +107,16 @@ def announcement_for(establishment: Establishment) -> Path:
     made.chmod(0o644)
     made.replace(target)
     return target
+
+
+def speak_announcements(now: dt.datetime | None = None) -> list[Path]:
+    """Every establishment with a phone has its announcement spoken before a call needs
+    it: spoken inside a call's answer, it would keep Kamailio waiting (the phone watcher
+    does this every few seconds, so a new name or accept key is ready too)."""
+    with_phones = Establishment.objects.filter(
+        devices__kind=DeviceKind.PHONE, devices__retired_at__isnull=True
+    ).distinct()
+    return [announcement_for(establishment) for establishment in with_phones]
 
 
 def speak(language: str, words: str) -> bytes:

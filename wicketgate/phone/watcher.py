@@ -2,7 +2,7 @@
 taken off the list or barred, a handset retired or a prisoner moved ends the calls it
 touches within a round (half a second), and calls whose end was never reported are
 settled; every few seconds, new recordings are turned into audio and expired ones
-deleted. Run by ``wicketgate phone run`` beside Kamailio.
+deleted, and each establishment's announcement is spoken if its words have changed. Run by ``wicketgate phone run`` beside Kamailio.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from wicketgate.phone.announcements import (
     KeyListener,
     end_calls_not_accepted,
     release_prisoners,
+    speak_announcements,
 )
 from wicketgate.phone.calling import do_end_live_phone_call, settle_stale_calls
 from wicketgate.phone.codes import EndedBy
@@ -64,7 +65,7 @@ class PhoneWatcher:
                 log.exception("phone: %s failed", getattr(chore, "__name__", chore))
         self.rounds += 1
         if self.rounds % self.tidy_every == 1 or self.tidy_every == 1:
-            for tidy in (convert_recordings, delete_expired_recordings):
+            for tidy in (speak_announcements, convert_recordings, delete_expired_recordings):
                 try:
                     tidy(moment)
                 except Exception:  # the live calls are checked whatever happens to these

@@ -12,19 +12,21 @@ from typing import Any
 
 import pytest
 
+from wicketgate.gateway.actions import do_register_device
 from wicketgate.phone import announcements
 from wicketgate.phone.announcements import (
     announcement_for,
     end_calls_not_accepted,
     release_prisoners,
     speak,
+    speak_announcements,
     words_for,
 )
 from wicketgate.phone.codes import EndedBy
 from wicketgate.phone.models import PhoneCall
 from wicketgate.phone.rtpengine import MediaRelayError
 from wicketgate.phone.tests.data import a_phone_call
-from wicketgate.testing.personas import Estate
+from wicketgate.testing.personas import SETUP, Estate
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)
@@ -69,6 +71,24 @@ def test_in_wales_the_announcement_is_in_welsh_then_english(
     assert said.startswith(_frames(speak("cy", welsh)))
     assert said.endswith(english_only)
     assert len(said) > len(english_only) * 1.8
+
+
+def test_each_establishment_with_a_phone_has_its_announcement_ready_before_a_call(
+    estate: Estate, settings: Any, tmp_path: Path
+) -> None:
+    settings.WICKETGATE_PHONE_ANNOUNCEMENTS_DIR = tmp_path / "announcements"
+    assert speak_announcements() == []  # no phones anywhere: nothing to say
+    do_register_device(
+        device_id="NGT-PH-1",
+        establishment=estate.a,
+        location=estate.a_wing,
+        kind="phone",
+        address="127.0.0.1",
+        actor=SETUP,
+    )
+    ready = speak_announcements()
+    assert ready == [announcement_for(estate.a)] and ready[0].is_file()
+    assert not list(ready[0].parent.glob(f"{estate.b.code.lower()}-*"))
 
 
 def test_the_words_tell_the_called_person_which_key_accepts(estate: Estate, settings: Any) -> None:
