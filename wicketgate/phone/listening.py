@@ -35,6 +35,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from wicketgate.accounts.models import User
+from wicketgate.accounts.roles import Action
 from wicketgate.audit.log import Actor, record_event
 from wicketgate.lib.errors import ActionError
 from wicketgate.phone.codes import NumberKind
@@ -130,7 +131,9 @@ def do_answer_listening(listening: PhoneListening, sdp: str) -> PhoneListening:
     return locked
 
 
-def do_stop_listening(listening: PhoneListening) -> PhoneListening:
+def do_stop_listening(
+    listening: PhoneListening, *, why: str = "stopped by the listener"
+) -> PhoneListening:
     """Stop sending the call to the listener and record it. Asked of rtpengine even when
     the call's record has ended (Kamailio may not have hung it up yet). Stopping one
     already stopped changes nothing."""
@@ -141,7 +144,29 @@ def do_stop_listening(listening: PhoneListening) -> PhoneListening:
     except MediaRelayError as exc:
         if "Unknown" not in str(exc):  # "Unknown call-id"/"Unknown to-tag": nothing to stop
             raise ListeningError(f"the media relay did not stop: {exc}") from exc
-    return _end(listening, why="stopped by the listener")
+    return _end(listening, why=why)
+
+
+def stop_listenings_no_longer_allowed(now: dt.datetime | None = None) -> list[PhoneListening]:
+    """Listenings whose listener may no longer listen to that call (their account
+    disabled, their role or establishment changed) stop: the phone watcher's round."""
+    stopped = []
+    listenings = PhoneListening.objects.filter(ended_at__isnull=True).select_related(
+        "listener", "call__prisoner__establishment"
+    )
+    for listening in listenings:
+        listener = listening.listener
+        if listener.is_active and (
+            PhoneCall.objects.for_user(listener, Action.OVERSEE_PHONE)
+            .filter(pk=listening.call_id)
+            .exists()
+        ):
+            continue
+        try:
+            stopped.append(do_stop_listening(listening, why="the listener may no longer listen"))
+        except ListeningError:
+            log.exception("phone: could not stop listening %s", listening.pk)
+    return stopped
 
 
 def close_listenings(call: PhoneCall, *, at: dt.datetime) -> None:

@@ -29,6 +29,7 @@ from wicketgate.phone.codes import EndedBy
 from wicketgate.phone.decide import decide_call
 from wicketgate.phone.kamailio import KamailioUnreachable
 from wicketgate.phone.kamailio import hang_up as kamailio_hang_up
+from wicketgate.phone.listening import stop_listenings_no_longer_allowed
 from wicketgate.phone.models import PhoneCall
 from wicketgate.phone.recordings import convert_recordings, delete_expired_recordings
 from wicketgate.policy.engine import Engine
@@ -58,9 +59,9 @@ class PhoneWatcher:
         moment = now or timezone.now()
         self.engine.refresh()
         settle_stale_calls(moment)
-        for chore in (release_prisoners, self._not_accepted):
+        for chore in (release_prisoners, self._not_accepted, stop_listenings_no_longer_allowed):
             try:
-                chore(moment)  # announcements over, or not accepted in time
+                chore(moment)  # announcements over, not accepted in time, listeners gone
             except Exception:  # the live calls are checked whatever happens to these
                 log.exception("phone: %s failed", getattr(chore, "__name__", chore))
         self.rounds += 1

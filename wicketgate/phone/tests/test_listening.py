@@ -19,9 +19,10 @@ import pytest
 from django.test import Client
 from playwright.sync_api import sync_playwright
 
-from wicketgate.accounts.models import User
+from wicketgate.accounts.models import StaffMembership, User
 from wicketgate.accounts.roles import StaffRole
 from wicketgate.audit.models import AuditEvent
+from wicketgate.phone import listening as listening_module
 from wicketgate.phone.calling import do_end_phone_call
 from wicketgate.phone.codes import CallState, EndedBy
 from wicketgate.phone.listening import (
@@ -29,6 +30,7 @@ from wicketgate.phone.listening import (
     browser_answer,
     check_browser_answer,
     do_start_listening,
+    stop_listenings_no_longer_allowed,
 )
 from wicketgate.phone.models import PhoneCall, PhoneListening
 from wicketgate.phone.rtpengine import ask
@@ -159,6 +161,31 @@ def test_a_call_not_yet_answered_or_over_cannot_be_listened_to(
     refused = security.post(f"/staff/phone/calls/{ringing.pk}/listen/offer")
     assert refused.status_code == 409 and "ended" in refused.json()["error"]
     assert not PhoneListening.objects.exists()
+
+
+def test_a_listener_who_may_no_longer_listen_is_stopped_by_the_watchers_round(
+    estate: Estate, security: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[tuple[str, Any]] = []  # rtpengine, as far as this test needs it
+
+    def relay(name: str, **fields: Any) -> dict[str, str]:
+        asked.append((name, fields))
+        return {"result": "ok"}
+
+    monkeypatch.setattr(listening_module, "ask", relay)
+    call = a_phone_call(estate.prisoner_a, caller_tag="a", called_tag="b")
+    listener = User.objects.get(username="security.a")
+    listening = PhoneListening.objects.create(
+        call=call, listener=listener, tag="t", asked_at=call.placed_at, started_at=call.placed_at
+    )
+    assert stop_listenings_no_longer_allowed() == []  # still security at NGT
+    StaffMembership.objects.filter(user=listener).update(role=StaffRole.WING_OFFICER)
+    assert stop_listenings_no_longer_allowed() == [listening]
+    listening.refresh_from_db()
+    assert listening.ended_at is not None
+    assert asked == [("unsubscribe", {"call": {"call-id": call.sip_call_id, "to-tag": "t"}})]
+    ended = AuditEvent.objects.get(action="phone.call.listen.ended")
+    assert ended.details["why"] == "the listener may no longer listen"
 
 
 # --- through the real rtpengine ------------------------------------------------------
