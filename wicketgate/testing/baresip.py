@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from wicketgate.testing.processes import stop
+
 BARESIP = "/usr/bin/baresip"
 MODULES = "/usr/lib/baresip/modules"
 RATE = 8000  # G.711's
@@ -142,13 +144,7 @@ def baresip(
             raise RuntimeError(f"baresip exited: {(folder / 'baresip.log').read_text()[-2000:]}")
         yield Baresip(folder, process, port)
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(process)
         log.close()
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -20,6 +20,7 @@ from wicketgate.phone.kamailio import KamailioSetup, command, render_config
 from wicketgate.phone.rtpengine import MediaRelayError, RtpengineSetup, ask
 from wicketgate.phone.rtpengine import command as media_command
 from wicketgate.phone.rtpengine import render_config as render_media
+from wicketgate.testing.processes import stop
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "phone" / "tests" / "sipp"
 SIPP = "/usr/bin/sipp"
@@ -105,12 +106,7 @@ def _running_kamailio(
         wait_for_sip(setup.listen_port, process)
         yield RunningKamailio(setup, process, folder, media)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         log.close()
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -313,11 +309,6 @@ def running_rtpengine(*, keys_to: str = "") -> Iterator[RunningRtpengine]:
                     ) from None
         yield RunningRtpengine(setup, process, folder)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         log.close()
         shutil.rmtree(folder, ignore_errors=True)

@@ -81,13 +81,18 @@ def through_kamailio(phones: Estate, live_server: Any, settings: Any) -> Iterato
             trunk_port=trunk.port,
         ) as kamailio,
     ):
-        # Wicketgate asks this rtpengine, from announcements its user can read.
-        settings.WICKETGATE_PHONE_MEDIA_CONTROL = kamailio.media.setup.control
-        settings.WICKETGATE_PHONE_ANNOUNCEMENTS_DIR = kamailio.media.folder / "announcements"
         # No key asked for here (the prisoner is heard when the announcement ends); the
         # called person's key: test_the_called_person_accepts_with_a_key….
-        settings.WICKETGATE_PHONE_ACCEPT_KEY = ""
+        _media_of(kamailio, settings, key="")
         yield kamailio, trunk
+
+
+def _media_of(kamailio: Any, settings: Any, *, key: str) -> None:
+    """Wicketgate asks this Kamailio's rtpengine, from announcements its user can read,
+    and asks the called person for ``key`` (empty: none)."""
+    settings.WICKETGATE_PHONE_MEDIA_CONTROL = kamailio.media.setup.control
+    settings.WICKETGATE_PHONE_ANNOUNCEMENTS_DIR = kamailio.media.folder / "announcements"
+    settings.WICKETGATE_PHONE_ACCEPT_KEY = key
 
 
 def test_an_approved_call_goes_to_the_trunk_in_e164_and_is_cut_at_its_limit(
@@ -581,9 +586,7 @@ def test_the_called_person_accepts_with_a_key_and_only_then_is_the_prisoner_hear
                 keys_to=keys_to,
             ) as kamailio,
         ):
-            settings.WICKETGATE_PHONE_MEDIA_CONTROL = kamailio.media.setup.control
-            settings.WICKETGATE_PHONE_ANNOUNCEMENTS_DIR = kamailio.media.folder / "announcements"
-            settings.WICKETGATE_PHONE_ACCEPT_KEY = "1"
+            _media_of(kamailio, settings, key="1")
             call(
                 kamailio,
                 user="A1234BC",
@@ -625,9 +628,7 @@ def test_a_real_handset_and_the_called_person_hear_each_other_after_the_announce
             trunk_port=called.port,
         ) as kamailio,
     ):
-        settings.WICKETGATE_PHONE_MEDIA_CONTROL = kamailio.media.setup.control
-        settings.WICKETGATE_PHONE_ANNOUNCEMENTS_DIR = kamailio.media.folder / "announcements"
-        settings.WICKETGATE_PHONE_ACCEPT_KEY = ""
+        _media_of(kamailio, settings, key="")
         watcher = threading.Thread(target=watch)
         watcher.start()
         try:
