@@ -28,7 +28,7 @@ help:
 	@echo "make bench-policy  the policy engine benchmark alone, on SQLite (BENCH_ARGS=--quick)"
 	@echo "make bench-gateway the web gateway benchmark alone: Squid, squidGuard, Wicketgate (root; BENCH_ARGS=--quick)"
 	@echo "make bench-calls   the video-call benchmark alone: Janus CPU per call, end-call time (root)"
-	@echo "make bench-phone   the phone benchmark alone: calls a second through Kamailio asking Wicketgate against none, sanction to hang-up"
+	@echo "make bench-phone   the phone benchmarks alone: calls a second through Kamailio asking Wicketgate against none, sanction to hang-up; rtpengine CPU per call"
 	@echo "make clean     remove .venv, node_modules and data"
 
 install:
@@ -78,12 +78,14 @@ bench: install
 	$(BIN)/python benchmarks/gateway.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/calls.py
 	$(BIN)/python benchmarks/phone.py
+	$(BIN)/python benchmarks/phone_media.py
 
 bench-calls: install
 	$(BIN)/python benchmarks/calls.py $(BENCH_ARGS)
 
 bench-phone: install
 	$(BIN)/python benchmarks/phone.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/phone_media.py
 
 bench-policy: install
 	$(BIN)/python benchmarks/policy_engine.py $(BENCH_ARGS)

@@ -13,9 +13,11 @@ What it never does:
   answer that would send (``sendrecv``, ``sendonly``, or no direction, which means
   sendrecv) is refused;
 - send the call's audio as plain RTP to an address of the answer's choosing: the answer
-  must be DTLS-SRTP with ICE, and its candidates are left out, so rtpengine sends only to
-  the address whose connectivity checks carry the answer's ICE credentials, and only once
-  a DTLS handshake with the answer's certificate has given it keys;
+  must be DTLS-SRTP with ICE, so rtpengine sends only where ICE connectivity checks with
+  the answer's credentials succeeded, and only once a DTLS handshake with the answer's
+  certificate has given it keys (ICE alone would not do: rtpengine, as the offerer, is
+  ICE-controlling and does not take candidates trickled later, so the browser's own
+  candidates are kept, at most ``MAX_CANDIDATES`` a media, not a list of hosts to probe);
 - be read one way here and another by rtpengine (a blank line, where rtpengine stops
   reading, is refused);
 - hold the relay's ports without end: one listening per listener per call, and at most
@@ -52,6 +54,9 @@ OFFER_FOR_BROWSER: dict[str, Any] = {
     "rtcp-mux": ["offer"],
     "SDES": ["off"],
 }
+# rtpengine checks each candidate (a STUN request each): a few for a browser's own
+# interfaces, not a list of hosts to probe from the relay.
+MAX_CANDIDATES = 8
 MAX_ANSWER = 16_000  # characters: a browser's answer for two audio tracks is about 1,500
 MEDIA_LINE = re.compile(r"^m=(\w+) (\d+) (\S+)(?: \S+)+$")
 SDP_LINE = re.compile(r"^[a-z]=[^\r\n]*$")
@@ -201,13 +206,9 @@ def _unsubscribe_quietly(sip_call_id: str, tags: list[str]) -> None:
 
 
 def browser_answer(sdp: str) -> str:
-    """The answer as rtpengine is given it: checked (``check_browser_answer``), with the
-    browser's candidates left out, so rtpengine sends to no address the answer names; it
-    learns the browser's from the browser's own checks, which must carry the answer's ICE
-    credentials (peer-reflexive candidates)."""
+    """The answer as rtpengine is given it, once ``check_browser_answer`` has taken it."""
     check_browser_answer(sdp)
-    kept = [line for line in sdp.split("\r\n") if line and not line.startswith("a=candidate:")]
-    return "\r\n".join(kept) + "\r\n"
+    return sdp
 
 
 def check_browser_answer(sdp: str) -> None:
@@ -228,6 +229,8 @@ def check_browser_answer(sdp: str) -> None:
         attributes = session + own
         if kind != "audio" or proto != WEBRTC:
             raise ListeningError(f"media {number} is not encrypted audio for a browser ({proto})")
+        if sum(line.startswith("a=candidate:") for line in own) > MAX_CANDIDATES:
+            raise ListeningError(f"media {number} names more than {MAX_CANDIDATES} candidates")
         for needed in ("a=fingerprint:", "a=ice-ufrag:", "a=ice-pwd:"):
             if not any(line.startswith(needed) for line in attributes):
                 raise ListeningError(f"media {number} has no {needed[2:-1]}")

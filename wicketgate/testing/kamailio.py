@@ -276,18 +276,18 @@ class RunningRtpengine:
 
 
 @contextmanager
-def running_rtpengine(*, keys_to: str = "") -> Iterator[RunningRtpengine]:
-    """Debian's rtpengine on loopback, from ``deploy/rtpengine``, on free ports; as its own
-    user when the tests run as root."""
+def running_rtpengine(*, keys_to: str = "", ports: int = 100) -> Iterator[RunningRtpengine]:
+    """Debian's rtpengine on loopback, from ``deploy/rtpengine``, on free ports (``ports``
+    of them for media: four a call); as its own user when the tests run as root."""
     folder = Path(tempfile.mkdtemp(prefix="wg-rtpengine-test-", dir="/tmp"))
     folder.chmod(0o755)  # its user writes the recordings below
-    low = 20000 + secrets.randbelow(200) * 100
+    low = 20000 + secrets.randbelow(20000 // ports) * ports
     setup = RtpengineSetup(
         folder=folder / "rtpengine",
         interface="127.0.0.1",
         control=f"127.0.0.1:{free_udp_port()}",
         port_min=low,
-        port_max=low + 99,
+        port_max=low + ports - 1,
         keys_to=keys_to or f"127.0.0.1:{free_udp_port()}",
     )
     render_media(setup)
