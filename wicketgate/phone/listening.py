@@ -152,6 +152,18 @@ def do_stop_listening(
     return _end(listening, why=why)
 
 
+def stop_listenings_of(sender: Any = None, *, user: Any = None, **kwargs: Any) -> None:
+    """The member of staff signed out: their open listenings stop (a receiver of
+    ``user_logged_out``; one that cannot be stopped is left for the watcher's next try)."""
+    if not isinstance(user, User):
+        return
+    for listening in PhoneListening.objects.filter(listener=user, ended_at__isnull=True):
+        try:
+            do_stop_listening(listening, why="the listener signed out")
+        except ListeningError:
+            log.exception("phone: could not stop listening %s at sign-out", listening.pk)
+
+
 def stop_listenings_no_longer_allowed(now: dt.datetime | None = None) -> list[PhoneListening]:
     """Listenings whose listener may no longer listen to that call (their account
     disabled, their role or establishment changed) stop: the phone watcher's round."""

@@ -196,6 +196,25 @@ def test_a_listener_who_may_no_longer_listen_is_stopped_by_the_watchers_round(
     assert ended.details["why"] == "the listener may no longer listen"
 
 
+def test_signing_out_stops_the_listening(
+    estate: Estate, security: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(listening_module, "ask", lambda name, **fields: {"result": "ok"})
+    call = a_phone_call(estate.prisoner_a, caller_tag="a", called_tag="b")
+    listening = PhoneListening.objects.create(
+        call=call,
+        listener=User.objects.get(username="security.a"),
+        tag="t",
+        asked_at=call.placed_at,
+        started_at=call.placed_at,
+    )
+    security.post("/staff/sign-out")
+    listening.refresh_from_db()
+    assert listening.ended_at is not None
+    ended = AuditEvent.objects.get(action="phone.call.listen.ended")
+    assert ended.details["why"] == "the listener signed out"
+
+
 # --- through the real rtpengine ------------------------------------------------------
 
 
