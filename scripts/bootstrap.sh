@@ -19,7 +19,7 @@ set -euo pipefail
 # and the trunk in the phone tests; rtpengine-daemon relays (and records) the calls' audio;
 # espeak-ng speaks the announcement the called person hears first; baresip-core is a real
 # handset and called person with audio in the phone tests.
-DEBIAN_PACKAGES="python3 python3-venv nodejs npm postgresql chromium squid-openssl curl nginx-light wrk squidguard janus janus-tools iproute2 faketime kamailio kamailio-utils-modules kamailio-extra-modules sip-tester rtpengine-daemon espeak-ng baresip-core"
+DEBIAN_PACKAGES="python3 python3-venv nodejs npm postgresql chromium squid-openssl curl nginx-light wrk squidguard janus janus-tools iproute2 faketime kamailio kamailio-utils-modules kamailio-extra-modules sip-tester rtpengine-daemon espeak-ng baresip-core kiwix-tools"
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 VENV=.venv
