@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "wicketgate.contacts",
     "wicketgate.calls",
     "wicketgate.phone",
+    "wicketgate.learning",
     "wicketgate.web",
 ]
 

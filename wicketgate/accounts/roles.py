@@ -34,6 +34,8 @@ class Action(models.TextChoices):
     VIEW_RECORDINGS = "view_recordings", "Play recordings of video and phone calls"
     MANAGE_PHONE = "manage_phone", "Approve phone numbers, set phone PINs, add phone credit"
     OVERSEE_PHONE = "oversee_phone", "See live phone calls, listen to them and end them"
+    MANAGE_LEARNING = "manage_learning", "Run courses, classes and enrolments; add library books"
+    TEACH = "teach", "Mark class registers and record learners' progress"
 
 
 # Deny by default: an action not listed for a role is refused.
@@ -68,7 +70,14 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
         }
     ),
     StaffRole.EDUCATION: frozenset(
-        {Action.VIEW, Action.PROPOSE_POLICY, Action.REVIEW_SITE_REQUESTS, Action.REPORT_INCIDENTS}
+        {
+            Action.VIEW,
+            Action.PROPOSE_POLICY,
+            Action.REVIEW_SITE_REQUESTS,
+            Action.REPORT_INCIDENTS,
+            Action.MANAGE_LEARNING,
+            Action.TEACH,
+        }
     ),
     StaffRole.VISITS: frozenset({Action.VIEW, Action.MANAGE_CONTACTS, Action.MANAGE_PHONE}),
     StaffRole.GOVERNOR: frozenset(
@@ -90,6 +99,8 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             Action.VIEW_RECORDINGS,
             Action.MANAGE_PHONE,
             Action.OVERSEE_PHONE,
+            Action.MANAGE_LEARNING,
+            Action.TEACH,
         }
     ),
 }

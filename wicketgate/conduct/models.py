@@ -123,6 +123,9 @@ class Sanction(models.Model):
     service = models.CharField(max_length=10, choices=Service.choices)
     # Web only: the categories taken away; empty means all web access.
     categories = models.JSONField(default=list, blank=True)
+    # Web only: whether it stops the learner's courses' sites and books too (by default a
+    # sanction on web use leaves education open).
+    includes_education = models.BooleanField(default=False)
     privilege = models.CharField(
         max_length=100, blank=True, help_text="For other privileges: which one (e.g. in-cell TV)"
     )

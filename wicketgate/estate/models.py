@@ -63,6 +63,11 @@ class Establishment(models.Model):
         max_length=3, choices=IncentiveLevel.choices, default=IncentiveLevel.STD
     )
     features = models.JSONField(default=default_features)
+    study_hours = models.CharField(
+        max_length=200,
+        default="Mon-Fri 08:00-20:00; Sat-Sun 09:00-17:00",
+        help_text="When in-cell and blended courses' resources are open to their learners",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

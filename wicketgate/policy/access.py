@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wicketgate.policy.codes import Effect
-from wicketgate.policy.compiler import SiteMeta, Snapshot, prisoner_entity
+from wicketgate.policy.compiler import SiteMeta, Snapshot, principal_at
 from wicketgate.policy.engine import Decision, UnknownPrisoner, evaluate, rule_matches
 from wicketgate.policy.hours import describe, is_open, next_change
 
@@ -138,7 +138,7 @@ def what_i_can_use(snap: Snapshot, prison_number: str, at: dt.datetime) -> list[
     number = prison_number.strip().upper()
     if number not in snap.prisoners:
         raise UnknownPrisoner(f"no prisoner {prison_number!r}")
-    principal = prisoner_entity(snap.prisoners[number], at.astimezone(snap.zone).date(), at)
+    principal = principal_at(snap.prisoners[number], at, snap.courses, snap.zone)
     addresses = _addresses(snap)
     by_category: dict[str, list[SiteMeta]] = defaultdict(list)
     for site in snap.sites.values():

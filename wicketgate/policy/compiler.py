@@ -24,9 +24,11 @@ from django.utils import timezone
 from wicketgate.conduct.models import Sanction
 from wicketgate.contacts.codes import LEGAL, LinkStatus
 from wicketgate.contacts.models import ContactLink, ContactRestriction
+from wicketgate.learning.codes import STUDY_IN_CELL, EnrolmentStatus
+from wicketgate.learning.models import Course, Enrolment
 from wicketgate.people.models import Prisoner, PrisonerAlert
 from wicketgate.policy.codes import ALL, CLEARANCE_OF, Effect
-from wicketgate.policy.hours import Window, parse_hours
+from wicketgate.policy.hours import HoursError, Window, is_open, next_change, parse_hours
 from wicketgate.policy.models import AccessRule, Category, PolicyChange, PrisonerException, Site
 
 ADULT_AGE = 18  # a contact under it is a child
@@ -60,6 +62,10 @@ SCHEMA: dict[str, Any] = {
                         # Sanctions in force at the moment asked about (conduct app).
                         "sanctions": _STRINGS,
                         "sanctioned_categories": _STRINGS,
+                        # Courses open to the learner at the moment asked about (learning
+                        # app), and the sites of those that a web sanction leaves open.
+                        "courses": _STRINGS,
+                        "course_sites": _STRINGS,
                     },
                 }
             },
@@ -149,11 +155,14 @@ when {{ principal.forbidden_categories.contains(resource.category) }};
 
 @id("sanction:web")
 forbid {_HEAD}
-when {{ principal.sanctions.contains("web") }};
+when {{ principal.sanctions.contains("web") && !principal.course_sites.contains(resource.site_id) }};
 
 @id("sanction:web-category")
 forbid {_HEAD}
-when {{ principal.sanctioned_categories.contains(resource.category) }};
+when {{
+  principal.sanctioned_categories.contains(resource.category)
+  && !principal.course_sites.contains(resource.site_id)
+}};
 
 @id("sanction:device")
 forbid {_HEAD}
@@ -249,6 +258,7 @@ class PrisonerSlice:
     alerts: list[tuple[str, dt.date, dt.date | None]] = field(default_factory=list)
     exceptions: list[tuple[str, str | None, str | None, dt.date, str]] = field(default_factory=list)
     sanctions: list[SanctionFact] = field(default_factory=list)
+    courses: list[tuple[str, str]] = field(default_factory=list)  # (course id, class id or "")
     contacts: dict[str, ContactFact] = field(default_factory=dict)  # approved, by contact id
 
 
@@ -288,9 +298,37 @@ class SanctionFact:
     starts_at: dt.datetime
     ends_at: dt.datetime
     reason: str
+    education: bool = False  # web: it stops the learner's courses' sites too
 
     def applies(self, at: dt.datetime) -> bool:
         return self.starts_at <= at < self.ends_at
+
+
+@dataclass(frozen=True)
+class CourseMeta:
+    """A course's grant: which sites it opens, between which days, at which hours.
+
+    Hours are by class (a learner's class is part of their enrolment): the class's
+    timetable, and for in-cell and blended courses the establishment's in-cell study hours
+    too; ``""`` is a learner with no class (in-cell study hours only)."""
+
+    course_id: str
+    title: str
+    establishment: str
+    sites: tuple[tuple[str, str], ...]  # (site id, category)
+    starts_on: dt.date
+    ends_on: dt.date
+    hours: dict[str, tuple[Window, ...]] = field(default_factory=dict, hash=False)
+
+    @property
+    def policy_id(self) -> str:
+        return f"course:{self.course_id}"
+
+    def windows_for(self, class_id: str) -> tuple[Window, ...]:
+        return self.hours.get(class_id) or ()
+
+    def open_on(self, day: dt.date) -> bool:
+        return self.starts_on <= day <= self.ends_on
 
 
 @dataclass
@@ -311,6 +349,7 @@ class Snapshot:
     estate_set: Any = None
     hour_rules: dict[str | None, tuple[RuleMeta, ...]] = field(default_factory=dict)
     number_by_pk: dict[int, str] = field(default_factory=dict)
+    courses: dict[str, CourseMeta] = field(default_factory=dict)
     # Answers that depend only on (establishment, minute): which rules are in their hours,
     # and when that next changes. Filled as decisions are made; new with every snapshot.
     clock_memo: dict[tuple[str | None, int], tuple[list[str], dt.datetime]] = field(
@@ -367,17 +406,26 @@ def refresh_policy(
         for pattern in site.hosts:
             hosts[pattern].append(site_meta.site_id)
     _validate([], sites.values())
+    courses = _courses(sites)
+    cedar_text += "".join(course_to_cedar(meta) for meta in courses.values())
     estate_rules = [meta for meta in rules.values() if meta.establishment is None]
     own: dict[str, list[RuleMeta]] = defaultdict(list)
     for meta in rules.values():
         if meta.establishment is not None:
             own[meta.establishment].append(meta)
+    # A course's grant is in its own establishment's set only: a learner who moves on
+    # takes their record, not the old establishment's courses.
+    own_courses: dict[str, list[CourseMeta]] = defaultdict(list)
+    for course in courses.values():
+        own_courses[course.establishment].append(course)
     estate_text = GENERIC_POLICIES + "\n".join(rule_to_cedar(meta) for meta in estate_rules)
     establishment_sets = {
         code: cedarpy.PolicySet.from_str(
-            estate_text + "\n".join(rule_to_cedar(meta) for meta in metas)
+            estate_text
+            + "\n".join(rule_to_cedar(meta) for meta in own.get(code, ()))
+            + "".join(course_to_cedar(meta) for meta in own_courses.get(code, ()))
         )
-        for code, metas in own.items()
+        for code in {*own, *own_courses}
     }
     hour_rules: dict[str | None, tuple[RuleMeta, ...]] = {
         None: tuple(meta for meta in estate_rules if meta.windows is not None)
@@ -405,6 +453,7 @@ def refresh_policy(
         estate_set=cedarpy.PolicySet.from_str(estate_text),
         hour_rules=hour_rules,
         number_by_pk={s.attrs["_pk"]: number for number, s in prisoners.items()},
+        courses=courses,
     )
 
 
@@ -462,11 +511,68 @@ def rule_to_cedar(meta: RuleMeta) -> str:
     return f"@id({_str(meta.policy_id)})\n{verb} {_HEAD}{body};\n"
 
 
+def course_to_cedar(meta: CourseMeta) -> str:
+    """A course's grant: its sites, to the learners it is open to at the moment asked about
+    (``principal.courses``: enrolled, within the course's dates and their hours)."""
+    if not meta.sites:
+        return ""
+    sites = _set(site_id for site_id, _category in meta.sites)
+    return (
+        f"@id({_str(meta.policy_id)})\npermit {_HEAD}\nwhen {{\n"
+        f"  principal.courses.contains({_str(meta.course_id)})\n"
+        f"  && {sites}.contains(resource.site_id)\n}};\n"
+    )
+
+
+def courses_open(
+    slice_: PrisonerSlice, courses: dict[str, CourseMeta], at: dt.datetime, zone: ZoneInfo
+) -> list[CourseMeta]:
+    """The learner's courses open to them at ``at``: in its dates and in their hours."""
+    if not slice_.courses:
+        return []
+    day = at.astimezone(zone).date()
+    found = []
+    for course_id, class_id in slice_.courses:
+        meta = courses.get(course_id)
+        if meta is None or not meta.open_on(day):
+            continue
+        if is_open(meta.windows_for(class_id), at, zone):
+            found.append(meta)
+    return found
+
+
+def next_course_edge(
+    slice_: PrisonerSlice, courses: dict[str, CourseMeta], at: dt.datetime, zone: ZoneInfo
+) -> dt.datetime | None:
+    """When one of the learner's courses next opens or closes to them after ``at`` (their
+    hours; the days' edges are midnights, which every answer already stops at)."""
+    edges = [
+        next_change(windows, at, zone)
+        for course_id, class_id in slice_.courses
+        if (meta := courses.get(course_id)) is not None
+        and (windows := meta.windows_for(class_id))
+    ]
+    return min(edges, default=None)
+
+
+def principal_at(
+    slice_: PrisonerSlice, at: dt.datetime, courses: dict[str, CourseMeta], zone: ZoneInfo
+) -> dict[str, Any]:
+    """The prisoner's entity at the moment ``at``, with their courses open then."""
+    return prisoner_entity(slice_, at.astimezone(zone).date(), at, courses=courses, zone=zone)
+
+
 def prisoner_entity(
-    slice_: PrisonerSlice, day: dt.date, at: dt.datetime | None = None
+    slice_: PrisonerSlice,
+    day: dt.date,
+    at: dt.datetime | None = None,
+    *,
+    courses: dict[str, CourseMeta] | None = None,
+    zone: ZoneInfo | None = None,
 ) -> dict[str, Any]:
     """The prisoner's Cedar entity as it stands on ``day`` (alerts and exceptions in force)
-    and at the moment ``at`` (sanctions in force; none when ``at`` is not given)."""
+    and at the moment ``at`` (sanctions in force; none when ``at`` is not given; and, given
+    the snapshot's ``courses`` and ``zone``, the courses open to them)."""
     attrs = {key: value for key, value in slice_.attrs.items() if not key.startswith("_")}
     attrs["youth"] = _age(slice_.date_of_birth, day) < 18
     attrs["alerts"] = sorted(
@@ -489,6 +595,9 @@ def prisoner_entity(
     attrs.update({key: sorted(values) for key, values in groups.items()})
     services: set[str] = set()
     categories: set[str] = set()
+    # What sanctions that say so take from education: every course site (None), or those
+    # of some categories.
+    education_stopped: set[str] | None = set()
     if at is not None:
         for sanction in slice_.sanctions:
             if not sanction.applies(at):
@@ -497,8 +606,31 @@ def prisoner_entity(
                 categories.update(sanction.categories)
             else:
                 services.add(sanction.service)
+            if sanction.education and education_stopped is not None:
+                if sanction.categories:
+                    education_stopped.update(sanction.categories)
+                else:
+                    education_stopped = None
     attrs["sanctions"] = sorted(services)
     attrs["sanctioned_categories"] = sorted(categories)
+    open_courses = (
+        courses_open(slice_, courses, at, zone)
+        if at is not None and courses is not None and zone is not None
+        else []
+    )
+    attrs["courses"] = sorted(meta.course_id for meta in open_courses)
+    attrs["course_sites"] = (
+        []
+        if education_stopped is None
+        else sorted(
+            {
+                site_id
+                for meta in open_courses
+                for site_id, category in meta.sites
+                if category not in education_stopped
+            }
+        )
+    )
     return {
         "uid": {"type": f"{NAMESPACE}::Prisoner", "id": slice_.prison_number},
         "attrs": attrs,
@@ -622,7 +754,7 @@ def _slices(prisoners: Any) -> list[PrisonerSlice]:
             by_pk[prisoner_id].exceptions.append(
                 (effect, str(site_id) if site_id else None, category, until, reason)
             )
-        for sanction_id, prisoner_id, service, codes, starts, ends, reason in (
+        for sanction_id, prisoner_id, service, codes, starts, ends, reason, education in (
             Sanction.objects.filter(
                 prisoner_id__in=chunk,
                 quashed_at__isnull=True,
@@ -631,16 +763,75 @@ def _slices(prisoners: Any) -> list[PrisonerSlice]:
             )
             .order_by("starts_at", "pk")
             .values_list(
-                "pk", "prisoner_id", "service", "categories", "starts_at", "ends_at", "reason"
+                "pk",
+                "prisoner_id",
+                "service",
+                "categories",
+                "starts_at",
+                "ends_at",
+                "reason",
+                "includes_education",
             )
         ):
             if starts is None or ends is None:  # a suspended sanction has no dates yet
                 continue
             by_pk[prisoner_id].sanctions.append(
-                SanctionFact(sanction_id, service, tuple(codes or ()), starts, ends, reason)
+                SanctionFact(
+                    sanction_id, service, tuple(codes or ()), starts, ends, reason, education
+                )
             )
+        for prisoner_id, course_id, class_id in (
+            Enrolment.objects.filter(prisoner_id__in=chunk, status=EnrolmentStatus.ENROLLED)
+            .order_by("pk")
+            .values_list("prisoner_id", "course_id", "course_class_id")
+        ):
+            by_pk[prisoner_id].courses.append((str(course_id), str(class_id or "")))
         _add_contacts(by_pk, chunk)
     return list(by_pk.values())
+
+
+def _courses(sites: dict[str, SiteMeta]) -> dict[str, CourseMeta]:
+    """Courses that can still open anything (not cancelled, not over), with their hours.
+
+    Only approved catalogue sites are opened (a course naming a site that is retired or
+    not yet approved opens nothing there); hours that cannot be read open nothing."""
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    found: dict[str, CourseMeta] = {}
+    courses = (
+        Course.objects.filter(cancelled_at__isnull=True, ends_on__gte=yesterday)
+        .select_related("establishment")
+        .prefetch_related("classes", "sites")
+    )
+    for course in courses:
+        study: tuple[Window, ...] = ()
+        if course.mode in STUDY_IN_CELL:
+            study = _hours_or_none(course.establishment.study_hours)
+        hours: dict[str, tuple[Window, ...]] = {"": study}
+        for course_class in course.classes.all():
+            hours[str(course_class.pk)] = _hours_or_none(course_class.timetable) + study
+        found[str(course.pk)] = CourseMeta(
+            course_id=str(course.pk),
+            title=course.title,
+            establishment=course.establishment.code,
+            sites=tuple(
+                sorted(
+                    (str(site.pk), sites[str(site.pk)].category)
+                    for site in course.sites.all()
+                    if str(site.pk) in sites
+                )
+            ),
+            starts_on=course.starts_on,
+            ends_on=course.ends_on,
+            hours=hours,
+        )
+    return found
+
+
+def _hours_or_none(text: str) -> tuple[Window, ...]:
+    try:
+        return parse_hours(text) if text.strip() else ()
+    except HoursError:
+        return ()  # fail closed: hours that cannot be read open nothing
 
 
 def _add_contacts(by_pk: dict[int, PrisonerSlice], chunk: list[int]) -> None:

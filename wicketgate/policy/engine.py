@@ -30,7 +30,9 @@ from wicketgate.policy.compiler import (
     Snapshot,
     build_snapshot,
     contact_entity,
+    next_course_edge,
     next_sanction_edge,
+    principal_at,
     prisoner_entity,
     refresh_policy,
     refresh_prisoners,
@@ -54,6 +56,7 @@ NO_GRANT = "default:deny"
 EVALUATION_ERROR = "engine:evaluation-error"
 NOT_APPROVED = "contact:not-approved"
 LEGAL_EXEMPT = "sanction:legal-exempt"  # a sanction in force that does not reach legal contact
+EDUCATION_EXEMPT = "sanction:education-exempt"  # a web sanction that leaves a course's sites open
 LOOK_BACK = 1000  # change ids re-read behind the current version
 
 
@@ -309,8 +312,16 @@ def _profile(slice_: Any, day: dt.date) -> tuple[Any, ...]:
         (name, tuple(value) if isinstance(value, list) else value)
         for name, value in sorted(attrs.items())
     )
-    if slice_.exceptions or slice_.sanctions:
-        return ("prisoner", slice_.prison_number, profile, *slice_.exceptions, *slice_.sanctions)
+    if slice_.exceptions or slice_.sanctions or slice_.courses:
+        # A learner's courses open and close with their hours: theirs alone.
+        return (
+            "prisoner",
+            slice_.prison_number,
+            profile,
+            *slice_.exceptions,
+            *slice_.sanctions,
+            *slice_.courses,
+        )
     return profile
 
 
@@ -320,13 +331,17 @@ def evaluate(
     """One uncached Cedar evaluation of the prisoner's slice against one site."""
     day = at.astimezone(snap.zone).date()
     slice_ = snap.prisoners[number]
-    principal = prisoner_entity(slice_, day, at)
+    principal = principal_at(slice_, at, snap.courses, snap.zone)
     establishment = slice_.attrs["establishment"]
     in_hours, next_edge = _clock(snap, establishment, at)
-    # A sanction starting or ending is an edge too: the answer is decided afresh then.
-    sanction_edge = next_sanction_edge(slice_, at)
-    if sanction_edge is not None and sanction_edge < next_edge:
-        next_edge = sanction_edge
+    # A sanction starting or ending is an edge too, and so is a course opening or closing
+    # to the learner: the answer is decided afresh then.
+    for edge in (
+        next_sanction_edge(slice_, at),
+        next_course_edge(slice_, snap.courses, at, snap.zone),
+    ):
+        if edge is not None and edge < next_edge:
+            next_edge = edge
     request = {
         "principal": {"type": f"{NAMESPACE}::Prisoner", "id": number},
         "action": BROWSE,
@@ -358,16 +373,26 @@ def evaluate(
         )
     ids = tuple(sorted(result.diagnostics.id_annotations_by_reason.values()))
     if result.allowed:
-        return made(
-            True, ids, tuple(_allow_reason(snap, rule_id, site, slice_, day) for rule_id in ids)
-        )
+        reasons = [_allow_reason(snap, rule_id, site, slice_, day) for rule_id in ids]
+        attrs = principal["attrs"]
+        web_stopped = "web" in attrs["sanctions"] or site.category in attrs[
+            "sanctioned_categories"
+        ]
+        if web_stopped and site.site_id in attrs["course_sites"]:
+            ids = (*ids, EDUCATION_EXEMPT)
+            reasons.append(
+                "Your sanction on web access does not stop your course's sites and books."
+            )
+        return made(True, ids, tuple(reasons))
     if ids:
         return made(
             False,
             ids,
             tuple(_forbid_reason(snap, rule_id, site, slice_, day, at) for rule_id in ids),
         )
-    return made(False, (NO_GRANT,), _no_grant_reasons(snap, site, principal, location))
+    return made(
+        False, (NO_GRANT,), _no_grant_reasons(snap, site, principal, location, slice_, day)
+    )
 
 
 def evaluate_contact(
@@ -564,6 +589,10 @@ def _allow_reason(
     if rule_id == "exception:allow-category":
         until = _exception_until(slice_, Effect.ALLOW, category=site.category, day=day)
         return f"You have been given access to {_category_name(snap, site.category)} sites{until}."
+    if rule_id.startswith("course:"):
+        course = snap.courses.get(rule_id.split(":", 1)[1])
+        title = course.title if course is not None else "a course"
+        return f"{site.name} is open to you for your course {title}."
     rule = snap.rules.get(rule_id)
     name = _category_name(snap, site.category)
     if rule is None:
@@ -601,11 +630,32 @@ def _forbid_reason(
 
 
 def _no_grant_reasons(
-    snap: Snapshot, site: SiteMeta, principal: dict[str, Any], location: str | None
+    snap: Snapshot,
+    site: SiteMeta,
+    principal: dict[str, Any],
+    location: str | None,
+    slice_: Any = None,
+    day: dt.date | None = None,
 ) -> tuple[str, ...]:
     """Nothing allowed it: say which grant the prisoner would have, and when or where."""
     name = _category_name(snap, site.category)
     reasons = []
+    for course_id, class_id in getattr(slice_, "courses", ()):
+        course = snap.courses.get(course_id)
+        if course is None or site.site_id not in {s for s, _c in course.sites}:
+            continue
+        windows = course.windows_for(class_id)
+        if day is not None and day < course.starts_on:
+            reasons.append(
+                f"Your course {course.title} opens {site.name} from "
+                f"{course.starts_on:%-d %B %Y}, {describe(windows)}."
+            )
+        elif day is not None and day > course.ends_on:
+            reasons.append(f"Your course {course.title} ended on {course.ends_on:%-d %B %Y}.")
+        elif windows:
+            reasons.append(
+                f"Your course {course.title} opens {site.name} {describe(windows)}."
+            )
     for rule in snap.rules.values():
         if rule.effect != Effect.ALLOW or not rule_matches(rule, principal, site.category):
             continue

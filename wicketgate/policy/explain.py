@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from wicketgate.policy.compiler import prisoner_entity
+from wicketgate.policy.compiler import principal_at
 from wicketgate.policy.engine import Decision, Engine
 
 
@@ -58,6 +58,6 @@ def explain(
         decision=decision,
         at=at,
         day=day,
-        attrs=prisoner_entity(slice_, day, at)["attrs"],
+        attrs=principal_at(slice_, at, snap.courses, snap.zone)["attrs"],
         exceptions=sorted(exceptions, key=lambda e: e.until),
     )

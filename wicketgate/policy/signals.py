@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from wicketgate.policy.models import PolicyChange
 
@@ -26,10 +26,18 @@ def connect() -> None:
     from wicketgate.conduct.models import Sanction
     from wicketgate.contacts.models import ContactLink, ContactRestriction
     from wicketgate.estate.models import Establishment
+    from wicketgate.learning.models import Course, CourseClass, Enrolment
     from wicketgate.people.models import Prisoner, PrisonerAlert
     from wicketgate.policy.models import AccessRule, Category, PrisonerException, Site
 
-    policy_models: list[type[Any]] = [Category, Site, AccessRule, Establishment]
+    policy_models: list[type[Any]] = [
+        Category,
+        Site,
+        AccessRule,
+        Establishment,
+        Course,
+        CourseClass,
+    ]
     prisoner_models: list[type[Any]] = [
         Prisoner,
         PrisonerAlert,
@@ -37,6 +45,7 @@ def connect() -> None:
         Sanction,
         ContactLink,
         ContactRestriction,
+        Enrolment,
     ]
     for model in policy_models:
         post_save.connect(
@@ -52,3 +61,12 @@ def connect() -> None:
         post_delete.connect(
             prisoner_changed, sender=model, dispatch_uid=f"prisoner-{model.__name__}-delete"
         )
+    # A course's sites are a many-to-many: adding or taking one away saves neither side.
+    m2m_changed.connect(
+        _course_sites_changed, sender=Course.sites.through, dispatch_uid="policy-course-sites"
+    )
+
+
+def _course_sites_changed(sender: Any, action: str, **kwargs: Any) -> None:
+    if action in ("post_add", "post_remove", "post_clear"):
+        PolicyChange.objects.create(kind=PolicyChange.Kind.POLICY)

@@ -179,14 +179,14 @@ def test_any_evaluation_error_is_a_deny(
 ) -> None:
     # A forbid whose condition errs is skipped by Cedar; a prisoner missing an attribute
     # must therefore never come out allowed.
-    real = compiler.prisoner_entity
+    real = compiler.principal_at
 
-    def missing_alerts(slice_: Any, day: dt.date, at: dt.datetime | None = None) -> dict[str, Any]:
-        entity = real(slice_, day, at)
+    def missing_alerts(slice_: Any, at: dt.datetime, *args: Any) -> dict[str, Any]:
+        entity = real(slice_, at, *args)
         del entity["attrs"]["alerts"]
         return entity
 
-    monkeypatch.setattr("wicketgate.policy.engine.prisoner_entity", missing_alerts)
+    monkeypatch.setattr("wicketgate.policy.engine.principal_at", missing_alerts)
     decision = fresh_engine.decide(ALAN, "https://www.bbc.co.uk/", at=at(THURSDAY_10))
     assert (decision.allowed, decision.rules) == (False, ("engine:evaluation-error",))
 
