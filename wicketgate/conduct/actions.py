@@ -229,22 +229,17 @@ def do_add_sanction(
     privilege: str = "",
     starts_at: dt.datetime | None = None,
     suspend_months: int | None = None,
+    includes_education: bool = False,
 ) -> Sanction:
     """Give a sanction: in force from ``starts_at`` (default now) for ``days``, or suspended
-    for ``suspend_months`` until another proved charge activates it."""
+    for ``suspend_months`` until another proved charge activates it. A web sanction leaves
+    the prisoner's courses' sites and books open unless ``includes_education``."""
     now = timezone.now()
     if service not in Service.values:
         raise ConductError(
             f"expected one of {', '.join(Service.values)}", field="service", subject=f"{service!r}"
         )
-    codes = sorted({code.strip().upper() for code in categories if code.strip()})
-    if codes and service != Service.WEB:
-        raise ConductError("only a web sanction can be limited to categories", field="categories")
-    if codes:
-        known = set(Category.objects.filter(code__in=codes).values_list("code", flat=True))
-        unknown = [code for code in codes if code not in known]
-        if unknown:
-            raise ConductError(f"no category {', '.join(unknown)}", field="categories")
+    codes = _web_scope(service, categories, includes_education=includes_education)
     if service == Service.PRIVILEGES and not privilege.strip():
         raise ConductError("say which privilege is lost", field="privilege")
     if not reason.strip():
@@ -293,6 +288,7 @@ def do_add_sanction(
             incident=incident,
             service=service,
             categories=codes,
+            includes_education=includes_education,
             privilege=privilege.strip(),
             days=days,
             reason=reason.strip(),
@@ -401,11 +397,30 @@ def _record(sanction: Sanction, verb: str, actor: Actor, **extra: Any) -> None:
     )
 
 
+def _web_scope(service: str, categories: Iterable[str], *, includes_education: bool) -> list[str]:
+    """The category codes a web sanction is limited to (checked); only web sanctions have
+    categories, or take away education."""
+    codes = sorted({code.strip().upper() for code in categories if code.strip()})
+    if codes and service != Service.WEB:
+        raise ConductError("only a web sanction can be limited to categories", field="categories")
+    if includes_education and service != Service.WEB:
+        raise ConductError(
+            "only a web sanction can take away education's sites", field="includes_education"
+        )
+    if codes:
+        known = set(Category.objects.filter(code__in=codes).values_list("code", flat=True))
+        unknown = [code for code in codes if code not in known]
+        if unknown:
+            raise ConductError(f"no category {', '.join(unknown)}", field="categories")
+    return codes
+
+
 def _sanction_details(sanction: Sanction) -> dict[str, Any]:
     return {
         "sanction": sanction.pk,
         "service": sanction.service,
         **({"categories": sanction.categories} if sanction.categories else {}),
+        **({"includes_education": True} if sanction.includes_education else {}),
         **({"privilege": sanction.privilege} if sanction.privilege else {}),
         "days": sanction.days,
         "reason": sanction.reason,

@@ -394,6 +394,14 @@ class SanctionForm(ConductForm):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"invalid_choice": _("Choose categories from the list")},
     )
+    includes_education = forms.BooleanField(
+        label=_("For web access: take away education's sites and books too"),
+        help_text=_(
+            "Unticked, the prisoner keeps the sites and library books of the courses they "
+            "are enrolled on"
+        ),
+        required=False,
+    )
     privilege = forms.CharField(
         label=_("For another privilege: which one"),
         help_text=_("For example, in-cell television"),
@@ -463,6 +471,10 @@ class SanctionForm(ConductForm):
         service = data.get("service")
         if data.get("categories") and service and service != Service.WEB:
             self.add_error("categories", _("Tick categories only when taking away web access"))
+        if data.get("includes_education") and service and service != Service.WEB:
+            self.add_error(
+                "includes_education", _("Tick this only when taking away web access")
+            )
         if service == Service.PRIVILEGES and not data.get("privilege", "").strip():
             self.add_error("privilege", _("Enter which privilege is lost"))
         day, time = data.get("starts_on"), data.get("starts_time")

@@ -30,6 +30,7 @@ ESTABLISHMENT_FIELDS = [
     "kiosks",
     "incentive_levels",
     "default_incentive_level",
+    "study_hours",
 ]
 
 

@@ -31,6 +31,7 @@ class EstablishmentOut(Schema):
     youth: bool
     in_wales: bool
     welsh_name: str
+    study_hours: str
     capacity: int | None
     infrastructure: InfrastructureOut
     incentive_levels: list[str]

@@ -9,6 +9,7 @@ Schema (more keys may be added; unknown keys are an error so that a typo is not 
         youth: false
         in_wales: false        # true: announcements in Welsh as well as English
         welsh_name: ""         # its name in Welsh, if it has one (CEF Caerdydd)
+        study_hours: "Mon-Fri 08:00-20:00; Sat-Sun 09:00-17:00"  # in-cell study (courses)
         locations:
           - {code: NGT-A, kind: WING, name: A wing}
           - {code: NGT-A-1-01, kind: CELL, parent: NGT-A}
@@ -31,6 +32,7 @@ from wicketgate.estate.codes import (
     LocationKind,
 )
 from wicketgate.lib.importing import ImportRejected, Problem, read_yaml_file
+from wicketgate.policy.hours import HoursError, parse_hours
 
 
 class LocationEntry(BaseModel):
@@ -63,7 +65,17 @@ class EstablishmentEntry(BaseModel):
     )
     default_incentive_level: IncentiveLevel = IncentiveLevel.STD
     features: dict[str, bool] = Field(default_factory=dict)
+    study_hours: str = Field(default="Mon-Fri 08:00-20:00; Sat-Sun 09:00-17:00", max_length=200)
     locations: list[LocationEntry] = Field(default_factory=list)
+
+    @field_validator("study_hours")
+    @classmethod
+    def _hours(cls, text: str) -> str:
+        try:
+            parse_hours(text)
+        except HoursError as exc:
+            raise ValueError(str(exc)) from None
+        return " ".join(text.split())
 
     @field_validator("incentive_levels")
     @classmethod

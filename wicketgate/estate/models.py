@@ -18,6 +18,7 @@ from wicketgate.estate.codes import (
     IncentiveLevel,
     LocationKind,
 )
+from wicketgate.policy.hours import HoursError, parse_hours
 
 establishment_code_validator = RegexValidator(
     r"^[A-Z]{2,5}$", "An establishment code is 2 to 5 capital letters, e.g. NGT."
@@ -94,6 +95,10 @@ class Establishment(models.Model):
             errors["default_incentive_level"] = (
                 f"{self.default_incentive_level} is not one of the levels this establishment offers"
             )
+        try:
+            parse_hours(self.study_hours)
+        except HoursError as exc:
+            errors["study_hours"] = str(exc)
         unknown_features = set(self.features or {}) - set(FEATURE_DEFAULTS)
         if unknown_features:
             errors["features"] = f"unknown feature flag(s): {', '.join(sorted(unknown_features))}"

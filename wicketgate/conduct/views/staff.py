@@ -270,6 +270,7 @@ def add_sanction(request: HttpRequest, pk: int) -> HttpResponse:
                 incident=incident,
                 service=data["service"],
                 categories=data["categories"],
+                includes_education=data["includes_education"],
                 privilege=data["privilege"],
                 days=data["days"],
                 starts_at=data.get("starts_at"),

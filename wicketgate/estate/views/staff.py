@@ -57,6 +57,7 @@ def establishment_detail(request: HttpRequest, code: str) -> HttpResponse:
         (_("In-cell laptops"), yes if establishment.in_cell_laptops else no),
         (_("Kiosks"), establishment.kiosks),
         (_("Video suites"), sum(1 for loc in locations if loc.kind == LocationKind.VIDEO_SUITE)),
+        (_("In-cell study hours (courses)"), establishment.study_hours),
     ]
     incentives = [
         (
