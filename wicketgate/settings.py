@@ -231,6 +231,12 @@ WICKETGATE_PHONE_SOCIAL_NUMBERS = envlevels(
 WICKETGATE_PHONE_SIP_LISTEN = envstr("WICKETGATE_PHONE_SIP_LISTEN") or "127.0.0.1:5060"
 WICKETGATE_PHONE_TRUNK = envstr("WICKETGATE_PHONE_TRUNK") or "sip:127.0.0.1:5080"
 WICKETGATE_PHONE_DIR = Path(envstr("WICKETGATE_PHONE_DIR") or DATA_DIR / "phone")
+
+# Learning: the Ed25519 keys each establishment signs learner credentials with (one PEM a
+# code, created on first use, 0600), and the offline library's kiwix-serve.
+WICKETGATE_LEARNING_KEYS_DIR = Path(
+    envstr("WICKETGATE_LEARNING_KEYS_DIR") or DATA_DIR / "learning" / "keys"
+)
 WICKETGATE_PHONE_ASK_URL = envstr("WICKETGATE_PHONE_ASK_URL") or "http://127.0.0.1:8000"
 # rtpengine, the calls' media relay: the address it relays audio on (one both handsets and
 # the trunk reach), its ng control address (UDP, loopback: it has no authentication), and

@@ -143,7 +143,7 @@ def do_change_course(
         if locked.cancelled_at is not None:
             raise LearningError("the course is cancelled")
         enrolled = locked.enrolments.filter(status=EnrolmentStatus.ENROLLED).count()
-        if values["capacity"] < enrolled:
+        if capacity < enrolled:
             raise LearningError(
                 f"{enrolled} learners are enrolled; the capacity cannot be less",
                 field="capacity",
