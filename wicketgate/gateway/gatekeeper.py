@@ -458,11 +458,14 @@ def _target(method: str, uri: str) -> tuple[str, str]:
         return f"{host}:{int(port)}", host
     # As wicketgate decide reads it (hosts.parse_url: credentials refused, the path in
     # normal form), less the query; the port always written.
+    # A path with dot-segments is passed on as sent, so that decide sees them too (a site
+    # limited to some paths is never reached by one: engine.DOT_SEGMENTS).
     resource = parse_url(uri)
-    scheme = urlsplit(uri).scheme
-    if resource.path is None or scheme not in DEFAULT_PORTS:
+    parts = urlsplit(uri)
+    if resource.path is None or parts.scheme not in DEFAULT_PORTS:
         raise BadResource(f"{uri[:200]!r}: not an http or https address")
-    return f"{scheme}://{resource.host}:{resource.port}{resource.path}", resource.host
+    path = parts.path if resource.dotted else resource.path
+    return f"{parts.scheme}://{resource.host}:{resource.port}{path}", resource.host
 
 
 _UNSPLIT = re.compile(r"[\x00-\x20\x7f]")

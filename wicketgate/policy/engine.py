@@ -52,6 +52,7 @@ from wicketgate.policy.models import PolicyChange
 NOT_LISTED = "catalogue:not-listed"
 NEEDS_PATH = "catalogue:needs-path"
 WRONG_PORT = "catalogue:port"
+DOT_SEGMENTS = "catalogue:dot-segments"
 NO_GRANT = "default:deny"
 EVALUATION_ERROR = "engine:evaluation-error"
 NOT_APPROVED = "contact:not-approved"
@@ -217,6 +218,8 @@ class Engine:
             decision = _deny_unlisted(snap, resource, rule, moment)
         elif resource.port not in site_ports(site):
             decision = _deny_port(snap, resource, site, moment)
+        elif resource.dotted and _paths_on_host(snap, resource.host):
+            decision = _deny_dotted(snap, site, moment)
         else:
             decision = self._evaluate_shared(snap, number, site, moment, location)
         if len(self._cache) >= self.cache_size:
@@ -375,9 +378,7 @@ def evaluate(
     if result.allowed:
         reasons = [_allow_reason(snap, rule_id, site, slice_, day) for rule_id in ids]
         attrs = principal["attrs"]
-        web_stopped = "web" in attrs["sanctions"] or site.category in attrs[
-            "sanctioned_categories"
-        ]
+        web_stopped = "web" in attrs["sanctions"] or site.category in attrs["sanctioned_categories"]
         if web_stopped and site.site_id in attrs["course_sites"]:
             ids = (*ids, EDUCATION_EXEMPT)
             reasons.append(
@@ -390,9 +391,7 @@ def evaluate(
             ids,
             tuple(_forbid_reason(snap, rule_id, site, slice_, day, at) for rule_id in ids),
         )
-    return made(
-        False, (NO_GRANT,), _no_grant_reasons(snap, site, principal, location, slice_, day)
-    )
+    return made(False, (NO_GRANT,), _no_grant_reasons(snap, site, principal, location, slice_, day))
 
 
 def evaluate_contact(
@@ -549,6 +548,36 @@ def _deny_port(snap: Snapshot, resource: WebResource, site: SiteMeta, at: dt.dat
     )
 
 
+def _paths_on_host(snap: Snapshot, host: str) -> bool:
+    """Whether any catalogue site on this host is limited to some paths (then which site a
+    dotted path is depends on who resolves the dots)."""
+    return any(
+        snap.sites[site_id].paths
+        for pattern in host_candidates(host)
+        for site_id in snap.hosts.get(pattern, ())
+    )
+
+
+def _deny_dotted(snap: Snapshot, site: SiteMeta, at: dt.datetime) -> Decision:
+    """A path-limited site asked for with "." or ".." in the path: servers disagree on what
+    such a path names (kiwix-serve reads ``/history/../maths/x`` as book ``history``), so it
+    is refused rather than guessed at. Browsers never send one."""
+    return Decision(
+        False,
+        (DOT_SEGMENTS,),
+        (
+            f"Only some pages of {site.name}'s address are approved, and this address "
+            "has “.” or “..” in its path, so it is not allowed.",
+        ),
+        {"log": "request"},
+        site=site.name,
+        category=site.category,
+        version=snap.version,
+        decided_at=at,
+        valid_until=at + dt.timedelta(days=1),
+    )
+
+
 def _deny_unlisted(snap: Snapshot, resource: WebResource, rule: str, at: dt.datetime) -> Decision:
     if rule == NEEDS_PATH:
         reason = (
@@ -653,9 +682,7 @@ def _no_grant_reasons(
         elif day is not None and day > course.ends_on:
             reasons.append(f"Your course {course.title} ended on {course.ends_on:%-d %B %Y}.")
         elif windows:
-            reasons.append(
-                f"Your course {course.title} opens {site.name} {describe(windows)}."
-            )
+            reasons.append(f"Your course {course.title} opens {site.name} {describe(windows)}.")
     for rule in snap.rules.values():
         if rule.effect != Effect.ALLOW or not rule_matches(rule, principal, site.category):
             continue

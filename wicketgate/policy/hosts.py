@@ -29,6 +29,10 @@ class WebResource:
     host: str
     path: str | None  # None: only the host is visible (HTTPS without interception)
     port: int = 443
+    # The path as sent had a "." or ".." segment (raw or escaped). Servers disagree on them:
+    # most resolve them, some (kiwix-serve) read the first segment as it stands, so a site
+    # limited to some paths is not reached by such a path at all (engine.DOT_SEGMENTS).
+    dotted: bool = False
 
 
 def parse_url(url: str) -> WebResource:
@@ -49,11 +53,19 @@ def parse_url(url: str) -> WebResource:
         raise BadResource(f"{url!r}: only http and https addresses are decided")
     if parts.username or parts.password:
         raise BadResource(f"{url!r}: an address with credentials in it is refused")
+    path = parts.path or "/"
     return WebResource(
         normalise_host(parts.hostname or ""),
-        normalise_path(parts.path or "/"),
+        normalise_path(path),
         port if port is not None else DEFAULT_PORTS[parts.scheme],
+        dotted=has_dot_segments(path),
     )
+
+
+def has_dot_segments(path: str) -> bool:
+    """Whether a segment of ``path`` is ``.`` or ``..``, with unreserved escapes decoded."""
+    decoded = _PERCENT.sub(_decode_unreserved, path)
+    return any(segment.split(";", 1)[0] in (".", "..") for segment in decoded.split("/"))
 
 
 def _port(text: str, url: str) -> int:
