@@ -16,7 +16,7 @@ WITH_DATA_DIR = data_dir=$$(mktemp -d -t wicketgate-data-XXXXXX); \
 
 header = @printf '\n==> %s\n' $(1)
 
-.PHONY: help install demo test test-calendar lint bench bench-policy bench-gateway bench-calls bench-phone clean
+.PHONY: help install demo test test-calendar lint bench bench-policy bench-gateway bench-calls bench-phone bench-library clean
 
 help:
 	@echo "make install   Debian packages, .venv and node_modules (scripts/bootstrap.sh)"
@@ -29,6 +29,7 @@ help:
 	@echo "make bench-gateway the web gateway benchmark alone: Squid, squidGuard, Wicketgate (root; BENCH_ARGS=--quick)"
 	@echo "make bench-calls   the video-call benchmark alone: Janus CPU per call, end-call time (root)"
 	@echo "make bench-phone   the phone benchmarks alone: calls a second through Kamailio asking Wicketgate against none, sanction to hang-up; rtpengine CPU per call"
+	@echo "make bench-library the offline library benchmark alone: pages/s from kiwix-serve through the gateway against directly (root; BENCH_ARGS=--quick)"
 	@echo "make clean     remove .venv, node_modules and data"
 
 install:
@@ -79,6 +80,7 @@ bench: install
 	$(BIN)/python benchmarks/calls.py
 	$(BIN)/python benchmarks/phone.py
 	$(BIN)/python benchmarks/phone_media.py
+	$(BIN)/python benchmarks/library.py $(BENCH_ARGS)
 
 bench-calls: install
 	$(BIN)/python benchmarks/calls.py $(BENCH_ARGS)
@@ -86,6 +88,9 @@ bench-calls: install
 bench-phone: install
 	$(BIN)/python benchmarks/phone.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/phone_media.py
+
+bench-library: install
+	$(BIN)/python benchmarks/library.py $(BENCH_ARGS)
 
 bench-policy: install
 	$(BIN)/python benchmarks/policy_engine.py $(BENCH_ARGS)

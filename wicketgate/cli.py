@@ -21,6 +21,7 @@ from wicketgate.calls.cli import calls
 from wicketgate.conduct.cli import conduct
 from wicketgate.estate.cli import import_establishments
 from wicketgate.gateway.cli import gateway
+from wicketgate.learning.cli import learning
 from wicketgate.lib.cli import EXIT_REFUSED, Group, Refused, progress
 from wicketgate.lib.cli import setup_django as _setup_django
 from wicketgate.people.cli import import_prisoners
@@ -77,13 +78,30 @@ def main() -> None:
     show_default=True,
     help="Start the phone gateway (Kamailio) on WICKETGATE_PHONE_SIP_LISTEN too.",
 )
+@click.option(
+    "--library/--no-library",
+    default=True,
+    show_default=True,
+    help="Start the offline library (kiwix-serve) on WICKETGATE_LIBRARY_LISTEN too.",
+)
 def up(
-    host: str, port: int, workers: int, no_migrate: bool, gateway: bool, calls: bool, phone: bool
+    host: str,
+    port: int,
+    workers: int,
+    no_migrate: bool,
+    gateway: bool,
+    calls: bool,
+    phone: bool,
+    library: bool,
 ) -> None:
     """Start the whole platform in the foreground; Ctrl-C stops everything it started."""
     _setup_django()
     _prepare(migrate=not no_migrate)
-    sys.exit(_run_services(host, port, workers, gateway=gateway, calls=calls, phone=phone))
+    sys.exit(
+        _run_services(
+            host, port, workers, gateway=gateway, calls=calls, phone=phone, library=library
+        )
+    )
 
 
 @main.command()
@@ -122,6 +140,7 @@ def _run_services(
     gateway: bool = True,
     calls: bool = True,
     phone: bool = True,
+    library: bool = True,
 ) -> int:
     """Run every component under one supervisor; when one stops, all stop."""
     from honcho.manager import Manager
@@ -138,7 +157,9 @@ def _run_services(
             command = [str(Path(sys.executable).with_name("wicketgate")), "calls", "run"]
             manager.add_process("calls", shlex.join(command), env=dict(os.environ))
     try:
-        return _supervise(manager, host, port, workers, binds, gateway=gateway, phone=phone)
+        return _supervise(
+            manager, host, port, workers, binds, gateway=gateway, phone=phone, library=library
+        )
     finally:
         if link is not None:
             remove(link)
@@ -187,6 +208,7 @@ def _supervise(
     *,
     gateway: bool,
     phone: bool = True,
+    library: bool = True,
 ) -> int:
     here = f"http://{_bind_host(host)}:{port}"
     if gateway:
@@ -209,6 +231,11 @@ def _supervise(
         # Ends live calls that a new ban or sanction no longer allows, within a second.
         watch = [str(Path(sys.executable).with_name("wicketgate")), "phone", "watch"]
         manager.add_process("phone-watch", shlex.join(watch), env=env)
+    if library:
+        _check_library_can_start()
+        # kiwix-serve, the offline library's books; reached only through the gateway.
+        command = [str(Path(sys.executable).with_name("wicketgate")), "learning", "library", "run"]
+        manager.add_process("library", shlex.join(command), env=dict(os.environ))
     web = [
         sys.executable,
         "-m",
@@ -243,6 +270,25 @@ def _check_gateway_can_start() -> None:
         prepare(layout())
     except GatewaySetupError as exc:
         raise Refused(str(exc)) from exc
+
+
+def _check_library_can_start() -> None:
+    """Refuse here, before anything starts, rather than have the library process stop the
+    rest a moment after it starts."""
+    from wicketgate.learning.library import KIWIX_SERVE, LibraryError, configured, prepare
+
+    if not Path(KIWIX_SERVE).exists():
+        raise Refused(
+            f"{KIWIX_SERVE} is not installed: run make install (it installs kiwix-tools), "
+            "or start without the offline library: wicketgate up --no-library"
+        )
+    try:
+        prepare(configured())
+    except (LibraryError, OSError) as exc:
+        raise Refused(
+            f"the offline library cannot start: {exc} "
+            "(or start without it: wicketgate up --no-library)"
+        ) from exc
 
 
 def _check_phone_can_start(ask_base: str) -> None:
@@ -333,7 +379,19 @@ def demo_load() -> None:
 # that loads a file adds its command to it.
 import_.add_command(import_establishments)
 import_.add_command(import_prisoners)
-for app_command in (staff, token, prisoner, policy, decide, gateway, conduct, calls, phone, audit):
+for app_command in (
+    staff,
+    token,
+    prisoner,
+    policy,
+    decide,
+    gateway,
+    conduct,
+    calls,
+    phone,
+    learning,
+    audit,
+):
     main.add_command(app_command)
 
 if __name__ == "__main__":

@@ -58,6 +58,13 @@ def _phone_folder_of_its_own(settings: Any, tmp_path_factory: pytest.TempPathFac
 
 
 @pytest.fixture(autouse=True)
+def _learning_folders_of_its_own(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The offline library and the credential keys in folders of the test's own."""
+    settings.WICKETGATE_LIBRARY_DIR = tmp_path_factory.mktemp("library")
+    settings.WICKETGATE_LEARNING_KEYS_DIR = tmp_path_factory.mktemp("keys")
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     # Argon2 is deliberately slow; tests that are not about hashing need not pay for it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

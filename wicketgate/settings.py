@@ -237,6 +237,18 @@ WICKETGATE_PHONE_DIR = Path(envstr("WICKETGATE_PHONE_DIR") or DATA_DIR / "phone"
 WICKETGATE_LEARNING_KEYS_DIR = Path(
     envstr("WICKETGATE_LEARNING_KEYS_DIR") or DATA_DIR / "learning" / "keys"
 )
+# The offline library: ZIM books kiwix-serve serves from WICKETGATE_LIBRARY_DIR, listening
+# on WICKETGATE_LIBRARY_LISTEN (loopback), reached by prisoners only through the gateway
+# under WICKETGATE_LIBRARY_HOST, a name only the gateway resolves.
+# The catalogue categories a course may open to its learners (education staff choose a
+# course's sites; a second person approves sites, not each course, so the list is kept to
+# learning's own categories, and every other site still needs a rule or an exception).
+WICKETGATE_LEARNING_CATEGORIES = envlist(
+    "WICKETGATE_LEARNING_CATEGORIES", ["EDUCATION", "EMPLOYMENT", "COURSE_BOOKS"]
+)
+WICKETGATE_LIBRARY_DIR = Path(envstr("WICKETGATE_LIBRARY_DIR") or DATA_DIR / "library")
+WICKETGATE_LIBRARY_LISTEN = envstr("WICKETGATE_LIBRARY_LISTEN", "127.0.0.1:8090")
+WICKETGATE_LIBRARY_HOST = envstr("WICKETGATE_LIBRARY_HOST", "library.wicketgate.internal")
 WICKETGATE_PHONE_ASK_URL = envstr("WICKETGATE_PHONE_ASK_URL") or "http://127.0.0.1:8000"
 # rtpengine, the calls' media relay: the address it relays audio on (one both handsets and
 # the trunk reach), its ng control address (UDP, loopback: it has no authentication), and

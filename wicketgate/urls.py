@@ -4,6 +4,7 @@ urlpatterns = [
     path("api/v1/", include("wicketgate.api.urls")),
     path("", include("wicketgate.calls.urls")),
     path("", include("wicketgate.phone.urls")),
+    path("", include("wicketgate.learning.urls")),
     path("", include("wicketgate.contacts.urls")),
     path("", include("wicketgate.conduct.urls")),
     path("", include("wicketgate.gateway.urls")),

@@ -17,6 +17,7 @@ from wicketgate.api.auth import BearerToken, VerifiedStaffSession
 from wicketgate.conduct.api import router as conduct_router
 from wicketgate.estate.api import router as estate_router
 from wicketgate.gateway.api import router as devices_router
+from wicketgate.learning.api import router as learning_router
 from wicketgate.people.api import router as people_router
 from wicketgate.policy.api import router as policy_router
 
@@ -37,6 +38,7 @@ api.add_router("", people_router)
 api.add_router("", policy_router)
 api.add_router("", devices_router)
 api.add_router("", conduct_router)
+api.add_router("", learning_router)
 
 
 @api.exception_handler(AuthenticationError)

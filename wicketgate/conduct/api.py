@@ -33,6 +33,7 @@ class SanctionOut(Schema):
     prison_number: str
     service: Service
     categories: list[str]
+    includes_education: bool
     privilege: str
     restricts: str
     days: int
@@ -69,6 +70,9 @@ class SanctionIn(Schema):
     incident: int | None = Field(None, description="The proved incident it is given for")
     starts_at: dt.datetime | None = None
     suspend_months: int | None = Field(None, ge=1)
+    includes_education: bool = Field(
+        False, description="Web only: stop the learner's courses' sites and books too"
+    )
 
 
 class QuashIn(Schema):
@@ -136,6 +140,7 @@ def add_sanction(request: HttpRequest, body: SanctionIn) -> Status[Any]:
             incident=incident,
             starts_at=body.starts_at,
             suspend_months=body.suspend_months,
+            includes_education=body.includes_education,
             actor=Actor.of_user(user),
         )
     except ConductError as exc:

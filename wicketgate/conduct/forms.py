@@ -472,9 +472,7 @@ class SanctionForm(ConductForm):
         if data.get("categories") and service and service != Service.WEB:
             self.add_error("categories", _("Tick categories only when taking away web access"))
         if data.get("includes_education") and service and service != Service.WEB:
-            self.add_error(
-                "includes_education", _("Tick this only when taking away web access")
-            )
+            self.add_error("includes_education", _("Tick this only when taking away web access"))
         if service == Service.PRIVILEGES and not data.get("privilege", "").strip():
             self.add_error("privilege", _("Enter which privilege is lost"))
         day, time = data.get("starts_on"), data.get("starts_time")

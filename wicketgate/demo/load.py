@@ -164,6 +164,7 @@ class Welcome:
     conduct: list[str] = field(default_factory=list)  # what the demo's conduct records show
     calls: list[str] = field(default_factory=list)  # the demo's video calls
     phone: list[str] = field(default_factory=list)  # the demo's phone lists and credit
+    learning: list[str] = field(default_factory=list)  # the demo's course and library book
 
 
 def load_demo(progress: ProgressFactory | None = None) -> Welcome:
@@ -193,6 +194,7 @@ def load_demo(progress: ProgressFactory | None = None) -> Welcome:
     _contacts(families, prisoners)
     calls = _video_calls(families, prisoners)
     phone = _phone(prisoners)
+    learning = _learning(prisoners)
     return Welcome(
         staff=staff,
         families=families,
@@ -201,6 +203,7 @@ def load_demo(progress: ProgressFactory | None = None) -> Welcome:
         conduct=conduct,
         calls=calls,
         phone=phone,
+        learning=learning,
         counts={"establishments": len(ESTABLISHMENTS), "prisoners": Prisoner.objects.count()},
     )
 
@@ -253,6 +256,10 @@ def print_welcome(welcome: Welcome, *, base_url: str, echo: Callable[[str], None
     if welcome.phone:
         echo("Phone calls (Kamailio):")
         for line in welcome.phone:
+            echo(f"  {line}")
+    if welcome.learning:
+        echo("Learning (courses, the offline library on kiwix-serve):")
+        for line in welcome.learning:
             echo(f"  {line}")
     if welcome.conduct:
         echo("Conduct (incidents, sanctions, alerts):")
@@ -852,6 +859,136 @@ def _video_calls(families: list[str], prisoners: list[tuple[str, str]]) -> list[
         + ".",
         "Sessions every day at 09:30, 14:00 (30 min) and 18:00 (60 min) in each video suite.",
     ]
+
+
+DEMO_BOOK = "functional-maths"
+DEMO_BOOK_PAGES = {
+    "index": (
+        "Functional maths",
+        "<p>Working with numbers you meet every day: wages, prices and measures.</p>"
+        '<ul><li><a href="fractions">Fractions</a></li>'
+        '<li><a href="decimals">Decimals</a></li><li><a href="percentages">Percentages</a>'
+        "</li></ul>",
+    ),
+    "fractions": (
+        "Fractions",
+        "<p>A fraction is part of a whole: three quarters (3/4) of a 20-hour week is 15 "
+        'hours.</p><p><a href="index">Contents</a></p>',
+    ),
+    "decimals": (
+        "Decimals",
+        "<p>£12.50 an hour for 7.5 hours is £93.75. Line up the decimal points.</p>"
+        '<p><a href="index">Contents</a></p>',
+    ),
+    "percentages": (
+        "Percentages",
+        '<p>20% off £45 is £9 off, so you pay £36.</p><p><a href="index">Contents</a></p>',
+    ),
+}
+
+
+def _learning(prisoners: list[tuple[str, str]]) -> list[str]:
+    """A course at Northgate with a class, a book of its own in the offline library (built
+    here with libzim: nothing is downloaded) and the Northgate demo prisoner enrolled."""
+    from wicketgate.estate.models import Establishment
+    from wicketgate.learning.actions import (
+        UnitSpec,
+        do_add_class,
+        do_create_course,
+        do_enrol_learner,
+    )
+    from wicketgate.learning.books import BookError, do_add_book
+    from wicketgate.learning.library import configured
+    from wicketgate.learning.models import Book, Course
+    from wicketgate.learning.zim import html_page, make_zim
+    from wicketgate.policy.models import Category, Site
+
+    northgate = Establishment.objects.get(code="NGT")
+    setup = configured()
+    lines: list[str] = []
+    Category.objects.get_or_create(
+        code="COURSE_BOOKS",
+        defaults={
+            "name": "Course books",
+            "description": "Offline library books opened to a course's learners only",
+        },
+    )
+    book = Book.objects.filter(name=DEMO_BOOK, removed_at__isnull=True).first()
+    if book is None:
+        with tempfile.TemporaryDirectory() as folder:
+            path = make_zim(
+                Path(folder) / f"{DEMO_BOOK}.zim",
+                title="Functional maths: fractions, decimals and percentages",
+                pages={
+                    key: html_page(title, body) for key, (title, body) in DEMO_BOOK_PAGES.items()
+                },
+                description="Number skills for work and everyday life",
+            )
+            try:
+                book = do_add_book(path, filename=path.name, category="COURSE_BOOKS", actor=ACTOR)
+            except BookError as exc:
+                lines.append(f"the offline library's demo book could not be added: {exc}")
+    course = Course.objects.filter(establishment=northgate, title="Functional Skills Maths").first()
+    if course is None:
+        today = timezone.localdate()
+        sites = [Site.objects.get(name="OpenLearn")]
+        if book is not None and book.site is not None:
+            sites.append(book.site)
+        course = do_create_course(
+            northgate,
+            title="Functional Skills Maths",
+            provider="Novus",
+            level="L1",
+            subject="FS_MATHS",
+            mode="blended",
+            starts_on=today - dt.timedelta(days=14),
+            ends_on=today + dt.timedelta(days=70),
+            capacity=12,
+            sites=sites,
+            units=[
+                UnitSpec("FSM1", "Using numbers: fractions, decimals and percentages"),
+                UnitSpec("FSM2", "Measures, shape and space"),
+                UnitSpec("FSM3", "Handling information and data"),
+            ],
+            description="Functional skills maths, taught in class and studied in cell.",
+            actor=ACTOR,
+        )
+        classroom, _made = Location.objects.get_or_create(
+            code="NGT-EDU-1",
+            defaults={"establishment": northgate, "kind": "EDUCATION", "name": "Classroom 1"},
+        )
+        tutor = User.objects.get(username="ngt.education")
+        morning = do_add_class(
+            course,
+            name="Morning group",
+            tutor=tutor,
+            location=classroom,
+            timetable="Mon 09:00-11:30; Wed 09:00-11:30; Fri 09:00-11:30",
+            actor=ACTOR,
+        )
+        learner = next(
+            (p for p in Prisoner.objects.filter(establishment=northgate).order_by("prison_number")),
+            None,
+        )
+        if learner is not None:
+            do_enrol_learner(
+                course, learner, course_class=morning, accept_clashes=True, actor=ACTOR
+            )
+    learners = ", ".join(
+        course.enrolments.filter(status="enrolled").values_list(
+            "prisoner__prison_number", flat=True
+        )
+    )
+    lines.append(
+        f"{course.title} at {northgate.name}: {learners or 'no one'} enrolled; its sites and "
+        "book open in class (Mon, Wed, Fri 09:00-11:30) and in-cell study hours"
+    )
+    if book is not None:
+        lines.append(
+            f"Offline library on {settings.WICKETGATE_LIBRARY_LISTEN}, through the gateway as "
+            f"http://{setup.host}:{setup.listen_port}/{book.name}/ (for the course's learners)"
+        )
+    return lines
 
 
 def _prisoner_accounts_listed() -> list[tuple[str, str]]:

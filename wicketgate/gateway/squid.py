@@ -2,9 +2,11 @@
 
 Everything lives in one folder (``WICKETGATE_GATEWAY_DIR``, by default ``gateway/`` in
 the data folder): squid.conf, the relay helper, the gateway's CA, the helper socket,
-logs. When Wicketgate runs as root, Squid drops to the ``proxy`` user and starts its
-helpers as that user, so the folder and every folder above it must be enterable by it:
-:func:`prepare` checks that and says which folder is in the way.
+logs, and the hosts file Squid resolves names from (the configured one, or /etc/hosts,
+plus the offline library's name: :func:`write_hosts`). When Wicketgate runs as root,
+Squid drops to the ``proxy`` user and starts its helpers as that user, so the folder and
+every folder above it must be enterable by it: :func:`prepare` checks that and says which
+folder is in the way.
 """
 
 from __future__ import annotations
@@ -78,6 +80,10 @@ class Layout:
         return self.root / "ca" / "wicketgate-ca.key"
 
     @property
+    def hosts(self) -> Path:
+        return self.root / "hosts"
+
+    @property
     def ssl_db(self) -> Path:
         return self.run_dir / "ssl_db"  # made by Squid's certificate helper, as Squid's user
 
@@ -117,7 +123,7 @@ def render_config(where: Layout | None = None, *, listen: str | None = None) -> 
         "portal_https": portal_parts.scheme == "https" and bool(portal_parts.hostname),
         "portal_host": portal_parts.hostname or "",
         "portal_port": portal_parts.port or 443,
-        "hosts_file": settings.WICKETGATE_GATEWAY_HOSTS_FILE,
+        "hosts_file": where.hosts,
         "upstream_ca": settings.WICKETGATE_GATEWAY_UPSTREAM_CA,
         "parent": parent,
         "parent_host": parent_host,
@@ -172,6 +178,7 @@ def prepare(where: Layout | None = None, *, listen: str | None = None) -> Layout
     where.relay.chmod(0o755)
     if not where.ca_cert.exists() or not where.ca_key.exists():
         _write_ca(where)
+    write_hosts(where)
     where.conf.write_text(render_config(where, listen=listen))
     where.root.chmod(0o755)
     where.ca_cert.parent.chmod(0o750)
@@ -191,6 +198,32 @@ def prepare(where: Layout | None = None, *, listen: str | None = None) -> Layout
     if not where.ssl_db.exists():
         _init_ssl_db(where, as_root)
     return where
+
+
+def write_hosts(where: Layout) -> Path:
+    """The gateway's own hosts file: the configured one's lines
+    (``WICKETGATE_GATEWAY_HOSTS_FILE``, else /etc/hosts) and the offline library's name at
+    kiwix-serve's address. Only the gateway resolves that name, so a device reaches the
+    library through it or not at all."""
+    from wicketgate.learning.library import LibraryError, configured
+
+    source = Path(settings.WICKETGATE_GATEWAY_HOSTS_FILE or "/etc/hosts")
+    try:
+        lines = source.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError as exc:
+        raise GatewaySetupError(f"cannot read the hosts file {source}: {exc}") from exc
+    try:
+        library = configured()
+    except LibraryError as exc:
+        raise GatewaySetupError(str(exc)) from exc
+    # A line of the source that names the library too would be a second answer for it.
+    kept = [line for line in lines if library.host not in line.split("#", 1)[0].lower().split()[1:]]
+    kept.append(f"{library.reachable_address} {library.host}")
+    content = "\n".join(kept) + "\n"
+    if not where.hosts.exists() or where.hosts.read_text(encoding="utf-8") != content:
+        where.hosts.write_text(content, encoding="utf-8")
+    where.hosts.chmod(0o644)
+    return where.hosts
 
 
 def squid_command(where: Layout) -> list[str]:

@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -154,9 +155,7 @@ def do_change_course(
             setattr(locked, name, value)
         locked.save()
         locked.sites.set(chosen)
-        changed = {
-            name: str(value) for name, value in values.items() if before[name] != value
-        }
+        changed = {name: str(value) for name, value in values.items() if before[name] != value}
         after_sites = sorted(site.name for site in chosen)
         if after_sites != before_sites:
             changed["sites"] = ", ".join(after_sites)
@@ -209,7 +208,8 @@ def do_add_class(
             f"{tutor.get_username()} is not staff at {course.establishment.code}", "tutor"
         )
     with transaction.atomic():
-        _locked_course(course)
+        if _locked_course(course).cancelled_at is not None:
+            raise LearningError("the course is cancelled")
         if course.classes.filter(name=label).exists():
             raise LearningError(f"the course already has a class called {label}", "name")
         course_class = CourseClass.objects.create(
@@ -255,7 +255,11 @@ def do_enrol_learner(
             raise LearningError("the course is cancelled")
         if locked.ends_on < timezone.localdate():
             raise LearningError(f"the course ended on {locked.ends_on:%-d %B %Y}")
-        Prisoner.objects.select_for_update().get(pk=prisoner.pk)  # one enrolment at a time
+        held = Prisoner.objects.select_for_update().get(pk=prisoner.pk)  # one at a time
+        if held.establishment_id != locked.establishment_id:  # moved since it was read
+            raise LearningError(
+                f"{prisoner.prison_number} is not at {locked.establishment.code}", "prisoner"
+            )
         current = locked.enrolments.filter(status=EnrolmentStatus.ENROLLED)
         if current.filter(prisoner=prisoner).exists():
             raise LearningError(f"{prisoner.prison_number} is already on this course", "prisoner")
@@ -455,11 +459,20 @@ def _course_values(
 
 
 def _approved_sites(sites: Iterable[Site]) -> list[Site]:
+    """Approved catalogue sites in the categories courses may open (settings)."""
     chosen = list(sites)
+    allowed = set(settings.WICKETGATE_LEARNING_CATEGORIES)
     for site in chosen:
         if not site.is_approved:
             raise LearningError(
                 f"{site.name} is not an approved catalogue site", "sites", site.name
+            )
+        if site.category.code not in allowed:
+            raise LearningError(
+                f"{site.name} is a {site.category.name} site: a course opens only "
+                f"{', '.join(sorted(allowed))} sites",
+                "sites",
+                site.name,
             )
     return chosen
 

@@ -52,7 +52,7 @@ ACHIEVEMENT_ID = "urn:wicketgate:learning:achievement:learning-record"
 UNTRUSTED_ISSUER = "issued by a key this estate does not know"
 CHANGED = "the signature does not match: the credential was changed after it was signed"
 
-_CODE = re.compile(r"[A-Z]{3,5}")
+_CODE = re.compile(r"[A-Z]{2,5}")  # as estate.models allows
 _ED25519_MULTICODEC = b"\xed\x01"
 _DID_KEY = "did:key:"
 # XML Schema dateTime, as Data Integrity requires of ``created``.
@@ -311,7 +311,7 @@ def establishment_key(code: str) -> Ed25519PrivateKey:
     """The establishment's signing key, made on first use (PKCS#8 PEM, mode 0600, in a
     folder of mode 0700)."""
     if not isinstance(code, str) or not _CODE.fullmatch(code):
-        raise ValueError(f"{code!r} is not an establishment code (3 to 5 capital letters)")
+        raise ValueError(f"{code!r} is not an establishment code (2 to 5 capital letters)")
     path = keys_dir() / f"{code}.pem"
     if not path.exists():
         _create_key(path)

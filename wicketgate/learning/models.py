@@ -25,6 +25,7 @@ from wicketgate.learning.codes import (
     Outcome,
     Subject,
 )
+from wicketgate.policy.models import Site
 
 
 class CourseQuerySet(ScopedQuerySet["Course"]):
@@ -241,7 +242,10 @@ class Book(models.Model):
     title = models.CharField(max_length=200)
     language = models.CharField(max_length=20, blank=True)
     description = models.CharField(max_length=500, blank=True)
-    site = models.OneToOneField("policy.Site", on_delete=models.PROTECT, related_name="book")
+    # Its catalogue entry, by name: proposed when the book is added, and open to no one
+    # until a second member of staff approves it (four eyes, as every catalogue site).
+    site_name = models.CharField(max_length=120)
+    category = models.ForeignKey("policy.Category", on_delete=models.PROTECT, related_name="+")
     size_bytes = models.BigIntegerField()
     sha256 = models.CharField(max_length=64)
     article_count = models.PositiveIntegerField(default=0)
@@ -259,3 +263,12 @@ class Book(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def site(self) -> Site | None:
+        """Its catalogue entry, once approved (and not retired); None before."""
+        return (
+            Site.objects.filter(name=self.site_name, retired_at__isnull=True)
+            .exclude(approved_by="")
+            .first()
+        )

@@ -73,9 +73,7 @@ def recent_sessions(course_class: CourseClass, *, weeks: int = 2) -> list[dt.dat
     """Sessions of the last ``weeks`` weeks that have started, newest first (the registers
     a tutor may mark or correct)."""
     now = timezone.now()
-    return sorted(
-        session_windows(course_class, now - dt.timedelta(weeks=weeks), now), reverse=True
-    )
+    return sorted(session_windows(course_class, now - dt.timedelta(weeks=weeks), now), reverse=True)
 
 
 def overlaps(a: tuple[Window, ...], b: tuple[Window, ...]) -> list[str]:

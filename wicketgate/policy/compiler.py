@@ -531,10 +531,13 @@ def courses_open(
     if not slice_.courses:
         return []
     day = at.astimezone(zone).date()
+    here = slice_.attrs["establishment"]
     found = []
     for course_id, class_id in slice_.courses:
         meta = courses.get(course_id)
-        if meta is None or not meta.open_on(day):
+        # Only the learner's own establishment's courses: one elsewhere opens nothing, and
+        # leaves none of this establishment's sanctions aside (fail closed).
+        if meta is None or meta.establishment != here or not meta.open_on(day):
             continue
         if is_open(meta.windows_for(class_id), at, zone):
             found.append(meta)
@@ -549,8 +552,7 @@ def next_course_edge(
     edges = [
         next_change(windows, at, zone)
         for course_id, class_id in slice_.courses
-        if (meta := courses.get(course_id)) is not None
-        and (windows := meta.windows_for(class_id))
+        if (meta := courses.get(course_id)) is not None and (windows := meta.windows_for(class_id))
     ]
     return min(edges, default=None)
 

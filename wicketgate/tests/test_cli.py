@@ -141,6 +141,17 @@ def test_it_loads_the_same_demo_estate_every_time(db: None) -> None:
     last_import = AuditEvent.objects.filter(action="people.import").first()
     assert last_import is not None
     assert last_import.details["counts"]["unchanged"] == 300
+    # Learning: a course with its class, a ZIM book of its own in the offline library
+    # (approved as a catalogue site), the Northgate demo prisoner enrolled; made once.
+    from wicketgate.learning.models import Book, Course, Enrolment
+
+    assert Course.objects.filter(title="Functional Skills Maths").count() == 1
+    assert Enrolment.objects.filter(status="enrolled").count() == 1
+    book = Book.objects.get(name="functional-maths")
+    assert book.site is not None and book.site.internal
+    assert book.site in Course.objects.get().sites.all()
+    assert "Functional Skills Maths at HMP Northgate" in second.output
+    assert f"/{book.name}/ (for the course's learners)" in second.output
     # A device for each demo prisoner, which signs them in with the printed demo key.
     from wicketgate.gateway.actions import device_by_key
     from wicketgate.gateway.models import Device

@@ -65,6 +65,8 @@ def test_it_serves_on_loopback_with_migrations_applied_and_stops_on_ctrl_c(tmp_p
     env["WICKETGATE_PHONE_MEDIA_CONTROL"] = media_control
     env["WICKETGATE_PHONE_MEDIA_PORTS"] = "31100-31199"
     env["WICKETGATE_PHONE_KEYS_LISTEN"] = f"127.0.0.1:{free_udp_port()}"  # the watcher's
+    library_port = free_port()  # and kiwix-serve, the offline library
+    env["WICKETGATE_LIBRARY_LISTEN"] = f"127.0.0.1:{library_port}"
     process = subprocess.Popen(
         [str(WICKETGATE), "up", "--port", str(port), "--workers", "1"],
         env=env,
@@ -121,6 +123,19 @@ def test_it_serves_on_loopback_with_migrations_applied_and_stops_on_ctrl_c(tmp_p
             return done.stdout
 
         wicketgate("demo", "load")
+        # The demo's book, added to the running kiwix-serve's library, is served without a
+        # restart (directly here; prisoners reach it only through the gateway).
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{library_port}/functional-maths/A/fractions", timeout=2
+                ) as page:
+                    assert b"three quarters" in page.read()
+                break
+            except urllib.error.URLError:
+                assert time.monotonic() < deadline, "kiwix-serve never served the demo book"
+                time.sleep(0.3)
         credentials = wicketgate(
             "gateway",
             "session",

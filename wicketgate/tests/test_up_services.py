@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from wicketgate import cli
+from wicketgate.learning import library
 from wicketgate.lib.cli import Refused
 from wicketgate.phone import kamailio
 
@@ -46,7 +47,9 @@ def phone_dir(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 @pytest.mark.skipif(not Path(kamailio.KAMAILIO).exists(), reason="make install installs kamailio")
 def test_it_runs_the_phone_gateway_asking_this_web_app(phone_dir: Path) -> None:
     supervisor = Supervisor()
-    cli._supervise(supervisor, "127.0.0.1", 8123, 1, ["127.0.0.1:8123"], gateway=False)
+    cli._supervise(
+        supervisor, "127.0.0.1", 8123, 1, ["127.0.0.1:8123"], gateway=False, library=False
+    )
     assert sorted(supervisor.processes) == ["phone", "phone-media", "phone-watch", "web", "worker"]
     command, env = supervisor.processes["phone"]
     assert command.endswith("/wicketgate phone run")
@@ -86,7 +89,9 @@ def test_without_kamailio_it_refuses_and_starts_nothing(
     monkeypatch.setattr(kamailio, "KAMAILIO", str(phone_dir / "no-kamailio"))
     supervisor = Supervisor()
     with pytest.raises(Refused) as refused:
-        cli._supervise(supervisor, "127.0.0.1", 8123, 1, ["127.0.0.1:8123"], gateway=False)
+        cli._supervise(
+            supervisor, "127.0.0.1", 8123, 1, ["127.0.0.1:8123"], gateway=False, library=False
+        )
     assert "run `make install`" in refused.value.message
     assert "wicketgate up --no-phone" in refused.value.message
     assert supervisor.processes == {}
@@ -95,7 +100,16 @@ def test_without_kamailio_it_refuses_and_starts_nothing(
 def test_no_phone_leaves_kamailio_out(phone_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(kamailio, "KAMAILIO", str(phone_dir / "no-kamailio"))  # not needed
     supervisor = Supervisor()
-    cli._supervise(supervisor, "127.0.0.1", 8123, 1, ["127.0.0.1:8123"], gateway=False, phone=False)
+    cli._supervise(
+        supervisor,
+        "127.0.0.1",
+        8123,
+        1,
+        ["127.0.0.1:8123"],
+        gateway=False,
+        phone=False,
+        library=False,
+    )
     assert sorted(supervisor.processes) == ["web", "worker"]
 
 
@@ -109,3 +123,40 @@ def test_up_passes_its_phone_flag_on(
     result = CliRunner().invoke(cli.main, ["up", *flags])
     assert result.exit_code == 0, result.output
     assert asked["phone"] is phone
+
+
+@pytest.mark.skipif(not Path(library.KIWIX_SERVE).exists(), reason="make install installs kiwix")
+def test_it_runs_the_offline_library(tmp_path: Path, settings: Any) -> None:
+    settings.WICKETGATE_LIBRARY_DIR = tmp_path / "library"
+    supervisor = Supervisor()
+    cli._supervise(supervisor, "127.0.0.1", 8123, 1, ["127.0.0.1:8123"], gateway=False, phone=False)
+    assert sorted(supervisor.processes) == ["library", "web", "worker"]
+    assert supervisor.processes["library"][0].endswith("/wicketgate learning library run")
+    # Checked before anything starts: a library kiwix-serve starts with, and no books.
+    assert "<library" in (tmp_path / "library" / "library.xml").read_text()
+
+
+def test_without_kiwix_serve_it_refuses_and_starts_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(library, "KIWIX_SERVE", str(tmp_path / "no-kiwix-serve"))
+    supervisor = Supervisor()
+    with pytest.raises(Refused) as refused:
+        cli._supervise(
+            supervisor, "127.0.0.1", 8123, 1, ["127.0.0.1:8123"], gateway=False, phone=False
+        )
+    assert "kiwix-tools" in refused.value.message
+    assert "wicketgate up --no-library" in refused.value.message
+    assert supervisor.processes == {}
+
+
+@pytest.mark.parametrize(("flags", "wanted"), [([], True), (["--no-library"], False)])
+def test_up_passes_its_library_flag_on(
+    flags: list[str], wanted: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: dict[str, Any] = {}
+    monkeypatch.setattr(cli, "_prepare", lambda migrate: None)
+    monkeypatch.setattr(cli, "_run_services", lambda *args, **kwargs: asked.update(kwargs) or 0)
+    result = CliRunner().invoke(cli.main, ["up", *flags])
+    assert result.exit_code == 0, result.output
+    assert asked["library"] is wanted

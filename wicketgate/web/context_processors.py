@@ -23,6 +23,7 @@ _NAVIGATION = {
     "wg_can_manage_phone": Action.MANAGE_PHONE,
     "wg_can_oversee_calls": Action.OVERSEE_CALLS,
     "wg_can_oversee_phone": Action.OVERSEE_PHONE,
+    "wg_can_teach": Action.TEACH,
 }
 
 # Which part of the site a page belongs to, from the start of its path.

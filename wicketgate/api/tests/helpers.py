@@ -41,4 +41,6 @@ A_ENDPOINTS = [
     "/api/v1/prisoners/A1234BC",
     "/api/v1/prisoners/A1234BC/sanctions",
     "/api/v1/conduct/alerts",
+    "/api/v1/courses",
+    "/api/v1/prisoners/A1234BC/learning",
 ]

@@ -39,6 +39,7 @@ def test_it_describes_an_establishment(client_a: Client, estate: Estate) -> None
         "youth": False,
         "in_wales": False,
         "welsh_name": "",
+        "study_hours": "Mon-Fri 08:00-20:00; Sat-Sun 09:00-17:00",
         "capacity": None,
         "infrastructure": {
             "in_cell_cabling": False,

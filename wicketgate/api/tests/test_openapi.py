@@ -22,6 +22,11 @@ PATHS = [
     "/api/v1/sanctions",
     "/api/v1/sanctions/{sanction_id}/quash",
     "/api/v1/conduct/alerts",
+    "/api/v1/courses",
+    "/api/v1/courses/{course_id}",
+    "/api/v1/courses/{course_id}/enrolments",
+    "/api/v1/enrolments/{enrolment_id}/withdraw",
+    "/api/v1/prisoners/{prison_number}/learning",
 ]
 
 
@@ -38,8 +43,8 @@ def test_it_publishes_an_openapi_document_listing_every_path(db: None) -> None:
     # Every GET path is in the persona matrix; POST /decisions has its own tests
     # (test_decisions.py), as do the device sign-in paths (test_devices.py), which a
     # device's key opens, never a person's, and giving and quashing sanctions
-    # (test_conduct.py).
-    assert len(PATHS) == len(A_ENDPOINTS) + 5
+    # (test_conduct.py), and one course, enrolling and withdrawing (learning/tests/test_api.py).
+    assert len(PATHS) == len(A_ENDPOINTS) + 8
     assert document["components"]["securitySchemes"]["BearerToken"] == {
         "type": "http",
         "scheme": "bearer",

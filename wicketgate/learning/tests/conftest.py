@@ -26,6 +26,7 @@ sites:
   - {name: Maths Online, hosts: [maths.example.org], category: EDUCATION}
   - {name: Reading Room, hosts: [reading.example.org], category: EDUCATION}
   - {name: Find a job, hosts: [findajob.dwp.gov.uk], category: EMPLOYMENT}
+  - {name: NHS, hosts: [www.nhs.uk], category: HEALTH}
 """
 
 

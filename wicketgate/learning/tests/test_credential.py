@@ -409,7 +409,7 @@ def test_it_signs_only_with_the_issuers_key() -> None:
         sign_credential(document, Ed25519PrivateKey.generate(), created=CREATED)
     key = establishment_key("NGT")
     with pytest.raises(ValueError, match="timezone-aware"):
-        sign_credential(document, key, created=dt.datetime(2025, 3, 14, 10, 30))  # noqa: DTZ001
+        sign_credential(document, key, created=dt.datetime(2025, 3, 14, 10, 30))  # noqa: DTZ001 - naive on purpose
     with pytest.raises(ValueError, match="already signed"):
         sign_credential(sign_credential(document, key, created=CREATED), key, created=CREATED)
 
@@ -448,7 +448,7 @@ def test_it_publishes_every_establishments_key() -> None:
     }
 
 
-@pytest.mark.parametrize("code", ["ngt", "NG", "NGTABC", "../NGT", "NGT.pem", "", "N GT"])
+@pytest.mark.parametrize("code", ["ngt", "N", "NGTABC", "../NGT", "NGT.pem", "", "N GT"])
 def test_an_establishment_code_is_three_to_five_capitals(code: str) -> None:
     with pytest.raises(ValueError, match="not an establishment code"):
         establishment_key(code)

@@ -5,9 +5,11 @@ a web sanction leaves them open unless it says so."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 import time_machine
+from django.utils import timezone
 
 from wicketgate.conduct.models import Sanction
 from wicketgate.learning.actions import (
@@ -18,8 +20,10 @@ from wicketgate.learning.actions import (
     do_withdraw_learner,
 )
 from wicketgate.learning.codes import EnrolmentStatus
+from wicketgate.learning.models import Enrolment
 from wicketgate.learning.tests.conftest import FROZEN, School, at
 from wicketgate.people.actions import do_transfer_prisoner
+from wicketgate.people.models import Prisoner
 from wicketgate.policy.engine import EDUCATION_EXEMPT, NO_GRANT
 from wicketgate.testing.personas import SETUP
 
@@ -227,3 +231,54 @@ def test_a_site_added_to_the_course_opens_at_once(school: School) -> None:
 def test_another_establishments_learner_cannot_be_enrolled(school: School) -> None:
     with pytest.raises(LearningError, match="is not at NGT"):
         do_enrol_learner(school.maths, school.estate.prisoner_b, actor=SETUP)
+
+
+def test_a_learner_read_before_a_transfer_is_not_enrolled_after_it(school: School) -> None:
+    stale = school.estate.prisoner_a  # read at Northgate
+    do_transfer_prisoner(Prisoner.objects.get(pk=stale.pk), school.estate.b, actor=SETUP)
+    with pytest.raises(LearningError, match="is not at NGT"):
+        do_enrol_learner(school.maths, stale, course_class=school.monday, actor=SETUP)
+
+
+def test_a_course_at_another_establishment_leaves_no_sanction_aside(
+    school: School, load_policy: Any
+) -> None:
+    """However an enrolment elsewhere came to be, it opens nothing here and keeps no web
+    sanction here from stopping the course's sites (fail closed)."""
+    load_policy(
+        "rules:\n  - {id: rvs-learning, allow: [EDUCATION]}\n", establishment=school.estate.b
+    )
+    bilal = school.estate.prisoner_b  # at Riverside
+    Enrolment.objects.create(
+        course=school.maths, prisoner=bilal, enrolled_by="test", enrolled_at=timezone.now()
+    )
+    Sanction.objects.create(
+        establishment=school.estate.b,
+        prisoner=bilal,
+        service="web",
+        days=7,
+        reason="Misuse",
+        given_by="governor",
+        starts_at=at("2026-11-25T00:00:00+00:00"),
+        ends_at=at("2026-12-02T00:00:00+00:00"),
+    )
+    decision = school.engine.decide(bilal.prison_number, MATHS, at=THURSDAY_19)
+    assert (decision.allowed, decision.rules) == (False, ("sanction:web",))
+
+
+def test_a_course_opens_only_learnings_categories(school: School, load_policy: Any) -> None:
+    course = school.maths
+    with pytest.raises(LearningError, match="a course opens only"):
+        do_change_course(
+            course,
+            actor=SETUP,
+            title=course.title,
+            provider=course.provider,
+            level=course.level,
+            subject=course.subject,
+            mode=course.mode,
+            starts_on=course.starts_on,
+            ends_on=course.ends_on,
+            capacity=course.capacity,
+            sites=[school.site("Maths Online"), school.site("Find a job"), school.site("NHS")],
+        )
