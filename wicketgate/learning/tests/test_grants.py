@@ -20,7 +20,7 @@ from wicketgate.learning.actions import (
     do_withdraw_learner,
 )
 from wicketgate.learning.codes import EnrolmentStatus
-from wicketgate.learning.models import Enrolment
+from wicketgate.learning.models import Course, Enrolment
 from wicketgate.learning.tests.conftest import FROZEN, School, at
 from wicketgate.people.actions import do_transfer_prisoner
 from wicketgate.people.models import Prisoner
@@ -37,6 +37,26 @@ THURSDAY_10 = at("2026-11-26T10:00:00+00:00")  # in class
 THURSDAY_13 = at("2026-11-26T13:00:00+00:00")  # neither class nor study hours
 THURSDAY_19 = at("2026-11-26T19:00:00+00:00")  # study hours
 SATURDAY_10 = at("2026-11-28T10:00:00+00:00")
+
+
+def change(course: Course, **changes: Any) -> None:
+    """Change some of the course's details, keeping the rest."""
+    do_change_course(
+        course,
+        actor=SETUP,
+        **{
+            "title": course.title,
+            "provider": course.provider,
+            "level": course.level,
+            "subject": course.subject,
+            "mode": course.mode,
+            "starts_on": course.starts_on,
+            "ends_on": course.ends_on,
+            "capacity": course.capacity,
+            "sites": list(course.sites.all()),
+            **changes,
+        },
+    )
 
 
 def enrol(school: School) -> None:
@@ -90,19 +110,7 @@ def test_the_answer_given_in_hours_ends_when_the_hours_do(school: School) -> Non
 def test_a_classroom_course_opens_in_its_sessions_only(school: School) -> None:
     enrol(school)
     course = school.maths
-    do_change_course(
-        course,
-        actor=SETUP,
-        title=course.title,
-        provider=course.provider,
-        level=course.level,
-        subject=course.subject,
-        mode="classroom",
-        starts_on=course.starts_on,
-        ends_on=course.ends_on,
-        capacity=course.capacity,
-        sites=list(course.sites.all()),
-    )
+    change(course, mode="classroom")
     assert school.engine.decide(ALAN, MATHS, at=THURSDAY_10).allowed
     assert not school.engine.decide(ALAN, MATHS, at=THURSDAY_19).allowed
 
@@ -129,19 +137,7 @@ def test_the_end_date_closes_the_sites_with_no_job(school: School) -> None:
 def test_before_the_start_date_the_reason_says_when_it_opens(school: School) -> None:
     course = school.maths
     with time_machine.travel("2026-11-16T10:00:00+00:00", tick=False):
-        do_change_course(
-            course,
-            actor=SETUP,
-            title=course.title,
-            provider=course.provider,
-            level=course.level,
-            subject=course.subject,
-            mode=course.mode,
-            starts_on=dt.date(2026, 11, 30),
-            ends_on=course.ends_on,
-            capacity=course.capacity,
-            sites=list(course.sites.all()),
-        )
+        change(course, starts_on=dt.date(2026, 11, 30))
         enrol(school)
         decision = school.engine.decide(ALAN, MATHS, at=at("2026-11-19T10:00:00+00:00"))
     assert not decision.allowed
@@ -269,16 +265,7 @@ def test_a_course_at_another_establishment_leaves_no_sanction_aside(
 def test_a_course_opens_only_learnings_categories(school: School, load_policy: Any) -> None:
     course = school.maths
     with pytest.raises(LearningError, match="a course opens only"):
-        do_change_course(
+        change(
             course,
-            actor=SETUP,
-            title=course.title,
-            provider=course.provider,
-            level=course.level,
-            subject=course.subject,
-            mode=course.mode,
-            starts_on=course.starts_on,
-            ends_on=course.ends_on,
-            capacity=course.capacity,
             sites=[school.site("Maths Online"), school.site("Find a job"), school.site("NHS")],
         )

@@ -101,16 +101,7 @@ def new_course(request: HttpRequest) -> HttpResponse:
         try:
             course = do_create_course(
                 where,
-                title=data["title"],
-                provider=data["provider"],
-                level=data["level"],
-                subject=data["subject"],
-                mode=data["mode"],
-                description=data["description"],
-                starts_on=data["starts_on"],
-                ends_on=data["ends_on"],
-                capacity=data["capacity"],
-                sites=Site.objects.filter(pk__in=data["sites"]),
+                **_course_fields(data),
                 units=data["units"],
                 actor=Actor.of_user(request.user),
             )
@@ -153,21 +144,9 @@ def change_course(request: HttpRequest, pk: int) -> HttpResponse:
         edit=True,
     )
     if form.is_bound and form.is_valid():
-        data = form.cleaned_data
         try:
             do_change_course(
-                found,
-                title=data["title"],
-                provider=data["provider"],
-                level=data["level"],
-                subject=data["subject"],
-                mode=data["mode"],
-                description=data["description"],
-                starts_on=data["starts_on"],
-                ends_on=data["ends_on"],
-                capacity=data["capacity"],
-                sites=Site.objects.filter(pk__in=data["sites"]),
-                actor=Actor.of_user(request.user),
+                found, **_course_fields(form.cleaned_data), actor=Actor.of_user(request.user)
             )
         except LearningError as exc:
             form.add_action_error(exc)
@@ -426,6 +405,27 @@ def results(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # --- internals -------------------------------------------------------------------------
+
+
+def _course_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """What the course form gives ``do_create_course`` and ``do_change_course``."""
+    return {
+        **{
+            name: data[name]
+            for name in (
+                "title",
+                "provider",
+                "level",
+                "subject",
+                "mode",
+                "description",
+                "starts_on",
+                "ends_on",
+                "capacity",
+            )
+        },
+        "sites": Site.objects.filter(pk__in=data["sites"]),
+    }
 
 
 def _course(request: HttpRequest, pk: int, action: str) -> Course:
