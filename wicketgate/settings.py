@@ -249,6 +249,9 @@ WICKETGATE_LEARNING_CATEGORIES = envlist(
 WICKETGATE_LIBRARY_DIR = Path(envstr("WICKETGATE_LIBRARY_DIR") or DATA_DIR / "library")
 WICKETGATE_LIBRARY_LISTEN = envstr("WICKETGATE_LIBRARY_LISTEN", "127.0.0.1:8090")
 WICKETGATE_LIBRARY_HOST = envstr("WICKETGATE_LIBRARY_HOST", "library.wicketgate.internal")
+# The largest ZIM file staff may upload (streamed to the library's folder, never held in
+# memory); larger books are added with `wicketgate learning book add`.
+WICKETGATE_LIBRARY_MAX_UPLOAD_MB = envint("WICKETGATE_LIBRARY_MAX_UPLOAD_MB", 2048, minimum=1)
 WICKETGATE_PHONE_ASK_URL = envstr("WICKETGATE_PHONE_ASK_URL") or "http://127.0.0.1:8000"
 # rtpengine, the calls' media relay: the address it relays audio on (one both handsets and
 # the trunk reach), its ng control address (UDP, loopback: it has no authentication), and

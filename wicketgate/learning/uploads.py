@@ -24,10 +24,11 @@ class BookUploadHandler(FileUploadHandler):
 
     def __init__(self, request: Any = None) -> None:
         super().__init__(request)
-        self.limit = int(getattr(settings, "WICKETGATE_LIBRARY_MAX_UPLOAD_MB", 2048)) << 20
+        self.limit = int(settings.WICKETGATE_LIBRARY_MAX_UPLOAD_MB) << 20
         self.too_big = False
 
     def new_file(self, *args: Any, **kwargs: Any) -> None:
+        # One file a request (DATA_UPLOAD_MAX_NUMBER_FILES), so the limit is not multiplied.
         super().new_file(*args, **kwargs)
         folder = Path(settings.WICKETGATE_LIBRARY_DIR) / "uploads"
         folder.mkdir(parents=True, exist_ok=True)

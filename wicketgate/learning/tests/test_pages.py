@@ -251,3 +251,29 @@ def test_removing_a_book_closes_it_in_a_running_engine(
     decision = engine.decide("A1234BC", url)
     assert (decision.allowed, decision.rules) == (False, ("catalogue:not-listed",))
     assert not (Path(setup.folder) / "books" / "maths.zim").exists()
+
+
+def test_an_upload_past_the_limit_or_of_two_files_is_refused_and_nothing_is_left(
+    estate: Estate, tutor_a: Client, settings: Any, tmp_path: Path
+) -> None:
+    Category.objects.get_or_create(code="EDUCATION", defaults={"name": "Education"})
+    settings.WICKETGATE_LIBRARY_MAX_UPLOAD_MB = 1
+    big = io.BytesIO(b"\0" * (1 << 20) + b"more")
+    big.name = "big.zim"
+    small = make_zim(
+        tmp_path / "small.zim", title="Small", pages={"index": html_page("S", "<p>s</p>")}
+    )
+    response = tutor_a.post(
+        "/staff/learning/library/add", {"file": big, "category": "EDUCATION", "reason": "Test"}
+    )
+    assert response.status_code == 400
+    assert "too big to upload" in response.content.decode()
+    # Two files in one request: refused before the view (DATA_UPLOAD_MAX_NUMBER_FILES).
+    response = tutor_a.post(
+        "/staff/learning/library/add",
+        {"file": small.open("rb"), "other": small.open("rb"), "category": "EDUCATION"},
+    )
+    assert response.status_code == 400
+    assert not Book.objects.exists()
+    uploads = Path(settings.WICKETGATE_LIBRARY_DIR) / "uploads"
+    assert not uploads.exists() or not any(uploads.iterdir())

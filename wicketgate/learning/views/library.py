@@ -91,7 +91,10 @@ def add_book(request: HttpRequest) -> HttpResponse:
 def _add_book(request: HttpRequest, handler: BookUploadHandler) -> HttpResponse:
     form = BookForm(request.POST, request.FILES)
     if handler.too_big:
-        form.add_error("file", _("The file is too big for the library"))
+        form.add_error(
+            "file",
+            _("The file is too big to upload: add it with wicketgate learning book add"),
+        )
     if form.is_valid():
         upload = form.cleaned_data["file"]
         try:
