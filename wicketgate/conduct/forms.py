@@ -395,10 +395,10 @@ class SanctionForm(ConductForm):
         error_messages={"invalid_choice": _("Choose categories from the list")},
     )
     includes_education = forms.BooleanField(
-        label=_("For web access: take away education's sites and books too"),
+        label=_("Take away their courses' sites and library books too"),
         help_text=_(
-            "Unticked, the prisoner keeps the sites and library books of the courses they "
-            "are enrolled on"
+            "Only with web access. Unticked, the prisoner keeps the sites and library books "
+            "of the courses they are enrolled on"
         ),
         required=False,
     )
