@@ -124,6 +124,8 @@ def _course(course: CourseRecord) -> dict[str, Any]:
     return {
         "title": course.title,
         "provider": course.provider,
+        # Where it was taken: after a transfer, the issuer is the learner's new establishment.
+        "takenAt": course.establishment_name,
         "level": course.level,
         "levelLabel": course.level_label,
         "subject": course.subject,

@@ -11,10 +11,11 @@ import pytest
 from wicketgate.accounts.actions import do_create_staff_user
 from wicketgate.accounts.roles import StaffRole
 from wicketgate.api.tests.helpers import TokenClient, token_for
+from wicketgate.learning.tests.conftest import FROZEN
 from wicketgate.learning.tests.data import a_course, an_enrolment
 from wicketgate.testing.personas import SETUP, Estate
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, FROZEN]
 
 
 def teacher(estate: Estate, where: str = "a", role: str = StaffRole.EDUCATION) -> TokenClient:

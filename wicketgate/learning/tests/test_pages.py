@@ -17,6 +17,7 @@ from wicketgate.audit.models import AuditEvent
 from wicketgate.learning.actions import Mark, do_mark_register, do_record_unit_result
 from wicketgate.learning.credential import verify_credential
 from wicketgate.learning.models import Book, Enrolment
+from wicketgate.learning.tests.conftest import FROZEN
 from wicketgate.learning.tests.data import a_class, a_course, an_enrolment
 from wicketgate.learning.timetable import recent_sessions
 from wicketgate.learning.zim import html_page, make_zim
@@ -24,7 +25,8 @@ from wicketgate.people.actions import do_transfer_prisoner
 from wicketgate.policy.models import Category, PolicyProposal
 from wicketgate.testing.personas import SETUP, Estate, staff_client
 
-pytestmark = pytest.mark.django_db
+# The course's dates and sessions are reckoned from "now": held at one moment.
+pytestmark = [pytest.mark.django_db, FROZEN]
 
 LEARNER = "/staff/prisoners/A1234BC/learning/"
 
@@ -147,6 +149,7 @@ def test_the_record_moves_with_the_learner_on_transfer(
     # Issued now by the establishment the learner is at.
     credential = json.loads(tutor_b.get(f"{LEARNER}credential.json").content)
     assert credential["issuer"]["name"] == "HMP Riverside"
+    assert [c["takenAt"] for c in credential["credentialSubject"]["courses"]] == ["HMP Northgate"]
 
 
 def test_the_learner_sees_their_courses_and_progress(
